@@ -1,0 +1,94 @@
+/**
+ * The contract of the certificate authority as the rest of Tollgate sees it (control/ gRPC services,
+ * the proxy, the CLI). ca/authority.ts implements it; everything else depends only on this file.
+ */
+import type { ValidatedSvid } from '../certs/svid.js';
+
+export type CaErrorCode =
+  | 'invalid_argument' // malformed input: bad SPIFFE ID, unparsable CSR, bad TTL
+  | 'bad_csr_signature' // CSR proof of possession failed
+  | 'token_unknown' // no such token (never issued, or already used: we can't tell after consumption)
+  | 'token_used'
+  | 'token_expired'
+  | 'unauthenticated' // renewal without a valid client SVID
+  | 'revoked' // identity or serial revoked
+  | 'permission_denied'
+  | 'storage' // data dir / store failure
+  | 'internal';
+
+/** One error type for the CA layer: stable code, message safe to show the caller, cause for logs. */
+export class CaError extends Error {
+  readonly code: CaErrorCode;
+  constructor(code: CaErrorCode, publicMessage: string, options?: { cause?: unknown }) {
+    super(publicMessage, options);
+    this.name = 'CaError';
+    this.code = code;
+  }
+}
+
+export interface IssuedSvid {
+  spiffeId: string;
+  serial: string; // lowercase hex, normalized like certs/svid normalizeSerial
+  /** leaf + intermediate, PEM */
+  certChainPem: string;
+  /** trust bundle (root(s)), PEM */
+  bundlePem: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+export interface GatewayCredentials {
+  keyPem: string;
+  certChainPem: string;
+  bundlePem: string;
+  spiffeId: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+export interface IssuedRecord {
+  serial: string;
+  spiffeId: string;
+  notBefore: number;
+  notAfter: number;
+  issuedAt: number;
+  revoked: boolean;
+}
+
+export interface CaEvents {
+  /** called for every certificate the CA signs (metrics: tollgate_certificates_issued_total) */
+  onIssued?(kind: 'svid' | 'gateway' | 'intermediate' | 'root'): void;
+  /** called when signing fails (metrics: tollgate_ca_signing_failures_total) */
+  onSigningFailure?(err: unknown): void;
+}
+
+export interface CertificateAuthority {
+  readonly trustDomain: string;
+  /** `sha256:<hex>` of the root's DER */
+  rootFingerprint(): string;
+  /** PEM of the trust bundle (the root; during root overlap, both) */
+  bundlePem(): string;
+  /** DER of every root in the bundle */
+  bundleDer(): Buffer[];
+  /** notAfter (ms) of the intermediate currently signing */
+  intermediateNotAfter(): number;
+
+  /** create a single-use join token bound to `spiffeId`; returns the secret token (stored only as a hash) */
+  createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }>;
+  /** redeem a token with a PKCS#10 CSR (DER). Consumes the token before any other check. */
+  bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid>;
+  /** renew for an already-validated peer SVID (the caller did mTLS + validateSvid); checks revocation */
+  renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid>;
+  /** the gateway's own SVID, with DNS/IP SANs for `serverNames` */
+  issueGatewayCredentials(spiffeId: string, serverNames: string[]): Promise<GatewayCredentials>;
+
+  revokeIdentity(spiffeId: string, reason?: string): Promise<number>;
+  revokeSerial(serial: string, reason?: string): Promise<void>;
+  /** fast, synchronous: used per request on the proxy hot path */
+  isRevoked(serial: string, spiffeId: string): boolean;
+  listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[];
+
+  /** rotate the intermediate if it is past its rotation point; returns true when it rotated */
+  rotateIfNeeded(now?: number): Promise<boolean>;
+  close(): void;
+}

@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { parseSpiffeId, parseTrustDomain } from '../certs/spiffe-id.js';
+
+/**
+ * The config schema: the single source of truth for config types (z.infer), validation messages and the
+ * generated config reference in README (see config/docs.ts). Every object is strict: unknown keys are refused.
+ * Descriptions (`.describe`) feed the reference, so keep them short and exact.
+ */
+
+const duration = (def: string, what: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(def)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `${what}: expected a duration like "500ms", "30s", "10m", "1h" or "7d", got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(`${what} (duration, default ${def})`);
+
+const hostPort = (def: string, what: string) =>
+  z
+    .string()
+    .default(def)
+    .refine((v) => /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, {
+      message: 'expected HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)',
+    })
+    .describe(`${what} (HOST:PORT, default ${def})`);
+
+export const spiffeIdString = z.string().transform((v, ctx) => {
+  try {
+    return parseSpiffeId(v).uri;
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** An exact SPIFFE ID, or a prefix pattern ending in "/*" (matches any ID under that path). */
+export const spiffePattern = z.string().transform((v, ctx) => {
+  const base = v.endsWith('/*') ? v.slice(0, -2) : v;
+  try {
+    const id = parseSpiffeId(base).uri;
+    return v.endsWith('/*') ? `${id}/*` : id;
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `${(e as Error).message} (a pattern is an exact ID or ends in "/*")` });
+    return z.NEVER;
+  }
+});
+
+const agentName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'agent names are 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit');
+
+const rate = z
+  .object({
+    rps: z.number().positive().describe('sustained requests per second'),
+    burst: z.number().int().positive().describe('bucket size: requests allowed at once'),
+  })
+  .strict();
+
+const windowLimits = z
+  .object({
+    callsPerMinute: z.number().int().positive().optional().describe('calls this agent may make per minute'),
+    callsPerHour: z.number().int().positive().optional().describe('calls this agent may make per hour'),
+    callsPerDay: z.number().int().positive().optional().describe('calls this agent may make per day'),
+    costPerDay: z.number().positive().optional().describe('cost this agent may incur per day (in `delegation.costUnit`)'),
+  })
+  .strict();
+
+export const agentSchema = z
+  .object({
+    url: z
+      .string()
+      .url()
+      .refine((u) => u.startsWith('https://'), { message: 'upstream url must be https:// (the gateway forwards over mTLS)' })
+      .describe("the agent's upstream base URL (https)"),
+    id: spiffeIdString.describe('the SPIFFE ID the upstream must present'),
+    requireDelegationContext: z.boolean().default(false).describe('refuse this agent\'s calls unless they carry a delegation context'),
+    maxRevisits: z.number().int().min(0).default(0).describe('times this agent may reappear in one delegation chain'),
+    limits: windowLimits.optional().describe('per-agent call and cost windows'),
+  })
+  .strict();
+
+export const policyRule = z
+  .object({
+    from: z.union([spiffePattern, z.array(spiffePattern).min(1)]).describe('caller SPIFFE ID(s); exact or ending in /*'),
+    to: z.union([z.literal('*'), z.array(z.union([agentName, z.literal('*')])).min(1)]).describe('callee agent names, or "*"'),
+    methods: z.array(z.string().min(1)).min(1).optional().describe('A2A methods allowed (v0.3 or v1.0 names); omit for all'),
+  })
+  .strict();
+
+export const rateLimitsSchema = z
+  .object({
+    perCaller: rate.optional().describe('token bucket per caller'),
+    perEdge: rate.optional().describe('token bucket per caller -> callee edge'),
+    maxConcurrentPerCallee: z.number().int().positive().optional().describe('in-flight calls per callee'),
+  })
+  .strict();
+
+export const taskLimitsSchema = z
+  .object({
+    maxCalls: z.number().int().positive().default(1000).describe('calls in one root task tree'),
+    maxFanOut: z.number().int().positive().default(32).describe('children of one call'),
+    maxConcurrent: z.number().int().positive().default(64).describe('in-flight calls in one root task'),
+    deadline: duration('15m', 'wall-clock time a root task may run'),
+    maxCost: z.number().positive().optional().describe('cost one root task may incur'),
+  })
+  .strict();
+
+export const delegationSchema = z
+  .object({
+    maxDepth: z.number().int().min(1).max(64).default(8).describe('longest delegation chain (hops)'),
+    tokenTtl: duration('15m', 'lifetime of a signed delegation context'),
+    costUnit: z.string().min(1).default('USD').describe('unit of the tollgate-cost response header'),
+    task: taskLimitsSchema.default(taskLimitsSchema.parse({})).describe('per root task budgets'),
+  })
+  .strict();
+
+export const graphSchema = z
+  .object({
+    recentTasks: z.number().int().positive().default(1000).describe('root tasks whose call tree is kept'),
+    maxCallsPerTask: z.number().int().positive().default(2000).describe('calls recorded per task tree'),
+    window: duration('5m', 'sliding window of the aggregate caller -> callee graph'),
+    enforceCycles: z.boolean().default(false).describe('apply per-agent window limits at half size to agents on an aggregate cycle'),
+  })
+  .strict();
+
+export const timeoutsSchema = z
+  .object({
+    headers: duration('10s', 'time to receive request headers'),
+    idle: duration('60s', 'keep-alive idle timeout'),
+    upstream: duration('30s', 'time for the upstream to answer (headers)'),
+    shutdown: duration('10s', 'time in-flight calls get on SIGTERM'),
+  })
+  .strict();
+
+export const caSchema = z
+  .object({
+    rootTtl: duration('365d', 'root CA lifetime'),
+    intermediateTtl: duration('7d', 'online intermediate CA lifetime'),
+    svidTtl: duration('1h', 'default SVID lifetime'),
+    tokenTtl: duration('10m', 'default join token lifetime'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    trustDomain: z
+      .string()
+      .default('tollgate.local')
+      .transform((v, ctx) => {
+        try {
+          return parseTrustDomain(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          return z.NEVER;
+        }
+      })
+      .describe('SPIFFE trust domain of this CA (default tollgate.local)'),
+    dataDir: z.string().optional().describe('state directory (default ./.tollgate; --data-dir wins)'),
+    serverNames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']).describe('DNS names / IPs clients dial the gateway by'),
+    listen: z
+      .object({
+        proxy: hostPort('127.0.0.1:8443', 'mTLS A2A gateway listener'),
+        control: hostPort('127.0.0.1:8444', 'gRPC control listener (identity + admin API)'),
+        metrics: hostPort('127.0.0.1:9464', 'plain HTTP /metrics and /graph listener'),
+      })
+      .strict()
+      .default({ proxy: '127.0.0.1:8443', control: '127.0.0.1:8444', metrics: '127.0.0.1:9464' }),
+    ca: caSchema.default(caSchema.parse({})),
+    agents: z.record(agentName, agentSchema).default({}).describe('registry: callee name -> upstream and identity'),
+    policy: z.array(policyRule).default([]).describe('allow rules; everything else is denied'),
+    rateLimits: rateLimitsSchema.default({}),
+    delegation: delegationSchema.default(delegationSchema.parse({})),
+    graph: graphSchema.default(graphSchema.parse({})),
+    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+    maxBodyBytes: z.number().int().positive().default(1024 * 1024).describe('largest request body (bytes)'),
+    admins: z.array(spiffeIdString).default([]).describe('SPIFFE IDs allowed to call the admin API'),
+    audit: z
+      .object({
+        path: z.string().optional().describe('audit log file (JSON lines); default stdout'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    for (const [i, rule] of cfg.policy.entries()) {
+      if (rule.to === '*') continue;
+      for (const [j, name] of rule.to.entries()) {
+        if (name !== '*' && !(name in cfg.agents)) {
+          ctx.addIssue({ code: 'custom', path: ['policy', i, 'to', j], message: `unknown agent "${name}": add it under agents:` });
+        }
+      }
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+export type PolicyRule = z.infer<typeof policyRule>;
+export type RateLimits = z.infer<typeof rateLimitsSchema>;
