@@ -22,9 +22,13 @@ export function fingerprint(der: Uint8Array): string {
   return `sha256:${createHash('sha256').update(der).digest('hex')}`;
 }
 
-/** Parse `sha256:<64 hex>` (colons inside the hex allowed, as openssl prints). Returns lowercase hex or null. */
+/**
+ * Parse `sha256:<64 hex>` (colons inside the hex and any letter case allowed, as openssl prints
+ * `SHA256 Fingerprint=AB:CD:...`). Returns lowercase hex or null.
+ */
 export function parseFingerprint(input: string): string | null {
-  const m = /^sha256:([0-9a-fA-F:]+)$/.exec(input.trim());
+  if (typeof input !== 'string') return null;
+  const m = /^sha256:([0-9a-fA-F:]+)$/i.exec(input.trim());
   if (!m) return null;
   const hex = m[1].replace(/:/g, '').toLowerCase();
   return hex.length === 64 ? hex : null;

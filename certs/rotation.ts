@@ -10,7 +10,10 @@ export interface Validity {
 /** The moment to rotate. `random` returns [0,1); default jitter 10 % of the lifetime. */
 export function rotateAt(cert: Validity, random: () => number = Math.random, jitter = 0.1): number {
   const life = cert.notAfter - cert.notBefore;
-  return cert.notBefore + life * (0.5 - jitter * random());
+  // Clamped so a bad random source or jitter can never push renewal before issuance or past half-life.
+  const r = Math.min(Math.max(random(), 0), 1);
+  const j = Math.min(Math.max(jitter, 0), 0.5);
+  return cert.notBefore + life * (0.5 - j * r);
 }
 
 export function shouldRotate(now: number, cert: Validity, random: () => number = Math.random, jitter = 0.1): boolean {

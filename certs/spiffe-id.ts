@@ -21,7 +21,9 @@ export interface SpiffeId {
 export const MAX_SPIFFE_ID_BYTES = 2048;
 export const MAX_TRUST_DOMAIN_BYTES = 255;
 
-const TD_CHAR = /^[a-z0-9._-]$/;
+// Checked on the input before lowercasing: String#toLowerCase folds some non-ASCII letters into ASCII
+// (U+212A KELVIN SIGN -> "k"), which would let a look-alike name normalise into a real trust domain.
+const TD_CHARS = /^[A-Za-z0-9._-]+$/;
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 function fail(input: string, rule: string): never {
@@ -49,10 +51,11 @@ export function parseSpiffeId(input: string): SpiffeId {
   if (Buffer.byteLength(authority, 'utf8') > MAX_TRUST_DOMAIN_BYTES) {
     fail(input, `the trust domain is longer than ${MAX_TRUST_DOMAIN_BYTES} bytes`);
   }
-  const td = authority.toLowerCase();
-  for (const ch of td) {
-    if (!TD_CHAR.test(ch)) fail(input, `the trust domain has the character ${JSON.stringify(ch)}; only a-z, 0-9, '.', '-' and '_' are allowed`);
+  if (!TD_CHARS.test(authority)) {
+    const ch = [...authority].find((c) => !TD_CHARS.test(c)) ?? '';
+    fail(input, `the trust domain has the character ${JSON.stringify(ch)}; only a-z, 0-9, '.', '-' and '_' are allowed`);
   }
+  const td = authority.toLowerCase();
   if (path.length > 0) {
     if (path.endsWith('/')) fail(input, 'the path must not end with "/"');
     const segments = path.slice(1).split('/');
@@ -68,6 +71,7 @@ export function parseSpiffeId(input: string): SpiffeId {
 
 /** Validate a bare trust domain name (as used in config). */
 export function parseTrustDomain(input: string): string {
+  if (typeof input === 'string' && input.includes('://')) fail(input, 'a trust domain is a bare name like example.org, without a scheme');
   const id = parseSpiffeId(`spiffe://${input}`);
   if (id.path !== '') fail(input, 'a trust domain has no path');
   return id.trustDomain;

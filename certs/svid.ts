@@ -7,11 +7,12 @@ import { parseWorkloadId, type SpiffeId } from './spiffe-id.js';
  * Validate a peer's X.509-SVID from DER bytes (never from Node's `subjectaltname` string, which a
  * crafted SAN containing ", URI:" can fool: CVE-2021-44532 class).
  *
- * Checks, in order: parse; chain to the bundle (signatures via node:crypto, issuers must be CAs with
- * keyCertSign, every certificate in its validity window with `skewMs` allowance); leaf has exactly one
- * URI SAN holding a workload SPIFFE ID; cA=false; keyUsage has digitalSignature and neither keyCertSign
- * nor cRLSign; EKU (if present, and it must be for our purpose) contains clientAuth or serverAuth;
- * trust domain matches.
+ * Checks, in order: parse (every extension must decode); leaf has exactly one URI SAN (counted from the
+ * DER) holding a workload SPIFFE ID; cA=false; keyUsage present with digitalSignature and neither
+ * keyCertSign nor cRLSign; extendedKeyUsage present with clientAuth or serverAuth (per `usage`); leaf in
+ * its validity window with `skewMs` allowance; chain to the bundle (signatures via node:crypto; issuers
+ * must be CAs with keyCertSign, within their pathLenConstraint and validity window); trust domain matches.
+ * Leaf shape comes before the chain so a crafted certificate gets the most specific reason.
  */
 export type SvidUsage = 'client' | 'server';
 
@@ -48,11 +49,25 @@ interface Parsed {
 }
 
 function parse(der: Uint8Array, what: string): Parsed {
+  let cert: x509.X509Certificate;
+  let node: NodeX509;
   try {
-    return { der, node: new NodeX509(der), cert: new x509.X509Certificate(der as Uint8Array<ArrayBuffer>) };
+    cert = new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
+    node = new NodeX509(der);
+    void cert.notBefore;
+    void cert.notAfter;
+    void cert.serialNumber;
   } catch (cause) {
     throw new CertError('svid_parse', `the ${what} is not a valid DER X.509 certificate`, { cause });
   }
+  try {
+    // @peculiar/x509 decodes extensions lazily; decode them now so a malformed one fails closed here with a
+    // CertError instead of escaping later as a plain Error from a getter.
+    void cert.extensions;
+  } catch (cause) {
+    throw new CertError('svid_parse', `the ${what} has an extension that cannot be decoded`, { cause });
+  }
+  return { der, node, cert };
 }
 
 /** Lowercase hex serial without leading zero bytes' sign padding ambiguity. */
@@ -89,32 +104,45 @@ function signedBy(child: Parsed, issuer: Parsed): boolean {
   }
 }
 
-/** Build and check the path leaf -> intermediates -> bundle root. Returns the certificates on the path. */
-function verifyChain(leaf: Parsed, pool: Parsed[], roots: Parsed[], now: number, skew: number): void {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.byteLength !== b.byteLength) return false;
+  // Views, not copies: this runs for every root at every depth.
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Build and check the path leaf -> intermediates -> bundle root. */
+function verifyChain(leaf: Parsed, pool: Parsed[], roots: readonly Parsed[], now: number, skew: number): void {
   let current = leaf;
+  // depth = number of CA certificates between the issuer being looked for and the leaf (pathLenConstraint).
   for (let depth = 0; depth < MAX_CHAIN; depth++) {
     for (const root of roots) {
-      if (current.der === root.der || Buffer.compare(Buffer.from(current.der), Buffer.from(root.der)) === 0) {
+      if (sameBytes(current.der, root.der)) {
         if (depth === 0) throw new CertError('svid_chain', 'the leaf is itself a trust anchor, not an SVID');
         return;
       }
       if (signedBy(current, root)) {
-        checkIssuer(root, now, skew, 'trust bundle root');
+        checkIssuer(root, now, skew, 'trust bundle root', depth);
         return;
       }
     }
     const next = pool.find((c) => c !== current && signedBy(current, c));
     if (!next) {
-      throw new CertError('svid_chain', 'the certificate does not chain to the trust bundle (unknown or wrong signer)');
+      const what = depth === 0 ? 'leaf certificate' : 'intermediate CA certificate';
+      throw new CertError('svid_chain', `the ${what} does not chain to the trust bundle (unknown or wrong signer, or a missing intermediate)`);
     }
-    checkIssuer(next, now, skew, 'intermediate CA certificate');
+    checkIssuer(next, now, skew, 'intermediate CA certificate', depth);
     current = next;
   }
   throw new CertError('svid_chain', `the certificate chain is longer than ${MAX_CHAIN}`);
 }
 
-function checkIssuer(p: Parsed, now: number, skew: number, what: string): void {
-  if (!isCa(p)) throw new CertError('svid_chain', `the ${what} is not a CA (basicConstraints cA=false)`);
+function checkIssuer(p: Parsed, now: number, skew: number, what: string, casBelow: number): void {
+  const bc = p.cert.getExtension(x509.BasicConstraintsExtension);
+  if (bc === null || !bc.ca) throw new CertError('svid_chain', `the ${what} is not a CA (basicConstraints cA=false or absent)`);
+  if (bc.pathLength !== undefined && casBelow > bc.pathLength) {
+    throw new CertError('svid_chain', `the ${what} allows ${bc.pathLength} CA certificate(s) below it (pathLenConstraint) but the chain has ${casBelow}`);
+  }
   const ku = keyUsage(p);
   if (ku !== null && (ku & x509.KeyUsageFlags.keyCertSign) === 0) {
     throw new CertError('svid_chain', `the ${what} lacks keyCertSign`);
@@ -131,17 +159,72 @@ export class TrustBundle {
 }
 
 /**
- * The SPIFFE ID held by the single URI SAN of a certificate, read from the DER SAN extension.
- * Throws when there is no SAN, no URI SAN, or more than one.
+ * The value held by the single URI SAN of a certificate, read from the DER SAN extension.
+ * Throws CertError('svid_uri_san') when there is no SAN, no URI SAN, more than one, or the SAN is malformed.
  */
 export function uriSanOf(cert: x509.X509Certificate): string {
   const exts = cert.extensions.filter((e) => e.type === OID_SAN);
   if (exts.length !== 1) throw new CertError('svid_uri_san', exts.length === 0 ? 'the certificate has no subjectAltName' : 'the certificate has more than one subjectAltName extension');
-  const san = exts[0] instanceof x509.SubjectAlternativeNameExtension ? exts[0] : new x509.SubjectAlternativeNameExtension(exts[0].rawData);
-  const uris = san.names.items.filter((n) => n.type === 'url');
+  const uris = uriNamesInSan(new Uint8Array(exts[0].value));
   if (uris.length === 0) throw new CertError('svid_uri_san', 'the certificate has no URI SAN');
   if (uris.length > 1) throw new CertError('svid_uri_san', `the certificate has ${uris.length} URI SANs; an SVID has exactly one`);
-  return uris[0].value;
+  return uris[0];
+}
+
+const TAG_SEQUENCE = 0x30;
+const TAG_URI = 0x86; // GeneralName [6] IMPLICIT IA5String, primitive
+const TAG_URI_CONSTRUCTED = 0xa6;
+
+function malformedSan(why: string): never {
+  throw new CertError('svid_uri_san', `the subjectAltName extension is malformed: ${why}`);
+}
+
+/** One DER tag-length-value header at `pos`; the content is [start, end). */
+function readTlv(buf: Uint8Array, pos: number, limit: number): { tag: number; start: number; end: number } {
+  if (pos + 2 > limit) malformedSan('truncated element');
+  const tag = buf[pos];
+  if ((tag & 0x1f) === 0x1f) malformedSan('unexpected high tag number');
+  let len = buf[pos + 1];
+  let p = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 3) malformedSan('unsupported length encoding');
+    len = 0;
+    for (let i = 0; i < n; i++) {
+      if (p >= limit) malformedSan('truncated length');
+      len = len * 256 + buf[p++];
+    }
+  }
+  if (p + len > limit) malformedSan('element runs past its container');
+  return { tag, start: p, end: p + len };
+}
+
+/**
+ * URI names in a GeneralNames DER value. Walked by hand rather than through @peculiar/x509's GeneralNames,
+ * which silently skips entries it cannot decode: a skipped second URI SAN would make a two-URI certificate
+ * look like a valid single-URI SVID. Every entry is visited; other name types are allowed and ignored.
+ */
+function uriNamesInSan(der: Uint8Array): string[] {
+  const seq = readTlv(der, 0, der.length);
+  if (seq.tag !== TAG_SEQUENCE) malformedSan('GeneralNames is not a SEQUENCE');
+  if (seq.end !== der.length) malformedSan('trailing bytes after GeneralNames');
+  const out: string[] = [];
+  for (let pos = seq.start; pos < seq.end; ) {
+    const el = readTlv(der, pos, seq.end);
+    if (el.tag === TAG_URI_CONSTRUCTED) malformedSan('a URI name uses the constructed form');
+    if (el.tag === TAG_URI) {
+      let value = '';
+      for (let i = el.start; i < el.end; i++) {
+        if (der[i] > 0x7e || der[i] < 0x20) {
+          throw new CertError('svid_uri_san', 'a URI SAN holds a byte outside printable ASCII, so it is not a SPIFFE ID');
+        }
+        value += String.fromCharCode(der[i]);
+      }
+      out.push(value);
+    }
+    pos = el.end;
+  }
+  return out;
 }
 
 export function validateSvid(opts: SvidValidationOptions, bundle?: TrustBundle): ValidatedSvid {
@@ -152,13 +235,12 @@ export function validateSvid(opts: SvidValidationOptions, bundle?: TrustBundle):
   const tb = bundle ?? new TrustBundle(opts.bundle);
 
   // Leaf shape first: these are cheap and give the clearest reason for a crafted certificate.
-  let uri: string;
-  uri = uriSanOf(leaf.cert);
+  const uri = uriSanOf(leaf.cert);
   let id: SpiffeId;
   try {
     id = parseWorkloadId(uri);
   } catch (e) {
-    throw new CertError('svid_uri_san', `the URI SAN is not a workload SPIFFE ID: ${(e as Error).message}`);
+    throw new CertError('svid_uri_san', `the URI SAN is not a workload SPIFFE ID: ${(e as Error).message}`, { cause: e });
   }
   if (isCa(leaf)) throw new CertError('svid_basic_constraints', 'the leaf certificate is a CA (basicConstraints cA=true)');
   const ku = keyUsage(leaf);
@@ -173,7 +255,7 @@ export function validateSvid(opts: SvidValidationOptions, bundle?: TrustBundle):
     throw new CertError('svid_ext_key_usage', `the leaf extendedKeyUsage lacks ${opts.usage}Auth`);
   }
   checkTime(leaf, opts.now, skew, 'leaf certificate');
-  verifyChain(leaf, pool, tb.roots as Parsed[], opts.now, skew);
+  verifyChain(leaf, pool, tb.roots, opts.now, skew);
   if (id.trustDomain !== opts.trustDomain.toLowerCase()) {
     throw new CertError('svid_trust_domain', `the SPIFFE ID ${id.uri} is not in trust domain ${opts.trustDomain}`);
   }

@@ -9,9 +9,35 @@ export class ConfigError extends Error {
   }
 }
 
-/** Format zod issues as "path: reason" lines. */
-export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('; ');
+interface Issue {
+  readonly code?: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly keys?: readonly string[];
+  readonly errors?: readonly (readonly Issue[])[];
+  readonly issues?: readonly Issue[];
+}
+const showPath = (p: readonly PropertyKey[]) => (p.length ? p.map(String).join('.') : '(root)');
+
+/** For a union (e.g. `from: ID | ID[]`), the branch that matched the input's type holds the real reason. */
+function likelyBranch(branches: readonly (readonly Issue[])[]) {
+  return branches.find((b) => !b.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+}
+
+function issueLines(i: Issue, base: readonly PropertyKey[]): string[] {
+  const path = [...base, ...i.path];
+  if (i.code === 'unrecognized_keys' && i.keys?.length) return i.keys.map((k) => `${showPath([...path, k])}: unknown key`);
+  if (i.code === 'invalid_union' && i.errors) {
+    const branch = likelyBranch(i.errors);
+    if (branch) return branch.flatMap((j) => issueLines(j, path));
+  }
+  if (i.code === 'invalid_key' && i.issues?.length) return i.issues.map((j) => `${showPath(path)}: invalid key: ${j.message}`);
+  return [`${showPath(path)}: ${i.message}`];
+}
+
+/** Format zod issues as "path: reason" lines, one per problem. */
+export function formatIssues(issues: readonly Issue[]): string {
+  return issues.flatMap((i) => issueLines(i, [])).join('; ');
 }
 
 export function parseConfig(raw: unknown, source = 'config'): Config {

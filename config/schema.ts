@@ -171,14 +171,15 @@ export const configSchema = z
         metrics: hostPort('127.0.0.1:9464', 'plain HTTP /metrics and /graph listener'),
       })
       .strict()
-      .default({ proxy: '127.0.0.1:8443', control: '127.0.0.1:8444', metrics: '127.0.0.1:9464' }),
-    ca: caSchema.default(caSchema.parse({})),
+      .default({ proxy: '127.0.0.1:8443', control: '127.0.0.1:8444', metrics: '127.0.0.1:9464' })
+      .describe('listener addresses'),
+    ca: caSchema.default(caSchema.parse({})).describe('built-in CA lifetimes'),
     agents: z.record(agentName, agentSchema).default({}).describe('registry: callee name -> upstream and identity'),
     policy: z.array(policyRule).default([]).describe('allow rules; everything else is denied'),
-    rateLimits: rateLimitsSchema.default({}),
-    delegation: delegationSchema.default(delegationSchema.parse({})),
-    graph: graphSchema.default(graphSchema.parse({})),
-    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+    rateLimits: rateLimitsSchema.default({}).describe('token buckets and concurrency caps (omit a key to disable that limit)'),
+    delegation: delegationSchema.default(delegationSchema.parse({})).describe('delegation chain limits and per root task budgets'),
+    graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
+    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('proxy timeouts'),
     maxBodyBytes: z.number().int().positive().default(1024 * 1024).describe('largest request body (bytes)'),
     admins: z.array(spiffeIdString).default([]).describe('SPIFFE IDs allowed to call the admin API'),
     audit: z
@@ -186,7 +187,8 @@ export const configSchema = z
         path: z.string().optional().describe('audit log file (JSON lines); default stdout'),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe('audit log destination'),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -35,7 +35,9 @@ export function newKeys(): Promise<CryptoKeyPair> {
 const serial = () => '01' + randomBytes(15).toString('hex');
 const HOUR = 3_600_000;
 
-export async function makeRoot(opts: { trustDomain?: string; notBefore?: Date; notAfter?: Date; name?: string } = {}): Promise<TestCert> {
+export async function makeRoot(
+  opts: { trustDomain?: string; notBefore?: Date; notAfter?: Date; name?: string; /** default 1; null omits it */ pathLength?: number | null } = {},
+): Promise<TestCert> {
   const keys = await newKeys();
   const td = opts.trustDomain ?? 'example.org';
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -46,7 +48,7 @@ export async function makeRoot(opts: { trustDomain?: string; notBefore?: Date; n
     keys,
     signingAlgorithm: alg,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.BasicConstraintsExtension(true, opts.pathLength === undefined ? 1 : opts.pathLength ?? undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `spiffe://${td}` }]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -55,25 +57,41 @@ export async function makeRoot(opts: { trustDomain?: string; notBefore?: Date; n
   return finish(cert, keys);
 }
 
-export async function makeIntermediate(issuer: TestCert, opts: { trustDomain?: string; ca?: boolean; notAfter?: Date } = {}): Promise<TestCert> {
+export interface IntermediateOptions {
+  trustDomain?: string;
+  ca?: boolean;
+  notBefore?: Date;
+  notAfter?: Date;
+  /** subject CN; default "Test Intermediate" */
+  name?: string;
+  /** basicConstraints pathLenConstraint; default 0, null omits it (always omitted when ca is false) */
+  pathLength?: number | null;
+  /** false omits the authorityKeyIdentifier, so only the signature ties the certificate to its issuer */
+  authorityKeyId?: boolean;
+}
+
+export async function makeIntermediate(issuer: TestCert, opts: IntermediateOptions = {}): Promise<TestCert> {
   const keys = await newKeys();
   const td = opts.trustDomain ?? 'example.org';
+  const ca = opts.ca ?? true;
+  const pathLength = ca ? (opts.pathLength === undefined ? 0 : opts.pathLength ?? undefined) : undefined;
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(ca, pathLength, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `spiffe://${td}` }]),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ];
+  if (opts.authorityKeyId !== false) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: 'CN=Test Intermediate',
+    subject: `CN=${opts.name ?? 'Test Intermediate'}`,
     issuer: issuer.cert.subject,
-    notBefore: new Date(Date.now() - HOUR),
+    notBefore: opts.notBefore ?? new Date(Date.now() - HOUR),
     notAfter: opts.notAfter ?? new Date(Date.now() + 12 * HOUR),
     publicKey: keys.publicKey,
     signingKey: issuer.keys.privateKey,
     signingAlgorithm: alg,
-    extensions: [
-      new x509.BasicConstraintsExtension(opts.ca ?? true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `spiffe://${td}` }]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
-    ],
+    extensions,
   });
   return finish(cert, keys);
 }
@@ -94,6 +112,8 @@ export interface LeafOptions {
   /** omit the standard SAN extension entirely */
   noSan?: boolean;
   keys?: CryptoKeyPair;
+  /** false omits the authorityKeyIdentifier, so only the signature ties the leaf to its issuer */
+  authorityKeyId?: boolean;
 }
 
 export const EKU_SERVER = '1.3.6.1.5.5.7.3.1';
@@ -113,7 +133,7 @@ export async function makeLeaf(issuer: TestCert, opts: LeafOptions = {}): Promis
   if (eku !== null) exts.push(new x509.ExtendedKeyUsageExtension(eku, false));
   if (!opts.noSan) exts.push(new x509.SubjectAlternativeNameExtension(names, false));
   exts.push(...(opts.extraExtensions ?? []));
-  exts.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey));
+  if (opts.authorityKeyId !== false) exts.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: 'CN=test leaf',
