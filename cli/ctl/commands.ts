@@ -1,0 +1,440 @@
+/**
+ * Every `tollgate ctl` verb: its flags, help text, and how it maps to one Admin RPC. Thin on purpose: the
+ * gateway validates (with the config's schemas) and decides; this file only builds requests and prints.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { formatDuration } from '../../config/duration.js';
+import type { AdminConnection } from './client.js';
+import { CtlError, type CtlIo } from './io.js';
+import { json, table, time } from './format.js';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** shown in help: what the value is */
+  value?: string;
+  desc: string;
+}
+
+export interface CommandContext {
+  conn: AdminConnection;
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  io: CtlIo;
+  json: boolean;
+  signal: AbortSignal;
+}
+
+export interface CommandSpec {
+  path: readonly string[];
+  /** arguments after the command path, for the usage line */
+  args?: string;
+  summary: string;
+  /** extra help paragraphs */
+  details?: string;
+  positionals?: { min: number; max: number; names: string };
+  options: Record<string, OptionSpec>;
+  run(ctx: CommandContext): Promise<void>;
+}
+
+// ---- small helpers -------------------------------------------------------------------------------
+
+function str(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function list(ctx: CommandContext, name: string): string[] {
+  const v = ctx.values[name];
+  const raw = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  // Repeated flags and comma lists both work: --kind call --kind config == --kind call,config
+  return raw.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function required(ctx: CommandContext, name: string, hint: string): string {
+  const v = str(ctx, name);
+  if (v === undefined || v.trim() === '') throw new CtlError('usage', `--${name} is required: ${hint}`);
+  return v;
+}
+
+function wholeNumber(ctx: CommandContext, name: string, min = 0): number | undefined {
+  const v = str(ctx, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new CtlError('usage', `--${name} must be a whole number >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function positiveNumber(ctx: CommandContext, name: string): number | undefined {
+  const v = str(ctx, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new CtlError('usage', `--${name} must be a number > 0, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function readYamlFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CtlError('usage', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    throw new CtlError('usage', `${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+const VERSION_OPT: OptionSpec = { type: 'string', value: 'N', desc: 'the version you read (get/list); refused with ABORTED if it changed since' };
+
+interface RuleMsg {
+  from: string[];
+  to: string[];
+  methods: string[];
+}
+
+/** Proto rule -> the config file's shape (so `policy get` output can be edited and fed to `policy set`). */
+function ruleToYaml(r: RuleMsg): Record<string, unknown> {
+  return {
+    from: r.from.length === 1 ? r.from[0] : r.from,
+    to: r.to.length === 1 && r.to[0] === '*' ? '*' : r.to,
+    ...(r.methods.length > 0 ? { methods: r.methods } : {}),
+  };
+}
+
+function asArray(v: unknown, what: string, file: string, i: number): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+  if (v === undefined && what === 'methods') return [];
+  throw new CtlError('usage', `${file}: policy.${i}.${what} must be a string or a list of strings`);
+}
+
+/** Accepts a list of rules or a mapping with a `policy:` key (a config file excerpt). */
+function rulesFromFile(file: string): RuleMsg[] {
+  const doc = readYamlFile(file);
+  const rules = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && 'policy' in doc ? (doc as { policy: unknown }).policy : undefined;
+  if (!Array.isArray(rules)) throw new CtlError('usage', `${file} must hold a list of policy rules, or a mapping with a policy: list`);
+  return rules.map((r, i) => {
+    if (!r || typeof r !== 'object') throw new CtlError('usage', `${file}: policy.${i} must be a mapping with from, to and optionally methods`);
+    const rule = r as Record<string, unknown>;
+    const extra = Object.keys(rule).filter((k) => !['from', 'to', 'methods'].includes(k));
+    if (extra.length > 0) throw new CtlError('usage', `${file}: policy.${i} has unknown key ${extra[0]} (a rule has from, to, methods)`);
+    return { from: asArray(rule.from, 'from', file, i), to: asArray(rule.to, 'to', file, i), methods: asArray(rule.methods, 'methods', file, i) };
+  });
+}
+
+interface LimitsMsg {
+  version: number;
+  rateLimitsJson: string;
+  delegationJson: string;
+}
+
+/** Durations travel as ms; show them the way the config file writes them. */
+function readableDelegation(d: Record<string, any>): Record<string, unknown> {
+  const out: Record<string, any> = { ...d };
+  if (typeof out.tokenTtl === 'number') out.tokenTtl = formatDuration(out.tokenTtl);
+  if (out.task && typeof out.task.deadline === 'number') out.task = { ...out.task, deadline: formatDuration(out.task.deadline) };
+  return out;
+}
+
+interface AgentMsg {
+  name: string;
+  url: string;
+  id: string;
+  requireDelegationContext: boolean;
+  maxRevisits: number;
+  limits: Record<string, number | undefined> | null;
+}
+
+function limitsText(l: AgentMsg['limits']): string {
+  if (!l) return '-';
+  const parts: string[] = [];
+  if (l.callsPerMinute !== undefined) parts.push(`${l.callsPerMinute}/min`);
+  if (l.callsPerHour !== undefined) parts.push(`${l.callsPerHour}/h`);
+  if (l.callsPerDay !== undefined) parts.push(`${l.callsPerDay}/day`);
+  if (l.costPerDay !== undefined) parts.push(`cost ${l.costPerDay}/day`);
+  return parts.length > 0 ? parts.join(' ') : '-';
+}
+
+function plainAgent(a: AgentMsg) {
+  const limits = a.limits ? Object.fromEntries(Object.entries(a.limits).filter(([k, v]) => v !== undefined && !k.startsWith('_'))) : undefined;
+  return { name: a.name, url: a.url, id: a.id, requireDelegationContext: a.requireDelegationContext, maxRevisits: a.maxRevisits, ...(limits ? { limits } : {}) };
+}
+
+// ---- the commands --------------------------------------------------------------------------------
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    path: ['token', 'create'],
+    args: '--spiffe-id ID [--ttl DURATION]',
+    summary: 'create a single-use join token that bootstraps the identity ID',
+    details: 'Give the token to the agent (e.g. `tollgate bootstrap --token ...`). It is shown once and stored only as a hash.',
+    options: {
+      'spiffe-id': { type: 'string', value: 'ID', desc: 'the identity the token will issue, e.g. spiffe://tollgate.local/agent/writer' },
+      ttl: { type: 'string', value: 'DURATION', desc: 'token lifetime like 10m or 1h (default: ca.tokenTtl)' },
+    },
+    async run(ctx) {
+      const spiffeId = required(ctx, 'spiffe-id', 'name the identity the token will issue, e.g. --spiffe-id spiffe://tollgate.local/agent/writer');
+      const res = await ctx.conn.call('CreateJoinToken', { spiffeId, ttl: str(ctx, 'ttl') ?? '' });
+      if (ctx.json) return ctx.io.stdout(json({ token: res.token, spiffeId: res.spiffeId, expiresAt: res.expiresAtUnixMs }));
+      ctx.io.stdout(`${res.token}\n`);
+      ctx.io.stderr(`join token for ${res.spiffeId}, single use, expires ${time(res.expiresAtUnixMs)}\n`);
+    },
+  },
+  {
+    path: ['agents', 'list'],
+    summary: 'list the agent registry',
+    options: {},
+    async run(ctx) {
+      const res = await ctx.conn.call('ListAgents', {});
+      const agents = (res.agents as AgentMsg[]).map(plainAgent);
+      if (ctx.json) return ctx.io.stdout(json({ version: res.version, agents }));
+      if (agents.length === 0) ctx.io.stdout('no agents registered\n');
+      ctx.io.stdout(
+        table(
+          ['NAME', 'URL', 'SPIFFE ID', 'DELEGATION CONTEXT', 'MAX REVISITS', 'LIMITS'],
+          (res.agents as AgentMsg[]).map((a) => [a.name, a.url, a.id, a.requireDelegationContext ? 'required' : 'optional', String(a.maxRevisits), limitsText(a.limits)]),
+        ),
+      );
+      ctx.io.stdout(`registry version ${res.version}\n`);
+    },
+  },
+  {
+    path: ['agents', 'put'],
+    args: 'NAME --url URL --id SPIFFE_ID [options]',
+    summary: 'register an agent, or replace its entry',
+    positionals: { min: 1, max: 1, names: 'NAME' },
+    options: {
+      url: { type: 'string', value: 'URL', desc: "the agent's upstream base URL (https://...)" },
+      id: { type: 'string', value: 'SPIFFE_ID', desc: 'the SPIFFE ID the upstream must present' },
+      'require-delegation-context': { type: 'boolean', desc: "refuse this agent's calls unless they carry a delegation context" },
+      'max-revisits': { type: 'string', value: 'N', desc: 'times this agent may reappear in one delegation chain (default 0)' },
+      'calls-per-minute': { type: 'string', value: 'N', desc: 'calls this agent may make per minute' },
+      'calls-per-hour': { type: 'string', value: 'N', desc: 'calls this agent may make per hour' },
+      'calls-per-day': { type: 'string', value: 'N', desc: 'calls this agent may make per day' },
+      'cost-per-day': { type: 'string', value: 'X', desc: 'cost this agent may incur per day' },
+      version: { ...VERSION_OPT, desc: 'registry version from `agents list`: refuse if the registry changed since' },
+    },
+    async run(ctx) {
+      const name = ctx.positionals[0];
+      const limits: Record<string, number> = {};
+      for (const [flag, field] of [
+        ['calls-per-minute', 'callsPerMinute'],
+        ['calls-per-hour', 'callsPerHour'],
+        ['calls-per-day', 'callsPerDay'],
+      ] as const) {
+        const n = wholeNumber(ctx, flag, 1);
+        if (n !== undefined) limits[field] = n;
+      }
+      const cost = positiveNumber(ctx, 'cost-per-day');
+      if (cost !== undefined) limits.costPerDay = cost;
+      const agent = {
+        name,
+        url: required(ctx, 'url', "give the agent's upstream base URL, e.g. --url https://10.0.0.5:9001"),
+        id: required(ctx, 'id', 'give the SPIFFE ID the upstream presents, e.g. --id spiffe://tollgate.local/agent/writer'),
+        requireDelegationContext: ctx.values['require-delegation-context'] === true,
+        maxRevisits: wholeNumber(ctx, 'max-revisits') ?? 0,
+        limits: Object.keys(limits).length > 0 ? limits : null,
+      };
+      const expectedVersion = wholeNumber(ctx, 'version');
+      const res = await ctx.conn.call('PutAgent', { agent, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+      if (ctx.json) return ctx.io.stdout(json({ created: res.created, version: res.version, agent: plainAgent(res.agent) }));
+      ctx.io.stdout(`agent ${name} ${res.created ? 'registered' : 'updated'} (registry version ${res.version})\n`);
+    },
+  },
+  {
+    path: ['agents', 'remove'],
+    args: 'NAME [--version N]',
+    summary: 'remove an agent from the registry (remove it from the policy first)',
+    positionals: { min: 1, max: 1, names: 'NAME' },
+    options: { version: { ...VERSION_OPT, desc: 'registry version from `agents list`: refuse if the registry changed since' } },
+    async run(ctx) {
+      const expectedVersion = wholeNumber(ctx, 'version');
+      const res = await ctx.conn.call('RemoveAgent', { name: ctx.positionals[0], ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+      if (ctx.json) return ctx.io.stdout(json({ removed: res.removed, version: res.version }));
+      if (!res.removed) throw new CtlError('failed', `no agent named ${ctx.positionals[0]} (see tollgate ctl agents list)`);
+      ctx.io.stdout(`agent ${ctx.positionals[0]} removed (registry version ${res.version})\n`);
+    },
+  },
+  {
+    path: ['policy', 'get'],
+    summary: 'print the allow rules (YAML you can edit and pass to `policy set --file`)',
+    options: {},
+    async run(ctx) {
+      const res = await ctx.conn.call('GetPolicy', {});
+      const rules = (res.rules as RuleMsg[]).map(ruleToYaml);
+      if (ctx.json) return ctx.io.stdout(json({ version: res.version, rules }));
+      ctx.io.stdout(`# policy version ${res.version}: change with tollgate ctl policy set --file FILE --version ${res.version}\n`);
+      ctx.io.stdout(toYaml({ policy: rules }));
+    },
+  },
+  {
+    path: ['policy', 'set'],
+    args: '--file RULES.yaml [--version N]',
+    summary: 'replace the allow rules',
+    details:
+      'RULES.yaml holds a list of rules (from, to, methods), or a mapping with a policy: list, as in the config file.\n' +
+      'Without --version the current version is read first (last writer wins); pass --version to be refused if someone changed the policy since you read it.',
+    options: {
+      file: { type: 'string', value: 'FILE', desc: 'YAML file with the new rules' },
+      version: VERSION_OPT,
+    },
+    async run(ctx) {
+      const rules = rulesFromFile(required(ctx, 'file', 'give a YAML file with the new rules (see tollgate ctl policy get)'));
+      const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetPolicy', {})).version;
+      const res = await ctx.conn.call('SetPolicy', { version, rules });
+      if (ctx.json) return ctx.io.stdout(json({ version: res.version, rules: (res.rules as RuleMsg[]).map(ruleToYaml) }));
+      ctx.io.stdout(`policy set: ${res.rules.length} rule${res.rules.length === 1 ? '' : 's'} (policy version ${res.version})\n`);
+    },
+  },
+  {
+    path: ['limits', 'get'],
+    summary: 'print rate limits (rateLimits) and delegation budgets (delegation)',
+    options: {},
+    async run(ctx) {
+      const res: LimitsMsg = await ctx.conn.call('GetLimits', {});
+      const doc = { rateLimits: JSON.parse(res.rateLimitsJson || '{}'), delegation: JSON.parse(res.delegationJson || '{}') };
+      if (ctx.json) return ctx.io.stdout(json({ version: res.version, ...doc }));
+      ctx.io.stdout(`# limits version ${res.version}: change with tollgate ctl limits set --file FILE --version ${res.version}\n`);
+      ctx.io.stdout(toYaml({ rateLimits: doc.rateLimits, delegation: readableDelegation(doc.delegation) }));
+    },
+  },
+  {
+    path: ['limits', 'set'],
+    args: '--file LIMITS.yaml [--version N]',
+    summary: 'replace rate limits and/or delegation budgets',
+    details:
+      'LIMITS.yaml has a rateLimits: and/or a delegation: mapping, as in the config file; a section left out stays as it is.\n' +
+      'Without --version the current version is read first (last writer wins).',
+    options: { file: { type: 'string', value: 'FILE', desc: 'YAML file with rateLimits: and/or delegation:' }, version: VERSION_OPT },
+    async run(ctx) {
+      const file = required(ctx, 'file', 'give a YAML file with rateLimits: and/or delegation: (see tollgate ctl limits get)');
+      const doc = readYamlFile(file);
+      if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new CtlError('usage', `${file} must be a mapping with rateLimits: and/or delegation:`);
+      const extra = Object.keys(doc).filter((k) => k !== 'rateLimits' && k !== 'delegation');
+      if (extra.length > 0) throw new CtlError('usage', `${file}: unknown key ${extra[0]} (expected rateLimits and/or delegation)`);
+      const d = doc as { rateLimits?: unknown; delegation?: unknown };
+      if (d.rateLimits === undefined && d.delegation === undefined) throw new CtlError('usage', `${file} sets neither rateLimits nor delegation`);
+      const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetLimits', {})).version;
+      const res: LimitsMsg = await ctx.conn.call('SetLimits', {
+        version,
+        rateLimitsJson: d.rateLimits === undefined ? '' : JSON.stringify(d.rateLimits ?? {}),
+        delegationJson: d.delegation === undefined ? '' : JSON.stringify(d.delegation ?? {}),
+      });
+      if (ctx.json) return ctx.io.stdout(json({ version: res.version, rateLimits: JSON.parse(res.rateLimitsJson), delegation: JSON.parse(res.delegationJson) }));
+      ctx.io.stdout(`limits set (limits version ${res.version})\n`);
+    },
+  },
+  {
+    path: ['revoke'],
+    args: '(--spiffe-id ID | --serial HEX) [--reason TEXT]',
+    summary: 'revoke every certificate of an identity, or one certificate by serial',
+    options: {
+      'spiffe-id': { type: 'string', value: 'ID', desc: 'revoke every certificate issued to this identity (it cannot renew)' },
+      serial: { type: 'string', value: 'HEX', desc: 'revoke one certificate (see tollgate ctl certs list)' },
+      reason: { type: 'string', value: 'TEXT', desc: 'recorded in the audit log' },
+    },
+    async run(ctx) {
+      const spiffeId = str(ctx, 'spiffe-id');
+      const serial = str(ctx, 'serial');
+      if ((spiffeId === undefined) === (serial === undefined)) throw new CtlError('usage', 'give exactly one of --spiffe-id ID or --serial HEX');
+      const res = await ctx.conn.call('Revoke', { spiffeId: spiffeId ?? '', serial: serial ?? '', reason: str(ctx, 'reason') ?? '' });
+      if (ctx.json) return ctx.io.stdout(json({ certificatesRevoked: res.certificatesRevoked }));
+      ctx.io.stdout(spiffeId ? `revoked ${spiffeId}: ${res.certificatesRevoked} certificate(s)\n` : `revoked certificate ${serial}\n`);
+    },
+  },
+  {
+    path: ['certs', 'list'],
+    args: '[--spiffe-id ID] [--limit N]',
+    summary: 'list issued certificates, newest first',
+    options: {
+      'spiffe-id': { type: 'string', value: 'ID', desc: 'only certificates of this identity' },
+      limit: { type: 'string', value: 'N', desc: 'at most N certificates (default 100)' },
+    },
+    async run(ctx) {
+      const res = await ctx.conn.call('ListCertificates', { spiffeId: str(ctx, 'spiffe-id') ?? '', limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
+      type Cert = { serial: string; spiffeId: string; notBeforeUnixMs: number; notAfterUnixMs: number; issuedAtUnixMs: number; revoked: boolean };
+      const certs = res.certificates as Cert[];
+      if (ctx.json) return ctx.io.stdout(json(certs.map((c) => ({ serial: c.serial, spiffeId: c.spiffeId, notBefore: c.notBeforeUnixMs, notAfter: c.notAfterUnixMs, issuedAt: c.issuedAtUnixMs, revoked: c.revoked }))));
+      if (certs.length === 0) return ctx.io.stdout('no certificates\n');
+      ctx.io.stdout(table(['SERIAL', 'SPIFFE ID', 'ISSUED', 'EXPIRES', 'STATUS'], certs.map((c) => [c.serial, c.spiffeId, time(c.issuedAtUnixMs), time(c.notAfterUnixMs), c.revoked ? 'revoked' : c.notAfterUnixMs < Date.now() ? 'expired' : 'valid'])));
+    },
+  },
+  {
+    path: ['graph'],
+    args: '[--task ID] [--dot]',
+    summary: 'print the call graph: the aggregate caller -> callee graph, or one root task tree',
+    details: 'JSON by default; --dot prints Graphviz (pipe to `dot -Tsvg`).',
+    options: {
+      task: { type: 'string', value: 'ID', desc: 'one root task tree instead of the aggregate graph' },
+      dot: { type: 'boolean', desc: 'Graphviz DOT instead of JSON' },
+    },
+    async run(ctx) {
+      const dot = ctx.values.dot === true;
+      const res = await ctx.conn.call('GetCallGraph', { taskId: str(ctx, 'task') ?? '', format: dot ? 'dot' : 'json' });
+      if (dot) return ctx.io.stdout(res.dot.endsWith('\n') ? res.dot : `${res.dot}\n`);
+      ctx.io.stdout(json(JSON.parse(res.json)));
+    },
+  },
+  {
+    path: ['task', 'cancel'],
+    args: 'TASK_ID [--reason TEXT]',
+    summary: 'cancel a root task: further calls in its tree are refused',
+    positionals: { min: 1, max: 1, names: 'TASK_ID' },
+    options: { reason: { type: 'string', value: 'TEXT', desc: 'recorded in the audit log' } },
+    async run(ctx) {
+      const taskId = ctx.positionals[0];
+      const res = await ctx.conn.call('CancelTask', { taskId, reason: str(ctx, 'reason') ?? '' });
+      if (ctx.json) return ctx.io.stdout(json({ taskId, cancelled: res.cancelled }));
+      if (!res.cancelled) throw new CtlError('failed', `no running root task ${taskId} (see tollgate ctl graph)`);
+      ctx.io.stdout(`task ${taskId} cancelled\n`);
+    },
+  },
+  {
+    path: ['watch'],
+    args: '[--agent A]... [--kind K]... [--count N]',
+    summary: 'stream audit events as they happen (Ctrl-C to stop)',
+    details: 'Kinds: call, refusal, issuance, revocation, config, task. --agent matches the callee, the caller\'s SPIFFE ID or its last path segment.\nWith --json, one JSON record per line.',
+    options: {
+      agent: { type: 'string', multiple: true, value: 'A', desc: 'only events about this agent (repeat or comma-separate)' },
+      kind: { type: 'string', multiple: true, value: 'K', desc: 'only events of this kind (repeat or comma-separate)' },
+      count: { type: 'string', value: 'N', desc: 'exit after N events' },
+    },
+    async run(ctx) {
+      const count = wholeNumber(ctx, 'count', 1);
+      const stream = ctx.conn.stream('WatchEvents', { agents: list(ctx, 'agent'), kinds: list(ctx, 'kind') });
+      let seen = 0;
+      let stopping = false;
+      let stop = () => {};
+      try {
+        await new Promise<void>((resolve, reject) => {
+          stop = () => {
+            stopping = true;
+            stream.cancel();
+            resolve();
+          };
+          stream.on('data', (e: { timeUnixMs: number; kind: string; actor: string; agent: string; summary: string; json: string }) => {
+            if (stopping) return;
+            if (ctx.json) ctx.io.stdout(`${e.json}\n`);
+            else ctx.io.stdout(`${time(e.timeUnixMs)}  ${e.kind.padEnd(10)}  ${e.actor}${e.agent ? ` -> ${e.agent}` : ''}  ${e.summary}\n`);
+            if (count !== undefined && ++seen >= count) stop();
+          });
+          stream.on('error', (err) => (stopping ? resolve() : reject(err)));
+          stream.on('end', () => {
+            if (!stopping) ctx.io.stderr('the gateway ended the event stream (shutting down?)\n');
+            resolve();
+          });
+          // After the listeners: a cancel always has someone to report to.
+          if (ctx.signal.aborted) stop();
+          else ctx.signal.addEventListener('abort', stop, { once: true });
+        });
+      } finally {
+        ctx.signal.removeEventListener('abort', stop);
+      }
+    },
+  },
+];

@@ -1,0 +1,145 @@
+/**
+ * Admin API messages <-> config shapes. Every input goes through the config's own zod schemas, so the admin
+ * API and the config file accept exactly the same things and report problems the same way (field path
+ * first). The message types mirror proto/tollgate/v1/admin.proto as proto-loader decodes it (camelCase,
+ * int64 as number, unset message fields null, unset `optional` scalars absent).
+ */
+import { z } from 'zod';
+import { configSchema, policyRule, rateLimitsSchema, delegationSchema, type AgentConfig, type Config, type PolicyRule } from '../../config/schema.js';
+import { formatIssues } from '../../config/load.js';
+import { AdminError } from './errors.js';
+
+export interface AgentLimitsMsg {
+  callsPerMinute?: number;
+  callsPerHour?: number;
+  callsPerDay?: number;
+  costPerDay?: number;
+}
+export interface AgentMsg {
+  name: string;
+  url: string;
+  id: string;
+  requireDelegationContext: boolean;
+  maxRevisits: number;
+  limits?: AgentLimitsMsg | null;
+}
+export interface PolicyRuleMsg {
+  from: string[];
+  to: string[];
+  methods: string[];
+}
+export interface LimitsMsg {
+  version: number;
+  rateLimitsJson: string;
+  delegationJson: string;
+}
+
+type Issues = readonly { path: readonly PropertyKey[]; message: string }[];
+
+function invalid(what: string, prefix: PropertyKey[], issues: Issues): AdminError {
+  return new AdminError('invalid_argument', `invalid ${what}: ${formatIssues(issues.map((i) => ({ path: [...prefix, ...i.path], message: i.message })))}`);
+}
+
+// The registry's own record schema: validates the agent name (the record key) and the agent together.
+const registrySchema = configSchema.shape.agents;
+
+export function agentFromMsg(msg: AgentMsg | null | undefined): { name: string; agent: AgentConfig } {
+  if (!msg) throw new AdminError('invalid_argument', 'invalid agent: agent is missing');
+  const name = typeof msg.name === 'string' ? msg.name : '';
+  if (name.length === 0) throw new AdminError('invalid_argument', 'invalid agent: agent.name is empty');
+  const limits = msg.limits ? pickDefined(msg.limits, ['callsPerMinute', 'callsPerHour', 'callsPerDay', 'costPerDay']) : undefined;
+  const raw = {
+    url: msg.url,
+    id: msg.id,
+    requireDelegationContext: msg.requireDelegationContext ?? false,
+    maxRevisits: msg.maxRevisits ?? 0,
+    ...(limits ? { limits } : {}),
+  };
+  const r = registrySchema.safeParse({ [name]: raw });
+  if (!r.success) throw invalid('agent', ['agents'], r.error.issues);
+  return { name, agent: r.data[name] };
+}
+
+export function agentToMsg(name: string, a: AgentConfig): AgentMsg {
+  return {
+    name,
+    url: a.url,
+    id: a.id,
+    requireDelegationContext: a.requireDelegationContext,
+    maxRevisits: a.maxRevisits,
+    limits: a.limits ? { ...a.limits } : null,
+  };
+}
+
+export function rulesFromMsg(rules: readonly PolicyRuleMsg[] | null | undefined): PolicyRule[] {
+  const raw = (rules ?? []).map((r) => {
+    const from = r.from ?? [];
+    const to = r.to ?? [];
+    return {
+      from: from.length === 1 ? from[0] : from,
+      to: to.length === 1 && to[0] === '*' ? '*' : to,
+      ...(r.methods && r.methods.length > 0 ? { methods: r.methods } : {}),
+    };
+  });
+  const r = z.array(policyRule).safeParse(raw);
+  if (!r.success) throw invalid('policy', ['policy'], r.error.issues);
+  return r.data;
+}
+
+export function ruleToMsg(rule: PolicyRule): PolicyRuleMsg {
+  return {
+    from: typeof rule.from === 'string' ? [rule.from] : [...rule.from],
+    to: rule.to === '*' ? ['*'] : [...rule.to],
+    methods: rule.methods ? [...rule.methods] : [],
+  };
+}
+
+function parseJsonField(field: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AdminError('invalid_argument', `invalid limits: ${field} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** New rateLimits/delegation from a SetLimits request; an empty JSON string keeps the current section. */
+export function limitsFromMsg(msg: LimitsMsg, current: Config): { rateLimits: Config['rateLimits']; delegation: Config['delegation'] } {
+  let rateLimits = current.rateLimits;
+  let delegation = current.delegation;
+  if (msg.rateLimitsJson && msg.rateLimitsJson.trim() !== '') {
+    const r = rateLimitsSchema.safeParse(parseJsonField('rate_limits_json', msg.rateLimitsJson));
+    if (!r.success) throw invalid('limits', ['rateLimits'], r.error.issues);
+    rateLimits = r.data;
+  }
+  if (msg.delegationJson && msg.delegationJson.trim() !== '') {
+    const r = delegationSchema.safeParse(parseJsonField('delegation_json', msg.delegationJson));
+    if (!r.success) throw invalid('limits', ['delegation'], r.error.issues);
+    delegation = r.data;
+  }
+  return { rateLimits, delegation };
+}
+
+export function limitsToMsg(cfg: Config, version: number): LimitsMsg {
+  return { version, rateLimitsJson: JSON.stringify(cfg.rateLimits), delegationJson: JSON.stringify(cfg.delegation) };
+}
+
+/** A request's `version`: a whole number >= 0. */
+export function versionArg(v: unknown, field = 'version'): number {
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw new AdminError('invalid_argument', `${field} must be a whole number >= 0 (the version you last read)`);
+  }
+  return n;
+}
+
+function pickDefined<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Partial<Pick<T, K>> | undefined {
+  const out: Partial<Pick<T, K>> = {};
+  let any = false;
+  for (const k of keys) {
+    if (obj[k] !== undefined && obj[k] !== null) {
+      out[k] = obj[k];
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}

@@ -1,0 +1,67 @@
+/**
+ * How admin-API settings combine with the config file.
+ *
+ * Rule: a section set through the admin API replaces the same section of the file, whole. The file's
+ * `agents:` is ignored once `tollgate ctl agents put/remove` has been used, its `policy:` once
+ * `ctl policy set` has been used, and its `rateLimits:` + `delegation:` once `ctl limits set` has been used.
+ * Every other key (listen, ca, admins, ...) always comes from the file. The combined config is validated
+ * again as a whole, so an overlay that no longer fits the file (say the stored policy names an agent only
+ * the file defined) stops the start with an error naming the field, instead of running half-configured.
+ */
+import { configSchema, type Config } from '../../config/schema.js';
+import { ConfigError, formatIssues } from '../../config/load.js';
+import { SETTINGS_SECTIONS, type SettingsSection, type SettingsStore } from './settings-store.js';
+
+/** Config keys each settings section owns. */
+export const SECTION_KEYS: Record<SettingsSection, readonly (keyof Config)[]> = {
+  agents: ['agents'],
+  policy: ['policy'],
+  limits: ['rateLimits', 'delegation'],
+};
+
+/** The stored value of a section, taken from a config. */
+export function sectionValue(cfg: Config, section: SettingsSection): unknown {
+  if (section === 'limits') return { rateLimits: cfg.rateLimits, delegation: cfg.delegation };
+  return cfg[section];
+}
+
+/** `cfg` with one section replaced (not validated: pass the result to validateConfig). */
+export function withSection(cfg: Config, section: SettingsSection, value: unknown): Record<string, unknown> {
+  if (section === 'limits') {
+    const v = (value ?? {}) as { rateLimits?: unknown; delegation?: unknown };
+    return { ...cfg, rateLimits: v.rateLimits, delegation: v.delegation };
+  }
+  return { ...cfg, [section]: value };
+}
+
+export type Validated = { ok: true; config: Config } | { ok: false; issues: { path: PropertyKey[]; message: string }[] };
+
+/** Run the whole config schema again (cross-section rules such as "policy names a known agent" included). */
+export function validateConfig(raw: unknown): Validated {
+  const r = configSchema.safeParse(raw);
+  return r.success ? { ok: true, config: r.data } : { ok: false, issues: r.error.issues.map((i) => ({ path: [...i.path], message: i.message })) };
+}
+
+/**
+ * The config to run: `fileConfig` with every section saved through the admin API laid over it.
+ * Throws ConfigError when the result is invalid.
+ */
+export function overlaySettings(fileConfig: Config, store: SettingsStore): Config {
+  let raw: Record<string, unknown> = { ...fileConfig };
+  const used: string[] = [];
+  for (const section of SETTINGS_SECTIONS) {
+    const saved = store.get(section);
+    if (!saved) continue;
+    raw = withSection(raw as Config, section, saved.value);
+    used.push(`${section} (version ${saved.version}, by ${saved.updatedBy || 'unknown'})`);
+  }
+  if (used.length === 0) return fileConfig;
+  const r = validateConfig(raw);
+  if (!r.ok) {
+    throw new ConfigError(
+      `the settings saved through the admin API (${used.join(', ')}) do not fit the config file: ${formatIssues(r.issues)}. ` +
+        'Fix the config file, or change the saved section with `tollgate ctl`.',
+    );
+  }
+  return r.config;
+}

@@ -1,0 +1,351 @@
+/**
+ * tollgate.v1.Admin. Each handler: validate the request with the config's schemas, decide, then (for
+ * writes) validate the whole resulting config, apply it to the running gateway, persist it, and publish a
+ * 'config' event naming the admin. Authorization is not here: withAdminAuth (authorize.ts) runs before any
+ * handler. Errors are mapped in errors.ts.
+ *
+ * Write order (all synchronous, so two admin calls cannot interleave inside one process):
+ *   version check -> validate -> applyConfig -> settings.put (atomic version check again) -> event.
+ * If the store refuses after the gateway took the change, the previous config is applied back, so the
+ * running gateway and the store never disagree.
+ */
+import { Metadata } from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import type { CertificateAuthority, IssuedRecord } from '../../ca/api.js';
+import type { Config } from '../../config/schema.js';
+import { ConfigError, formatIssues } from '../../config/load.js';
+import { parseDuration } from '../../config/duration.js';
+import { parseSpiffeId, parseWorkloadId } from '../../certs/spiffe-id.js';
+import { normalizeSerial } from '../../certs/svid.js';
+import { CertError } from '../../certs/errors.js';
+import { stderrLog, type ErrorLog } from '../unary.js';
+import { AdminError, mapAdminError, toAdminServiceError } from './errors.js';
+import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, type AdminContext, type PeerOf } from './authorize.js';
+import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from './events.js';
+import { staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
+import { sectionValue, validateConfig, withSection } from './overlay.js';
+import {
+  agentFromMsg,
+  agentToMsg,
+  limitsFromMsg,
+  limitsToMsg,
+  ruleToMsg,
+  rulesFromMsg,
+  versionArg,
+  type AgentMsg,
+  type LimitsMsg,
+  type PolicyRuleMsg,
+} from './convert.js';
+import { adminServiceDefinition } from './proto.js';
+
+export interface CallGraphSource {
+  /** aggregate graph (no taskId) or one root task's tree; undefined = unknown task */
+  json(taskId?: string): unknown | undefined;
+  dot(taskId?: string): string | undefined;
+}
+
+export interface AdminServiceDeps {
+  authority: CertificateAuthority;
+  /** SPIFFE IDs allowed to call the admin API (read per call: config reloads take effect at once) */
+  admins: () => string[];
+  trustDomain: string;
+  getConfig(): Config;
+  /** make `next` the running config (the proxy's reloadConfig); throw to refuse it */
+  applyConfig(next: Config, actor: string): void;
+  settings: SettingsStore;
+  graph: CallGraphSource;
+  cancelTask(taskId: string, actor: string): boolean;
+  events: EventBus;
+  now?: () => number;
+  /**
+   * How to find the caller's validated SVID. Default: read the chain from grpc-js's TLS socket and
+   * validateSvid against authority.bundleDer(). Pass the control server's peer registry when it
+   * terminates TLS itself.
+   */
+  peerOf?: PeerOf;
+  log?: ErrorLog;
+  /** events a WatchEvents client may fall behind before it is disconnected (default 1024) */
+  watchBuffer?: number;
+}
+
+const MAX_CERT_LIST = 10_000;
+const DEFAULT_CERT_LIST = 100;
+const MAX_TASK_ID = 256;
+const MAX_REASON = 512;
+
+function text(v: unknown, field: string, max = 4096): string {
+  const s = typeof v === 'string' ? v.trim() : '';
+  if (s.length > max) throw new AdminError('invalid_argument', `${field} is longer than ${max} characters`);
+  return s;
+}
+
+function certToMsg(r: IssuedRecord) {
+  return {
+    serial: r.serial,
+    spiffeId: r.spiffeId,
+    notBeforeUnixMs: r.notBefore,
+    notAfterUnixMs: r.notAfter,
+    issuedAtUnixMs: r.issuedAt,
+    revoked: r.revoked,
+  };
+}
+
+export function eventToMsg(e: TollgateEvent) {
+  return { timeUnixMs: e.time, kind: e.kind, actor: e.actor, agent: e.agent ?? '', summary: e.summary, json: JSON.stringify(e) };
+}
+
+/** The Admin service handlers, authorization excluded (see createAdminService). Exported for tests. */
+export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
+  const now = deps.now ?? Date.now;
+  const { settings, events, authority } = deps;
+
+  const publish = (e: Omit<TollgateEvent, 'time'>) => events.publish({ time: now(), ...e });
+
+  const agentNameFor = (spiffeId: string): string | undefined => {
+    for (const [name, a] of Object.entries(deps.getConfig().agents)) if (a.id === spiffeId) return name;
+    return undefined;
+  };
+
+  const apply = (next: Config, actor: string) => {
+    try {
+      deps.applyConfig(next, actor);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new AdminError('failed_precondition', `the gateway refused the change: ${err.message}`, { cause: err });
+      throw new AdminError('internal', 'applying the change failed', { cause: err });
+    }
+  };
+
+  /**
+   * Replace one settings section. `expected` undefined = unconditional (used for single-agent edits,
+   * which merge by name). `onInvalid` turns whole-config issues into the error the caller should see.
+   */
+  const commit = (
+    actor: string,
+    section: SettingsSection,
+    expected: number | undefined,
+    build: (cfg: Config) => unknown,
+    describe: { summary: string; agent?: string; data?: Record<string, unknown> },
+    onInvalid?: (issues: { path: PropertyKey[]; message: string }[]) => AdminError,
+  ): { config: Config; version: number } => {
+    const current = versionOf(settings, section);
+    if (expected !== undefined && expected !== current) throw staleVersion(section, expected, current);
+    const base = deps.getConfig();
+    const checked = validateConfig(withSection(base, section, build(base)));
+    if (!checked.ok) {
+      throw onInvalid?.(checked.issues) ?? new AdminError('invalid_argument', `invalid ${section}: ${formatIssues(checked.issues)}`);
+    }
+    apply(checked.config, actor);
+    let version: number;
+    try {
+      version = settings.put(section, sectionValue(checked.config, section), current, { actor, now: now() });
+    } catch (err) {
+      deps.applyConfig(base, actor);
+      throw err;
+    }
+    publish({
+      kind: 'config',
+      actor,
+      agent: describe.agent,
+      summary: `${describe.summary} (${section} version ${version})`,
+      data: { section, version, ...describe.data },
+    });
+    return { config: checked.config, version };
+  };
+
+  const handlers = {
+    async CreateJoinToken(req: { spiffeId: string; ttl: string }, { actor }: AdminContext<unknown>) {
+      const raw = text(req.spiffeId, 'spiffe_id');
+      if (!raw) throw new AdminError('invalid_argument', 'spiffe_id is empty: name the identity the token will issue, e.g. spiffe://<trust-domain>/agent/writer');
+      const id = parseWorkloadId(raw).uri;
+      if (!id.startsWith(`spiffe://${deps.trustDomain}/`)) {
+        throw new AdminError('invalid_argument', `spiffe_id ${id} is not in this CA's trust domain ${deps.trustDomain}`);
+      }
+      const ttlText = text(req.ttl, 'ttl', 32);
+      let ttlMs: number | undefined;
+      if (ttlText) {
+        const ms = parseDuration(ttlText);
+        if (ms === null || ms <= 0) throw new AdminError('invalid_argument', `ttl: expected a duration like "10m" or "1h", got ${JSON.stringify(ttlText)}`);
+        ttlMs = ms;
+      }
+      const { token, expiresAt } = await authority.createJoinToken(id, ttlMs);
+      // Never the token itself: the audit log must not hold a usable credential.
+      publish({ kind: 'issuance', actor, agent: agentNameFor(id), summary: `join token created for ${id}`, data: { action: 'join_token_created', spiffeId: id, expiresAt } });
+      return { token, expiresAtUnixMs: expiresAt, spiffeId: id };
+    },
+
+    async ListAgents() {
+      const agents = Object.entries(deps.getConfig().agents).map(([name, a]) => agentToMsg(name, a));
+      agents.sort((a, b) => a.name.localeCompare(b.name));
+      return { agents, version: versionOf(settings, 'agents') };
+    },
+
+    async PutAgent(req: { agent: AgentMsg | null; expectedVersion?: number }, { actor }: AdminContext<unknown>) {
+      const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
+      const { name, agent } = agentFromMsg(req.agent);
+      const created = !(name in deps.getConfig().agents);
+      const { config, version } = commit(actor, 'agents', expected, (cfg) => ({ ...cfg.agents, [name]: agent }), {
+        summary: `agent ${name} ${created ? 'registered' : 'updated'}`,
+        agent: name,
+        data: { op: created ? 'create' : 'update', name, agent },
+      });
+      return { agent: agentToMsg(name, config.agents[name]), version, created };
+    },
+
+    async RemoveAgent(req: { name: string; expectedVersion?: number }, { actor }: AdminContext<unknown>) {
+      const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
+      const name = text(req.name, 'name', 64);
+      if (!name) throw new AdminError('invalid_argument', 'name is empty: name the agent to remove');
+      if (!(name in deps.getConfig().agents)) return { removed: false, version: versionOf(settings, 'agents') };
+      const { version } = commit(
+        actor,
+        'agents',
+        expected,
+        (cfg) => Object.fromEntries(Object.entries(cfg.agents).filter(([n]) => n !== name)),
+        { summary: `agent ${name} removed`, agent: name, data: { op: 'remove', name } },
+        (issues) =>
+          new AdminError(
+            'failed_precondition',
+            `agent ${name} is still named by the policy (${issues.map((i) => i.path.map(String).join('.')).join(', ')}): remove it from the policy first (tollgate ctl policy set)`,
+          ),
+      );
+      return { removed: true, version };
+    },
+
+    async GetPolicy() {
+      return { version: versionOf(settings, 'policy'), rules: deps.getConfig().policy.map(ruleToMsg) };
+    },
+
+    async SetPolicy(req: { version: number; rules: PolicyRuleMsg[] }, { actor }: AdminContext<unknown>) {
+      const expected = versionArg(req.version);
+      const rules = rulesFromMsg(req.rules);
+      const { config, version } = commit(actor, 'policy', expected, () => rules, {
+        summary: `policy set: ${rules.length} rule${rules.length === 1 ? '' : 's'}`,
+        data: { rules },
+      });
+      return { version, rules: config.policy.map(ruleToMsg) };
+    },
+
+    async GetLimits() {
+      return limitsToMsg(deps.getConfig(), versionOf(settings, 'limits'));
+    },
+
+    async SetLimits(req: LimitsMsg, { actor }: AdminContext<unknown>) {
+      const expected = versionArg(req.version);
+      const next = limitsFromMsg(req, deps.getConfig());
+      const { config, version } = commit(actor, 'limits', expected, () => next, { summary: 'rate limits and budgets set', data: next });
+      return limitsToMsg(config, version);
+    },
+
+    async Revoke(req: { spiffeId: string; serial: string; reason: string }, { actor }: AdminContext<unknown>) {
+      const spiffeId = text(req.spiffeId, 'spiffe_id');
+      const serialText = text(req.serial, 'serial', 128);
+      const reason = text(req.reason, 'reason', MAX_REASON) || undefined;
+      if ((spiffeId === '') === (serialText === '')) {
+        throw new AdminError('invalid_argument', 'set exactly one of spiffe_id (revoke every certificate of an identity) or serial (one certificate)');
+      }
+      if (spiffeId) {
+        const id = parseSpiffeId(spiffeId).uri;
+        const n = await authority.revokeIdentity(id, reason);
+        publish({ kind: 'revocation', actor, agent: agentNameFor(id), summary: `identity ${id} revoked (${n} certificate${n === 1 ? '' : 's'})`, data: { spiffeId: id, certificates: n, reason } });
+        return { certificatesRevoked: n };
+      }
+      if (!/^[0-9a-fA-F:]+$/.test(serialText)) throw new AdminError('invalid_argument', `serial must be hexadecimal (colons allowed), got ${JSON.stringify(serialText)}`);
+      const serial = normalizeSerial(serialText);
+      await authority.revokeSerial(serial, reason);
+      publish({ kind: 'revocation', actor, summary: `certificate ${serial} revoked`, data: { serial, reason } });
+      return { certificatesRevoked: 1 };
+    },
+
+    async ListCertificates(req: { spiffeId: string; limit: number }) {
+      const raw = text(req.spiffeId, 'spiffe_id');
+      const limit = req.limit ?? 0;
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_CERT_LIST) throw new AdminError('invalid_argument', `limit must be 0..${MAX_CERT_LIST} (0 = ${DEFAULT_CERT_LIST})`);
+      const records = authority.listIssued({ spiffeId: raw ? parseSpiffeId(raw).uri : undefined, limit: limit || DEFAULT_CERT_LIST });
+      return { certificates: records.map(certToMsg) };
+    },
+
+    async GetCallGraph(req: { taskId: string; format: string }) {
+      const taskId = text(req.taskId, 'task_id', MAX_TASK_ID) || undefined;
+      const format = text(req.format, 'format', 8) || 'json';
+      if (format !== 'json' && format !== 'dot') throw new AdminError('invalid_argument', `format must be "json" or "dot", got ${JSON.stringify(format)}`);
+      const notFound = () => new AdminError('not_found', taskId ? `no task ${taskId} in the recent call graph (only the last graph.recentTasks root tasks are kept)` : 'no call graph is available');
+      if (format === 'dot') {
+        const dot = deps.graph.dot(taskId);
+        if (dot === undefined) throw notFound();
+        return { json: '', dot };
+      }
+      const value = deps.graph.json(taskId);
+      if (value === undefined) throw notFound();
+      return { json: JSON.stringify(value), dot: '' };
+    },
+
+    async CancelTask(req: { taskId: string; reason: string }, { actor }: AdminContext<unknown>) {
+      const taskId = text(req.taskId, 'task_id', MAX_TASK_ID);
+      if (!taskId) throw new AdminError('invalid_argument', 'task_id is empty: name the root task to cancel (see tollgate ctl graph)');
+      const reason = text(req.reason, 'reason', MAX_REASON) || undefined;
+      const cancelled = deps.cancelTask(taskId, actor);
+      if (cancelled) publish({ kind: 'task', actor, summary: `root task ${taskId} cancelled`, data: { taskId, reason } });
+      return { cancelled };
+    },
+
+    WatchEvents(req: { agents: string[]; kinds: string[] }, { call }: AdminContext<grpc.ServerWritableStream<unknown, unknown>>) {
+      const kinds = (req.kinds ?? []).map((k) => k.trim()).filter((k) => k !== '');
+      for (const k of kinds) {
+        if (!(EVENT_KINDS as readonly string[]).includes(k)) {
+          throw new AdminError('invalid_argument', `kinds: unknown event kind ${JSON.stringify(k)} (one of ${EVENT_KINDS.join(', ')})`);
+        }
+      }
+      const agents = (req.agents ?? []).map((a) => a.trim()).filter((a) => a !== '');
+      let ended = false;
+      const sub = events.subscribe(
+        { agents, kinds: kinds as EventKind[] },
+        {
+          write: (e) => call.write(eventToMsg(e)),
+          dropped: (reason) => {
+            ended = true;
+            call.emit('error', toAdminServiceError(new AdminError('too_slow', reason)));
+          },
+          end: () => {
+            ended = true;
+            call.end();
+          },
+        },
+        { maxBuffered: deps.watchBuffer },
+      );
+      call.on('drain', () => sub.resume());
+      const stop = () => sub.close();
+      call.on('cancelled', stop);
+      call.on('close', stop);
+      call.on('error', stop);
+      // Headers now: the client knows the subscription is live before the first event.
+      if (!ended) call.sendMetadata(new Metadata());
+    },
+  };
+  return handlers as unknown as AdminHandlers;
+}
+
+/**
+ * The Admin service, every method behind the admin check. Shaped like startControlServer's extraServices:
+ * when the control server passes its context, its peer registry (`ctx.peerOf`) identifies callers;
+ * otherwise `deps.peerOf`, otherwise the chain read from grpc-js's own TLS socket.
+ */
+export function createAdminService(deps: AdminServiceDeps): (server: grpc.Server, ctx?: { peerOf?: PeerOf }) => void {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? stderrLog;
+  const handlers = adminHandlers(deps);
+  return (server, ctx) => {
+    const peerOf = ctx?.peerOf ?? deps.peerOf ?? nativeTlsPeerOf({ bundleDer: () => deps.authority.bundleDer(), trustDomain: deps.trustDomain, now });
+    const impl = withAdminAuth(adminServiceDefinition(), handlers, {
+      authorize: adminAuthorizer(peerOf, deps.admins, (serial, id) => deps.authority.isRevoked(serial, id)),
+      toStatus: (err) => ({ error: toAdminServiceError(normalize(err)), hidden: mapAdminError(normalize(err)).hidden }),
+      onHiddenError: (method, err) => log.error({ err, method }, `admin ${method} failed`),
+    });
+    server.addService(adminServiceDefinition(), impl);
+  };
+}
+
+/** SPIFFE ID parse errors raised while reading a request are the caller's input, not a peer certificate. */
+function normalize(err: unknown): unknown {
+  if (err instanceof CertError && err.code === 'spiffe_id_invalid') return new AdminError('invalid_argument', err.message, { cause: err });
+  return err;
+}

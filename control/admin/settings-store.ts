@@ -1,0 +1,131 @@
+/**
+ * Config sections changed through the admin API, persisted so they survive a restart. Each section has a
+ * version (0 = never set here) for optimistic concurrency: a write names the version it was based on and is
+ * refused when another write came first.
+ *
+ * Sections: 'agents' (the whole registry, name -> agent), 'policy' (the rule list), 'limits'
+ * ({ rateLimits, delegation }). Values are the parsed config shapes (durations in ms), which the config
+ * schema accepts again unchanged.
+ */
+import { mkdirSync, chmodSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AdminError } from './errors.js';
+
+export const SETTINGS_SECTIONS = ['agents', 'policy', 'limits'] as const;
+export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
+
+export interface StoredSetting {
+  value: unknown;
+  version: number;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export interface SettingsStore {
+  /** undefined when the section was never set through the admin API (its version is 0) */
+  get(section: SettingsSection): StoredSetting | undefined;
+  /**
+   * Write `value` if the section's current version is `expectedVersion`; returns the new version.
+   * Throws AdminError('version_conflict') otherwise, AdminError('storage') when the store fails.
+   */
+  put(section: SettingsSection, value: unknown, expectedVersion: number, meta?: { actor?: string; now?: number }): number;
+  close(): void;
+}
+
+export function versionOf(store: SettingsStore, section: SettingsSection): number {
+  return store.get(section)?.version ?? 0;
+}
+
+export function staleVersion(section: SettingsSection, expected: number, current: number): AdminError {
+  return new AdminError(
+    'version_conflict',
+    `${section} changed since version ${expected} (current version ${current}): read it again, re-apply your change and send version ${current}`,
+  );
+}
+
+/** The shared state database in the data dir (the CA keeps its own tables in the same file). */
+export function settingsDbPath(dataDir: string): string {
+  return path.join(dataDir, 'tollgate.db');
+}
+
+interface Row {
+  value: string;
+  version: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+/** better-sqlite3 implementation on `<dataDir>/tollgate.db`, table `settings`, WAL. */
+export function openSqliteSettingsStore(dataDir: string, opts: { now?: () => number } = {}): SettingsStore {
+  const now = opts.now ?? Date.now;
+  const file = settingsDbPath(dataDir);
+  let db: Database.Database;
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const created = !existsSync(file);
+    db = new Database(file);
+    if (created) chmodSync(file, 0o600);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(`CREATE TABLE IF NOT EXISTS settings (
+      section    TEXT PRIMARY KEY,
+      value      TEXT NOT NULL,
+      version    INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      updated_by TEXT NOT NULL
+    )`);
+  } catch (cause) {
+    throw new AdminError('storage', `cannot open the settings store ${file}`, { cause });
+  }
+  const select = db.prepare<[string], Row>('SELECT value, version, updated_at, updated_by FROM settings WHERE section = ?');
+  const insert = db.prepare('INSERT INTO settings (section, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, ?)');
+  const update = db.prepare('UPDATE settings SET value = ?, version = version + 1, updated_at = ?, updated_by = ? WHERE section = ? AND version = ?');
+
+  // The version check and the write happen in one IMMEDIATE transaction: another process on the same file
+  // (a second gateway, `tollgate` offline commands) cannot slip a write in between.
+  const put = db.transaction((section: SettingsSection, json: string, expected: number, at: number, by: string): number => {
+    const row = select.get(section);
+    const current = row?.version ?? 0;
+    if (current !== expected) throw staleVersion(section, expected, current);
+    if (row) update.run(json, at, by, section, expected);
+    else insert.run(section, json, at, by);
+    return current + 1;
+  });
+
+  const storage = (what: string, cause: unknown) =>
+    cause instanceof AdminError ? cause : new AdminError('storage', `settings store: ${what} failed`, { cause });
+
+  return {
+    get(section) {
+      let row: Row | undefined;
+      try {
+        row = select.get(section);
+      } catch (cause) {
+        throw storage(`reading ${section}`, cause);
+      }
+      if (!row) return undefined;
+      let value: unknown;
+      try {
+        value = JSON.parse(row.value);
+      } catch (cause) {
+        throw new AdminError('storage', `settings store: the saved ${section} is not valid JSON`, { cause });
+      }
+      return { value, version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
+    },
+    put(section, value, expectedVersion, meta = {}) {
+      if (!SETTINGS_SECTIONS.includes(section)) throw new AdminError('invalid_argument', `unknown settings section "${section}"`);
+      if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+        throw new AdminError('invalid_argument', `version must be a whole number >= 0, got ${expectedVersion}`);
+      }
+      try {
+        return put.immediate(section, JSON.stringify(value), expectedVersion, meta.now ?? now(), meta.actor ?? '');
+      } catch (cause) {
+        throw storage(`writing ${section}`, cause);
+      }
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}

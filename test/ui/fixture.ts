@@ -1,0 +1,80 @@
+import { parseConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { KeyRing } from '../../proxy/delegation/keys.js';
+import { createDelegationStage, type DelegationCtx, type DelegationStage } from '../../proxy/delegation/stage.js';
+import type { Refusal } from '../../proxy/delegation/refusals.js';
+import { agentBudgets, createGraphSource, type LiveGraphSource } from '../../ui/source.js';
+
+/**
+ * A real delegation stage (real call graph, task trees, agent windows, signed contexts) for the graph page
+ * tests, and the page's GraphSource over it. Calls go through beforeForward/afterResponse like the gateway's.
+ */
+const TD = 'spiffe://tollgate.local';
+export const ID = {
+  alice: `${TD}/user/alice`,
+  bob: `${TD}/user/bob`,
+  orchestrator: `${TD}/agent/orchestrator`,
+  researcher: `${TD}/agent/researcher`,
+  writer: `${TD}/agent/writer`,
+} as const;
+export type Who = keyof typeof ID;
+
+export interface Call {
+  ctx: DelegationCtx;
+  refusal: Refusal | undefined;
+  token: string | undefined;
+}
+
+export interface Fixture {
+  config: Config;
+  stage: DelegationStage;
+  source: LiveGraphSource;
+  /** `from` calls `to` presenting `inbound` (a context it received); the source is told */
+  call(from: Who, to: Who, inbound?: string): Call;
+  /** the upstream answered (with an optional tollgate-cost) */
+  answer(c: Call, status?: number, cost?: number): void;
+  /** alice -> orchestrator -> researcher -> orchestrator (cut with 508); returns the root task id */
+  loopTask(): string;
+}
+
+export function makeFixture(now: () => number = Date.now): Fixture {
+  const agents: Record<string, unknown> = {};
+  let port = 9400;
+  for (const name of ['orchestrator', 'researcher', 'writer'] as const) agents[name] = { url: `https://127.0.0.1:${port++}`, id: ID[name] };
+  (agents.orchestrator as Record<string, unknown>).limits = { callsPerMinute: 30, costPerDay: 5 };
+  (agents.researcher as Record<string, unknown>).limits = { callsPerMinute: 4 };
+  const config = parseConfig({ agents, delegation: { costUnit: 'USD' } });
+  const stage = createDelegationStage({ config, keyring: new KeyRing({ now, retentionMs: config.delegation.tokenTtl }), now });
+  const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, config.agents, now()) });
+
+  function call(from: Who, to: Who, inbound?: string): Call {
+    let token: string | undefined;
+    const ctx: DelegationCtx = {
+      callerId: ID[from],
+      calleeName: to,
+      calleeId: ID[to],
+      method: 'message/send',
+      inboundDelegation: inbound,
+      setUpstreamHeader: (n, v) => {
+        if (n === 'tollgate-delegation') token = v;
+      },
+    };
+    const refusal = stage.beforeForward(ctx);
+    source.changed();
+    return { ctx, refusal, token };
+  }
+  function answer(c: Call, status = 200, cost?: number): void {
+    stage.afterResponse(c.ctx, { status, headers: cost === undefined ? {} : { 'tollgate-cost': String(cost) } });
+    source.changed();
+  }
+  function loopTask(): string {
+    const c1 = call('alice', 'orchestrator');
+    const c2 = call('orchestrator', 'researcher', c1.token);
+    const c3 = call('researcher', 'orchestrator', c2.token);
+    if (c3.refusal?.reason !== 'loop') throw new Error(`expected the loop to be cut, got ${c3.refusal?.reason ?? 'no refusal'}`);
+    answer(c2, 200, 0.25);
+    answer(c1, 200, 0.5);
+    return c1.ctx.delegation!.rootTaskId!;
+  }
+  return { config, stage, source, call, answer, loopTask };
+}

@@ -1,0 +1,171 @@
+// The live call-graph page in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
+// the real metrics listener serves the page, the data comes from a real delegation stage (call graph, task
+// trees, agent windows) and updates arrive over server-sent events.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../proxy/metrics.js';
+import { startMetricsServer } from '../../proxy/metrics-server.js';
+import { createGraphPage, type GraphPage } from '../../ui/server.js';
+import { ID, makeFixture, type Fixture } from './fixture.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.TOLLGATE_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+interface Drawn {
+  id: string;
+  classes: string[];
+  label: string;
+  source?: string;
+  target?: string;
+  width?: number;
+}
+interface TollgateHandle {
+  state: { snapshots: number };
+  nodes(): Drawn[];
+  edges(): Drawn[];
+  taskNodes(): Drawn[];
+  taskEdges(): Drawn[];
+}
+declare global {
+  interface Window {
+    __tollgate: TollgateHandle;
+    __notReloaded?: boolean;
+  }
+}
+
+let f: Fixture;
+let ui: GraphPage;
+let server: { port: number; close(): Promise<void> };
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+let loopRoot: string;
+const requests: string[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`headless browser not found at ${CHROMIUM}: install Debian's chromium package (apt-get update && apt-get install -y chromium)`);
+  }
+  f = makeFixture();
+  // normal traffic: bob's tasks through the orchestrator to the writer
+  for (let i = 0; i < 6; i++) {
+    const c1 = f.call('bob', 'orchestrator');
+    const c2 = f.call('orchestrator', 'writer', c1.token);
+    f.answer(c2, 200, 0.1);
+    f.answer(c1);
+  }
+  // the all-night loop, cut at the first revisit
+  loopRoot = f.loopTask();
+  // a researcher that drops the delegation header calls the orchestrator as a fresh task: a live ring
+  f.answer(f.call('researcher', 'orchestrator'));
+
+  ui = createGraphPage({ source: f.source, loopbackOnly: true, refreshMs: 0 });
+  server = await startMetricsServer({ listen: '127.0.0.1:0', metrics: createMetrics({ processMetrics: false }), routes: ui.routes });
+  profile = mkdtempSync(path.join(os.tmpdir(), 'tollgate-ui-chromium-'));
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 900 } });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  ui?.close();
+  await server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+const edgeId = (from: keyof typeof ID, to: keyof typeof ID) => `${ID[from]} -> ${ID[to]}`;
+
+describe('live call-graph page in headless Chromium', () => {
+  it('draws the agents, the cycle and the refused loop edge, and the budget table', async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    await page.goto(`${base}/ui`);
+    await page.waitForFunction(() => window.__tollgate?.state.snapshots > 0 && window.__tollgate.nodes().length >= 5);
+    const nodes = await page.evaluate(() => window.__tollgate.nodes());
+    expect(nodes.map((n) => n.id).sort()).toEqual([ID.alice, ID.bob, ID.orchestrator, ID.researcher, ID.writer].sort());
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    expect(byId.get(ID.orchestrator)!.classes).toContain('cycle');
+    expect(byId.get(ID.researcher)!.classes).toContain('cycle');
+    expect(byId.get(ID.writer)!.classes).not.toContain('cycle');
+    // node badge: calls this minute against the agent's window limit
+    expect(byId.get(ID.orchestrator)!.label).toMatch(/^orchestrator\n7\/30 per min$/);
+
+    const edges = new Map((await page.evaluate(() => window.__tollgate.edges())).map((e) => [e.id, e]));
+    const loopEdge = edges.get(edgeId('researcher', 'orchestrator'))!;
+    expect(loopEdge.classes).toEqual(expect.arrayContaining(['cycle', 'refused']));
+    expect(loopEdge.label).toBe('1 call · 0.0033/s · 1 refused');
+    expect(edges.get(edgeId('orchestrator', 'researcher'))!.classes).toContain('cycle');
+    const normal = edges.get(edgeId('orchestrator', 'writer'))!;
+    expect(normal.classes).toEqual([]);
+    // thickness follows the rate: 6 calls vs 1
+    expect(normal.width!).toBeGreaterThan(edges.get(edgeId('orchestrator', 'researcher'))!.width!);
+
+    await expect(page.locator('#budgets tr[data-agent="orchestrator"] td').nth(1).textContent()).resolves.toBe('7 / 30');
+    await expect(page.locator('#budgets tr[data-agent="orchestrator"] td').nth(4).textContent()).resolves.toBe('0.85 / 5');
+    await expect(page.locator(`#tasks li[data-task-id="${loopRoot}"]`).getAttribute('data-loops')).resolves.toBe('1');
+    await expect(page.locator('#window').textContent()).resolves.toContain('orchestrator → researcher → orchestrator');
+  });
+
+  it('shows an edge pushed after load without reloading (SSE)', async () => {
+    await page.evaluate(() => (window.__notReloaded = true));
+    const before = await page.evaluate(() => window.__tollgate.state.snapshots);
+    expect((await page.evaluate(() => window.__tollgate.edges())).some((e) => e.id === edgeId('bob', 'researcher'))).toBe(false);
+    f.answer(f.call('bob', 'researcher'));
+    await page.waitForFunction((id) => window.__tollgate.edges().some((e) => e.id === id), edgeId('bob', 'researcher'));
+    expect(await page.evaluate(() => window.__notReloaded)).toBe(true);
+    expect(await page.evaluate(() => window.__tollgate.state.snapshots)).toBeGreaterThan(before);
+  });
+
+  it('draws the looping task as a layered tree: initiator marked, the closing edge marked as the loop cut', async () => {
+    await page.locator(`#tasks li[data-task-id="${loopRoot}"]`).click();
+    await page.waitForFunction(() => window.__tollgate.taskEdges().some((e) => e.classes.includes('loop-cut')));
+    const nodes = await page.evaluate(() => window.__tollgate.taskNodes());
+    const edges = await page.evaluate(() => window.__tollgate.taskEdges());
+    const initiator = nodes.find((n) => n.classes.includes('initiator'))!;
+    expect(initiator.label).toBe('initiator\nalice');
+    expect(edges).toHaveLength(3);
+    const cut = edges.filter((e) => e.classes.includes('loop-cut'));
+    expect(cut).toHaveLength(1);
+    expect(cut[0].classes).toContain('refused');
+    expect(cut[0].label).toBe('loop cut (508)');
+    const label = (id: string | undefined) => nodes.find((n) => n.id === id)!.label;
+    expect(label(cut[0].source)).toBe('researcher');
+    expect(label(cut[0].target)).toBe('orchestrator\n✕ loop');
+    // the chain: initiator -> orchestrator -> researcher -> (cut) orchestrator
+    const first = edges.find((e) => e.source === 'initiator')!;
+    expect(label(first.target)).toBe('orchestrator');
+    const second = edges.find((e) => e.source === first.target)!;
+    expect(second.target).toBe(cut[0].source);
+    // layered, left to right: each hop is drawn right of its caller
+    const x = await page.evaluate(() => Object.fromEntries(window.__tollgate.taskNodes().map((n) => [n.id, (window.__tollgate as unknown as { taskGraph: { getElementById(id: string): { position(): { x: number } } } }).taskGraph.getElementById(n.id).position().x])));
+    expect(x[first.target!]).toBeGreaterThan(x.initiator);
+    expect(x[second.target!]).toBeGreaterThan(x[first.target!]);
+    expect(x[cut[0].target!]).toBeGreaterThan(x[second.target!]);
+    await expect(page.locator('#task-info').textContent()).resolves.toContain('loop cut: researcher → orchestrator closed orchestrator → researcher → orchestrator');
+
+    // test-output/ is gitignored; docs/graph-page.png is the README's picture
+    mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
+    mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+    const png = await page.screenshot({ path: path.join(ROOT, 'test-output/graph-page.png'), fullPage: true });
+    await page.screenshot({ path: path.join(ROOT, 'docs/graph-page.png'), fullPage: true });
+    expect(png.length).toBeGreaterThan(10_000);
+  });
+
+  it('loaded everything from the gateway itself, without script errors', () => {
+    const base = `http://127.0.0.1:${server.port}/`;
+    expect(requests.length).toBeGreaterThan(3);
+    expect(requests.filter((u) => !u.startsWith(base))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
