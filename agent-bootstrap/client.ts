@@ -1,0 +1,83 @@
+/**
+ * The three calls an agent makes to the identity API. Each call opens its own channel and closes it:
+ * they happen once an hour or so, and a fresh channel means a fresh TLS handshake with the CURRENT
+ * key and certificate (grpc-js would otherwise reuse a connection made with the old ones).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { serviceClient, type SvidResponse, type TrustBundleResponse } from '../control/proto.js';
+import { ERROR_CODE_METADATA_KEY } from '../control/errors.js';
+import { BootstrapError } from './errors.js';
+
+export interface CallOptions {
+  /** per call, ms (default 10 s) */
+  deadlineMs?: number;
+}
+
+/** Check HOST:PORT early so a typo gets a clear message instead of a resolver error. */
+export function checkServerAddress(server: string): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(server)) {
+    throw new BootstrapError('invalid_argument', `invalid server address ${JSON.stringify(server)}: expected HOST:PORT, e.g. 127.0.0.1:8444`);
+  }
+  return server;
+}
+
+type Method = 'Bootstrap' | 'Renew' | 'GetTrustBundle';
+
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // Never share a connection with another channel of this process that has other credentials.
+  'grpc.use_local_subchannel_pool': 1,
+};
+
+async function call<Res>(server: string, creds: grpc.ChannelCredentials, method: Method, request: object, opts: CallOptions): Promise<Res> {
+  const Ctor = serviceClient('Identity');
+  const client = new Ctor(checkServerAddress(server), creds, CHANNEL_OPTIONS);
+  const deadline = Date.now() + (opts.deadlineMs ?? 10_000);
+  try {
+    return await new Promise<Res>((resolve, reject) => {
+      const fn = (client as unknown as Record<string, Function>)[method].bind(client);
+      fn(request, new grpc.Metadata(), { deadline }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+    });
+  } catch (err) {
+    throw fromGrpcError(err as grpc.ServiceError, method, server);
+  } finally {
+    client.close();
+  }
+}
+
+function fromGrpcError(err: grpc.ServiceError, method: Method, server: string): BootstrapError {
+  const statusName = grpc.status[err.code] ?? String(err.code);
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new BootstrapError('unavailable', `cannot reach the Tollgate CA at ${server} (${statusName}: ${err.details}); check the address and that \`tollgate serve\` is running`, {
+      cause: err,
+      grpcStatus: statusName,
+    });
+  }
+  const reason = err.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0]?.toString();
+  return new BootstrapError('refused', `${method} refused by the CA (${statusName}): ${err.details}`, { cause: err, grpcStatus: statusName, reason });
+}
+
+/**
+ * GetTrustBundle over TLS WITHOUT verifying the server: the answer is untrusted until the caller checks
+ * it against a pinned fingerprint. Nothing secret is sent on this channel.
+ */
+export function fetchTrustBundleUnverified(server: string, opts: CallOptions = {}): Promise<TrustBundleResponse> {
+  const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+  return call<TrustBundleResponse>(server, creds, 'GetTrustBundle', {}, opts);
+}
+
+/** Bootstrap over a channel that trusts only `rootsPem` and checks the server's hostname as usual. */
+export function callBootstrap(server: string, rootsPem: string, token: string, csrDer: Buffer, opts: CallOptions = {}): Promise<SvidResponse> {
+  const creds = grpc.credentials.createSsl(Buffer.from(rootsPem));
+  return call<SvidResponse>(server, creds, 'Bootstrap', { token, csr: csrDer }, opts);
+}
+
+/** Renew over mTLS: the current key and chain authenticate us; the server is verified against the bundle. */
+export function callRenew(
+  server: string,
+  current: { keyPem: string; certChainPem: string; bundlePem: string },
+  csrDer: Buffer,
+  opts: CallOptions = {},
+): Promise<SvidResponse> {
+  const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
+  return call<SvidResponse>(server, creds, 'Renew', { csr: csrDer }, opts);
+}

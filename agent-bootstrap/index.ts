@@ -1,0 +1,18 @@
+/**
+ * tollgate/agent-bootstrap: what an agent imports to get, keep and use its SPIFFE identity.
+ *
+ *   const m = await bootstrap({ server: '127.0.0.1:8444', token, fingerprint, outDir: './identity' });
+ *   const identity = (await AgentIdentity.fromDir('./identity', { server: '127.0.0.1:8444' })).start();
+ *   const fetch = createMtlsFetch(identity, { expectedServerId: 'spiffe://tollgate.local/tollgate/gateway' });
+ *   await createAgentServer(app, identity, { allowedCallers: ['spiffe://tollgate.local/tollgate/gateway'], port: 9001 });
+ */
+export { bootstrap, renew, pinnedRoot, type BootstrapOptions } from './bootstrap.js';
+export { AgentIdentity, type AgentIdentityOptions } from './identity.js';
+export { createMtlsFetch, chainFromPeerCertificate, type MtlsFetch, type MtlsFetchOptions } from './mtls-fetch.js';
+export { createAgentServer, callerMatcher, peerOf, type AgentServer, type AgentServerOptions, type RequestHandler } from './server.js';
+export { currentDelegation, runWithDelegation, delegationFromHeaders, DELEGATION_HEADER, TRACEPARENT_HEADER, type DelegationContext } from './delegation.js';
+export { readIdentityFiles, writeIdentityFiles, KEY_FILE, CERT_FILE, BUNDLE_FILE } from './files.js';
+export { toMaterial, type SvidMaterial } from './material.js';
+export { newKeyAndCsr } from './keys.js';
+export { retryDelay, renewalDelay, renewalTime, type RetryPolicy, type RenewalPlan, type RenewalTiming } from './schedule.js';
+export { BootstrapError, type BootstrapErrorCode } from './errors.js';

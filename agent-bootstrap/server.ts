@@ -1,0 +1,145 @@
+/**
+ * An HTTPS server for an agent, speaking mTLS with the agent's SVID:
+ *  - the TLS layer requires a client certificate chaining to the bundle (requestCert + rejectUnauthorized);
+ *  - each connection's peer is then validated as an SVID (usage 'client', read from DER) and its ID must
+ *    match `allowedCallers` (exact IDs or "spiffe://td/path/*" prefixes) — otherwise every request on it
+ *    gets 403 and the connection is closed;
+ *  - on rotation the certificate is swapped with `setSecureContext` and the FULL option set (an omitted `ca`
+ *    would silently fall back to the public roots); open connections stay up;
+ *  - inbound `tollgate-delegation` / `traceparent` headers become the delegation context of the handler.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { constants as cryptoConstants } from 'node:crypto';
+import { validateSvid, type ValidatedSvid } from '../certs/svid.js';
+import { parseSpiffeId } from '../certs/spiffe-id.js';
+import { BootstrapError } from './errors.js';
+import type { AgentIdentity } from './identity.js';
+import type { SvidMaterial } from './material.js';
+import { chainFromPeerCertificate } from './mtls-fetch.js';
+import { delegationFromHeaders, runWithDelegation } from './delegation.js';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+export interface AgentServerOptions {
+  /** SPIFFE IDs allowed to call, or prefixes ending in "/*" (e.g. the gateway's ID) */
+  allowedCallers: string[];
+  /** default 0 (a free port) */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  now?: () => number;
+}
+
+export interface AgentServer {
+  server: https.Server;
+  port: number;
+  /** https://host:port */
+  url: string;
+  /** stop accepting; idle keep-alive connections close now, busy ones after their response or `graceMs` */
+  close(graceMs?: number): Promise<void>;
+}
+
+type PeerCheck = { ok: true; svid: ValidatedSvid } | { ok: false; reason: string };
+
+/** Pure: compile allowedCallers into a matcher. Throws on a malformed entry or an empty list. */
+export function callerMatcher(allowed: readonly string[]): (id: string) => boolean {
+  if (allowed.length === 0) throw new BootstrapError('invalid_argument', 'allowedCallers is empty: nobody could call this agent; list the gateway SPIFFE ID');
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const entry of allowed) {
+    const isPrefix = entry.endsWith('/*');
+    let id: string;
+    try {
+      id = parseSpiffeId(isPrefix ? entry.slice(0, -2) : entry).uri;
+    } catch (e) {
+      throw new BootstrapError('invalid_argument', `allowedCallers: ${(e as Error).message}`);
+    }
+    if (isPrefix) prefixes.push(`${id}/`);
+    else exact.add(id);
+  }
+  return (id) => exact.has(id) || prefixes.some((p) => id.startsWith(p));
+}
+
+const peers = new WeakMap<TLSSocket, PeerCheck>();
+
+/** The validated caller of a request handled by createAgentServer (undefined for other servers). */
+export function peerOf(req: IncomingMessage): ValidatedSvid | undefined {
+  const check = peers.get(req.socket as TLSSocket);
+  return check?.ok ? check.svid : undefined;
+}
+
+function contextOptions(m: SvidMaterial) {
+  return { key: m.keyPem, cert: m.certChainPem, ca: m.bundlePem, minVersion: 'TLSv1.2' as const, secureOptions: cryptoConstants.SSL_OP_NO_TICKET };
+}
+
+export async function createAgentServer(app: RequestHandler, identity: AgentIdentity, opts: AgentServerOptions): Promise<AgentServer> {
+  const allowed = callerMatcher(opts.allowedCallers);
+  const now = opts.now ?? Date.now;
+
+  const checkPeer = (socket: TLSSocket): PeerCheck => {
+    try {
+      const svid = validateSvid({
+        chain: chainFromPeerCertificate(socket.getPeerCertificate(true)),
+        bundle: identity.bundleDer(),
+        now: now(),
+        trustDomain: identity.trustDomain,
+        usage: 'client',
+      });
+      if (!allowed(svid.id.uri)) return { ok: false, reason: `caller ${svid.id.uri} is not allowed to call ${identity.spiffeId}` };
+      return { ok: true, svid };
+    } catch (e) {
+      return { ok: false, reason: `client certificate rejected: ${(e as Error).message}` };
+    }
+  };
+
+  const server = https.createServer({ ...contextOptions(identity.material), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const socket = req.socket as TLSSocket;
+    let check = peers.get(socket);
+    if (!check) {
+      check = checkPeer(socket);
+      peers.set(socket, check);
+    }
+    // A keep-alive connection can outlive the caller's certificate: re-check the expiry per request.
+    if (check.ok && now() > check.svid.notAfter) check = { ok: false, reason: 'client certificate expired during the connection' };
+    if (!check.ok) {
+      const body = JSON.stringify({ error: 'forbidden', reason: check.reason });
+      res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body);
+      return;
+    }
+    runWithDelegation(delegationFromHeaders(req.headers), () => app(req, res));
+  });
+  // Validate once per connection, at handshake time, not per request.
+  server.on('secureConnection', (socket: TLSSocket) => peers.set(socket, checkPeer(socket)));
+  server.on('tlsClientError', () => {
+    /* callers without a certificate from our bundle fail the handshake: nothing to serve */
+  });
+
+  const onRotated = (m: SvidMaterial) => server.setSecureContext(contextOptions(m));
+  identity.on('rotated', onRotated);
+  server.on('close', () => identity.off('rotated', onRotated));
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
+  return {
+    server,
+    port,
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: (graceMs = 5000) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), graceMs).unref();
+      }),
+  };
+}

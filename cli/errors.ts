@@ -1,0 +1,70 @@
+/**
+ * CLI errors become ONE line on stderr: `tollgate: <what went wrong>; <what to do>`, exit 1 (2 for usage
+ * errors). Library errors already carry a message written for the user; unknown errors get a generic line
+ * (plus the message), never a stack trace.
+ */
+import { CaError } from '../ca/api.js';
+import { ConfigError } from '../config/load.js';
+import { CertError } from '../certs/errors.js';
+import { BootstrapError } from '../agent-bootstrap/errors.js';
+import { ControlError } from '../control/errors.js';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string, command: string) {
+    super(message, `run \`tollgate ${command} --help\``.replace('  ', ' '), 2);
+    this.name = 'UsageError';
+  }
+}
+
+/** What to do, when the library message does not already say it. */
+function hintFor(err: unknown): string {
+  if (err instanceof ConfigError) return 'fix the config file (see tollgate.example.yaml)';
+  if (err instanceof CaError) {
+    if (err.code === 'storage') return 'check that the data directory exists and is writable';
+    if (err.code.startsWith('token_')) return 'create a new token with `tollgate token create`';
+    if (err.code === 'internal') return 'see the log of `tollgate serve`, or report this';
+    return 'check the arguments (--help)';
+  }
+  if (err instanceof BootstrapError) {
+    if (err.reason === 'revoked') return 'this identity was revoked: bootstrap again with a new join token';
+    if (err.reason?.startsWith('token_')) return 'create a new token with `tollgate token create`';
+    if (err.code === 'invalid_argument') return 'check the command line (`tollgate bootstrap --help`)';
+    if (err.code === 'bad_response') return 'check that --server is a Tollgate control listener';
+    if (err.code === 'files') return 'check the --out directory';
+    return 'check --server, the token and the fingerprint';
+  }
+  return 'run the command with --help';
+}
+
+/** The single line printed for an error, and the exit code. */
+export function describeError(err: unknown): { line: string; exitCode: number } {
+  let message: string;
+  let hint: string | undefined;
+  let exitCode = 1;
+  if (err instanceof CliError) {
+    message = err.message;
+    hint = err.hint;
+    exitCode = err.exitCode;
+  } else if (err instanceof ConfigError || err instanceof CaError || err instanceof CertError || err instanceof BootstrapError || err instanceof ControlError) {
+    message = err.message;
+    hint = hintFor(err);
+  } else {
+    message = `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+    hint = 'please report this with the command you ran';
+  }
+  // Library messages often already say what to do after a '; ': then they need no hint.
+  const oneLine = message.replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+  const complete = oneLine.includes('; ') || !hint;
+  return { line: `tollgate: ${oneLine}${complete ? '' : `; ${hint}`}`, exitCode };
+}

@@ -1,0 +1,74 @@
+/** Help texts, kept apart from the commands so `--help` loads nothing heavy. */
+
+export const MAIN_HELP = `Usage: tollgate <command> [options]
+
+Identity and governance gateway for A2A agents.
+
+Commands:
+  ca init          create (or open) the CA and print its root fingerprint
+  token create     create a single-use join token for an agent's SPIFFE ID
+  serve            run the gateway (identity API on the control listener)
+  bootstrap        (agent side) get an identity with a join token; --watch keeps it renewed
+
+Run \`tollgate <command> --help\` for a command's options.`;
+
+export const CA_INIT_HELP = `Usage: tollgate ca init [--data-dir DIR] [--trust-domain TD] [--config FILE]
+
+Create the CA (root + intermediate) in the data directory, or open the existing one.
+Idempotent: running it again changes nothing and prints the same fingerprint.
+Prints the root's fingerprint (sha256:<hex>) on stdout: agents pin it with \`tollgate bootstrap --fingerprint\`.
+
+Options:
+  --data-dir DIR       state directory (default: config dataDir, else ./.tollgate)
+  --trust-domain TD    SPIFFE trust domain (default: config trustDomain, else tollgate.local)
+  --config FILE        YAML config (CA lifetimes under ca:)
+  -h, --help           show this help`;
+
+export const TOKEN_CREATE_HELP = `Usage: tollgate token create --spiffe-id ID [--ttl 10m] [--data-dir DIR] [--config FILE]
+
+Create a single-use join token bound to a SPIFFE ID. Prints ONLY the token on stdout (hints go to stderr),
+so \`TOKEN=$(tollgate token create ...)\` works. Safe to run while \`tollgate serve\` is running.
+
+Options:
+  --spiffe-id ID   the identity the agent will get, e.g. spiffe://tollgate.local/agent/writer
+  --ttl DURATION   how long the token can be redeemed (default: config ca.tokenTtl, else 10m)
+  --data-dir DIR   state directory (default: config dataDir, else ./.tollgate)
+  --config FILE    YAML config
+  -h, --help       show this help`;
+
+export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR]
+
+Run the gateway. For now: the identity API (gRPC over TLS) on the control listener.
+The first start initialises the CA in the data directory. The gateway's own SVID and the intermediate CA
+rotate automatically. Stops gracefully on SIGINT / SIGTERM.
+
+Options:
+  --config FILE    YAML config (default: built-in defaults; see tollgate.example.yaml)
+  --data-dir DIR   state directory (default: config dataDir, else ./.tollgate)
+  -h, --help       show this help`;
+
+export const BOOTSTRAP_HELP = `Usage: tollgate bootstrap --server HOST:PORT --token TOKEN --fingerprint sha256:HEX --out DIR [--watch]
+
+Get this agent's SPIFFE identity from the Tollgate CA. The private key is generated here and never sent.
+The CA's root must match --fingerprint (printed by \`tollgate serve\` / \`tollgate ca init\`); otherwise
+nothing is sent and nothing is written. Writes DIR/key.pem (0600), DIR/cert.pem, DIR/bundle.pem atomically.
+Prints the SPIFFE ID on stdout.
+
+Options:
+  --server HOST:PORT     the gateway's control listener (e.g. 127.0.0.1:8444)
+  --token TOKEN          join token from \`tollgate token create\` (or env TOLLGATE_TOKEN)
+  --fingerprint SHA256   sha256:<hex> of the CA root to trust
+  --out DIR              where to write the identity files
+  --watch                keep running and renew at half-life (new key each time), rewriting the files;
+                         without --token, resumes from the identity already in DIR
+  --renew-at FRACTION    with --watch: renew after this fraction of each certificate's lifetime
+                         (default 0.5; between 0.05 and 0.9)
+  -h, --help             show this help`;
+
+/** Help per command name, as resolved by cli/main.ts. */
+export const COMMAND_HELP: Record<string, string> = {
+  'ca init': CA_INIT_HELP,
+  'token create': TOKEN_CREATE_HELP,
+  serve: SERVE_HELP,
+  bootstrap: BOOTSTRAP_HELP,
+};

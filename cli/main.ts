@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * `tollgate` command line: dispatch to one file per command (cli/commands/). Every error ends as one line
+ * on stderr (cli/errors.ts) and exit code 1, or 2 for usage errors.
+ */
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { describeError, UsageError } from './errors.js';
+import { processIo, type Command, type Io } from './io.js';
+import { COMMAND_HELP, MAIN_HELP } from './help.js';
+
+/**
+ * Command name -> loader. Loaded on demand: `tollgate --help` or `token create` should not pay for
+ * grpc-js, undici and the whole gateway at startup.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'ca init': async () => (await import('./commands/ca-init.js')).caInit,
+  'token create': async () => (await import('./commands/token-create.js')).tokenCreate,
+  serve: async () => (await import('./commands/serve.js')).serve,
+  bootstrap: async () => (await import('./commands/bootstrap.js')).bootstrap,
+};
+
+/** Resolve "ca init" / "token create" / "serve" … from argv; returns the command and its own arguments. */
+export function resolveCommand(argv: string[]): { name: string; load: () => Promise<Command>; rest: string[] } | null {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    if (argv.length >= words && COMMANDS[name]) return { name, load: COMMANDS[name], rest: argv.slice(words) };
+  }
+  return null;
+}
+
+export async function run(argv: string[], io: Io = processIo): Promise<number> {
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      io.out(MAIN_HELP);
+      return argv.length === 0 ? 2 : 0;
+    }
+    const found = resolveCommand(argv);
+    if (!found) {
+      const group = ['ca', 'token'].includes(argv[0]) ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
+      throw new UsageError(`unknown command "${group}"`, '--help');
+    }
+    if ((found.rest.includes('--help') || found.rest.includes('-h')) && COMMAND_HELP[found.name]) {
+      io.out(COMMAND_HELP[found.name]);
+      return 0;
+    }
+    const command = await found.load();
+    return (await command(found.rest, io)) ?? 0;
+  } catch (err) {
+    const { line, exitCode } = describeError(err);
+    io.err(line);
+    return exitCode;
+  }
+}
+
+// grpc-js sets the TLS ServerName even for IP targets (127.0.0.1:8444), which makes Node print a
+// deprecation warning (DEP0123) on every `tollgate bootstrap`. It is noise for CLI users: drop that one only.
+function silenceIpServernameWarning(): void {
+  const original = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const code = typeof args[2] === 'string' ? args[2] : (args[1] as { code?: string } | undefined)?.code;
+    if (code === 'DEP0123') return;
+    original(...args);
+  }) as typeof process.emitWarning;
+}
+
+const invokedDirectly = (() => {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  silenceIpServernameWarning();
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // Commands that keep servers open (serve, bootstrap --watch) return only when stopped.
+      if (code !== 0) process.exit(code);
+    },
+    () => process.exit(1),
+  );
+}

@@ -1,0 +1,178 @@
+/**
+ * The gateway process, composed in order. Each step gets what the previous ones built; close() undoes
+ * them in reverse. Add listeners here (proxy, metrics) as numbered steps.
+ *
+ *   1. open the CA (first start initialises it in the data directory)
+ *   2. issue the gateway's own SVID (spiffe://<td>/tollgate/gateway, DNS/IP SANs = config serverNames)
+ *   3. control listener: identity API (+ extra services such as the admin API)
+ *   4. rotation: gateway SVID at half-life (with jitter), intermediate when the CA says it is due
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Config } from '../config/schema.js';
+import type { CaEvents, CertificateAuthority, GatewayCredentials } from '../ca/api.js';
+import { openAuthority } from '../ca/authority.js';
+import { renewalDelay, retryDelay } from '../agent-bootstrap/schedule.js';
+import { startControlServer, type ControlContext, type ControlServer } from './server.js';
+import type { ErrorLog } from './unary.js';
+
+export const GATEWAY_PATH = '/tollgate/gateway';
+
+export function gatewaySpiffeId(trustDomain: string): string {
+  return `spiffe://${trustDomain}${GATEWAY_PATH}`;
+}
+
+/** pino-compatible subset */
+export interface GatewayLog extends ErrorLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface GatewayOptions {
+  dataDir: string;
+  now?: () => number;
+  random?: () => number;
+  log?: GatewayLog;
+  caEvents?: CaEvents;
+  /** how often to ask the CA whether the intermediate is due (default: 1/10 of the SVID TTL, 1 s..60 s) */
+  intermediateCheckMs?: number;
+  /** more gRPC services on the control listener (admin API, health, reflection) */
+  extraServices?: (server: grpc.Server, ctx: ControlContext) => void;
+}
+
+export interface Gateway {
+  config: Config;
+  authority: CertificateAuthority;
+  control: ControlServer;
+  /** the gateway's current SVID (changes on rotation) */
+  credentials(): GatewayCredentials;
+  /** called after every gateway SVID rotation (the control listener is already updated); returns unsubscribe */
+  onCredentials(listener: (c: GatewayCredentials) => void): () => void;
+  /** rotate the gateway SVID now (also used by the timer) */
+  rotateCredentials(): Promise<GatewayCredentials>;
+  close(): Promise<void>;
+}
+
+const silentLog: GatewayLog = { info() {}, warn() {}, error() {} };
+
+export async function startGateway(config: Config, opts: GatewayOptions): Promise<Gateway> {
+  const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const log = opts.log ?? silentLog;
+  const timers = new Set<NodeJS.Timeout>();
+  const listeners = new Set<(c: GatewayCredentials) => void>();
+  let closed = false;
+
+  // 1. the CA
+  const authority = await openAuthority({
+    dataDir: opts.dataDir,
+    trustDomain: config.trustDomain,
+    rootTtlMs: config.ca.rootTtl,
+    intermediateTtlMs: config.ca.intermediateTtl,
+    svidTtlMs: config.ca.svidTtl,
+    tokenTtlMs: config.ca.tokenTtl,
+    now,
+    events: opts.caEvents,
+  });
+
+  let control: ControlServer | undefined;
+  try {
+    // 2. the gateway's own SVID
+    const gatewayId = gatewaySpiffeId(authority.trustDomain);
+    let creds = await authority.issueGatewayCredentials(gatewayId, config.serverNames);
+    let issuedAt = now();
+
+    // 3. control listener
+    control = await startControlServer({
+      authority,
+      credentials: () => creds,
+      listen: config.listen.control,
+      now,
+      log,
+      extraServices: opts.extraServices,
+    });
+    const ctl = control;
+
+    // 4. rotation
+    const later = (ms: number, fn: () => void) => {
+      if (closed) return;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, Math.min(ms, 2 ** 31 - 1));
+      t.unref();
+      timers.add(t);
+    };
+
+    const rotateCredentials = async (): Promise<GatewayCredentials> => {
+      const next = await authority.issueGatewayCredentials(gatewayId, config.serverNames);
+      creds = next;
+      issuedAt = now();
+      ctl.reloadCredentials();
+      for (const l of listeners) l(next);
+      return next;
+    };
+
+    let failures = 0;
+    const runRotation = (): void => {
+      rotateCredentials().then(
+        (c) => {
+          failures = 0;
+          log.info({ spiffeId: c.spiffeId, notAfter: new Date(c.notAfter).toISOString() }, 'gateway SVID rotated');
+          planRotation();
+        },
+        (err: unknown) => {
+          failures++;
+          const delay = retryDelay(failures, { initialMs: 1000, maxMs: 30_000 }, random);
+          log.error({ err, retryInMs: delay }, 'gateway SVID rotation failed');
+          later(delay, runRotation);
+        },
+      );
+    };
+    // Half-life of the lifetime left when issued (the CA backdates notBefore): see renewalDelay.
+    const planRotation = () => later(renewalDelay({ notBefore: creds.notBefore, notAfter: creds.notAfter, obtainedAt: issuedAt }, now(), random, {}, true), runRotation);
+    planRotation();
+
+    const checkEvery = opts.intermediateCheckMs ?? Math.min(60_000, Math.max(1000, Math.floor(config.ca.svidTtl / 10)));
+    const checkIntermediate = () =>
+      later(checkEvery, () => {
+        authority.rotateIfNeeded(now()).then(
+          (rotated) => {
+            if (rotated) log.info({ notAfter: new Date(authority.intermediateNotAfter()).toISOString() }, 'intermediate CA rotated');
+            checkIntermediate();
+          },
+          (err: unknown) => {
+            log.error({ err }, 'intermediate CA rotation failed; retrying at the next check');
+            checkIntermediate();
+          },
+        );
+      });
+    checkIntermediate();
+
+    return {
+      config,
+      authority,
+      control: ctl,
+      credentials: () => creds,
+      onCredentials(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      rotateCredentials,
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        // reverse order: listeners first, the CA last
+        await ctl.close(config.timeouts.shutdown);
+        authority.close();
+      },
+    };
+  } catch (err) {
+    closed = true;
+    for (const t of timers) clearTimeout(t);
+    await control?.close(0).catch(() => undefined);
+    authority.close();
+    throw err;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * tollgate.v1.Identity: decode, check the request's shape, call the CA core, encode. No decisions here:
+ * the CA decides (tokens, revocation, what to sign); errors are mapped in control/errors.ts.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { CertificateAuthority, IssuedSvid } from '../ca/api.js';
+import type { ValidatedSvid } from '../certs/svid.js';
+import { ControlError } from './errors.js';
+import { unary, type ErrorLog } from './unary.js';
+import type { BootstrapRequest, RenewRequest, SvidResponse, TrustBundleResponse } from './proto.js';
+
+const MAX_CSR_BYTES = 16 * 1024;
+const MAX_TOKEN_CHARS = 512;
+
+export interface IdentityServiceDeps {
+  authority: CertificateAuthority;
+  /** validated client SVID of the call's connection; throws when missing or invalid */
+  peerOf(call: grpc.ServerUnaryCall<unknown, unknown>): ValidatedSvid;
+  log?: ErrorLog;
+}
+
+function checkCsr(csr: Buffer | undefined): Buffer {
+  if (!csr || csr.length === 0) throw new ControlError('invalid_argument', 'csr is empty: send a PKCS#10 certificate request in DER form');
+  if (csr.length > MAX_CSR_BYTES) throw new ControlError('invalid_argument', `csr is ${csr.length} bytes; the limit is ${MAX_CSR_BYTES}`);
+  return csr;
+}
+
+export function toSvidResponse(s: IssuedSvid): SvidResponse {
+  return {
+    spiffeId: s.spiffeId,
+    certChainPem: s.certChainPem,
+    bundlePem: s.bundlePem,
+    notBeforeUnixMs: s.notBefore,
+    notAfterUnixMs: s.notAfter,
+    serial: s.serial,
+  };
+}
+
+export function identityService(deps: IdentityServiceDeps): grpc.UntypedServiceImplementation {
+  const { authority } = deps;
+  return {
+    Bootstrap: unary<BootstrapRequest, SvidResponse>('Bootstrap', deps.log, async (req) => {
+      const token = typeof req.token === 'string' ? req.token.trim() : '';
+      if (token.length === 0) throw new ControlError('invalid_argument', 'token is empty: pass the join token from `tollgate token create`');
+      if (token.length > MAX_TOKEN_CHARS) throw new ControlError('invalid_argument', 'token is too long to be a Tollgate join token');
+      return toSvidResponse(await authority.bootstrap(token, checkCsr(req.csr)));
+    }),
+    Renew: unary<RenewRequest, SvidResponse>('Renew', deps.log, async (req, call) => {
+      // Authenticate before looking at the request: an anonymous caller learns nothing about the CSR check.
+      const peer = deps.peerOf(call);
+      return toSvidResponse(await authority.renew(peer, checkCsr(req.csr)));
+    }),
+    GetTrustBundle: unary<unknown, TrustBundleResponse>('GetTrustBundle', deps.log, async () => ({
+      bundlePem: authority.bundlePem(),
+      trustDomain: authority.trustDomain,
+      fingerprint: authority.rootFingerprint(),
+    })),
+  };
+}
