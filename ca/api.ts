@@ -60,6 +60,8 @@ export interface CaEvents {
   onIssued?(kind: 'svid' | 'gateway' | 'intermediate' | 'root'): void;
   /** called when signing fails (metrics: tollgate_ca_signing_failures_total) */
   onSigningFailure?(err: unknown): void;
+  /** called when the periodic revocation refresh or background intermediate rotation fails (log it) */
+  onBackgroundFailure?(err: unknown): void;
 }
 
 export interface CertificateAuthority {
@@ -82,9 +84,20 @@ export interface CertificateAuthority {
   /** the gateway's own SVID, with DNS/IP SANs for `serverNames` */
   issueGatewayCredentials(spiffeId: string, serverNames: string[]): Promise<GatewayCredentials>;
 
+  /**
+   * Revoke every certificate issued to `spiffeId` and ban the identity: renewal and bootstrap (and new
+   * join tokens) are refused until `unrevokeIdentity`. Returns how many certificates were newly revoked.
+   */
   revokeIdentity(spiffeId: string, reason?: string): Promise<number>;
+  /** Lift an identity ban. Certificates revoked with it stay revoked. Returns false when it was not banned. */
+  unrevokeIdentity(spiffeId: string): Promise<boolean>;
+  /** Revoke one certificate by serial (hex, any case, colons allowed). Unknown serials are refused. */
   revokeSerial(serial: string, reason?: string): Promise<void>;
-  /** fast, synchronous: used per request on the proxy hot path */
+  /**
+   * fast, synchronous: used per request on the proxy hot path. Pass ValidatedSvid.serial and
+   * ValidatedSvid.id.uri as they are (already normalized). Revocations made by another process on the
+   * same data directory are seen within `revocationRefreshMs` (default 500 ms).
+   */
   isRevoked(serial: string, spiffeId: string): boolean;
   listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[];
 

@@ -1,0 +1,379 @@
+/**
+ * The certificate authority: decides who gets a certificate (join token, renewing peer, revocations) and
+ * signs it with the online intermediate. Implements the CertificateAuthority contract of ca/api.ts.
+ *
+ * Order on bootstrap matters and follows SPIRE: the token is consumed first, before its expiry, the CSR or
+ * anything else is looked at, so a token is never usable twice even when the first attempt fails.
+ */
+import type { ValidatedSvid } from '../certs/svid.js';
+import { normalizeSerial } from '../certs/svid.js';
+import { derToPem } from '../certs/pem.js';
+import { parseSpiffeId, parseWorkloadId } from '../certs/spiffe-id.js';
+import { CaError, type CertificateAuthority, type GatewayCredentials, type IssuedRecord, type IssuedSvid } from './api.js';
+import { newP256Key } from './ca-certs.js';
+import { createIntermediate, loadIntermediates, openOrCreateRoot, pickSigning } from './ca-state.js';
+import { verifyCsr } from './csr.js';
+import type { CaCredential } from './keys/credential.js';
+import { CaKeyFiles } from './keys/file-store.js';
+import { MAX_TOKEN_TTL_MS, resolveOptions, type AuthorityOptions, type ResolvedOptions } from './options.js';
+import { IssuedRecorder } from './issued-recorder.js';
+import { RevocationCache } from './revocations.js';
+import { rotationPoint, shouldRotateIntermediate, svidWindow } from './rotation.js';
+import { serverNameSans } from './server-names.js';
+import { SqliteCaStore } from './store/sqlite.js';
+import type { CaStore } from './store/types.js';
+import { SVID_SUBJECT, authorityKeyIdExtension, leafExtensions, randomSerial, signCertificate, type SanEntries } from './template.js';
+import { checkTokenShape, generateToken, hashToken } from './tokens.js';
+
+export type { AuthorityOptions } from './options.js';
+
+const RETRY_MS = 60_000;
+const PRUNE_EVERY_MS = 60_000;
+/** Used-token tombstones are kept this long after expiry, so a replay says "already used". */
+const TOKEN_TOMBSTONE_MS = 7 * 24 * 3_600_000;
+const CREATE_TOKEN = '`tollgate token create`';
+
+/** The intermediate currently signing, with what every leaf copies from it encoded once. */
+interface Signer {
+  cred: CaCredential;
+  authorityKeyId: Buffer;
+  /** when to look at rotation again */
+  checkAt: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class Authority implements CertificateAuthority {
+  readonly trustDomain: string;
+  private readonly bundle: string;
+  private readonly bundleDers: Buffer[];
+  private signer!: Signer;
+  private readonly revocations = new RevocationCache();
+  private readonly recorder: IssuedRecorder;
+  private readonly timer: NodeJS.Timeout;
+  private lastPrune = 0;
+  private closed = false;
+
+  /** Use openAuthority(). */
+  constructor(
+    private readonly o: ResolvedOptions,
+    private readonly files: CaKeyFiles,
+    private readonly store: CaStore,
+    private readonly root: CaCredential,
+  ) {
+    this.trustDomain = o.trustDomain;
+    this.bundle = root.certPem;
+    this.bundleDers = [root.certDer];
+    this.recorder = new IssuedRecorder(store);
+    this.selectSigner(o.now(), true);
+    this.syncRevocations();
+    this.timer = setInterval(() => this.tick(), o.revocationRefreshMs);
+    this.timer.unref();
+  }
+
+  // ------------------------------------------------------------ trust bundle
+
+  rootFingerprint(): string {
+    return this.root.fingerprint;
+  }
+
+  bundlePem(): string {
+    return this.bundle;
+  }
+
+  bundleDer(): Buffer[] {
+    return this.bundleDers.map((d) => Buffer.from(d));
+  }
+
+  intermediateNotAfter(): number {
+    return this.signer.cred.notAfter;
+  }
+
+  /** The data directory this CA lives in. */
+  get dataDir(): string {
+    return this.files.dataDir;
+  }
+
+  // ------------------------------------------------------------ tokens and issuance
+
+  async createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
+    this.assertOpen();
+    const id = this.workloadId(spiffeId);
+    const ttl = ttlMs ?? this.o.tokenTtlMs;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
+      throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
+    }
+    if (this.store.isBanned(id)) throw this.revokedIdentity(id);
+    const now = this.o.now();
+    const token = generateToken();
+    const expiresAt = now + Math.floor(ttl);
+    this.store.createToken({ hash: hashToken(token), spiffeId: id, createdAt: now, expiresAt });
+    return { token, expiresAt };
+  }
+
+  async bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
+    this.assertOpen();
+    const t = checkTokenShape(token);
+    const now = this.o.now();
+    const use = this.store.useToken(hashToken(t), now); // consumed here, before any other check
+    if (use.status === 'unknown') {
+      throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
+    }
+    if (use.status === 'already_used') {
+      throw new CaError('token_used', `join token already used (at ${iso(use.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
+    }
+    if (now >= use.expiresAt) {
+      throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
+    }
+    // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
+    if (use.banned) throw this.revokedIdentity(use.spiffeId);
+    const key = verifyCsr(csrDer);
+    return this.issueSvid(use.spiffeId, key.spkiDer, key.point, now);
+  }
+
+  async renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid> {
+    this.assertOpen();
+    const now = this.o.now();
+    if (!peer || !peer.id || typeof peer.id.uri !== 'string' || peer.id.path === '') {
+      throw new CaError('unauthenticated', 'renewal needs your current SVID as the TLS client certificate');
+    }
+    if (peer.id.trustDomain !== this.trustDomain) {
+      throw new CaError('unauthenticated', `the client certificate is for trust domain ${peer.id.trustDomain}, not ${this.trustDomain}`);
+    }
+    if (peer.notAfter <= now - 30_000) throw new CaError('unauthenticated', `the client certificate expired at ${iso(peer.notAfter)}; bootstrap again with a new join token`);
+    if (this.store.isBanned(peer.id.uri)) throw this.revokedIdentity(peer.id.uri);
+    if (this.store.isRevoked(peer.serial, peer.id.uri)) {
+      throw new CaError('revoked', `certificate ${peer.serial} is revoked and cannot be renewed; bootstrap again with a new join token`);
+    }
+    const key = verifyCsr(csrDer);
+    return this.issueSvid(peer.id.uri, key.spkiDer, key.point, now);
+  }
+
+  async issueGatewayCredentials(spiffeId: string, serverNames: string[]): Promise<GatewayCredentials> {
+    this.assertOpen();
+    const id = this.workloadId(spiffeId);
+    const { dns, ips } = serverNameSans(serverNames ?? []);
+    if (this.store.isBanned(id)) throw this.revokedIdentity(id);
+    const now = this.o.now();
+    const { key, spkiDer, point } = newP256Key();
+    const issued = await this.issue('gateway', { uri: id, dns, ips }, spkiDer, point, now);
+    return {
+      keyPem: key.export({ format: 'pem', type: 'pkcs8' }) as string,
+      certChainPem: issued.certChainPem,
+      bundlePem: this.bundle,
+      spiffeId: id,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    };
+  }
+
+  private issueSvid(spiffeId: string, spkiDer: Buffer, point: Buffer, now: number): Promise<IssuedSvid> {
+    return this.issue('svid', { uri: spiffeId }, spkiDer, point, now);
+  }
+
+  /** Sign, record, report. A certificate that could not be recorded is not handed out. */
+  private async issue(kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): Promise<IssuedSvid> {
+    const signer = this.signerAt(now);
+    const window = svidWindow(now, this.o.svidTtlMs, signer.cred.notAfter);
+    if (window.notAfter <= now) throw new CaError('internal', 'the signing intermediate CA is expiring and no new one could be made; retry shortly');
+    const serial = randomSerial();
+    let der: Buffer;
+    try {
+      der = signCertificate(
+        { serial, notBefore: window.notBefore, notAfter: window.notAfter, subjectDer: SVID_SUBJECT, spkiDer, extensions: leafExtensions(san, point, signer.authorityKeyId) },
+        signer.cred,
+      );
+    } catch (e) {
+      this.o.events.onSigningFailure?.(e);
+      throw new CaError('internal', 'the CA could not sign the certificate', { cause: e });
+    }
+    const serialHex = normalizeSerial(serial.toString('hex'));
+    await this.recorder.record({ serial: serialHex, spiffeId: san.uri, kind, notBefore: window.notBefore, notAfter: window.notAfter, issuedAt: now });
+    this.o.events.onIssued?.(kind);
+    return {
+      spiffeId: san.uri,
+      serial: serialHex,
+      certChainPem: derToPem(der) + signer.cred.certPem,
+      bundlePem: this.bundle,
+      notBefore: window.notBefore,
+      notAfter: window.notAfter,
+    };
+  }
+
+  // ------------------------------------------------------------ intermediate rotation
+
+  async rotateIfNeeded(now: number = this.o.now()): Promise<boolean> {
+    this.assertOpen();
+    const before = this.signer.cred.serial;
+    this.selectSigner(now, true);
+    return this.signer.cred.serial !== before;
+  }
+
+  /** The signer for `now`, rotating first when due. A failed rotation is retried later while the current one still works. */
+  private signerAt(now: number): Signer {
+    if (now >= this.signer.checkAt || now >= this.signer.cred.notAfter) {
+      try {
+        this.selectSigner(now, false);
+      } catch (e) {
+        if (now >= this.signer.cred.notAfter) {
+          this.o.events.onSigningFailure?.(e);
+          throw e instanceof CaError ? e : new CaError('internal', 'no valid intermediate CA to sign with', { cause: e });
+        }
+        this.o.events.onBackgroundFailure?.(e);
+        this.signer.checkAt = now + RETRY_MS;
+      }
+    }
+    return this.signer;
+  }
+
+  /**
+   * Re-read the intermediates (another process may have rotated), make a new one when due, and sign
+   * with the best. Under the store lock so two processes do not both rotate.
+   */
+  private selectSigner(now: number, initial: boolean): void {
+    this.store.exclusive(() => {
+      const onDisk = loadIntermediates(this.files, this.root, now);
+      let current = pickSigning(onDisk, now);
+      if (shouldRotateIntermediate(now, current, this.o.svidTtlMs, this.o.intermediateTtlMs, this.root.notAfter)) {
+        current = createIntermediate(this.o, this.files, this.root, now);
+        this.o.events.onIssued?.('intermediate');
+      }
+      if (current === null) throw new CaError('internal', 'no intermediate CA available');
+      const point = rotationPoint(current, this.o.svidTtlMs);
+      // past the rotation point yet not rotated (the root's end caps the next one): look again later
+      const checkAt = now < point ? point : now + RETRY_MS;
+      if (initial || !this.signer || this.signer.cred.serial !== current.serial) {
+        this.signer = { cred: current, authorityKeyId: authorityKeyIdExtension(current.keyId), checkAt };
+      } else {
+        this.signer.checkAt = checkAt;
+      }
+    });
+  }
+
+  // ------------------------------------------------------------ revocation
+
+  async revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
+    this.assertOpen();
+    const id = this.workloadId(spiffeId);
+    const n = this.store.revokeIdentity(id, String(reason), this.o.now());
+    this.syncRevocations();
+    return n;
+  }
+
+  async unrevokeIdentity(spiffeId: string): Promise<boolean> {
+    this.assertOpen();
+    const id = this.workloadId(spiffeId);
+    const lifted = this.store.unrevokeIdentity(id, this.o.now());
+    this.syncRevocations();
+    return lifted;
+  }
+
+  async revokeSerial(serial: string, reason = ''): Promise<void> {
+    this.assertOpen();
+    if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
+      throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
+    }
+    const s = normalizeSerial(serial.trim());
+    const r = this.store.revokeSerial(s, String(reason), this.o.now());
+    if (r === 'unknown_serial') {
+      throw new CaError('invalid_argument', `no certificate with serial ${s} was issued by this CA; list issued certificates with \`tollgate ctl certs list\``);
+    }
+    this.syncRevocations();
+  }
+
+  isRevoked(serial: string, spiffeId: string): boolean {
+    return this.revocations.isRevoked(serial, spiffeId);
+  }
+
+  listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[] {
+    this.assertOpen();
+    let spiffeId: string | undefined;
+    if (filter?.spiffeId !== undefined) {
+      try {
+        spiffeId = parseSpiffeId(filter.spiffeId).uri;
+      } catch (e) {
+        throw new CaError('invalid_argument', (e as Error).message, { cause: e });
+      }
+    }
+    return this.store.listIssued({ spiffeId, limit: filter?.limit });
+  }
+
+  /** Apply revocations written since the last look (by this or another process). */
+  private syncRevocations(): void {
+    this.revocations.apply(this.store.revocationsSince(this.revocations.position));
+    const now = this.o.now();
+    if (now - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = now;
+      this.revocations.prune(now);
+    }
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    try {
+      this.syncRevocations();
+      const now = this.o.now();
+      if (now >= this.signer.checkAt) this.signerAt(now);
+    } catch (e) {
+      this.o.events.onBackgroundFailure?.(e);
+    }
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private workloadId(input: string): string {
+    let id;
+    try {
+      id = parseWorkloadId(input);
+    } catch (e) {
+      throw new CaError('invalid_argument', (e as Error).message, { cause: e });
+    }
+    if (id.trustDomain !== this.trustDomain) {
+      throw new CaError('invalid_argument', `${id.uri} is in trust domain ${id.trustDomain}; this CA issues identities only in ${this.trustDomain}`);
+    }
+    return id.uri;
+  }
+
+  private revokedIdentity(id: string): CaError {
+    return new CaError('revoked', `${id} is revoked; it gets no certificates until an operator lifts the revocation (unrevoke the identity)`);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new CaError('internal', 'the certificate authority has been closed');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.recorder.flush();
+    this.store.close();
+  }
+
+  /** Forget tokens (and tombstones) long expired. */
+  pruneTokens(now: number = this.o.now()): number {
+    return this.store.pruneTokens(now - TOKEN_TOMBSTONE_MS);
+  }
+}
+
+/**
+ * Open the CA in `dataDir`, creating it (root, first intermediate, database) on the first call for an
+ * empty directory. Later opens reuse it; a different trust domain than the stored one is refused.
+ */
+export async function openAuthority(opts: AuthorityOptions): Promise<Authority> {
+  const o = resolveOptions(opts);
+  const files = new CaKeyFiles(o.dataDir);
+  files.ensureDirectories();
+  const store = new SqliteCaStore(files.dbFile);
+  try {
+    const now = o.now();
+    const { root, created } = store.exclusive(() => openOrCreateRoot(o, files, store, now));
+    if (created) o.events.onIssued?.('root');
+    const authority = new Authority(o, files, store, root);
+    authority.pruneTokens(now);
+    return authority;
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The CA's durable state behind one interface: join tokens, issued certificates, revocations. The SQLite
+ * implementation (store/sqlite.ts) is the only one today; the names say what each call does so a networked
+ * store can replace it. Every call is synchronous (better-sqlite3) because CertificateAuthority.listIssued
+ * is; a networked store would keep a local cache for those. Failures throw CaError('storage').
+ */
+import type { IssuedRecord } from '../api.js';
+
+export interface NewToken {
+  /** SHA-256 hex of the token: the secret itself is never stored */
+  hash: string;
+  spiffeId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * The result of presenting a token. The store consumes it unconditionally (expired or not) when it exists
+ * and is unused; deciding that an expired token fails is the caller's job, after consumption.
+ */
+export type TokenUse =
+  /** `banned`: the bound identity is revoked right now (read in the same statement, saving a query) */
+  | { status: 'consumed'; spiffeId: string; expiresAt: number; banned: boolean }
+  | { status: 'already_used'; spiffeId: string; usedAt: number }
+  | { status: 'unknown' };
+
+export interface NewIssued {
+  serial: string;
+  spiffeId: string;
+  kind: 'svid' | 'gateway';
+  notBefore: number;
+  notAfter: number;
+  issuedAt: number;
+}
+
+/**
+ * One entry of the append-only revocation log, read incrementally by every process sharing the store
+ * (`revocationsSince(cursor)`), so a revocation made by the CLI reaches the running gateway.
+ */
+export type RevocationEvent =
+  | { seq: number; kind: 'serial'; serial: string; spiffeId: string; notAfter: number }
+  | { seq: number; kind: 'identity'; spiffeId: string }
+  | { seq: number; kind: 'unrevoke_identity'; spiffeId: string };
+
+export type SerialRevocation = 'revoked' | 'already_revoked' | 'unknown_serial';
+
+export interface CaStore {
+  /**
+   * Run `fn` holding the store's write lock: serialises CA initialisation and intermediate rotation
+   * between processes sharing the data directory (server and CLI).
+   */
+  exclusive<T>(fn: () => T): T;
+
+  readMeta(key: string): string | null;
+  writeMeta(key: string, value: string): void;
+
+  createToken(token: NewToken): void;
+  /** Atomically mark the token used (exactly one caller across processes gets 'consumed'). */
+  useToken(hash: string, now: number): TokenUse;
+  /** Forget tokens (and used-token tombstones) that expired before `before`. */
+  pruneTokens(before: number): number;
+
+  recordIssued(cert: NewIssued): void;
+  /** Record several in one transaction: all or none. */
+  recordIssuedMany(certs: readonly NewIssued[]): void;
+  listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[];
+
+  /** Ban an identity and revoke every certificate issued to it. Returns how many certificates were newly revoked. */
+  revokeIdentity(spiffeId: string, reason: string, now: number): number;
+  /** Lift an identity ban (certificates revoked with it stay revoked). Returns false when it was not banned. */
+  unrevokeIdentity(spiffeId: string, now: number): boolean;
+  revokeSerial(serial: string, reason: string, now: number): SerialRevocation;
+  /** The authoritative (slow path) checks; the authority keeps an in-memory copy for the hot path. */
+  isRevoked(serial: string, spiffeId: string): boolean;
+  isBanned(spiffeId: string): boolean;
+  revocationsSince(cursor: number): RevocationEvent[];
+
+  close(): void;
+}
