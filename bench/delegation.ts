@@ -1,0 +1,123 @@
+import { pathToFileURL } from 'node:url';
+import { parseConfig } from '../config/load.js';
+import { createHmac } from 'node:crypto';
+import { decide, verifyContext } from '../proxy/delegation/decide.js';
+import { KeyRing } from '../proxy/delegation/keys.js';
+import { createDelegationStage, type DelegationCtx } from '../proxy/delegation/stage.js';
+import { signContext } from '../proxy/delegation/token.js';
+
+/**
+ * CPU time per call of the delegation stage (process.cpuUsage, so a noisy neighbour's time does not count):
+ *  - verifyAndSignUs: verify an inbound context with a 4-hop chain, decide, sign the child context (5 hops)
+ *  - decideUs: the whole stage for one governed call: beforeForward (verify, decide, commit budgets, sign,
+ *    traceparent, tree, aggregate) + afterResponse (cost header, finish) — the stage's share of the
+ *    gateway's per-request budget.
+ *  - newRootUs: the same for a call without a context (starts a root task: new task state, tree, trace id).
+ *  - hmacUs: one HMAC-SHA256 over the same token, for calibration: verify + re-sign needs two, and on a
+ *    shared machine every figure moves with it.
+ * Run alone: `npx tsc -p . && node dist/bench/delegation.js`.
+ */
+const TD = 'spiffe://tollgate.local';
+const names = ['orchestrator', 'researcher', 'writer', 'reviewer', 'publisher'];
+const id = (n: string) => `${TD}/agent/${n}`;
+
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Best of a few rounds: the minimum is the least disturbed by GC and the neighbours. */
+function measure(rounds: number, n: number, fn: () => void): number {
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = cpuUs();
+    for (let i = 0; i < n; i++) fn();
+    best = Math.min(best, (cpuUs() - t0) / n);
+  }
+  return best;
+}
+
+export async function runDelegationBench(opts: { n?: number; rounds?: number } = {}): Promise<{ verifyAndSignUs: number; decideUs: number; newRootUs: number; hmacUs: number }> {
+  const n = opts.n ?? 20_000;
+  const rounds = opts.rounds ?? 5;
+  const agents = Object.fromEntries(names.map((name, i) => [name, { url: `https://127.0.0.1:${9000 + i}`, id: id(name), limits: { callsPerMinute: 1e9 } }]));
+  const config = parseConfig({ agents, delegation: { task: { maxCalls: 1e12, maxFanOut: 1e12, maxConcurrent: 1e6 } } });
+  let now = Date.now();
+  const clock = () => now;
+  const keyring = new KeyRing({ now: clock, retentionMs: config.delegation.tokenTtl });
+
+  // 1. verify + re-sign a 4-hop context
+  const chain = [`${TD}/user/alice`, ...names.slice(0, 4).map(id)];
+  const inbound = signContext({ rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain, callId: 'x1', depth: 4, rootStartedAt: now, issuedAt: now, expiresAt: now + 600_000 }, keyring.current());
+  const caller = chain[4];
+  const limits = { maxDepth: 8, tokenTtlMs: 600_000, maxCalls: 1e9, maxFanOut: 1e9, maxConcurrent: 1e9, deadlineMs: 3_600_000, maxCost: undefined };
+  const task = { rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', initiator: chain[0], startedAt: now, adopted: false, calls: 1, inFlight: 1, cost: 0, cancelled: false, expiresAt: now + 600_000, deadlineAt: now + 3_600_000, fanOut: undefined };
+  const callee = { name: 'publisher', id: id('publisher'), maxRevisits: 0 };
+  const callerInfo = { id: caller, name: 'reviewer', requireDelegationContext: false };
+  const verifyAndSign = () => {
+    const v = verifyContext(inbound, caller, now, keyring);
+    if (!v.ok) throw new Error(v.reason);
+    const d = decide({ now, context: v.context, caller: callerInfo, callee, limits, task, parentFanOut: 0, windows: undefined, newCallId: 'x2', newRootTaskId: () => 'unused' });
+    if (!d.allow) throw new Error(d.refusal.message);
+    signContext(d.child, keyring.current());
+  };
+  measure(1, n, verifyAndSign); // warm-up
+  const verifyAndSignUs = measure(rounds, n, verifyAndSign);
+  const secret = keyring.current().secret;
+  const signed = inbound.slice(0, inbound.lastIndexOf('.'));
+  const hmacUs = measure(rounds, n, () => createHmac('sha256', secret).update(signed).digest());
+
+  // 2. the whole stage, for the 5th hop of a task (4-hop inbound chain)
+  const stage = createDelegationStage({ config, keyring, now: clock });
+  let token: string | undefined;
+  const mkCtx = (from: string, to: string, inboundDelegation: string | undefined): DelegationCtx => ({
+    callerId: id(from),
+    calleeName: to,
+    calleeId: id(to),
+    method: 'message/send',
+    inboundDelegation,
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    setUpstreamHeader: (name, value) => {
+      if (name === 'tollgate-delegation') token = value;
+    },
+  });
+  // build the chain: alice -> orchestrator -> researcher -> writer -> reviewer
+  stage.beforeForward({ ...mkCtx('x', 'orchestrator', undefined), callerId: `${TD}/user/alice` });
+  for (let i = 0; i < 3; i++) stage.beforeForward(mkCtx(names[i], names[i + 1], token));
+  const hop4 = token!;
+  const res = { status: 200, headers: { 'tollgate-cost': '0.001' } };
+  const wholeCall = () => {
+    now++;
+    const ctx = mkCtx('reviewer', 'publisher', hop4);
+    const r = stage.beforeForward(ctx);
+    if (r) throw new Error(r.message);
+    stage.afterResponse(ctx, res);
+  };
+  measure(1, n, wholeCall);
+  const decideUs = measure(rounds, n, wholeCall);
+
+  const newRoot = () => {
+    now++;
+    const ctx = { ...mkCtx('x', 'orchestrator', undefined), callerId: `${TD}/user/alice`, traceparent: undefined };
+    const r = stage.beforeForward(ctx);
+    if (r) throw new Error(r.message);
+    stage.afterResponse(ctx, res);
+  };
+  measure(1, n, newRoot);
+  const newRootUs = measure(rounds, n, newRoot);
+  return { verifyAndSignUs: round(verifyAndSignUs), decideUs: round(decideUs), newRootUs: round(newRootUs), hmacUs: round(hmacUs) };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runDelegationBench().then(
+    (r) => console.log(JSON.stringify(r)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

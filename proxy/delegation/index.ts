@@ -1,0 +1,15 @@
+export { createDelegationStage, DelegationStage, parseCost, COST_HEADER, UNREGISTERED } from './stage.js';
+export type { DelegationCtx, DelegationCallHandle, DelegationMetrics, DelegationStageOptions, ResponseLike } from './stage.js';
+export { verifyContext, decide, refusalForVerify, describePath } from './decide.js';
+export type { DecideInput, Decision, DelegationLimits, VerifyResult } from './decide.js';
+export { KeyRing, openKeyRing, DELEGATION_KEYS_FILE } from './keys.js';
+export type { DelegationKey, KeyLookup } from './keys.js';
+export { signContext, openContext, DELEGATION_HEADER } from './token.js';
+export type { ContextPayload, DelegationContext } from './token.js';
+export { TaskRegistry } from './tasks.js';
+export type { TaskState, CallState } from './tasks.js';
+export { AgentWindows, SlidingCounter, halveLimits } from './windows.js';
+export { REFUSAL_TABLE, refuse, budgetOf } from './refusals.js';
+export type { Refusal, RefusalReason } from './refusals.js';
+export { DelegationError } from './errors.js';
+export { parseTraceparent, nextTraceparent } from './traceparent.js';

@@ -1,0 +1,406 @@
+import { shortName } from '../../certs/spiffe-id.js';
+import type { Config } from '../../config/schema.js';
+import { CallGraph } from '../graph/call-graph.js';
+import { decide, refusalForVerify, verifyContext, type DelegationLimits } from './decide.js';
+import { callIdFactory, newRootTaskId } from './ids.js';
+import type { KeyRing } from './keys.js';
+import { budgetOf, type Refusal } from './refusals.js';
+import { TaskRegistry, type CallState } from './tasks.js';
+import { DELEGATION_HEADER, signContext, type DelegationContext } from './token.js';
+import { nextTraceparent } from './traceparent.js';
+import { AgentWindows, halveLimits, type AgentLimits } from './windows.js';
+
+/**
+ * The delegation stage: the adapter between the gateway pipeline and the pure parts (verifyContext, decide,
+ * the task registry, the call graph).
+ *
+ * Contract with the pipeline (order matters):
+ *  - Run beforeForward(ctx) as the LAST stage that can refuse, just before forwarding: it commits budgets
+ *    (calls, in-flight, fan-out, agent windows). It returns a Refusal to send, or undefined and has set the
+ *    outbound `tollgate-delegation` (a fresh signed context, never the inbound one) and `traceparent` headers.
+ *  - After an allowed call, call onFinished(ctx, status) exactly when the call ends — response complete,
+ *    stream ended, upstream error or client abort (status 0 for "no response"). It is idempotent, so calling
+ *    it from a `finally` as well is safe. afterResponse(ctx, res) = read `tollgate-cost` + onFinished; for a
+ *    stream, call onResponseHeaders(ctx, res) when headers arrive and onFinished when the stream ends.
+ *  - onRefused(ctx, refusal) for a refusal by ANY stage: it records refusals made before this stage ran
+ *    (aggregate graph only) and undoes an allowed call refused by a later stage. For this stage's own
+ *    refusals it does nothing (beforeForward already recorded them), so calling it for every refusal is fine.
+ *  - Metrics hooks: refusal() fires for this stage's refusals only (other stages count their own).
+ *  - callerId / calleeId must be canonical SPIFFE IDs (parseSpiffeId(..).uri), as config/schema.ts stores them.
+ *  - Call tick() from a timer (every few seconds): it sweeps expired tasks and stale graph buckets (so the
+ *    request path never does) and prunes retired keys.
+ *
+ * graph.enforceCycles: when true, a caller whose SPIFFE ID is on a live cycle of the aggregate graph (which
+ * catches loops between agents that drop the delegation header) gets its agents.<name>.limits halved
+ * (calls floor(n/2), at least 1; costPerDay / 2) until the cycle leaves the window. Agents without limits are
+ * not affected: give agents limits to make this bite.
+ */
+export interface DelegationCtx {
+  readonly callerId: string;
+  /** the caller's agent name if it is a registered agent (looked up by SPIFFE ID when undefined) */
+  readonly callerName?: string | undefined;
+  readonly calleeName: string;
+  readonly calleeId: string;
+  readonly method: string;
+  /** inbound `tollgate-delegation` header */
+  readonly inboundDelegation?: string | undefined;
+  /** inbound `traceparent` header */
+  readonly traceparent?: string | undefined;
+  setUpstreamHeader(name: string, value: string): void;
+  /** written by this stage: the call's state from beforeForward to onFinished */
+  delegation?: DelegationCallHandle;
+}
+
+export interface DelegationCallHandle {
+  readonly callId: string;
+  readonly rootTaskId: string | undefined;
+  readonly startedAt: number;
+  readonly traceId: string | undefined;
+  /** present for allowed calls */
+  readonly call: CallState | undefined;
+  /** refused by this stage */
+  readonly refused: boolean;
+  finished: boolean;
+}
+
+export interface ResponseLike {
+  status: number;
+  headers: { get(name: string): string | null } | Record<string, string | string[] | undefined>;
+}
+
+export interface DelegationMetrics {
+  refusal(caller: string, callee: string, reason: string): void;
+  loopCut(caller: string, callee: string): void;
+  cycles(n: number): void;
+  budgetExhausted(scope: string, budget: string): void;
+  cost(agent: string, amount: number): void;
+  /** a `tollgate-cost` header that was not a non-negative finite number (ignored) */
+  invalidCost?(callee: string): void;
+}
+
+export interface DelegationStageOptions {
+  config: Config;
+  keyring: KeyRing;
+  now: () => number;
+  metrics?: DelegationMetrics;
+  log?: { warn(obj: object, msg: string): void };
+  /** most root tasks whose budget state is tracked (default max(10 x graph.recentTasks, 10000)) */
+  maxTasks?: number;
+  /** see TaskRegistry: adopt tasks started before a restart (default true) */
+  adoptAfterRestart?: boolean;
+}
+
+export const COST_HEADER = 'tollgate-cost';
+/** metric label for callers that are not registered agents (users, front ends): keeps label cardinality bounded */
+export const UNREGISTERED = 'unregistered';
+
+interface AgentEntry {
+  name: string;
+  requireDelegationContext: boolean;
+  maxRevisits: number;
+  limits: AgentLimits | undefined;
+  halved: AgentLimits | undefined;
+}
+
+interface Built {
+  byId: Map<string, AgentEntry>;
+  byName: Map<string, AgentEntry>;
+  limits: DelegationLimits;
+  enforceCycles: boolean;
+}
+
+function build(config: Config): Built {
+  const byId = new Map<string, AgentEntry>();
+  const byName = new Map<string, AgentEntry>();
+  for (const [name, a] of Object.entries(config.agents)) {
+    const e: AgentEntry = { name, requireDelegationContext: a.requireDelegationContext, maxRevisits: a.maxRevisits, limits: a.limits, halved: a.limits && halveLimits(a.limits) };
+    byName.set(name, e);
+    if (!byId.has(a.id)) byId.set(a.id, e);
+  }
+  const d = config.delegation;
+  return {
+    byId,
+    byName,
+    limits: {
+      maxDepth: d.maxDepth,
+      tokenTtlMs: d.tokenTtl,
+      maxCalls: d.task.maxCalls,
+      maxFanOut: d.task.maxFanOut,
+      maxConcurrent: d.task.maxConcurrent,
+      deadlineMs: d.task.deadline,
+      maxCost: d.task.maxCost,
+    },
+    enforceCycles: config.graph.enforceCycles,
+  };
+}
+
+const COST_NUMBER = /^\s*(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** A `tollgate-cost` value: a non-negative finite decimal number, else undefined. */
+export function parseCost(v: string | string[] | null | undefined): number | undefined {
+  if (typeof v !== 'string' || !COST_NUMBER.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function header(res: ResponseLike, name: string): string | string[] | null | undefined {
+  const h = res.headers as { get?: unknown };
+  return typeof h.get === 'function' ? (res.headers as { get(n: string): string | null }).get(name) : (res.headers as Record<string, string | string[] | undefined>)[name];
+}
+
+/** 32 hex digits from a 22-character base64url root task id: a task's calls share one trace id. */
+function traceIdOf(rootTaskId: string): string | undefined {
+  const b = Buffer.from(rootTaskId, 'base64url');
+  return b.length === 16 ? b.toString('hex') : undefined;
+}
+
+export class DelegationStage {
+  readonly graph: CallGraph;
+  readonly tasks: TaskRegistry;
+  readonly windows = new AgentWindows();
+  private built: Built;
+  private readonly keyring: KeyRing;
+  private readonly now: () => number;
+  private readonly metrics?: DelegationMetrics;
+  private readonly log?: { warn(obj: object, msg: string): void };
+  private readonly nextCallId = callIdFactory();
+  private readonly explicitMaxTasks: number | undefined;
+  readonly counters = { invalidCostHeaders: 0, lateCosts: 0 };
+
+  constructor(opts: DelegationStageOptions) {
+    this.keyring = opts.keyring;
+    this.now = opts.now;
+    this.metrics = opts.metrics;
+    this.log = opts.log;
+    this.built = build(opts.config);
+    this.explicitMaxTasks = opts.maxTasks;
+    const g = opts.config.graph;
+    this.graph = new CallGraph({
+      recentTasks: g.recentTasks,
+      maxCallsPerTask: g.maxCallsPerTask,
+      windowMs: g.window,
+      costUnit: opts.config.delegation.costUnit,
+      nameOf: this.nameOf,
+      onCycle: (ids, names) => this.log?.warn({ cycle: names, ids }, `call graph cycle: ${names.join(' -> ')}`),
+      onCyclesChanged: (n) => this.metrics?.cycles(n),
+    });
+    this.tasks = new TaskRegistry({
+      maxTasks: opts.maxTasks ?? Math.max(10 * g.recentTasks, 10_000),
+      bootAt: opts.now(),
+      adoptAfterRestart: opts.adoptAfterRestart,
+      windows: this.windows,
+      onCost: (root, callId, parent, amount) => this.graph.trees.addCost(root, callId, parent, amount),
+    });
+    this.keyring.setRetention(opts.config.delegation.tokenTtl);
+    // bound, so the pipeline may pass them around as plain functions
+    for (const m of ['beforeForward', 'onResponseHeaders', 'afterResponse', 'onFinished', 'onRefused', 'cancelTask', 'reloadConfig', 'tick'] as const) {
+      (this as Record<string, unknown>)[m] = (this[m] as (...a: never[]) => unknown).bind(this);
+    }
+  }
+
+  /** Display name of a SPIFFE ID: the agent's name from config, else the last path segment. */
+  readonly nameOf = (id: string): string => this.built.byId.get(id)?.name ?? shortName(id);
+
+  reloadConfig(config: Config): void {
+    this.built = build(config);
+    this.keyring.setRetention(config.delegation.tokenTtl);
+    this.tasks.setMaxTasks(this.explicitMaxTasks ?? Math.max(10 * config.graph.recentTasks, 10_000));
+    this.graph.reconfigure({ recentTasks: config.graph.recentTasks, maxCallsPerTask: config.graph.maxCallsPerTask, windowMs: config.graph.window, costUnit: config.delegation.costUnit });
+  }
+
+  /** Returns a refusal to send, or undefined (outbound headers set, budgets committed). */
+  beforeForward(ctx: DelegationCtx): Refusal | undefined {
+    const now = this.now();
+    const b = this.built;
+    let context: DelegationContext | undefined;
+    if (ctx.inboundDelegation !== undefined) {
+      const v = verifyContext(ctx.inboundDelegation, ctx.callerId, now, this.keyring);
+      if (!v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
+      context = v.context;
+    }
+    const callerAgent = b.byId.get(ctx.callerId);
+    const callerName = ctx.callerName ?? callerAgent?.name;
+    const task = context && this.tasks.resolve(context.rootTaskId, context.chain[0], context.rootStartedAt, b.limits.deadlineMs, b.limits.tokenTtlMs, now);
+    let windows;
+    if (callerAgent?.limits) {
+      // graph.enforceCycles: an agent on a live aggregate cycle gets half its window limits
+      const limits = b.enforceCycles && this.graph.aggregate.isOnCycle(ctx.callerId) ? callerAgent.halved : callerAgent.limits;
+      windows = this.windows.check(callerAgent.name, limits, now);
+    }
+    const callId = this.nextCallId();
+    const d = decide({
+      now,
+      context,
+      caller: { id: ctx.callerId, name: callerName, requireDelegationContext: callerAgent?.requireDelegationContext ?? false },
+      callee: { name: ctx.calleeName, id: ctx.calleeId, maxRevisits: b.byName.get(ctx.calleeName)?.maxRevisits ?? 0 },
+      limits: b.limits,
+      task,
+      parentFanOut: task && context ? this.tasks.fanOutOf(task, context.callId) : 0,
+      windows,
+      newCallId: callId,
+      newRootTaskId,
+    });
+    if (!d.allow) return this.refused(ctx, d.refusal, context, now, callId);
+
+    const child = d.child;
+    const t = d.newRoot ? this.tasks.startRoot(child.rootTaskId, ctx.callerId, now, b.limits.deadlineMs) : task!;
+    const parentCallId = context?.callId;
+    const call = this.tasks.beginCall(t, callId, parentCallId, callerAgent?.name, child.expiresAt, now);
+    ctx.setUpstreamHeader(DELEGATION_HEADER, signContext(child, this.keyring.current()));
+    const trace = nextTraceparent(ctx.traceparent, traceIdOf(child.rootTaskId));
+    ctx.setUpstreamHeader('traceparent', trace.header);
+
+    const tree = this.graph.trees.ensure(t.rootTaskId, t.initiator, this.nameOf(t.initiator), t.startedAt);
+    this.graph.trees.add(tree, {
+      id: callId,
+      parent: parentCallId,
+      caller: ctx.callerId,
+      callerName: callerName ?? shortName(ctx.callerId),
+      callee: ctx.calleeId,
+      calleeName: ctx.calleeName,
+      method: ctx.method,
+      depth: child.depth,
+      start: now,
+      decision: 'allowed',
+      reason: undefined,
+      message: undefined,
+      status: undefined,
+      durationMs: undefined,
+      cost: 0,
+      costInclusive: 0,
+      traceId: trace.traceId,
+    });
+    this.graph.aggregate.recordCall(ctx.callerId, ctx.calleeId, now);
+    ctx.delegation = { callId, rootTaskId: t.rootTaskId, startedAt: now, traceId: trace.traceId, call, refused: false, finished: false };
+    return undefined;
+  }
+
+  private refused(ctx: DelegationCtx, r: Refusal, context: DelegationContext | undefined, now: number, callId = this.nextCallId()): Refusal {
+    const callerName = ctx.callerName ?? this.built.byId.get(ctx.callerId)?.name;
+    const label = callerName ?? UNREGISTERED;
+    this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now);
+    this.metrics?.refusal(label, ctx.calleeName, r.reason);
+    const budget = budgetOf(r.reason);
+    if (budget) this.metrics?.budgetExhausted(budget.scope, budget.budget);
+
+    // into the task's tree when we know the task (a verified context for a task still tracked)
+    const task = context && this.tasks.get(context.rootTaskId);
+    if (context && task) {
+      const tree = this.graph.trees.ensure(task.rootTaskId, task.initiator, this.nameOf(task.initiator), task.startedAt);
+      if (task.cancelled) tree.cancelled = true;
+      this.graph.trees.add(tree, {
+        id: callId,
+        parent: context.callId,
+        caller: ctx.callerId,
+        callerName: callerName ?? shortName(ctx.callerId),
+        callee: ctx.calleeId,
+        calleeName: ctx.calleeName,
+        method: ctx.method,
+        depth: context.depth + 1,
+        start: now,
+        decision: 'refused',
+        reason: r.reason,
+        message: r.message,
+        status: r.status,
+        durationMs: undefined,
+        cost: 0,
+        costInclusive: 0,
+        traceId: undefined,
+      });
+      if (r.reason === 'loop') tree.loops.push({ callId, from: ctx.callerId, to: ctx.calleeId, cycle: r.data.cycle as string[] });
+    }
+    if (r.reason === 'loop') {
+      this.metrics?.loopCut(label, ctx.calleeName);
+      this.log?.warn(
+        { rootTaskId: context?.rootTaskId, initiator: r.data.initiator, closingEdge: r.data.closingEdge, chain: r.data.chain },
+        r.message,
+      );
+    }
+    ctx.delegation = { callId, rootTaskId: context?.rootTaskId, startedAt: now, traceId: undefined, call: undefined, refused: true, finished: true };
+    return r;
+  }
+
+  /** Response headers arrived: charge `tollgate-cost` (does not end the call). */
+  onResponseHeaders(ctx: DelegationCtx, res: ResponseLike): void {
+    const h = ctx.delegation;
+    if (!h || h.refused || h.finished) return;
+    const raw = header(res, COST_HEADER);
+    if (raw === undefined || raw === null) return;
+    const cost = parseCost(raw);
+    if (cost === undefined) {
+      this.counters.invalidCostHeaders++;
+      this.metrics?.invalidCost?.(ctx.calleeName);
+      return;
+    }
+    if (cost === 0) return;
+    if (!this.tasks.recordCost(h.callId, cost, this.now())) {
+      this.counters.lateCosts++;
+      return;
+    }
+    this.metrics?.cost(h.call?.callerAgent ?? UNREGISTERED, cost);
+  }
+
+  /** The upstream answered: charge its cost and end the call. */
+  afterResponse(ctx: DelegationCtx, res: ResponseLike): void {
+    this.onResponseHeaders(ctx, res);
+    this.onFinished(ctx, res.status);
+  }
+
+  /** The call ended (any way). Exactly-once: later calls for the same ctx do nothing. status 0 = no response. */
+  onFinished(ctx: DelegationCtx, status: number): void {
+    const h = ctx.delegation;
+    if (!h || h.finished) return;
+    h.finished = true;
+    const now = this.now();
+    this.tasks.finishCall(h.callId);
+    const dur = now - h.startedAt;
+    if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur);
+    this.graph.aggregate.recordResult(ctx.callerId, ctx.calleeId, now, dur, status === 0 || status >= 500);
+  }
+
+  /** A refusal by any stage (see the contract above). */
+  onRefused(ctx: DelegationCtx, refusal: { status: number; reason: string }): void {
+    const h = ctx.delegation;
+    if (h?.refused) return;
+    const now = this.now();
+    if (h) {
+      if (h.finished) return;
+      // allowed here, refused by a later stage: nothing was forwarded
+      h.finished = true;
+      this.tasks.finishCall(h.callId);
+      if (h.rootTaskId !== undefined) this.graph.trees.markRefused(h.rootTaskId, h.callId, refusal.status, refusal.reason);
+    }
+    this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now);
+  }
+
+  /** Kill switch for a root task. Returns false if the task is not tracked. */
+  cancelTask(rootTaskId: string): boolean {
+    const ok = this.tasks.cancel(rootTaskId);
+    const tree = this.graph.trees.get(rootTaskId);
+    if (tree) tree.cancelled = true;
+    return ok;
+  }
+
+  /** Housekeeping for a timer (e.g. every 10 s): expired tasks, stale graph buckets, retired keys. */
+  tick(): void {
+    const now = this.now();
+    this.tasks.sweep(now);
+    this.graph.aggregate.sweep(now);
+    this.keyring.prune();
+  }
+
+  stats(): { tasks: ReturnType<TaskRegistry['stats']>; trees: number; treeCalls: number; edges: number; agents: number; invalidCostHeaders: number; lateCosts: number } {
+    return {
+      tasks: this.tasks.stats(),
+      trees: this.graph.trees.size(),
+      treeCalls: this.graph.trees.callCount(),
+      edges: this.graph.aggregate.size(),
+      agents: this.windows.size(),
+      ...this.counters,
+    };
+  }
+}
+
+export function createDelegationStage(opts: DelegationStageOptions): DelegationStage {
+  return new DelegationStage(opts);
+}

@@ -1,0 +1,221 @@
+import { Lru } from '../graph/lru.js';
+import type { AgentWindows } from './windows.js';
+
+/**
+ * Budget state per root task (the whole delegation tree started by one initiator), bounded in memory.
+ *
+ * Lifetime: a task's state is needed only while a token naming it can still verify. Tokens expire (TTL) and
+ * the deadline is checked from the token itself, so a task is dropped at
+ *   expiresAt = min(latest token expiry issued for it, start + deadline)
+ * with nothing lost: a later token for it is either expired or past the deadline.
+ *
+ * Capacity: beyond `maxTasks` live tasks the least recently used task that is idle (no call in flight) and
+ * not cancelled is evicted (or simply the least recently used, if none of the oldest few qualify).
+ * Evicting must not hand the task a fresh budget, so a valid token whose task was started by THIS process but
+ * is no longer here is refused ('context_task_unknown', fail closed). Tasks started before this process
+ * booted (a restart) are adopted with counters from zero: depth, loop, deadline and expiry still hold (they
+ * travel in the token), the call/cost/fan-out counters restart — a bounded loss, once per restart; set
+ * adoptAfterRestart: false to refuse them instead. A cancellation is in memory only: it does not survive a
+ * restart.
+ */
+export interface TaskState {
+  readonly rootTaskId: string;
+  /** SPIFFE ID of the caller that started the task */
+  readonly initiator: string;
+  readonly startedAt: number;
+  /** started before this process booted and adopted from a token */
+  readonly adopted: boolean;
+  calls: number;
+  inFlight: number;
+  cost: number;
+  cancelled: boolean;
+  /** when this state can be dropped (see above) */
+  expiresAt: number;
+  deadlineAt: number;
+  /** children per call id, allocated on the first child */
+  fanOut: Map<string, number> | undefined;
+}
+
+/** An in-flight call, from beginCall to finishCall. */
+export interface CallState {
+  readonly callId: string;
+  readonly task: TaskState;
+  readonly parentCallId: string | undefined;
+  /** the calling agent's name (cost and window account), if the caller is a registered agent */
+  readonly callerAgent: string | undefined;
+  finished: boolean;
+}
+
+export interface TaskRegistryOptions {
+  /** most live tasks kept (see class comment) */
+  maxTasks: number;
+  /** this process's start; tasks with an earlier root start are from before a restart */
+  bootAt: number;
+  adoptAfterRestart?: boolean;
+  /** per-agent cost account, charged by recordCost */
+  windows?: AgentWindows;
+  /** told about every cost recorded (the call graph rolls it up the tree) */
+  onCost?: (rootTaskId: string, callId: string, parentCallId: string | undefined, amount: number) => void;
+  /** told about every eviction of a live task (metrics) */
+  onEvict?: (task: TaskState) => void;
+}
+
+/** How many of the oldest entries a bounded maintenance step looks at, keeping the request path O(1). */
+const SCAN = 16;
+
+export class TaskRegistry {
+  /** use order: every new call touches its task */
+  private tasks = new Lru<string, TaskState>();
+  private calls = new Map<string, CallState>();
+  private maxTasks: number;
+  private readonly bootAt: number;
+  private readonly adopt: boolean;
+  private readonly windows?: AgentWindows;
+  private readonly onCost?: TaskRegistryOptions['onCost'];
+  private readonly onEvict?: TaskRegistryOptions['onEvict'];
+  private counters = { evicted: 0, expired: 0, adopted: 0 };
+
+  constructor(opts: TaskRegistryOptions) {
+    this.maxTasks = opts.maxTasks;
+    this.bootAt = opts.bootAt;
+    this.adopt = opts.adoptAfterRestart ?? true;
+    this.windows = opts.windows;
+    this.onCost = opts.onCost;
+    this.onEvict = opts.onEvict;
+  }
+
+  setMaxTasks(n: number): void {
+    this.maxTasks = n;
+  }
+
+  get(rootTaskId: string): TaskState | undefined {
+    return this.tasks.get(rootTaskId);
+  }
+
+  /**
+   * The task a verified context belongs to: the live one, an adopted one (root started before this process
+   * booted), or undefined (started here and evicted: the caller must refuse, fail closed).
+   */
+  resolve(rootTaskId: string, initiator: string, rootStartedAt: number, deadlineMs: number, tokenTtlMs: number, now: number): TaskState | undefined {
+    const t = this.tasks.get(rootTaskId);
+    if (t) return t;
+    if (!this.adopt || rootStartedAt >= this.bootAt) return undefined;
+    this.counters.adopted++;
+    // keep it while any token issued before the restart may still be valid (all were issued before now)
+    return this.insert(rootTaskId, initiator, rootStartedAt, deadlineMs, now, true, now + tokenTtlMs);
+  }
+
+  /** Start a new root task (the caller sent no context). */
+  startRoot(rootTaskId: string, initiator: string, now: number, deadlineMs: number): TaskState {
+    return this.insert(rootTaskId, initiator, now, deadlineMs, now, false, now);
+  }
+
+  private insert(rootTaskId: string, initiator: string, startedAt: number, deadlineMs: number, now: number, adopted: boolean, keepUntil: number): TaskState {
+    this.makeRoom(now);
+    const deadlineAt = startedAt + deadlineMs;
+    const t: TaskState = { rootTaskId, initiator, startedAt, adopted, calls: 0, inFlight: 0, cost: 0, cancelled: false, expiresAt: Math.min(keepUntil, deadlineAt), deadlineAt, fanOut: undefined };
+    this.tasks.set(rootTaskId, t);
+    return t;
+  }
+
+  private makeRoom(now: number): void {
+    // drop a few expired tasks from the old end (bounded work per call; tick() sweeps the rest)
+    let scanned = 0;
+    this.tasks.walkOldest((t) => {
+      if (t.expiresAt <= now && t.inFlight === 0) {
+        this.tasks.delete(t.rootTaskId);
+        this.counters.expired++;
+      }
+      return ++scanned >= SCAN;
+    });
+    if (this.tasks.size < this.maxTasks) return;
+    let victim: TaskState | undefined;
+    scanned = 0;
+    this.tasks.walkOldest((t) => {
+      victim ??= t;
+      // prefer idle tasks; keep cancelled ones (an evicted adopted task would come back uncancelled)
+      if (t.inFlight === 0 && !t.cancelled) {
+        victim = t;
+        return true;
+      }
+      return ++scanned >= SCAN;
+    });
+    if (victim) {
+      const v: TaskState = victim;
+      this.tasks.delete(v.rootTaskId);
+      this.counters.evicted++;
+      this.onEvict?.(v);
+    }
+  }
+
+  /** Count an allowed call against its task (and the caller's window account). */
+  beginCall(task: TaskState, callId: string, parentCallId: string | undefined, callerAgent: string | undefined, tokenExpiresAt: number, now: number): CallState {
+    task.calls++;
+    task.inFlight++;
+    if (parentCallId !== undefined) {
+      task.fanOut ??= new Map();
+      task.fanOut.set(parentCallId, (task.fanOut.get(parentCallId) ?? 0) + 1);
+    }
+    const exp = Math.min(tokenExpiresAt, task.deadlineAt);
+    if (exp > task.expiresAt) task.expiresAt = exp;
+    // LRU touch (an evicted task object stays detached)
+    if (this.tasks.get(task.rootTaskId) === task) this.tasks.touch(task.rootTaskId);
+    if (callerAgent !== undefined) this.windows?.recordCall(callerAgent, now);
+    const call: CallState = { callId, task, parentCallId, callerAgent, finished: false };
+    this.calls.set(callId, call);
+    return call;
+  }
+
+  /** Children already started under `callId`. */
+  fanOutOf(task: TaskState, callId: string): number {
+    return task.fanOut?.get(callId) ?? 0;
+  }
+
+  /** The call ended (answer, upstream error or abort). Idempotent: returns false if already finished. */
+  finishCall(callId: string): boolean {
+    const c = this.calls.get(callId);
+    if (!c || c.finished) return false;
+    c.finished = true;
+    c.task.inFlight--;
+    this.calls.delete(callId);
+    return true;
+  }
+
+  /**
+   * Charge `amount` for an in-flight call: the root task, the caller's agent account (costPerDay) and, via
+   * onCost, every ancestor call in the tree. Returns false if the call is unknown or already finished.
+   */
+  recordCost(callId: string, amount: number, now: number): boolean {
+    const c = this.calls.get(callId);
+    if (!c) return false;
+    c.task.cost += amount;
+    if (c.callerAgent !== undefined) this.windows?.recordCost(c.callerAgent, amount, now);
+    this.onCost?.(c.task.rootTaskId, callId, c.parentCallId, amount);
+    return true;
+  }
+
+  /** Kill switch: every later call under this task is refused. Returns false if the task is not known. */
+  cancel(rootTaskId: string): boolean {
+    const t = this.tasks.get(rootTaskId);
+    if (!t) return false;
+    t.cancelled = true;
+    return true;
+  }
+
+  /** Drop every expired idle task (for a timer; the request path only does bounded steps). */
+  sweep(now: number): number {
+    let n = 0;
+    this.tasks.walkOldest((t) => {
+      if (t.expiresAt <= now && t.inFlight === 0) {
+        this.tasks.delete(t.rootTaskId);
+        n++;
+      }
+    });
+    this.counters.expired += n;
+    return n;
+  }
+
+  stats(): { tasks: number; inFlightCalls: number; evicted: number; expired: number; adopted: number } {
+    return { tasks: this.tasks.size, inFlightCalls: this.calls.size, ...this.counters };
+  }
+}

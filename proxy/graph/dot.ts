@@ -1,0 +1,75 @@
+import type { AggregateJSON, TaskTreeJSON } from './json.js';
+
+/**
+ * Graphviz DOT for a task tree and for the aggregate graph. Nodes are agents (keyed by SPIFFE ID, labelled
+ * with short names); in a task, each call is one edge, numbered in start order. The initiator is a
+ * double octagon; the edge that closed a loop (and was cut) is red and bold; other refused calls are dashed.
+ */
+function q(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
+}
+
+/** A label with line breaks: each part is escaped, joined by DOT's "\n". */
+function lines(...parts: string[]): string {
+  return `"${parts.map((p) => q(p).slice(1, -1)).join('\\n')}"`;
+}
+
+function fmtCost(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(4).replace(/0+$/, '');
+}
+
+export function taskToDot(t: TaskTreeJSON): string {
+  const out: string[] = [];
+  out.push(`digraph ${q(`task ${t.rootTaskId}`)} {`);
+  out.push(`  label=${lines(`task ${t.rootTaskId}`, `initiator: ${t.initiator.name}`)};`);
+  out.push('  labelloc=t;');
+  out.push('  rankdir=LR;');
+  out.push('  node [shape=box, style=rounded, fontname="Helvetica"];');
+  out.push('  edge [fontname="Helvetica", fontsize=10];');
+  const names = new Map<string, string>([[t.initiator.id, t.initiator.name]]);
+  for (const c of t.calls) {
+    names.set(c.caller, c.callerName);
+    names.set(c.callee, c.calleeName);
+  }
+  for (const [id, name] of names) {
+    if (id === t.initiator.id) out.push(`  ${q(id)} [label=${lines(name, '(initiator)')}, shape=doubleoctagon, style=bold];`);
+    else out.push(`  ${q(id)} [label=${q(name)}];`);
+  }
+  const cut = new Set(t.loops.map((l) => l.callId));
+  t.calls.forEach((c, i) => {
+    const n = `#${i + 1} ${c.method}`;
+    if (cut.has(c.id)) {
+      out.push(`  ${q(c.caller)} -> ${q(c.callee)} [label=${lines(n, `LOOP CUT (${c.status ?? 508})`)}, color=red, fontcolor=red, penwidth=3, style=bold];`);
+    } else if (c.decision === 'refused') {
+      out.push(`  ${q(c.caller)} -> ${q(c.callee)} [label=${lines(n, `refused ${c.reason ?? ''} (${c.status ?? '-'})`)}, color=gray40, style=dashed];`);
+    } else {
+      const status = c.status === null ? 'in flight' : String(c.status);
+      const cost = c.costInclusive ? ` cost ${fmtCost(c.costInclusive)}` : '';
+      out.push(`  ${q(c.caller)} -> ${q(c.callee)} [label=${lines(n, `${status}${cost}`)}];`);
+    }
+  });
+  out.push('}');
+  return `${out.join('\n')}\n`;
+}
+
+export function aggregateToDot(g: AggregateJSON): string {
+  const out: string[] = [];
+  out.push('digraph "tollgate" {');
+  out.push(`  label=${q(`calls over the last ${Math.round(g.windowMs / 1000)}s${g.cycles.length ? `, ${g.cycles.length} cycle(s)` : ''}`)};`);
+  out.push('  labelloc=t;');
+  out.push('  node [shape=box, style=rounded, fontname="Helvetica"];');
+  out.push('  edge [fontname="Helvetica", fontsize=10];');
+  for (const n of g.nodes) {
+    out.push(`  ${q(n.id)} [label=${q(n.name)}${n.onCycle ? ', color=red, penwidth=2' : ''}];`);
+  }
+  for (const e of g.edges) {
+    const stats = [`${e.calls} calls`];
+    if (e.errors) stats.push(`${e.errors} errors`);
+    if (e.refusals) stats.push(`${e.refusals} refused`);
+    const lat = e.latencyAvgMs === null ? [] : [`avg ${e.latencyAvgMs.toFixed(1)} ms`];
+    const style = e.onCycle ? ', color=red, fontcolor=red, penwidth=3, style=bold' : e.calls === 0 ? ', color=gray40, style=dashed' : '';
+    out.push(`  ${q(e.from)} -> ${q(e.to)} [label=${lines(stats.join(', '), ...lat)}${style}];`);
+  }
+  out.push('}');
+  return `${out.join('\n')}\n`;
+}
