@@ -8,6 +8,9 @@ import { ConfigError } from '../config/load.js';
 import { CertError } from '../certs/errors.js';
 import { BootstrapError } from '../agent-bootstrap/errors.js';
 import { ControlError } from '../control/errors.js';
+import { ProxyError } from '../proxy/errors.js';
+import { DelegationError } from '../proxy/delegation/errors.js';
+import { UiError } from '../ui/errors.js';
 
 export class CliError extends Error {
   constructor(
@@ -44,6 +47,13 @@ function hintFor(err: unknown): string {
     if (err.code === 'files') return 'check the --out directory';
     return 'check --server, the token and the fingerprint';
   }
+  if (err instanceof ProxyError) {
+    if (err.code === 'listen') return 'another process may use that port: stop it or change listen.* in the config';
+    if (err.code === 'config') return 'fix the config file (see tollgate.example.yaml)';
+    return 'see the log of `tollgate serve`';
+  }
+  if (err instanceof DelegationError) return 'check the data directory (delegation-keys.json)';
+  if (err instanceof UiError) return 'set uiToken in the config, or keep listen.metrics on a loopback address';
   return 'run the command with --help';
 }
 
@@ -56,7 +66,7 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
     message = err.message;
     hint = err.hint;
     exitCode = err.exitCode;
-  } else if (err instanceof ConfigError || err instanceof CaError || err instanceof CertError || err instanceof BootstrapError || err instanceof ControlError) {
+  } else if (err instanceof ConfigError || err instanceof CaError || err instanceof CertError || err instanceof BootstrapError || err instanceof ControlError || err instanceof ProxyError || err instanceof DelegationError || err instanceof UiError) {
     message = err.message;
     hint = hintFor(err);
   } else {

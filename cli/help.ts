@@ -7,8 +7,10 @@ Identity and governance gateway for A2A agents.
 Commands:
   ca init          create (or open) the CA and print its root fingerprint
   token create     create a single-use join token for an agent's SPIFFE ID
-  serve            run the gateway (identity API on the control listener)
+  serve            run the gateway: mTLS A2A proxy, control API (gRPC), metrics + call graph
   bootstrap        (agent side) get an identity with a join token; --watch keeps it renewed
+  graph            print the live call graph, or one root task's call tree (--task ID)
+  ctl <verb>       operate a running gateway over the admin API (tokens, agents, policy, revoke, tasks, watch)
 
 Run \`tollgate <command> --help\` for a command's options.`;
 
@@ -72,3 +74,19 @@ export const COMMAND_HELP: Record<string, string> = {
   serve: SERVE_HELP,
   bootstrap: BOOTSTRAP_HELP,
 };
+
+export const GRAPH_HELP = `Usage: tollgate graph --server HOST:PORT [--task ID] [--dot] [--json]
+
+Print the live call graph of a running gateway, read from its metrics listener (listen.metrics,
+default 127.0.0.1:9464; loopback only by default).
+Without --task: the aggregate caller -> callee edges over the sliding window (calls, errors, refusals,
+latency), the cycles found in it, and the recent root tasks.
+With --task ID: that root task's call tree, naming the initiator and, for a loop that was cut, the edge
+that closed the cycle.
+
+Options:
+  --server HOST:PORT   the gateway's metrics listener
+  --task ID            one root task (ids are listed without --task, in audit lines and in 508 error data)
+  --dot                Graphviz DOT instead of text (pipe into \`dot -Tsvg\`)
+  --json               the raw JSON
+  -h, --help           show this help`;

@@ -18,6 +18,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'token create': async () => (await import('./commands/token-create.js')).tokenCreate,
   serve: async () => (await import('./commands/serve.js')).serve,
   bootstrap: async () => (await import('./commands/bootstrap.js')).bootstrap,
+  ctl: async () => {
+    const { runCtl } = await import('./ctl/index.js');
+    return (argv) => runCtl(argv);
+  },
+  graph: async () => (await import('./commands/graph.js')).graph,
 };
 
 /** Resolve "ca init" / "token create" / "serve" … from argv; returns the command and its own arguments. */

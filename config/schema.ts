@@ -181,10 +181,15 @@ export const configSchema = z
     graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('proxy timeouts'),
     maxBodyBytes: z.number().int().positive().default(1024 * 1024).describe('largest request body (bytes)'),
+    uiToken: z
+      .string()
+      .min(16, 'uiToken must be at least 16 characters')
+      .optional()
+      .describe('token required for /graph and /ui when listen.metrics is not a loopback address'),
     admins: z.array(spiffeIdString).default([]).describe('SPIFFE IDs allowed to call the admin API'),
     audit: z
       .object({
-        path: z.string().optional().describe('audit log file (JSON lines); default stdout'),
+        path: z.string().min(1).optional().describe('audit log file (JSON lines); default <dataDir>/audit.log; "-" for stdout'),
       })
       .strict()
       .default({})

@@ -1,0 +1,255 @@
+/**
+ * The whole gateway process, composed in order. Each step gets what the earlier ones built; close() undoes
+ * them in reverse. `tollgate serve`, `npm start`, the demo and the end-to-end tests all start Tollgate here.
+ *
+ *   1. config: the file (or defaults), overlaid with sections saved through the admin API
+ *   2. metrics registry, audit log, event bus (for `ctl watch`)
+ *   3. delegation core: persisted context keys, the stage (loops, budgets), the call graph
+ *   4. identity plane: CA + gateway SVID + control listener (identity API, admin API, health, reflection)
+ *   5. data plane: the mTLS A2A proxy, with the delegation stage in its slot
+ *   6. metrics listener: /metrics, /graph, /graph/tasks/<id>, the live page /ui
+ *   7. housekeeping timer; SIGHUP reload is reload() (the CLI wires the signal)
+ */
+import path from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { loadConfigFile, parseConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { startGateway, type Gateway, type GatewayLog } from '../control/gateway.js';
+import type { ControlContext } from '../control/server.js';
+import { PROTO_FILES } from '../control/proto.js';
+import {
+  ADMIN_PROTO,
+  ADMIN_SERVICE_NAME,
+  createAdminService,
+  createEventBus,
+  openSqliteSettingsStore,
+  overlaySettings,
+  registerHealthAndReflection,
+  type EventBus,
+  type SettingsStore,
+} from '../control/admin/index.js';
+import { createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
+import { createDelegationStage, openKeyRing, type DelegationStage } from '../proxy/delegation/index.js';
+import { createGraphPage, type GraphPage } from '../ui/server.js';
+import { agentBudgets, createGraphSource } from '../ui/source.js';
+import { decideAccess } from '../ui/access.js';
+import { isLoopback } from '../ui/access.js';
+import { delegationHooks } from './delegation-hooks.js';
+import { splitHostPort } from '../proxy/metrics-server.js';
+
+export interface TollgateOptions {
+  /** config file; reload() re-reads it. Without it: defaults (plus `config` if given). */
+  configPath?: string;
+  /** an already-parsed config (tests); ignored when configPath is set */
+  config?: Config;
+  dataDir: string;
+  log?: GatewayLog;
+  now?: () => number;
+  /** housekeeping period (ms): task/graph sweeps, key rotation, CA expiry gauge */
+  tickMs?: number;
+}
+
+export interface Tollgate {
+  /** the running config (file + saved admin sections) */
+  config(): Config;
+  gateway: Gateway;
+  proxy: ProxyHandle;
+  stage: DelegationStage;
+  metrics: GatewayMetrics;
+  events: EventBus;
+  ports: { proxy: number; control: number; metrics: number };
+  /** re-read the config file; on any error the running config stays and the error is thrown */
+  reload(): Config;
+  close(): Promise<void>;
+}
+
+const silent: GatewayLog = { info() {}, warn() {}, error() {} };
+const DAY = 86_400_000;
+
+function readConfig(opts: TollgateOptions, settings: SettingsStore): Config {
+  const file = opts.configPath ? loadConfigFile(opts.configPath) : (opts.config ?? parseConfig({}));
+  return overlaySettings(file, settings);
+}
+
+export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? silent;
+  const undo: (() => unknown)[] = [];
+  const unwind = async () => {
+    for (const f of undo.reverse()) await Promise.resolve(f()).catch(() => undefined);
+  };
+
+  try {
+    // 1. config
+    const settings = openSqliteSettingsStore(opts.dataDir);
+    undo.push(() => settings.close());
+    let live = readConfig(opts, settings);
+
+    // 2. metrics, audit, events
+    const metrics = createMetrics();
+    const auditPath = live.audit.path === '-' ? undefined : (live.audit.path ?? path.join(opts.dataDir, 'audit.log'));
+    const audit = createAuditLog({ path: auditPath });
+    undo.push(() => audit.flush());
+    const events = createEventBus();
+    undo.push(() => events.close());
+
+    // 3. delegation core
+    const keyring = openKeyRing({ dataDir: opts.dataDir, now, retentionMs: live.delegation.tokenTtl, log });
+    const stage = createDelegationStage({
+      config: live,
+      keyring,
+      now,
+      log,
+      metrics: {
+        refusal: (caller, callee, reason) => metrics.delegationRefusals.labels(caller, callee, reason).inc(),
+        loopCut: (caller, callee) => metrics.loopsCut.labels(caller, callee).inc(),
+        cycles: (n) => metrics.callGraphCycles.set(n),
+        budgetExhausted: (scope, budget) => metrics.budgetExhausted.labels(scope, budget).inc(),
+        cost: (agent, amount) => metrics.costTotal.labels(agent).inc(amount),
+      },
+    });
+    const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
+
+    // 4. identity plane (+ admin API on the same control listener)
+    const caMetrics = metrics.caEvents();
+    let applyConfig: (next: Config, actor: string) => void = () => {
+      throw new Error('the gateway is still starting');
+    };
+    const gateway = await startGateway(live, {
+      dataDir: opts.dataDir,
+      now,
+      log,
+      caEvents: {
+        onIssued: (kind) => {
+          caMetrics.onIssued?.(kind);
+          if (events.subscribers > 0) events.publish({ time: now(), kind: 'issuance', actor: 'ca', summary: `issued a ${kind} certificate` });
+        },
+        onSigningFailure: (err) => caMetrics.onSigningFailure?.(err),
+      },
+      extraServices: (server: grpc.Server, ctx: ControlContext) => {
+        createAdminService({
+          authority: ctx.authority,
+          admins: () => live.admins,
+          trustDomain: live.trustDomain,
+          getConfig: () => live,
+          applyConfig: (next, actor) => applyConfig(next, actor),
+          settings,
+          graph: {
+            json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())),
+            dot: (id) => (id ? stage.graph.taskDot(id) : stage.graph.aggregateDot(now())),
+          },
+          cancelTask: (id) => {
+            const ok = stage.cancelTask(id);
+            if (ok) source.changed();
+            return ok;
+          },
+          events,
+          now,
+          peerOf: (call) => ctx.peerOf(call),
+          log,
+        })(server);
+        registerHealthAndReflection(server, [...PROTO_FILES, ADMIN_PROTO], ['tollgate.v1.Identity', ADMIN_SERVICE_NAME]);
+      },
+    });
+    undo.push(() => gateway.close());
+    metrics.setGatewayCertNotAfter(() => gateway.credentials().notAfter);
+    metrics.setIntermediateCertNotAfter(gateway.authority.intermediateNotAfter());
+
+    // 5. data plane
+    const proxy = await startProxy({
+      config: live,
+      credentials: () => gateway.credentials(),
+      revocation: gateway.authority,
+      now,
+      metrics,
+      audit,
+      stages: delegationHooks({ stage, events, changed: () => source.changed() }),
+    });
+    undo.push(() => proxy.close(live.timeouts.shutdown));
+    const offCreds = gateway.onCredentials(() => proxy.reloadCredentials());
+    undo.push(offCreds);
+
+    // Admin writes and SIGHUP land here: the proxy validates and swaps first (it throws and keeps the old
+    // config on a bad one), then the delegation core follows. Open connections see it on their next request.
+    applyConfig = (next, actor) => {
+      proxy.reloadConfig(next);
+      stage.reloadConfig(next);
+      live = next;
+      log.info({ actor }, 'config applied');
+    };
+
+    // 6. metrics listener: /metrics, the graph (read-only) and the live page
+    const { host: metricsHost } = splitHostPort(live.listen.metrics);
+    const access = { loopbackOnly: isLoopback(metricsHost) || metricsHost === 'localhost', token: live.uiToken };
+    const page: GraphPage = createGraphPage({ source, loopbackOnly: access.loopbackOnly, token: access.token, now });
+    undo.push(() => page.close());
+    const guarded = (handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void) => (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://tollgate');
+      const verdict = decideAccess(access, { remoteAddress: req.socket.remoteAddress, queryToken: url.searchParams.get('token'), authorization: req.headers.authorization });
+      if (!verdict.ok) {
+        res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end(`${verdict.message}\n`);
+        return;
+      }
+      handler(req, res, url);
+    };
+    const send = (res: ServerResponse, body: unknown, dot: boolean) => {
+      if (body === undefined) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such task among the recent tasks"}\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': dot ? 'text/vnd.graphviz; charset=utf-8' : 'application/json', 'cache-control': 'no-store' });
+      res.end(dot ? String(body) : JSON.stringify(body));
+    };
+    const routes = {
+      ...page.routes,
+      '/graph': guarded((_req, res, url) => {
+        const dot = url.searchParams.get('format') === 'dot';
+        send(res, dot ? stage.graph.aggregateDot(now()) : stage.graph.aggregateJSON(now()), dot);
+      }),
+      '/graph/tasks/': guarded((_req, res, url) => {
+        let id = decodeURIComponent(url.pathname.slice('/graph/tasks/'.length));
+        const dot = id.endsWith('.dot') || url.searchParams.get('format') === 'dot';
+        if (id.endsWith('.dot')) id = id.slice(0, -4);
+        send(res, dot ? stage.graph.taskDot(id) : stage.graph.taskJSON(id), dot);
+      }),
+    };
+    const metricsServer = await startMetricsServer({ listen: live.listen.metrics, metrics, routes });
+    undo.push(() => metricsServer.close());
+
+    // 7. housekeeping, off the request path
+    const tick = setInterval(() => {
+      stage.tick();
+      keyring.rotateIfOlderThan(DAY);
+      metrics.setIntermediateCertNotAfter(gateway.authority.intermediateNotAfter());
+    }, opts.tickMs ?? 2000);
+    tick.unref();
+    undo.push(() => clearInterval(tick));
+
+    const reload = (): Config => {
+      const next = readConfig(opts, settings);
+      for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit'] as const) {
+        if (JSON.stringify(next[key]) !== JSON.stringify(live[key])) log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
+      }
+      applyConfig(next, 'reload');
+      if (events.subscribers > 0) events.publish({ time: now(), kind: 'config', actor: 'reload', summary: `config reloaded from ${opts.configPath ?? 'defaults'}` });
+      return next;
+    };
+
+    let closing: Promise<void> | undefined;
+    return {
+      config: () => live,
+      gateway,
+      proxy,
+      stage,
+      metrics,
+      events,
+      ports: { proxy: proxy.port, control: gateway.control.port, metrics: metricsServer.port },
+      reload,
+      close: () => (closing ??= unwind()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
