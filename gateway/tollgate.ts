@@ -90,7 +90,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const metrics = createMetrics();
     const auditPath = live.audit.path === '-' ? undefined : (live.audit.path ?? path.join(opts.dataDir, 'audit.log'));
     const audit = createAuditLog({ path: auditPath });
-    undo.push(() => audit.flush());
+    undo.push(() => audit.close());
     const events = createEventBus();
     undo.push(() => events.close());
 

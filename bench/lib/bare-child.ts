@@ -1,0 +1,42 @@
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+
+/**
+ * Reference point for the benchmark: an https server forwarding with undici Pool.dispatch and nothing
+ * else (no identity check, policy, limits, metrics or audit). gateway / bare = the cost of governance;
+ * bare / direct = how this machine compares with the reference figures.
+ */
+const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { keyPem: string; chainPem: string; rootPem: string; upstream: string };
+const pool = new Pool(cfg.upstream, { connections: 256, connect: { key: cfg.keyPem, cert: cfg.chainPem, ca: cfg.rootPem, rejectUnauthorized: true, servername: 'localhost' } });
+const server = https.createServer({ key: cfg.keyPem, cert: cfg.chainPem, ca: cfg.rootPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    pool.dispatch(
+      { method: 'POST', path: '/', headers: ['content-type', 'application/json', 'content-length', String(body.length)], body },
+      {
+        onConnect() {},
+        onHeaders(status: number, raw: Buffer[]) {
+          const h: string[] = [];
+          for (let i = 0; i < raw.length; i += 2) h.push(raw[i].toString('latin1'), raw[i + 1].toString('latin1'));
+          res.writeHead(status, h);
+          return true;
+        },
+        onData(c: Buffer) {
+          return res.write(c);
+        },
+        onComplete() {
+          res.end();
+        },
+        onError() {
+          res.destroy();
+        },
+      } as never,
+    );
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n'));
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../../config/load.js';
+import { startProxy, createMetrics, createAuditLog } from '../../proxy/index.js';
+import { httpProxyUpstream } from './http-proxy-engine.js';
+
+/**
+ * The gateway under test, in its own process (pinned by the parent): full governance on (policy, rate
+ * limits that do not trip, metrics, audit log to a file). Prints {"port":N} when listening.
+ */
+interface ChildConfig {
+  engine: 'undici' | 'http-proxy-3';
+  config: unknown;
+  credentials: { keyPem: string; certChainPem: string; bundlePem: string; spiffeId: string; notBefore: number; notAfter: number };
+  auditPath: string;
+}
+const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as ChildConfig;
+const metrics = createMetrics();
+const audit = createAuditLog({ path: cfg.auditPath, flushOnSigterm: false });
+const gw = await startProxy({
+  config: parseConfig(cfg.config),
+  credentials: () => cfg.credentials,
+  revocation: { isRevoked: () => false },
+  metrics,
+  audit,
+  upstreamFactory: cfg.engine === 'http-proxy-3' ? httpProxyUpstream : undefined,
+});
+process.stdout.write(JSON.stringify({ port: gw.port }) + '\n');
+process.on('SIGTERM', () => {
+  void gw.close(200).then(() => audit.close()).then(() => process.exit(0));
+});

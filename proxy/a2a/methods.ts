@@ -1,0 +1,128 @@
+/**
+ * A2A method extraction. v0.3 JSON-RPC names (message/send), v1.0 JSON-RPC/gRPC names (SendMessage)
+ * and v1.0 REST routes (POST /message:send) all map to ONE canonical name: the v1.0 PascalCase name.
+ * Policy, metrics and the audit log only ever see canonical names (or 'unknown'), so a rule written
+ * with either spelling matches calls made with either protocol version.
+ */
+export const CANONICAL_METHODS = [
+  'SendMessage',
+  'SendStreamingMessage',
+  'GetTask',
+  'ListTasks',
+  'CancelTask',
+  'SubscribeToTask',
+  'CreateTaskPushNotificationConfig',
+  'GetTaskPushNotificationConfig',
+  'ListTaskPushNotificationConfigs',
+  'DeleteTaskPushNotificationConfig',
+  'GetExtendedAgentCard',
+] as const;
+export type CanonicalMethod = (typeof CANONICAL_METHODS)[number];
+
+/** Pseudo-method of discovery (the public card at /.well-known): never appears in a JSON-RPC body. */
+export const AGENT_CARD_METHOD = 'GetAgentCard';
+/** Pseudo-method of the gateway's directory (GET /a2a). */
+export const DIRECTORY_METHOD = 'ListAgents';
+/** Label for anything we cannot name; a bounded metric label value. */
+export const UNKNOWN_METHOD = 'unknown';
+
+const ALIASES: Record<string, CanonicalMethod> = {
+  'message/send': 'SendMessage',
+  'message/stream': 'SendStreamingMessage',
+  'tasks/get': 'GetTask',
+  'tasks/cancel': 'CancelTask',
+  'tasks/resubscribe': 'SubscribeToTask',
+  'tasks/pushNotificationConfig/set': 'CreateTaskPushNotificationConfig',
+  'tasks/pushNotificationConfig/get': 'GetTaskPushNotificationConfig',
+  'tasks/pushNotificationConfig/list': 'ListTaskPushNotificationConfigs',
+  'tasks/pushNotificationConfig/delete': 'DeleteTaskPushNotificationConfig',
+  'agent/getAuthenticatedExtendedCard': 'GetExtendedAgentCard',
+  // v0.3 gRPC spellings that differ from v1.0
+  TaskSubscription: 'SubscribeToTask',
+  ListTaskPushNotificationConfig: 'ListTaskPushNotificationConfigs',
+  GetAgentCard: 'GetExtendedAgentCard',
+};
+const NAMES = new Map<string, CanonicalMethod>();
+for (const m of CANONICAL_METHODS) NAMES.set(m, m);
+for (const [k, v] of Object.entries(ALIASES)) if (!NAMES.has(k)) NAMES.set(k, v);
+
+/** Canonical name of a v0.3 or v1.0 method name; undefined when it is not an A2A method. */
+export function canonicalMethod(name: string): CanonicalMethod | undefined {
+  return NAMES.get(name);
+}
+
+/** Streaming methods answer with text/event-stream. */
+export function isStreamingMethod(m: string): boolean {
+  return m === 'SendStreamingMessage' || m === 'SubscribeToTask';
+}
+
+export interface JsonRpcCall {
+  /** canonical method, or 'unknown' */
+  method: string;
+  /** the request id as sent (echoed in error bodies); null when absent or invalid */
+  id: string | number | null;
+  /** the parsed request object */
+  request: Record<string, unknown>;
+}
+
+export type JsonRpcParse =
+  | { kind: 'jsonrpc'; call: JsonRpcCall }
+  | { kind: 'not-jsonrpc' } // parses but is not a JSON-RPC request object (e.g. a REST body)
+  | { kind: 'batch' } // a JSON array: A2A does not use batches, and a batch could hide a method
+  | { kind: 'invalid' }; // not JSON at all
+
+/** Read method and id from a request body. Pure; the body is small (bounded by maxBodyBytes). */
+export function parseJsonRpc(body: Buffer | string): JsonRpcParse {
+  let v: unknown;
+  try {
+    v = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch {
+    return { kind: 'invalid' };
+  }
+  if (Array.isArray(v)) return { kind: 'batch' };
+  if (v === null || typeof v !== 'object') return { kind: 'not-jsonrpc' };
+  const o = v as Record<string, unknown>;
+  if (o.jsonrpc !== '2.0' || typeof o.method !== 'string') return { kind: 'not-jsonrpc' };
+  const rawId = o.id;
+  const id = typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId)) ? rawId : null;
+  return { kind: 'jsonrpc', call: { method: NAMES.get(o.method) ?? UNKNOWN_METHOD, id, request: o } };
+}
+
+/**
+ * The A2A method of a v1.0 (or v0.3 `/v1/...`) HTTP+JSON request, from its path relative to the
+ * agent's route. Matches on the trailing segments, so a REST mount point (`/a2a/rest`), a tenant
+ * prefix (`/{tenant}/...`) or the v0.3 `/v1` prefix in front are all fine.
+ */
+export function methodFromRest(httpMethod: string, path: string): string {
+  const q = path.indexOf('?');
+  const p = q >= 0 ? path.slice(0, q) : path;
+  const segs = p.split('/');
+  let n = segs.length;
+  if (n > 0 && segs[n - 1] === '') n--; // tolerate one trailing slash
+  if (n === 0) return UNKNOWN_METHOD;
+  const last = segs[n - 1];
+  const prev = n >= 2 ? segs[n - 2] : '';
+  const prev2 = n >= 3 ? segs[n - 3] : '';
+  switch (httpMethod) {
+    case 'POST':
+      if (last === 'message:send') return 'SendMessage';
+      if (last === 'message:stream') return 'SendStreamingMessage';
+      if (prev === 'tasks' && last.endsWith(':cancel') && last.length > 7) return 'CancelTask';
+      if (prev === 'tasks' && last.endsWith(':subscribe') && last.length > 10) return 'SubscribeToTask';
+      if (last === 'pushNotificationConfigs' && prev2 === 'tasks') return 'CreateTaskPushNotificationConfig';
+      return UNKNOWN_METHOD;
+    case 'GET':
+      if (prev === 'tasks' && last.endsWith(':subscribe') && last.length > 10) return 'SubscribeToTask';
+      if (prev === 'tasks' && !last.includes(':')) return 'GetTask';
+      if (last === 'tasks') return 'ListTasks';
+      if (last === 'pushNotificationConfigs' && prev2 === 'tasks') return 'ListTaskPushNotificationConfigs';
+      if (prev === 'pushNotificationConfigs' && n >= 4 && segs[n - 4] === 'tasks') return 'GetTaskPushNotificationConfig';
+      if (last === 'extendedAgentCard' || (last === 'card' && prev === 'v1')) return 'GetExtendedAgentCard';
+      return UNKNOWN_METHOD;
+    case 'DELETE':
+      if (prev === 'pushNotificationConfigs' && n >= 4 && segs[n - 4] === 'tasks') return 'DeleteTaskPushNotificationConfig';
+      return UNKNOWN_METHOD;
+    default:
+      return UNKNOWN_METHOD;
+  }
+}

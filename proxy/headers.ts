@@ -1,0 +1,92 @@
+/**
+ * Header handling on both legs. Pure.
+ *
+ * To the callee: hop-by-hop headers (RFC 9110 7.6.1, plus any the Connection header names) are dropped,
+ * and so is every identity header a caller could forge: `x-forwarded-client-cert`, anything `x-tollgate-*`,
+ * and `tollgate-delegation` (the delegation stage sets its own). The gateway then states the caller's
+ * identity itself: `x-forwarded-client-cert: By=<gateway id>;URI=<caller id>`.
+ * To the caller: hop-by-hop headers are dropped, and an upstream-supplied `tollgate-delegation` is never
+ * passed back (`tollgate-cost` is).
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+const STRIP_TO_UPSTREAM = new Set([...HOP_BY_HOP, 'host', 'content-length', 'x-forwarded-client-cert', 'tollgate-delegation', 'expect']);
+const STRIP_TO_CALLER = new Set([...HOP_BY_HOP, 'tollgate-delegation']);
+
+/** Names a stage may not set through ctx.setUpstreamHeader: the gateway owns them. */
+export const RESERVED_UPSTREAM_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'content-length', 'x-forwarded-client-cert', 'expect']);
+
+function connectionTokens(v: string | undefined): Set<string> | null {
+  if (v === undefined) return null;
+  // the common values name no other header: skip the split
+  const l = v.length;
+  if ((l === 10 || l === 5) && (v === 'keep-alive' || v === 'close' || v.toLowerCase() === 'keep-alive' || v.toLowerCase() === 'close')) return null;
+  const s = new Set<string>();
+  for (const t of v.split(',')) {
+    const n = t.trim().toLowerCase();
+    if (n && n !== 'close' && n !== 'keep-alive') s.add(n);
+  }
+  return s.size > 0 ? s : null;
+}
+
+/**
+ * Headers for the upstream request, flat [name, value, ...] from the caller's raw headers, minus the
+ * stripped ones, plus XFCC, content-length and the stages' own headers.
+ */
+export function upstreamRequestHeaders(raw: readonly string[], connection: string | undefined, xfcc: string, bodyLength: number, extra: readonly string[]): string[] {
+  const out: string[] = [];
+  const listed = connectionTokens(connection);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (STRIP_TO_UPSTREAM.has(name)) continue;
+    if (name.length > 11 && name.startsWith('x-tollgate-')) continue;
+    if (listed !== null && listed.has(name)) continue;
+    if (extra.length > 0 && setByStage(extra, name)) continue; // a stage's value replaces the caller's (e.g. traceparent)
+    out.push(name, raw[i + 1]);
+  }
+  out.push('x-forwarded-client-cert', xfcc);
+  if (bodyLength > 0) out.push('content-length', String(bodyLength));
+  for (let i = 0; i < extra.length; i++) out.push(extra[i]);
+  return out;
+}
+
+function setByStage(extra: readonly string[], name: string): boolean {
+  for (let i = 0; i < extra.length; i += 2) if (extra[i] === name) return true;
+  return false;
+}
+
+/** Response headers for the caller, flat [name, value, ...]; accepts undici's Buffer[] raw headers. */
+export function callerResponseHeaders(raw: readonly (Buffer | string)[]): string[] {
+  const out: string[] = [];
+  let listed: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase();
+    if (STRIP_TO_CALLER.has(name)) {
+      if (name === 'connection') listed = connectionTokens(raw[i + 1].toString('latin1'));
+      continue;
+    }
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  if (listed === null) return out;
+  // rare: the upstream named more hop-by-hop headers in Connection
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!listed.has(out[i])) kept.push(out[i], out[i + 1]);
+  return kept;
+}
+
+/** Flat headers -> object (lowercase names; repeats as arrays), for hooks that want to read them. */
+export function headersObject(flat: readonly string[]): Record<string, string | string[]> {
+  const o: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i];
+    const cur = o[k];
+    if (cur === undefined) o[k] = flat[i + 1];
+    else if (Array.isArray(cur)) cur.push(flat[i + 1]);
+    else o[k] = [cur, flat[i + 1]];
+  }
+  return o;
+}
+
+/** The XFCC value the gateway sets (Envoy format). SPIFFE IDs cannot contain ';', ',' or '"'. */
+export function xfccValue(gatewayId: string, callerId: string): string {
+  return `By=${gatewayId};URI=${callerId}`;
+}

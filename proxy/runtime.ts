@@ -1,0 +1,77 @@
+import type { AgentConfig, Config } from '../config/schema.js';
+import { parseSpiffeId } from '../certs/index.js';
+import { compilePolicy, type Grants, type Policy } from './policy.js';
+import { Limiter } from './ratelimit/limiter.js';
+import type { Upstream, UpstreamSpec } from './upstream/engine.js';
+
+/**
+ * Everything the request path needs, built once when a config loads (or reloads): the agent registry in
+ * maps, the compiled policy, the rate limiter, one upstream pool per agent. A request reads the runtime
+ * it started with, so a reload never changes a call halfway through.
+ */
+export interface CompiledAgent {
+  readonly name: string;
+  readonly config: AgentConfig;
+  readonly spec: UpstreamSpec;
+  /** upstream base path without trailing '/' ('' for the root) */
+  readonly basePath: string;
+  /** replaced in place when the gateway's credentials rotate */
+  upstream: Upstream;
+}
+
+export interface Runtime {
+  readonly gen: number;
+  readonly config: Config;
+  readonly agents: ReadonlyMap<string, CompiledAgent>;
+  readonly agentNameById: ReadonlyMap<string, string>;
+  readonly policy: Policy;
+  readonly limiter: Limiter;
+  /** is `name` a registered agent (built once: the route stage calls it per request) */
+  readonly hasAgent: (name: string) => boolean;
+}
+
+let gens = 0;
+
+function specOf(name: string, a: AgentConfig): { spec: UpstreamSpec; basePath: string } {
+  const u = new URL(a.url);
+  const basePath = u.pathname.replace(/\/+$/, '');
+  return { spec: { name, origin: u.origin, id: a.id, trustDomain: parseSpiffeId(a.id).trustDomain }, basePath };
+}
+
+const sameSpec = (a: UpstreamSpec, b: UpstreamSpec) => a.origin === b.origin && a.id === b.id && a.trustDomain === b.trustDomain;
+
+/**
+ * Compile `config`. Upstream pools of agents whose origin and identity did not change are kept (their
+ * keep-alive connections survive a reload); the others are returned in `retired` for the caller to drain.
+ */
+export function compileRuntime(config: Config, previous: Runtime | undefined, open: (spec: UpstreamSpec) => Upstream): { runtime: Runtime; retired: Upstream[] } {
+  const policy = compilePolicy(config.policy, Object.keys(config.agents)); // throws ProxyError on a bad method name
+  const agents = new Map<string, CompiledAgent>();
+  const agentNameById = new Map<string, string>();
+  const kept = new Set<Upstream>();
+  for (const [name, a] of Object.entries(config.agents)) {
+    const { spec, basePath } = specOf(name, a);
+    const prev = previous?.agents.get(name);
+    let upstream: Upstream;
+    if (prev && sameSpec(prev.spec, spec)) {
+      upstream = prev.upstream;
+      kept.add(upstream);
+    } else {
+      upstream = open(spec);
+    }
+    agents.set(name, { name, config: a, spec, basePath, upstream });
+    agentNameById.set(a.id, name);
+  }
+  const retired: Upstream[] = [];
+  for (const a of previous?.agents.values() ?? []) if (!kept.has(a.upstream)) retired.push(a.upstream);
+  // Keep bucket state across reloads when the limits did not change (a reload must not hand out a fresh burst).
+  const limiter =
+    previous && JSON.stringify(previous.config.rateLimits) === JSON.stringify(config.rateLimits) ? previous.limiter : new Limiter(config.rateLimits);
+  const hasAgent = (name: string) => agents.has(name);
+  return { runtime: { gen: ++gens, config, agents, agentNameById, policy, limiter, hasAgent }, retired };
+}
+
+/** The bounded caller label: agent name, 'external' (matched a policy rule) or 'unknown'. */
+export function callerLabel(rt: Runtime, callerId: string, grants: Grants): string {
+  return rt.agentNameById.get(callerId) ?? (grants.known ? 'external' : 'unknown');
+}

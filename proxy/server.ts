@@ -1,0 +1,186 @@
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import type { Config } from '../config/schema.js';
+import type { GatewayCredentials } from '../ca/api.js';
+import { ProxyError } from './errors.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
+import type { AuditLog } from './audit.js';
+import type { ExtraStages } from './context.js';
+import { compileRuntime, type Runtime } from './runtime.js';
+import { buildTrust, tlsMaterial, type Trust } from './tls/trust.js';
+import { IdentityResolver } from './tls/identity.js';
+import { Pipeline, type PipelineState } from './pipeline.js';
+import { Recorder } from './stages/record.js';
+import type { Revocation } from './stages/identity.js';
+import { splitHostPort } from './metrics-server.js';
+import { undiciUpstream } from './upstream/undici.js';
+import type { Upstream, UpstreamFactory, UpstreamSpec } from './upstream/engine.js';
+
+/**
+ * TLS termination and lifecycle: the mTLS listener serving the gateway's own SVID, certificate hot swap,
+ * config reload, graceful shutdown. Each request goes to the pipeline (pipeline.ts).
+ */
+export interface ProxyOptions {
+  config: Config;
+  /** the gateway's current credentials; called at start and on every reloadCredentials() */
+  credentials: () => GatewayCredentials;
+  revocation: Revocation;
+  now?: () => number;
+  metrics?: GatewayMetrics;
+  audit?: AuditLog;
+  stages?: ExtraStages;
+  /** forwarding engine (default undici Pool.dispatch); the benchmark swaps in others */
+  upstreamFactory?: UpstreamFactory;
+  /** override config.listen.proxy (tests: '127.0.0.1:0') */
+  listen?: string;
+}
+
+export interface ProxyHandle {
+  port: number;
+  server: https.Server;
+  metrics: GatewayMetrics;
+  /** re-read credentials(): swap the listener's certificate and rebuild upstream pools; open connections stay */
+  reloadCredentials(): void;
+  /** apply a new config (registry, policy, limits, timeouts); throws ProxyError and keeps the old one if invalid */
+  reloadConfig(config: Config): void;
+  /** stop accepting, let in-flight calls finish (up to graceMs, default config.timeouts.shutdown), flush logs */
+  close(graceMs?: number): Promise<void>;
+}
+
+function handshakeReason(err: Error & { code?: string }): string {
+  const code = err.code ?? '';
+  if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') return 'no_client_cert';
+  if (code.includes('CERTIFICATE_VERIFY_FAILED') || code.includes('UNKNOWN_CA') && !code.includes('ALERT')) return 'bad_client_cert';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
+  if (code.includes('ALERT')) return 'client_alert'; // the client refused the gateway (e.g. it does not trust our certificate)
+  if (/HTTP_REQUEST|VERSION|PROTOCOL|CIPHER|WRONG/.test(code)) return 'protocol';
+  return 'other';
+}
+
+const TLS_OPTIONS = { minVersion: 'TLSv1.2' as const, ALPNProtocols: ['http/1.1'] };
+
+function applyTimeouts(server: https.Server, config: Config): void {
+  server.headersTimeout = config.timeouts.headers;
+  server.requestTimeout = Math.max(config.timeouts.headers, 60_000);
+  server.keepAliveTimeout = config.timeouts.idle;
+}
+
+export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
+  const now = opts.now ?? Date.now;
+  const metrics = opts.metrics ?? createMetrics();
+  const factory = opts.upstreamFactory ?? undiciUpstream;
+  const stages = opts.stages ?? {};
+
+  let trust: Trust;
+  try {
+    trust = buildTrust(opts.credentials(), undefined, now());
+  } catch (e) {
+    if (e instanceof ProxyError) throw e;
+    throw new ProxyError('credentials', `cannot load the gateway credentials: ${(e as Error).message}`, { cause: e });
+  }
+  const state: PipelineState = { runtime: undefined as unknown as Runtime, trust, resolver: new IdentityResolver(trust, now), closing: false };
+  // Pools are built with the trust material and timeouts current when they open; a change of either opens new ones.
+  const openWith = (config: Config) => (spec: UpstreamSpec): Upstream =>
+    factory(spec, { trust: state.trust, headersTimeoutMs: config.timeouts.upstream, bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream), now });
+  state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config)).runtime;
+
+  const recorder = new Recorder(metrics, opts.audit);
+  const pipeline = new Pipeline(state, recorder, stages, opts.revocation, now);
+  metrics.setGatewayCertNotAfter(() => state.trust.credentials.notAfter);
+
+  const server = https.createServer({ ...tlsMaterial(trust), ...TLS_OPTIONS, requestCert: true, rejectUnauthorized: true, handshakeTimeout: opts.config.timeouts.headers }, (req, res) =>
+    pipeline.handle(req, res),
+  );
+  applyTimeouts(server, opts.config);
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (sock: TLSSocket) => {
+    metrics.openConnections.inc();
+    sockets.add(sock);
+    sock.once('close', () => {
+      metrics.openConnections.dec();
+      sockets.delete(sock);
+    });
+  });
+  server.on('tlsClientError', (err: Error, sock: TLSSocket) => {
+    // A certificate that fails verification makes Node destroy the socket quietly (the error seen here is
+    // then a generic hang-up); the verification result is still on the socket.
+    const reason = (sock as TLSSocket & { authorizationError?: unknown })?.authorizationError ? 'bad_client_cert' : handshakeReason(err);
+    metrics.tlsHandshakeFailures.labels(reason).inc();
+  });
+
+  try {
+    const { host, port } = splitHostPort(opts.listen ?? opts.config.listen.proxy);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => reject(new ProxyError('listen', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, { cause: e }));
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.removeListener('error', onError);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await Promise.all([...state.runtime.agents.values()].map((a) => a.upstream.destroy().catch(() => {})));
+    throw e;
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    port: (server.address() as { port: number }).port,
+    server,
+    metrics,
+    reloadCredentials() {
+      const t = buildTrust(opts.credentials(), state.trust, now());
+      // The FULL option set: setSecureContext rebuilds the context from only what it is given, and an
+      // omitted `ca` would silently become the public roots.
+      server.setSecureContext({ ...tlsMaterial(t), ...TLS_OPTIONS });
+      state.trust = t;
+      state.resolver.setTrust(t);
+      // New pools for new connections with the new SVID; the old ones drain their in-flight calls and close.
+      const open = openWith(state.runtime.config);
+      for (const agent of state.runtime.agents.values()) {
+        const old = agent.upstream;
+        agent.upstream = open(agent.spec);
+        void old.close().catch(() => {});
+      }
+    },
+    reloadConfig(config: Config) {
+      const prev = state.runtime;
+      const open = openWith(config);
+      const { runtime, retired } = compileRuntime(config, prev, open);
+      if (prev.config.timeouts.upstream !== config.timeouts.upstream || prev.config.timeouts.idle !== config.timeouts.idle) {
+        // kept pools carry the old timeouts: replace them too
+        for (const agent of runtime.agents.values()) {
+          if (!prev.agents.has(agent.name) || prev.agents.get(agent.name)!.upstream !== agent.upstream) continue;
+          retired.push(agent.upstream);
+          agent.upstream = open(agent.spec);
+        }
+      }
+      state.runtime = runtime;
+      applyTimeouts(server, config);
+      for (const u of retired) void u.close().catch(() => {});
+    },
+    close(graceMs?: number) {
+      if (closed) return closed;
+      const grace = graceMs ?? state.runtime.config.timeouts.shutdown;
+      state.closing = true;
+      closed = (async () => {
+        const serverClosed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        // Keep closing connections as their last response completes, until in-flight calls are done or time is up.
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([pipeline.idle(), new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
+        clearInterval(sweep);
+        clearTimeout(timer);
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+        await serverClosed;
+        await Promise.all([...state.runtime.agents.values()].map((a) => a.upstream.destroy().catch(() => {})));
+        opts.audit?.flush();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { decideAuthorize, type Grants } from '../policy.js';
+import { refusal, RPC_CODE, type Refusal } from '../errors.js';
+
+/** Stage "authorize": default deny; the decision is proxy/policy.ts decideAuthorize, this maps it to a refusal. */
+export function authorizeStage(grants: Grants, callerId: string, callee: string, method: string): Refusal | undefined {
+  const d = decideAuthorize(grants, callee, method);
+  if (d.allow) return undefined;
+  if (d.reason === 'no_rule') {
+    return refusal(403, RPC_CODE.forbidden, 'no_rule', `${callerId} is not allowed to call agent "${callee}": no policy rule allows it (ask an operator to add one)`, {
+      data: { caller: callerId, callee },
+    });
+  }
+  return refusal(403, RPC_CODE.forbidden, 'method_not_allowed', `${callerId} may call agent "${callee}" but not the method ${method}`, {
+    data: { caller: callerId, callee, method, allowed: [...(grants.callees.get(callee) ?? [])] },
+  });
+}

@@ -1,0 +1,68 @@
+import { ChildCache, counterCell, histogramCell, type CounterCell, type GatewayMetrics, type HistogramCell } from '../metrics.js';
+import type { AuditDecision, AuditLog } from '../audit.js';
+
+/**
+ * Stage "record": metrics and the audit line, exactly once per request, whatever the outcome. Label
+ * children are cached (one Map lookup per increment), the audit write is one async pino line.
+ */
+export class Recorder {
+  private readonly requests: ChildCache<CounterCell>;
+  private readonly duration: ChildCache<HistogramCell>;
+  private readonly denials: ChildCache<CounterCell>;
+  private readonly limited: ChildCache<CounterCell>;
+  private readonly upstreamErrors: ChildCache<CounterCell>;
+
+  constructor(
+    readonly metrics: GatewayMetrics,
+    private readonly audit: AuditLog | undefined,
+  ) {
+    this.requests = new ChildCache(([caller, callee, method, status]) => counterCell(metrics.requests, { caller, callee, method, status }));
+    this.duration = new ChildCache(([callee, method]) => histogramCell(metrics.requestDuration, { callee, method }));
+    this.denials = new ChildCache(([caller, callee, reason]) => counterCell(metrics.denials, { caller, callee, reason }));
+    this.limited = new ChildCache(([caller, callee, limit]) => counterCell(metrics.rateLimited, { caller, callee, limit }));
+    this.upstreamErrors = new ChildCache(([callee, kind]) => counterCell(metrics.upstreamErrors, { callee, kind }));
+  }
+
+  denial(caller: string, callee: string, reason: string): void {
+    this.denials.get3(caller, callee, reason).inc();
+  }
+
+  rateLimited(caller: string, callee: string, limit: string): void {
+    this.limited.get3(caller, callee, limit).inc();
+  }
+
+  upstreamError(callee: string, kind: string): void {
+    this.upstreamErrors.get2(callee, kind).inc();
+  }
+
+  /** seconds from arrival to response headers */
+  latency(callee: string, method: string, seconds: number): void {
+    this.duration.get2(callee, method).observe(seconds);
+  }
+
+  call(
+    callerLabel: string,
+    callerId: string,
+    callee: string,
+    calleeLabel: string,
+    method: string,
+    decision: AuditDecision,
+    reason: string,
+    status: number,
+    bytesIn: number,
+    bytesOut: number,
+    durationUs: number,
+    traceId: string | undefined,
+  ): void {
+    this.requests.get4(callerLabel, calleeLabel, method, statusLabel(status)).inc();
+    if (this.audit !== undefined) {
+      this.audit.write({ caller: callerId, callee, method, decision, reason, status, bytesIn, bytesOut, durationUs, traceId });
+    }
+  }
+}
+
+const STATUS: string[] = [];
+for (let s = 0; s < 600; s++) STATUS.push(String(s));
+function statusLabel(s: number): string {
+  return s >= 0 && s < 600 ? STATUS[s] : 'unknown';
+}

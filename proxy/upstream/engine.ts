@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Trust } from '../tls/trust.js';
+
+/**
+ * The forwarding engine seam. The gateway uses proxy/upstream/undici.ts (undici Pool.dispatch, chosen by
+ * measurement: see bench/gateway.ts); the benchmark plugs in an http-proxy-3 engine through the same
+ * interface to compare them under identical governance.
+ */
+export interface UpstreamSpec {
+  /** agent name */
+  name: string;
+  /** https://host:port of the agent's url */
+  origin: string;
+  /** the SPIFFE ID the upstream must present */
+  id: string;
+  trustDomain: string;
+}
+
+export interface EngineOptions {
+  trust: Trust;
+  /** time for the upstream to send response headers (ms) */
+  headersTimeoutMs: number;
+  /** longest silence between response body chunks (ms); SSE streams must send within it */
+  bodyTimeoutMs: number;
+  now: () => number;
+}
+
+export interface ForwardJob {
+  readonly method: string;
+  readonly path: string;
+  /** flat [name, value, ...], already filtered (proxy/headers.ts) */
+  readonly headers: string[];
+  readonly body: Buffer | undefined;
+  readonly res: ServerResponse;
+  /** the caller's request (its body is already read: use `body`) */
+  readonly req: IncomingMessage;
+  /** set by onResponse: the response is an event stream (flush the head at once) */
+  streaming: boolean;
+  /**
+   * The upstream's response headers arrived. Returns the flat headers to send to the caller. The engine then
+   * writes the head and streams the body (never buffering: SSE events reach the caller as they come).
+   */
+  onResponse(status: number, rawHeaders: readonly (Buffer | string)[]): string[];
+  /** Called exactly once. `error` undefined: the response completed. Before onResponse, the pipeline answers. */
+  onEnd(bytesOut: number, error: unknown): void;
+}
+
+export interface FetchResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface Upstream {
+  forward(job: ForwardJob): void;
+  /** a small GET (agent cards) through the same mTLS pool */
+  fetch(path: string, headers: Record<string, string>): Promise<FetchResult>;
+  /** stop taking requests; resolves when in-flight ones are done */
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export type UpstreamFactory = (spec: UpstreamSpec, opts: EngineOptions) => Upstream;
+
+/** The error an engine passes to onEnd when the caller went away first. */
+export class ClientAbortError extends Error {
+  readonly code = 'ERR_TOLLGATE_CLIENT_ABORT';
+  constructor() {
+    super('the caller closed the connection before the response completed');
+    this.name = 'ClientAbortError';
+  }
+}

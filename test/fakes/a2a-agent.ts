@@ -1,0 +1,131 @@
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import express from 'express';
+import { randomUUID } from 'node:crypto';
+import { AGENT_CARD_PATH, Role, TaskState, type AgentCard, type Message } from '@a2a-js/sdk';
+import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
+import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
+import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
+
+/**
+ * A real @a2a-js/sdk agent (express 5 + DefaultRequestHandler + InMemoryTaskStore) over HTTPS with an SVID,
+ * requiring client certificates (the gateway's). Serves its card at /.well-known/agent-card.json, JSON-RPC
+ * at /a2a/jsonrpc and REST at /a2a/rest, each for v1.0 and (legacyCompat) v0.3 clients.
+ */
+export interface A2aAgentOptions {
+  name: string;
+  keyPem: string;
+  certChainPem: string;
+  bundlePem: string;
+  executor?: AgentExecutor;
+  /** require a client certificate (default true) */
+  requireClientCert?: boolean;
+}
+
+export interface RunningAgent {
+  url: string;
+  port: number;
+  card: AgentCard;
+  close(): Promise<void>;
+}
+
+export function textPart(text: string) {
+  return { content: { $case: 'text' as const, value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' };
+}
+
+export function agentMessage(text: string, ctx?: { taskId?: string; contextId?: string }): Message {
+  return { messageId: randomUUID(), role: Role.ROLE_AGENT, parts: [textPart(text)], contextId: ctx?.contextId ?? '', taskId: ctx?.taskId ?? '', metadata: undefined, extensions: [], referenceTaskIds: [] };
+}
+
+function textOf(m: Message): string {
+  const p = m.parts.find((x) => x.content?.$case === 'text');
+  return p?.content?.$case === 'text' ? p.content.value : '';
+}
+
+/** Replies "echo: <text>" as a Message. */
+export function echoExecutor(): AgentExecutor {
+  return {
+    async execute(rc: RequestContext, bus: ExecutionEventBus) {
+      bus.publish(AgentEvent.message(agentMessage(`echo: ${textOf(rc.userMessage)}`, { contextId: rc.contextId })));
+      bus.finished();
+    },
+    async cancelTask() {},
+  };
+}
+
+/** A task that goes submitted -> working -> (artifact) -> completed, `delayMs` between steps: a stream to watch. */
+export function slowTaskExecutor(delayMs: number, steps = 3): AgentExecutor {
+  return {
+    async execute(rc: RequestContext, bus: ExecutionEventBus) {
+      const { taskId, contextId } = rc;
+      bus.publish(
+        AgentEvent.task({ id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, timestamp: new Date().toISOString(), message: undefined }, artifacts: [], history: [rc.userMessage], metadata: undefined }),
+      );
+      for (let i = 0; i < steps; i++) {
+        await new Promise((r) => setTimeout(r, delayMs));
+        bus.publish(
+          AgentEvent.statusUpdate({
+            taskId,
+            contextId,
+            status: { state: TaskState.TASK_STATE_WORKING, timestamp: new Date().toISOString(), message: agentMessage(`step ${i + 1}`, { taskId, contextId }) },
+            metadata: undefined,
+          }),
+        );
+      }
+      bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: TaskState.TASK_STATE_COMPLETED, timestamp: new Date().toISOString(), message: undefined }, metadata: undefined }));
+      bus.finished();
+    },
+    async cancelTask() {},
+  };
+}
+
+export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent> {
+  const server = https.createServer({ key: opts.keyPem, cert: opts.certChainPem, ca: opts.bundlePem, requestCert: opts.requireClientCert ?? true, rejectUnauthorized: opts.requireClientCert ?? true });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const base = `https://127.0.0.1:${port}`;
+  const card: AgentCard = {
+    name: opts.name,
+    description: `test agent ${opts.name}`,
+    supportedInterfaces: duplicateInterfacesForLegacy(
+      [
+        { url: `${base}/a2a/jsonrpc`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' },
+        { url: `${base}/a2a/rest`, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: '1.0' },
+        { url: `127.0.0.1:${port + 1}`, protocolBinding: 'GRPC', tenant: '', protocolVersion: '1.0' },
+      ],
+      ['JSONRPC', 'HTTP+JSON'],
+    ),
+    provider: undefined,
+    version: '1.0.0',
+    documentationUrl: '',
+    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    securitySchemes: {},
+    securityRequirements: [],
+    defaultInputModes: ['text'],
+    defaultOutputModes: ['text'],
+    skills: [{ id: 'echo', name: 'Echo', description: 'echoes', tags: ['test'], examples: [], inputModes: ['text'], outputModes: ['text'], securityRequirements: [] }],
+    signatures: [],
+    iconUrl: '',
+  } as unknown as AgentCard;
+  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), opts.executor ?? echoExecutor());
+  const app = express();
+  app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler, legacyCompat: { enabled: true } }));
+  app.use('/a2a/jsonrpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
+  app.use('/a2a/rest', restHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
+  server.on('request', app);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  return {
+    url: base,
+    port,
+    card,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import https from 'node:https';
+import tls from 'node:tls';
+import { startHarness, post, rawRequest, SEND, ALICE, type Harness } from './harness.js';
+import { FakeClock } from '../fakes/clock.js';
+import { makeLeaf } from '../pki.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+describe('caller identity per connection, expiry and revocation per request', () => {
+  let h: Harness;
+  const clock = new FakeClock();
+  beforeAll(async () => {
+    h = await startHarness({ now: clock.now });
+  });
+  afterAll(async () => h?.close());
+
+  it('stops a revoked identity on an already-open keep-alive connection at its next request', async () => {
+    const bob = await h.td.issue('spiffe://example.org/agent/bob');
+    h.gw.reloadConfig(h.config({ policy: [{ from: ['spiffe://example.org/agent/*'], to: ['echo'] }] }));
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const r1 = await rawRequest(bob, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent });
+      expect(r1.status).toBe(200);
+      const sock = [...Object.values(agent.freeSockets)].flat()[0];
+      expect(sock).toBeDefined();
+      h.revoked.add(bob.serial);
+      const t0 = Date.now();
+      const r2 = await rawRequest(bob, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(r2.status).toBe(403);
+      expect(JSON.parse(r2.text)).toMatchObject({ id: null, error: { data: { reason: 'revoked' } } });
+      expect(sock!.destroyed || r2.headers.connection === 'close').toBe(true);
+      expect(await h.metrics.text()).toMatch(/tollgate_denials_total\{caller="unknown",callee="unknown",reason="revoked"\} 1/);
+    } finally {
+      agent.destroy();
+      h.gw.reloadConfig(h.config());
+    }
+  });
+
+  it('refuses an expired certificate on an open connection (expiry re-checked per request)', async () => {
+    const carol = await h.td.issue(ALICE.replace('alice', 'carol'));
+    h.gw.reloadConfig(h.config({ policy: [{ from: ['spiffe://example.org/agent/*'], to: ['echo'] }] }));
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect((await rawRequest(carol, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent })).status).toBe(200);
+      clock.set(carol.notAfter + 1000);
+      const r = await rawRequest(carol, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
+      expect(r.status).toBe(401);
+      expect(JSON.parse(r.text).error.data.reason).toBe('expired');
+    } finally {
+      clock.set(Date.now());
+      agent.destroy();
+      h.gw.reloadConfig(h.config());
+    }
+  });
+
+  it('keeps identity on a resumed TLS session, and refuses a revoked identity on one', async () => {
+    const dave = await h.td.issue('spiffe://example.org/agent/dave');
+    h.gw.reloadConfig(h.config({ policy: [{ from: ['spiffe://example.org/agent/*'], to: ['echo'] }] }));
+    // a non-keep-alive agent: every request is a new connection, resuming the cached TLS session
+    const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 10 });
+    try {
+      const r1 = await rawRequest(dave, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent });
+      expect(r1.status).toBe(200);
+      expect(r1.reused).toBe(false);
+      const r2 = await rawRequest(dave, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
+      expect(r2.reused).toBe(true);
+      expect(r2.status).toBe(200);
+      expect(h.upstream.requests.at(-1)!.headers['x-forwarded-client-cert']).toBe('By=spiffe://example.org/tollgate/gateway;URI=spiffe://example.org/agent/dave');
+      h.revoked.add('spiffe://example.org/agent/dave');
+      const r3 = await rawRequest(dave, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(3), headers: JSON_HEADERS, agent });
+      expect(r3.reused).toBe(true);
+      expect(r3.status).toBe(403);
+      expect(JSON.parse(r3.text).error.data.reason).toBe('revoked');
+    } finally {
+      agent.destroy();
+      h.gw.reloadConfig(h.config());
+    }
+  });
+
+  it('answers 401 to a certificate that chains to the bundle but is not an SVID, and counts it', async () => {
+    const notSvid = await makeLeaf(h.td.inter, { uris: [], dns: ['client.example.org'] });
+    const id = { keyPem: notSvid.keyPem, certChainPem: notSvid.pem + h.td.inter.pem };
+    const r = await post(h.client(id as never), `${h.base}/a2a/echo/rpc`, SEND(4));
+    expect(r.status).toBe(401);
+    expect(r.json.error.data).toMatchObject({ reason: 'unauthenticated', code: 'svid_uri_san' });
+    expect(await h.metrics.text()).toMatch(/tollgate_tls_handshake_failures_total\{reason="svid_invalid"\} 1/);
+  });
+
+  it('counts a handshake without a client certificate', async () => {
+    await new Promise<void>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, servername: 'localhost' }, () => {
+        s.write('GET /a2a HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+      s.resume();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await h.metrics.text()).toMatch(/tollgate_tls_handshake_failures_total\{reason="no_client_cert"\} 1/);
+  });
+
+  it('counts a handshake with a certificate from another CA as bad_client_cert', async () => {
+    const { makeTrustDomain } = await import('../fakes/trust-domain.js');
+    const other = await makeTrustDomain('example.org');
+    const stranger = await other.issue(ALICE);
+    await new Promise<void>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: stranger.keyPem, cert: stranger.certChainPem, servername: 'localhost' }, () => {
+        s.write('GET /a2a HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+      s.resume();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const t = await h.metrics.text();
+    expect(t).toMatch(/tollgate_tls_handshake_failures_total\{reason="bad_client_cert"\} 1/);
+  });
+
+  it('rotates its own certificate without dropping an open connection', async () => {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const r1 = await rawRequest(h.alice, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent });
+      expect(r1.status).toBe(200);
+      const sock = [...Object.values(agent.freeSockets)].flat()[0]!;
+      const oldSerial = (sock as tls.TLSSocket).getPeerCertificate().serialNumber;
+      const upstreamConnsBefore = new Set(h.upstream.requests.map((q) => q.peerSan)).size;
+      h.creds = await h.td.gatewayCredentials();
+      h.gw.reloadCredentials();
+      const r2 = await rawRequest(h.alice, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
+      expect(r2.status).toBe(200);
+      expect(sock.destroyed).toBe(false); // same connection, still open
+      // a new connection sees the new certificate, and still verifies against the bundle (ca kept)
+      const fresh = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: h.alice.keyPem, cert: h.alice.certChainPem, servername: 'localhost' }, () => {
+          resolve(s.getPeerCertificate().serialNumber);
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+      expect(fresh).not.toBe(oldSerial);
+      // clients still pass the ca check after the swap (an omitted ca would make the gateway reject them)
+      const r3 = await rawRequest(h.alice, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(3), headers: JSON_HEADERS });
+      expect(r3.status).toBe(200);
+      expect(upstreamConnsBefore).toBeGreaterThan(0);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('upstream identity', () => {
+  it('refuses an upstream that presents another SPIFFE ID (502, counted as identity)', async () => {
+    const h = await startHarness();
+    try {
+      h.gw.reloadConfig(h.config({ agents: { echo: { url: h.upstream.url, id: 'spiffe://example.org/agent/someone-else' } } }));
+      const before = h.upstream.requests.length;
+      const r = await post(h.client(h.alice), `${h.base}/a2a/echo/rpc`, SEND(8));
+      expect(r.status).toBe(502);
+      expect(r.json).toMatchObject({ id: 8, error: { data: { reason: 'identity' } } });
+      expect(h.upstream.requests.length).toBe(before);
+      expect(await h.metrics.text()).toMatch(/tollgate_upstream_errors_total\{callee="echo",kind="identity"\} 1/);
+    } finally {
+      await h.close();
+    }
+  });
+});
