@@ -25,6 +25,7 @@ export function splitHostPort(listen: string): { host: string; port: number } {
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<{ port: number; server: http.Server; close(): Promise<void> }> {
   const { host, port } = splitHostPort(opts.listen ?? '127.0.0.1:0');
   const routes = opts.routes ?? {};
+  const prefixes = Object.keys(routes).filter((k) => k.endsWith('/')).sort((a, b) => b.length - a.length);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -40,7 +41,16 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<{ 
       );
       return;
     }
-    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    // exact paths first; a key ending in '/' also serves everything under it (e.g. '/graph/tasks/' + id)
+    let route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (route === undefined) {
+      for (const prefix of prefixes) {
+        if (path.startsWith(prefix) && path.length > prefix.length) {
+          route = routes[prefix];
+          break;
+        }
+      }
+    }
     if (route) {
       try {
         route(req, res);

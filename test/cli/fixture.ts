@@ -30,9 +30,9 @@ export async function startServe(): Promise<ServeFixture> {
     `trustDomain: ${TD}\nserverNames: [localhost, 127.0.0.1]\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }\nca: { svidTtl: 1m }\n`,
   );
   const serve = start(['serve', '--config', config, '--data-dir', dataDir]);
-  const server = (await serve.waitFor(/listening on (127\.0\.0\.1:\d+)/))[1];
-  const fp = (await serve.waitFor(/root fingerprint (sha256:[0-9a-f]{64})/))[1];
-  await serve.waitFor(/tollgate bootstrap --server .*\n/); // the last line of the banner
+  const server = (await serve.waitFor(/control\s+(127\.0\.0\.1:\d+)/))[1];
+  const fp = (await serve.waitFor(/root\s+(sha256:[0-9a-f]{64})/))[1];
+  await serve.waitFor(/npm run demo.*\n/); // the last line of the banner
   return {
     work,
     dataDir,

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe('tollgate serve + token create + bootstrap', () => {
   it('serve prints the next commands; ca init on the same data dir prints the same fingerprint while it runs', () => {
-    expect(f.serve.stdout()).toContain('next: tollgate token create');
+    expect(f.serve.stdout()).toContain('tollgate token create --spiffe-id');
     expect(f.serve.stdout()).toContain(`tollgate bootstrap --server ${f.server}`);
     const again = tollgate(['ca', 'init', '--data-dir', f.dataDir, '--trust-domain', TD]);
     expect(again.code, again.stderr).toBe(0);
