@@ -33,7 +33,7 @@ export interface GatewayBenchOptions {
   /** fixed rate of the latency run (default 350 req/s) and its request count (default 2000) */
   latencyRate?: number;
   latencyRequests?: number;
-  engines?: ('undici' | 'http-proxy-3')[];
+  engines?: ('undici' | 'undici+delegation' | 'http-proxy-3')[];
   /** run nginx when installed (default true) */
   nginx?: boolean;
   /** include the bare https + undici dispatch proxy (no governance) as a reference point (default true) */
@@ -63,6 +63,9 @@ export interface GatewayBenchResult {
   vsNginx?: number;
   /** gateway CPU per request / bare undici proxy CPU per request: the price of governance */
   vsBare?: number;
+  /** CPU per call with the delegation stage on (what `tollgate serve` runs), and its cost over the proxy alone */
+  fullCpuUsPerReq?: number;
+  delegationCpuUs?: number;
   addedLatencyP50Us?: number;
   addedLatencyP99Us?: number;
 }
@@ -114,7 +117,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
   const log = opts.log ?? (() => {});
   const duration = opts.durationSec ?? 5;
   const connections = opts.connections ?? 32;
-  const engines = opts.engines ?? ['undici', 'http-proxy-3'];
+  const engines = opts.engines ?? ['undici', 'undici+delegation', 'http-proxy-3'];
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   const children: ChildProcess[] = [];
   try {
@@ -162,6 +165,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
             agents: { echo: { url: upstreamUrl, id: `spiffe://${TD}/agent/echo` } },
             policy: [{ from: `spiffe://${TD}/agent/alice`, to: ['echo'], methods: ['message/send', 'message/stream'] }],
             rateLimits: { perCaller: big, perEdge: big, maxConcurrentPerCallee: 4096 },
+            // budgets that never trip: every call is a new root task (the load generator sends no context)
+            delegation: { task: { maxCalls: 1e9, maxFanOut: 1e9, maxConcurrent: 1e6 } },
           },
         }),
       );
@@ -215,6 +220,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     const direct = results[0];
     const gwRes = results.find((r) => r.name === 'gateway (undici)') ?? results[1];
     const nginx = results.find((r) => r.name.startsWith('nginx'));
+    const full = results.find((r) => r.name === 'gateway (undici+delegation)');
     const bare = results.find((r) => r.name.startsWith('bare'));
     return {
       targets: results,
@@ -224,6 +230,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       meetsGoal: gwRes.cpuUsPerReq <= 100,
       vsNginx: nginx ? gwRes.cpuUsPerReq / nginx.cpuUsPerReq : undefined,
       vsBare: bare ? gwRes.cpuUsPerReq / bare.cpuUsPerReq : undefined,
+      fullCpuUsPerReq: full?.cpuUsPerReq,
+      delegationCpuUs: full ? full.cpuUsPerReq - gwRes.cpuUsPerReq : undefined,
       addedLatencyP50Us: gwRes.latencyP50Us! - direct.latencyP50Us!,
       addedLatencyP99Us: gwRes.latencyP99Us! - direct.latencyP99Us!,
     };
@@ -317,6 +325,7 @@ if (isMain) {
       );
     }
     console.log(`\ngateway (undici): ${res.gatewayCpuUsPerReq.toFixed(1)} us CPU per governed call; bar <= 170 ${res.meetsBar ? 'MET' : 'MISSED'}, goal <= 100 ${res.meetsGoal ? 'MET' : 'missed'}`);
+    if (res.fullCpuUsPerReq !== undefined) console.log(`gateway with the delegation stage (as \`tollgate serve\` runs): ${res.fullCpuUsPerReq.toFixed(1)} us CPU per call (+${res.delegationCpuUs!.toFixed(1)} us)`);
     if (res.vsBare !== undefined) console.log(`gateway / bare undici proxy CPU per request: ${res.vsBare.toFixed(2)}x (the price of governance)`);
     if (res.vsNginx !== undefined) console.log(`gateway / nginx CPU per request: ${res.vsNginx.toFixed(2)}x`);
     console.log(`added latency at fixed rate (gateway - direct): p50 ${Math.round(res.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(res.addedLatencyP99Us ?? NaN)} us`);

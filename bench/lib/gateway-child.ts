@@ -2,13 +2,16 @@ import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../config/load.js';
 import { startProxy, createMetrics, createAuditLog } from '../../proxy/index.js';
 import { httpProxyUpstream } from './http-proxy-engine.js';
+import { createDelegationStage, KeyRing } from '../../proxy/delegation/index.js';
+import { createEventBus } from '../../control/admin/events.js';
+import { delegationHooks } from '../../gateway/delegation-hooks.js';
 
 /**
  * The gateway under test, in its own process (pinned by the parent): full governance on (policy, rate
  * limits that do not trip, metrics, audit log to a file). Prints {"port":N} when listening.
  */
 interface ChildConfig {
-  engine: 'undici' | 'http-proxy-3';
+  engine: 'undici' | 'undici+delegation' | 'http-proxy-3';
   config: unknown;
   credentials: { keyPem: string; certChainPem: string; bundlePem: string; spiffeId: string; notBefore: number; notAfter: number };
   auditPath: string;
@@ -16,8 +19,16 @@ interface ChildConfig {
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as ChildConfig;
 const metrics = createMetrics();
 const audit = createAuditLog({ path: cfg.auditPath, flushOnSigterm: false });
+const config = parseConfig(cfg.config);
+// 'undici+delegation': the whole request path of `tollgate serve`, with the delegation stage (context
+// verify + re-sign, loop/budget checks, call graph) in its slot, wired exactly as gateway/tollgate.ts does.
+const stages =
+  cfg.engine === 'undici+delegation'
+    ? delegationHooks({ stage: createDelegationStage({ config, keyring: new KeyRing({ now: Date.now, retentionMs: config.delegation.tokenTtl }), now: Date.now }), events: createEventBus() })
+    : undefined;
 const gw = await startProxy({
-  config: parseConfig(cfg.config),
+  config,
+  stages,
   credentials: () => cfg.credentials,
   revocation: { isRevoked: () => false },
   metrics,

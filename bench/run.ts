@@ -1,0 +1,51 @@
+/**
+ * `npm run bench`: every benchmark in one invocation, on this machine, with ratios against baselines
+ * measured in the same run (the machine is shared and noisy: compare ratios and CPU per operation, not
+ * lone wall-clock numbers). Method: ../shared/reference/performance.md and README "Performance".
+ *   1. SVID issuance throughput (CSR verify + sign + store) on one core
+ *   2. delegation context verify + re-sign, and the whole delegation stage, CPU per call
+ *   3. the gateway: CPU per governed call pinned to one core, vs the upstream direct, a bare undici proxy,
+ *      http-proxy-3 and nginx (when installed); added latency at a fixed 350 req/s
+ * Flags: --quick (shorter runs), --json (machine-readable summary on stdout).
+ */
+import { execFileSync } from 'node:child_process';
+import { runIssuanceBench } from './issuance.js';
+import { runDelegationBench } from './delegation.js';
+import { runGatewayBench } from './gateway.js';
+
+const quick = process.argv.includes('--quick');
+const log = (l: string) => console.error(l);
+
+function pinSelf(core: number): void {
+  try {
+    execFileSync('taskset', ['-cp', String(core), String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    log('warning: taskset failed; issuance and delegation benches run unpinned');
+  }
+}
+
+log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}, node ${process.version}`);
+pinSelf(0);
+log('1/3 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
+const issuance = await runIssuanceBench({ seconds: quick ? 2 : 5 });
+log('2/3 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
+const delegation = await runDelegationBench(quick ? { n: 5000, rounds: 3 } : {});
+log('3/3 gateway (this takes a minute)');
+const gateway = await runGatewayBench({ durationSec: quick ? 3 : 5, rounds: quick ? 2 : 3, log });
+
+const summary = { issuance, delegation, gateway };
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify(summary, null, 2));
+} else {
+  const f = (n: number | undefined, d = 1) => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d));
+  console.log('\n== Tollgate benchmarks (CPU per operation; ratios are against baselines from this same run) ==');
+  console.log(`SVID issuance:     ${Math.round(issuance.certsPerSecond)} certs/s on one core, ${f(issuance.cpuUsPerCert)} us CPU/cert (target >= 2000/s)`);
+  console.log(`delegation:        verify + re-sign ${f(delegation.verifyAndSignUs)} us, whole stage ${f(delegation.decideUs)} us CPU/call (target <= 10 us for verify + re-sign)`);
+  console.log('gateway targets:   CPU us/req   req/s    p50 us   p99 us');
+  for (const t of gateway.targets) {
+    console.log(`  ${t.name.padEnd(30)} ${f(t.cpuUsPerReq).padStart(8)} ${String(Math.round(t.reqPerSec)).padStart(7)} ${String(Math.round(t.latencyP50Us ?? NaN)).padStart(8)} ${String(Math.round(t.latencyP99Us ?? NaN)).padStart(8)}`);
+  }
+  console.log(`gateway governed call: ${f(gateway.gatewayCpuUsPerReq)} us CPU (bar <= 170: ${gateway.meetsBar ? 'met' : 'MISSED'}); with delegation ${f(gateway.fullCpuUsPerReq)} us`);
+  console.log(`ratios: gateway / bare undici proxy ${f(gateway.vsBare, 2)}x, gateway / nginx ${f(gateway.vsNginx, 2)}x`);
+  console.log(`added latency at 350 req/s over direct: p50 ${Math.round(gateway.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(gateway.addedLatencyP99Us ?? NaN)} us`);
+}
