@@ -18,9 +18,15 @@ function take(n: number): Buffer {
   return out;
 }
 
-/** Root task id: 128 random bits, base64url (22 characters). */
+/**
+ * Root task id: 127 random bits, base64url (22 characters). The top bit is cleared so the id never starts
+ * with '-' or '_': operators paste it into command lines (`tollgate graph --task ID`), where a leading '-'
+ * reads as an option.
+ */
 export function newRootTaskId(): string {
-  return take(16).toString('base64url');
+  const b = take(16);
+  b[0] &= 0x7f;
+  return b.toString('base64url');
 }
 
 /** 128 random bits as 32 hex digits (W3C trace id). */
