@@ -38,16 +38,19 @@ Options:
   --config FILE    YAML config
   -h, --help       show this help`;
 
-export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR]
+export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--watch-config]
 
-Run the gateway. For now: the identity API (gRPC over TLS) on the control listener.
-The first start initialises the CA in the data directory. The gateway's own SVID and the intermediate CA
-rotate automatically. Stops gracefully on SIGINT / SIGTERM.
+Run the gateway: the mTLS A2A proxy (listen.proxy), the gRPC control API with the identity and admin
+services (listen.control), and /metrics, /graph and the live page /ui (listen.metrics).
+The first start initialises the CA in the data directory; later starts reuse it. The gateway's own SVID
+and the intermediate CA rotate automatically. SIGHUP re-reads the config file (a file that fails
+validation is refused and the running config stays). Stops gracefully on SIGINT / SIGTERM.
 
 Options:
-  --config FILE    YAML config (default: built-in defaults; see tollgate.example.yaml)
-  --data-dir DIR   state directory (default: config dataDir, else ./.tollgate)
-  -h, --help       show this help`;
+  --config FILE      YAML config (default: built-in defaults; see tollgate.example.yaml)
+  --data-dir DIR     state directory (default: config dataDir, else ./.tollgate)
+  --watch-config     also reload when the config file changes
+  -h, --help         show this help`;
 
 export const BOOTSTRAP_HELP = `Usage: tollgate bootstrap --server HOST:PORT --token TOKEN --fingerprint sha256:HEX --out DIR [--watch]
 

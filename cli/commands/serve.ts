@@ -1,4 +1,6 @@
+import { watch } from 'node:fs';
 import { parseCommandArgs } from '../args.js';
+import { CliError } from '../errors.js';
 import { loadSettings } from '../settings.js';
 import type { GatewayLog } from '../../control/gateway.js';
 import { formatHostPort, parseHostPort } from '../../control/listen.js';
@@ -25,32 +27,56 @@ export const serve: Command = async (argv, io) => {
   const { values } = parseCommandArgs('serve', argv, {
     config: { type: 'string' },
     'data-dir': { type: 'string' },
+    'watch-config': { type: 'boolean' },
   });
   if (values.help) {
     io.out(SERVE_HELP);
     return 0;
   }
+  if (values['watch-config'] && !values.config) throw new CliError('--watch-config needs --config FILE', 'pass the config file to watch', 2);
   // validates the file once up front (and resolves the data dir); startTollgate re-reads it with saved settings
   const { config, dataDir } = loadSettings(values);
   const log = terminalLog(io);
   const tg = await startTollgate({ configPath: values.config, config, dataDir, log });
 
-  const addr = (listen: string, port: number) => formatHostPort(parseHostPort(listen).host, port);
-  const live = tg.config();
-  const control = addr(live.listen.control, tg.ports.control);
-  const metrics = addr(live.listen.metrics, tg.ports.metrics);
-  const fp = tg.gateway.authority.rootFingerprint();
-  const td = tg.gateway.authority.trustDomain;
-  const dd = values['data-dir'] ? ` --data-dir ${values['data-dir']}` : '';
-  io.out(`Tollgate is running (trust domain ${td}, data dir ${dataDir})`);
-  io.out(`  proxy    https://${addr(live.listen.proxy, tg.ports.proxy)}/a2a/<agent>   mTLS, ${Object.keys(live.agents).length} agents registered`);
-  io.out(`  control  ${control}   gRPC: identity + admin API`);
-  io.out(`  metrics  http://${metrics}/metrics   call graph: http://${metrics}/ui`);
-  io.out(`  root     ${fp}`);
-  io.out('Next:');
-  io.out(`  TOKEN=$(npx tollgate token create --spiffe-id spiffe://${td}/agent/researcher${dd})`);
-  io.out(`  npx tollgate bootstrap --server ${control} --token "$TOKEN" --fingerprint ${fp} --out ./researcher-id`);
-  io.out('  npm run demo            # the whole story with real A2A agents, in its own sandbox');
+  const printBanner = () => {
+    const addr = (listen: string, port: number) => formatHostPort(parseHostPort(listen).host, port);
+    const live = tg.config();
+    const control = addr(live.listen.control, tg.ports.control);
+    const metrics = addr(live.listen.metrics, tg.ports.metrics);
+    const fp = tg.gateway.authority.rootFingerprint();
+    const td = tg.gateway.authority.trustDomain;
+    const dd = values['data-dir'] ? ` --data-dir ${values['data-dir']}` : '';
+    io.out(`Tollgate is running (trust domain ${td}, data dir ${dataDir})`);
+    io.out(`  proxy    https://${addr(live.listen.proxy, tg.ports.proxy)}/a2a/<agent>   mTLS, ${Object.keys(live.agents).length} agents registered`);
+    io.out(`  control  ${control}   gRPC: identity + admin API`);
+    io.out(`  metrics  http://${metrics}/metrics   call graph: http://${metrics}/ui`);
+    io.out(`  root     ${fp}`);
+    io.out('Next:');
+    io.out(`  TOKEN=$(npx tollgate token create --spiffe-id spiffe://${td}/agent/researcher${dd})`);
+    io.out(`  npx tollgate bootstrap --server ${control} --token "$TOKEN" --fingerprint ${fp} --out ./researcher-id`);
+    io.out('  npm run demo            # the whole story with real A2A agents, in its own sandbox');
+  };
+
+  // SIGHUP and (opt-in) a watch on the config file both re-read it; a bad file is refused, the running config stays
+  const reload = (why: string) => {
+    try {
+      tg.reload();
+      io.err(`tollgate: ${why}: config reloaded`);
+    } catch (err) {
+      io.err(`tollgate: ${why}: config NOT reloaded, the running config stays in force: ${(err as Error).message}`);
+    }
+  };
+  let watcher: ReturnType<typeof watch> | undefined;
+  if (values['watch-config']) {
+    let timer: NodeJS.Timeout | undefined;
+    // editors write in several steps (truncate, write, rename): reload once things settle
+    watcher = watch(values.config!, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => reload('config file changed'), 300);
+    });
+    io.err(`tollgate: watching ${values.config} for changes`);
+  }
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -60,7 +86,8 @@ export const serve: Command = async (argv, io) => {
         process.exit(1);
       }
       stopping = true;
-      io.err(`tollgate: ${signal} received, shutting down (up to ${live.timeouts.shutdown} ms for in-flight calls)`);
+      watcher?.close();
+      io.err(`tollgate: ${signal} received, shutting down (up to ${tg.config().timeouts.shutdown} ms for in-flight calls)`);
       tg.close().then(resolve, (err: unknown) => {
         io.err(`tollgate: error while shutting down: ${(err as Error).message}`);
         resolve();
@@ -68,15 +95,9 @@ export const serve: Command = async (argv, io) => {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    // SIGHUP: re-read the config file; a bad one is refused and the running config stays in force
-    process.on('SIGHUP', () => {
-      try {
-        tg.reload();
-        io.err('tollgate: SIGHUP: config reloaded');
-      } catch (err) {
-        io.err(`tollgate: SIGHUP: config NOT reloaded, the running config stays in force: ${(err as Error).message}`);
-      }
-    });
+    process.on('SIGHUP', () => reload('SIGHUP'));
+    // the banner last: whoever reads it may signal us at once, so the handlers must already be in place
+    printBanner();
   });
   io.err('tollgate: stopped');
   return 0;
