@@ -3,13 +3,13 @@
 // port instead of 9464) and the intervals (1s, so the test takes seconds) differ from the example.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createMetrics, type GatewayMetrics } from '../../proxy/metrics.js';
 import { startMetricsServer } from '../../proxy/metrics-server.js';
+import { freePort, waitFor as waitForValue } from '../fakes/wait.js';
 import { alertRules, alertsFile, prometheusBin, readYaml, runTool, scrapeConfigFile } from './tools.js';
 
 interface ScrapeConfig {
@@ -28,14 +28,6 @@ let promLog = '';
 let promUrl = '';
 let dir = '';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 async function api<T>(pathAndQuery: string): Promise<T> {
   const res = await fetch(`${promUrl}/api/v1/${pathAndQuery}`);
   const body = (await res.json()) as { status: string; data: T; error?: string };
@@ -44,22 +36,7 @@ async function api<T>(pathAndQuery: string): Promise<T> {
 }
 
 /** polls until check() returns a value; on timeout the error carries the last failure and Prometheus' log */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\nprometheus log:\n${promLog.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitFor = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000) => waitForValue(what, check, timeoutMs, () => `prometheus log:\n${promLog.slice(-3000)}`);
 
 async function firingAlerts(): Promise<ApiAlert[]> {
   const data = await api<{ alerts: ApiAlert[] }>('alerts');

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startE2e, baseConfig, id, type E2e } from './harness.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
 import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { freePort, waitFor as waitForValue } from '../fakes/wait.js';
 import { alertsFile, prometheusBin, readYaml, runTool, scrapeConfigFile } from '../deploy/tools.js';
 import { run as tollgateCli } from '../../cli/main.js';
 
@@ -37,28 +37,7 @@ async function call(from: string, to: string, rpcId: number, delegation?: string
 /** the context the gateway sent with the last request the agent received */
 const lastContext = (agent: string) => upstreams[agent].requests.at(-1)!.headers['tollgate-delegation'] as string;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${String(last ?? '')})\n${promLog.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitFor = <T>(what: string, check: () => Promise<T | undefined>) => waitForValue(what, check, 30_000, () => promLog.slice(-2000));
 
 beforeAll(async () => {
   runTool(prometheusBin, ['--version']); // fails with "install the Debian package prometheus" when missing
