@@ -11,6 +11,7 @@ import { ControlError } from '../control/errors.js';
 import { ProxyError } from '../proxy/errors.js';
 import { DelegationError } from '../proxy/delegation/errors.js';
 import { UiError } from '../ui/errors.js';
+import { AdminError } from '../control/admin/errors.js';
 
 export class CliError extends Error {
   constructor(
@@ -66,7 +67,7 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
     message = err.message;
     hint = err.hint;
     exitCode = err.exitCode;
-  } else if (err instanceof ConfigError || err instanceof CaError || err instanceof CertError || err instanceof BootstrapError || err instanceof ControlError || err instanceof ProxyError || err instanceof DelegationError || err instanceof UiError) {
+  } else if (err instanceof ConfigError || err instanceof CaError || err instanceof CertError || err instanceof BootstrapError || err instanceof ControlError || err instanceof ProxyError || err instanceof DelegationError || err instanceof UiError || err instanceof AdminError) {
     message = err.message;
     hint = hintFor(err);
   } else {

@@ -10,7 +10,9 @@
  *   6. metrics listener: /metrics, /graph, /graph/tasks/<id>, the live page /ui
  *   7. housekeeping timer; SIGHUP reload is reload() (the CLI wires the signal)
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { CaError } from '../ca/api.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfigFile, parseConfig } from '../config/load.js';
@@ -72,6 +74,18 @@ function readConfig(opts: TollgateOptions, settings: SettingsStore): Config {
   return overlaySettings(file, settings);
 }
 
+/** Create the data dir (0700) if needed and prove it is a writable directory. */
+function prepareDataDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK | fs.constants.X_OK);
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new CaError('storage', `the data dir ${dir} is not usable (${code}); pass --data-dir with a writable directory`, { cause: e });
+  }
+}
+
 export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
   const now = opts.now ?? Date.now;
   const log = opts.log ?? silent;
@@ -81,7 +95,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
   };
 
   try {
-    // 1. config
+    // 1. the data dir (one clear error before anything opens files in it), then config
+    prepareDataDir(opts.dataDir);
     const settings = openSqliteSettingsStore(opts.dataDir);
     undo.push(() => settings.close());
     let live = readConfig(opts, settings);
