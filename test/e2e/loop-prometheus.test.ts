@@ -9,6 +9,7 @@ import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
 import { freePort, waitFor as waitForValue } from '../fakes/wait.js';
 import { alertsFile, prometheusBin, readYaml, runTool, scrapeConfigFile } from '../deploy/tools.js';
 import { run as tollgateCli } from '../../cli/main.js';
+import { runCtl } from '../../cli/ctl/index.js';
 
 /**
  * The runaway-delegation story end to end through the composed gateway: user -> orchestrator ->
@@ -125,6 +126,21 @@ describe('a delegation loop through the gateway', () => {
     expect(code, text).toBe(0);
     expect(text).toContain('initiator: alice');
     expect(text).toMatch(/researcher -> orchestrator.*REFUSED loop \(closing edge, cut\)/);
+  });
+
+  it('the kill switch: after `tollgate ctl task cancel`, every later call in that task is refused (409)', async () => {
+    const adminDir = e.certDir(await e.enroll(id('admin/ops')));
+    // a context of the task, as the orchestrator received it, still valid
+    const context = upstreams.orchestrator.requests[0].headers['tollgate-delegation'] as string;
+    const before = upstreams.researcher.requests.length;
+    let out = '';
+    const code = await runCtl(['task', 'cancel', rootTaskId, '--server', e.control, '--cert-dir', adminDir], { stdout: (t) => void (out += t), stderr: (t) => void (out += t) });
+    expect(code, out).toBe(0);
+    const after = await call('orchestrator', 'researcher', 6, context);
+    expect(after.status).toBe(409);
+    expect(upstreams.researcher.requests.length).toBe(before);
+    // a new task is not affected
+    expect((await call('alice', 'orchestrator', 7)).status).toBe(200);
   });
 
   it('Prometheus (shipped scrape config + alert rules) fires TollgateDelegationLoopDetected', async () => {
