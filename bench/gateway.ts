@@ -1,7 +1,8 @@
 /**
  * Gateway benchmark (docs: /work/shared/reference/performance.md method).
  *
- *   node dist/bench/gateway.js [--duration 5] [--rounds 3] [--connections 32] [--no-nginx] [--cpu-prof DIR] [--json]
+ *   node dist/bench/gateway.js [--duration 5] [--rounds 3] [--connections 32] [--no-nginx] [--engines undici,undici+delegation]
+ *                              [--cpu-prof DIR [--cpu-prof-engine undici|undici+delegation]] [--json]
  *
  * Gateway in a child process pinned to core 0 (`taskset -c 0`); the load generator (this process,
  * autocannon with a client certificate, message/send ~200 B) and a stand-in mTLS upstream (~150 B JSON
@@ -38,8 +39,10 @@ export interface GatewayBenchOptions {
   nginx?: boolean;
   /** include the bare https + undici dispatch proxy (no governance) as a reference point (default true) */
   bare?: boolean;
-  /** write a V8 CPU profile of the undici gateway into this directory */
+  /** write a V8 CPU profile of one gateway child into this directory */
   cpuProfileDir?: string;
+  /** which engine's child is profiled with cpuProfileDir (default 'undici+delegation': the full `tollgate serve` path) */
+  cpuProfileEngine?: 'undici' | 'undici+delegation' | 'http-proxy-3';
   log?: (line: string) => void;
 }
 
@@ -170,7 +173,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
           },
         }),
       );
-      const prof = engine === 'undici' && opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : [];
+      const prof = engine === (opts.cpuProfileEngine ?? 'undici+delegation') && opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : [];
       const p = pinned(0, [process.execPath, ...prof, join(here, 'lib/gateway-child.js'), cfgPath]);
       children.push(p);
       const port = (await firstJsonLine(p)).port;
@@ -312,6 +315,8 @@ if (isMain) {
     rounds: arg('rounds') ? Number(arg('rounds')) : undefined,
     connections: arg('connections') ? Number(arg('connections')) : undefined,
     cpuProfileDir: arg('cpu-prof'),
+    cpuProfileEngine: arg('cpu-prof-engine') as GatewayBenchOptions['cpuProfileEngine'],
+    engines: arg('engines')?.split(',') as GatewayBenchOptions['engines'],
     nginx: !process.argv.includes('--no-nginx'),
     log: (l) => console.error(l),
   });

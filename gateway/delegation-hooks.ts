@@ -17,21 +17,38 @@ function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The delegation stage's view of a request, created once per call and kept on the request context. */
+/**
+ * The delegation stage's view of a request, created once per call and kept on the request context. A class
+ * rather than an object literal with a setUpstreamHeader closure: one allocation per call instead of two.
+ */
+class HookCtx implements DelegationCtx {
+  readonly callerId: string;
+  readonly callerName: string | undefined;
+  readonly calleeName: string;
+  readonly calleeId: string;
+  readonly method: string;
+  readonly inboundDelegation: string | undefined;
+  readonly traceparent: string | undefined;
+  delegation: DelegationCtx['delegation'] = undefined;
+  constructor(private readonly ctx: RequestContext) {
+    this.callerId = ctx.callerId;
+    this.callerName = ctx.callerAgent;
+    this.calleeName = ctx.callee;
+    this.calleeId = ctx.calleeAgent.id;
+    this.method = ctx.method;
+    this.inboundDelegation = header(ctx.headers[DELEGATION_HEADER]);
+    this.traceparent = header(ctx.headers.traceparent);
+  }
+  setUpstreamHeader(name: string, value: string): void {
+    this.ctx.setUpstreamHeader(name, value);
+  }
+}
+
 function delegationCtx(ctx: RequestContext): DelegationCtx {
   const c = ctx as WithDelegation;
   let d = c[kDelegation];
   if (d === undefined) {
-    d = {
-      callerId: ctx.callerId,
-      callerName: ctx.callerAgent,
-      calleeName: ctx.callee,
-      calleeId: ctx.calleeAgent.id,
-      method: ctx.method,
-      inboundDelegation: header(ctx.headers[DELEGATION_HEADER]),
-      traceparent: header(ctx.headers.traceparent),
-      setUpstreamHeader: (name, value) => ctx.setUpstreamHeader(name, value),
-    };
+    d = new HookCtx(ctx);
     c[kDelegation] = d;
   }
   return d;

@@ -29,6 +29,11 @@ export function newRootTaskId(): string {
   return b.toString('base64url');
 }
 
+/** 128 random bits as a view of the pool: read it at once (the next id reuses the memory). */
+export function random16(): Buffer {
+  return take(16);
+}
+
 /** 128 random bits as 32 hex digits (W3C trace id). */
 export function randomHex16(): string {
   return take(16).toString('hex');

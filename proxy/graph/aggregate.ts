@@ -47,6 +47,8 @@ export interface EdgeStats {
 
 export class AggregateGraph {
   private edges = new Map<string, Edge>();
+  /** the same edges by from -> to: the per-call lookup needs no "from to" key string */
+  private byFrom = new Map<string, Map<string, Edge>>();
   private readonly buckets: number;
   private bucketMs: number;
   private windowMs: number;
@@ -75,13 +77,14 @@ export class AggregateGraph {
     this.windowMs = windowMs;
     this.bucketMs = Math.max(1, Math.ceil(windowMs / this.buckets));
     this.edges.clear();
+    this.byFrom.clear();
     this.recompute();
   }
 
   private edge(from: string, to: string, now: number): Edge | undefined {
     if (now >= this.nextSweep) this.sweep(now);
-    const key = `${from} ${to}`;
-    let e = this.edges.get(key);
+    let tos = this.byFrom.get(from);
+    let e = tos?.get(to);
     if (!e) {
       if (this.edges.size >= this.maxEdges) {
         this.droppedEdges++;
@@ -100,7 +103,9 @@ export class AggregateGraph {
         latMax: new Float64Array(B),
         live: false,
       };
-      this.edges.set(key, e);
+      this.edges.set(`${from} ${to}`, e);
+      if (tos === undefined) this.byFrom.set(from, (tos = new Map()));
+      tos.set(to, e);
     }
     return e;
   }
@@ -167,7 +172,12 @@ export class AggregateGraph {
         e.live = false;
         changed = true;
       }
-      if (any === 0) this.edges.delete(key);
+      if (any === 0) {
+        this.edges.delete(key);
+        const tos = this.byFrom.get(e.from);
+        tos?.delete(e.to);
+        if (tos?.size === 0) this.byFrom.delete(e.from);
+      }
     }
     if (changed) this.recompute();
   }
