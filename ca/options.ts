@@ -78,3 +78,22 @@ export function resolveOptions(opts: AuthorityOptions): ResolvedOptions {
   if (r.tokenTtlMs > MAX_TOKEN_TTL_MS) throw new CaError('invalid_argument', `tokenTtl must be at most 30 days`);
   return r;
 }
+
+/** The CA's options from the config file: one place, used by the CLI and by the gateway. */
+export function authorityOptionsFromConfig(
+  config: import('../config/schema.js').Config,
+  dataDir: string,
+  now?: () => number,
+  events?: import('./api.js').CaEvents,
+): AuthorityOptions {
+  return {
+    dataDir,
+    trustDomain: config.trustDomain,
+    rootTtlMs: config.ca.rootTtl,
+    intermediateTtlMs: config.ca.intermediateTtl,
+    svidTtlMs: config.ca.svidTtl,
+    tokenTtlMs: config.ca.tokenTtl,
+    now,
+    events,
+  };
+}

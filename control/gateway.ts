@@ -11,6 +11,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config/schema.js';
 import type { CaEvents, CertificateAuthority, GatewayCredentials } from '../ca/api.js';
 import { openAuthority } from '../ca/authority.js';
+import { authorityOptionsFromConfig } from '../ca/options.js';
 import { renewalDelay, retryDelay } from '../agent-bootstrap/schedule.js';
 import { startControlServer, type ControlContext, type ControlServer } from './server.js';
 import type { ErrorLog } from './unary.js';
@@ -63,16 +64,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   let closed = false;
 
   // 1. the CA
-  const authority = await openAuthority({
-    dataDir: opts.dataDir,
-    trustDomain: config.trustDomain,
-    rootTtlMs: config.ca.rootTtl,
-    intermediateTtlMs: config.ca.intermediateTtl,
-    svidTtlMs: config.ca.svidTtl,
-    tokenTtlMs: config.ca.tokenTtl,
-    now,
-    events: opts.caEvents,
-  });
+  const authority = await openAuthority(authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents));
 
   let control: ControlServer | undefined;
   try {
