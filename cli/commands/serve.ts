@@ -53,8 +53,9 @@ export const serve: Command = async (argv, io) => {
     io.out(`  metrics  http://${metrics}/metrics   call graph: http://${metrics}/ui`);
     io.out(`  root     ${fp}`);
     io.out('Next:');
-    io.out(`  TOKEN=$(npx tollgate token create --spiffe-id spiffe://${td}/agent/researcher${dd})`);
-    io.out(`  npx tollgate bootstrap --server ${control} --token "$TOKEN" --fingerprint ${fp} --out ./researcher-id`);
+    io.out(`  alias tollgate='node ${process.argv[1]}'`);
+    io.out(`  TOKEN=$(tollgate token create --spiffe-id spiffe://${td}/agent/researcher${dd})`);
+    io.out(`  tollgate bootstrap --server ${control} --token "$TOKEN" --fingerprint ${fp} --out ./researcher-id`);
     io.out('  npm run demo            # the whole story with real A2A agents, in its own sandbox');
   };
 
