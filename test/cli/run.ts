@@ -1,64 +1,10 @@
-/**
- * Running the real `tollgate` binary (dist/cli/main.js). The build (`npx tsc -p .`, ~15 s) runs only when
- * dist is older than the CLI's own sources, so `npm test` (which builds first) never rebuilds here; a lock
- * directory keeps parallel test files from building at the same time.
- */
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import fs from 'node:fs';
+/** Running the real `tollgate` binary (dist/cli/main.js); ensureBuilt (test/build.ts) builds it when stale. */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, ensureBuilt } from '../build.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT, ensureBuilt };
 export const MAIN = path.join(ROOT, 'dist/cli/main.js');
-const SOURCES = ['cli', 'control', 'agent-bootstrap', 'proto'];
-const LOCK = path.join(ROOT, 'dist', '.cli-test-build.lock');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (/\.(ts|proto)$/.test(e.name) && !e.name.endsWith('.test.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function isFresh(): boolean {
-  const built = fs.existsSync(MAIN) ? fs.statSync(MAIN).mtimeMs : 0;
-  return built >= Math.max(...SOURCES.map((d) => newestSource(path.join(ROOT, d))));
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-export function ensureBuilt(): void {
-  if (isFresh()) return;
-  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      fs.mkdirSync(LOCK);
-      break;
-    } catch {
-      if (Date.now() > deadline) fs.rmSync(LOCK, { recursive: true, force: true }); // stale lock
-      sleepSync(200);
-    }
-  }
-  try {
-    if (isFresh()) return; // another test file built it while we waited
-    // tsc emits even when files owned by others have type errors; only a missing main.js is fatal.
-    try {
-      execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'pipe' });
-    } catch {
-      /* type errors elsewhere */
-    }
-    if (!fs.existsSync(MAIN)) throw new Error('build failed: dist/cli/main.js missing');
-    fs.utimesSync(MAIN, new Date(), new Date());
-  } finally {
-    fs.rmSync(LOCK, { recursive: true, force: true });
-  }
-}
 
 export interface Result {
   code: number | null;

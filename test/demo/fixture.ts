@@ -1,69 +1,13 @@
-/**
- * Running the built demo (dist/demo/run.js) as a user would. The build (`npx tsc -p .`) runs only when some
- * compiled file is older than its source, so after `npm test` (which builds first) nothing is rebuilt; the
- * lock directory is the one test/cli uses, so parallel test files never run two builds at once.
- */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+/** Running the built demo (dist/demo/run.js) as a user would; ensureBuilt (test/build.ts) builds it when stale. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, ensureBuilt } from '../build.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT, ensureBuilt };
 export const DEMO = path.join(ROOT, 'dist/demo/run.js');
 export const CLI = path.join(ROOT, 'dist/cli/main.js');
-const LOCK = path.join(ROOT, 'dist', '.cli-test-build.lock');
-
-/** Source files (tsconfig "include") whose compiled .js is missing or older. */
-function staleSources(): string[] {
-  const include = (JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] }).include;
-  const stale: string[] = [];
-  const walk = (rel: string) => {
-    const abs = path.join(ROOT, rel);
-    if (!fs.existsSync(abs)) return;
-    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
-      const r = path.join(rel, e.name);
-      if (e.isDirectory()) walk(r);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) {
-        const out = path.join(ROOT, 'dist', r.replace(/\.ts$/, '.js'));
-        if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(path.join(ROOT, r)).mtimeMs) stale.push(r);
-      }
-    }
-  };
-  for (const dir of include) walk(dir);
-  return stale;
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-export function ensureBuilt(): void {
-  if (staleSources().length === 0) return;
-  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      fs.mkdirSync(LOCK);
-      break;
-    } catch {
-      if (Date.now() > deadline) fs.rmSync(LOCK, { recursive: true, force: true }); // stale lock
-      sleepSync(200);
-    }
-  }
-  try {
-    if (staleSources().length === 0) return; // built by another test file meanwhile
-    try {
-      execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'pipe' });
-    } catch {
-      // tsc still emits when files owned by others have type errors; a missing demo is what matters
-    }
-    if (!fs.existsSync(DEMO)) throw new Error('build failed: dist/demo/run.js is missing');
-  } finally {
-    fs.rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
 export interface DemoRun {
   child: ChildProcessWithoutNullStreams;
   /** everything written to stdout so far */
