@@ -33,7 +33,8 @@ export interface GatewayProcess {
   readonly exited: Promise<number | null>;
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Is something listening on 127.0.0.1:port? */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: '127.0.0.1' });
     s.once('connect', () => {

@@ -1,9 +1,9 @@
 /** Running the built demo (dist/demo/run.js) as a user would; ensureBuilt (test/build.ts) builds it when stale. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { ROOT, ensureBuilt } from '../build.js';
+import { canConnect } from '../../demo/gateway-process.js';
 
 export { ROOT, ensureBuilt };
 export const DEMO = path.join(ROOT, 'dist/demo/run.js');
@@ -66,16 +66,7 @@ export async function runDemo(args: string[], ms: number, env: NodeJS.ProcessEnv
   return { code, stdout: run.out(), stderr: run.err() };
 }
 
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+export const portOpen = canConnect;
 
 /** The listeners and workspace the demo printed. */
 export function printedPlaces(stdout: string): { workspace: string; proxy: number; control: number; metrics: number } {

@@ -9,15 +9,8 @@ import { agentBudgets, createGraphSource, type LiveGraphSource } from '../../ui/
  * A real delegation stage (real call graph, task trees, agent windows, signed contexts) for the graph page
  * tests, and the page's GraphSource over it. Calls go through beforeForward/afterResponse like the gateway's.
  */
-const TD = 'spiffe://tollgate.local';
-export const ID = {
-  alice: `${TD}/user/alice`,
-  bob: `${TD}/user/bob`,
-  orchestrator: `${TD}/agent/orchestrator`,
-  researcher: `${TD}/agent/researcher`,
-  writer: `${TD}/agent/writer`,
-} as const;
-export type Who = keyof typeof ID;
+import { ID, type Who } from '../delegation/helpers.js';
+export { ID, type Who };
 
 export interface Call {
   ctx: DelegationCtx;
