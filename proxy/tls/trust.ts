@@ -1,5 +1,6 @@
 import { pemBlocks, TrustBundle, CertError, parseWorkloadId } from '../../certs/index.js';
 import { X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { GatewayCredentials } from '../../ca/api.js';
 import { ProxyError } from '../errors.js';
 
@@ -65,4 +66,20 @@ export function buildTrust(c: GatewayCredentials, previous: Trust | undefined, n
 /** Server and upstream TLS options: ALWAYS the full set (an omitted `ca` silently becomes the public roots). */
 export function tlsMaterial(t: Trust): { key: string; cert: string; ca: string } {
   return { key: t.credentials.keyPem, cert: t.credentials.certChainPem, ca: t.credentials.bundlePem };
+}
+
+const clientContexts = new WeakMap<Trust, SecureContext>();
+
+/**
+ * The TLS context of the gateway's upstream connections, built once per trust generation and shared by
+ * every pool: building one parses the key, the chain and the bundle, which would otherwise happen on each
+ * new upstream connection.
+ */
+export function upstreamSecureContext(t: Trust): SecureContext {
+  let ctx = clientContexts.get(t);
+  if (ctx === undefined) {
+    ctx = createSecureContext({ ...tlsMaterial(t), minVersion: 'TLSv1.2' });
+    clientContexts.set(t, ctx);
+  }
+  return ctx;
 }

@@ -20,27 +20,49 @@ export interface UpstreamTrust {
   intermediates: readonly Buffer[];
 }
 
-/** A tls `checkServerIdentity` that accepts only an SVID for `expectedId`. */
+/** How many validated upstream chains one pool remembers (an agent presents one or two certificates at a time). */
+const MAX_VALIDATED = 256;
+const SKEW_MS = 30_000;
+
+/**
+ * A tls `checkServerIdentity` that accepts only an SVID for `expectedId`.
+ *
+ * Validating an SVID from DER costs milliseconds, and a pool opens a connection whenever its callers outrun
+ * the open ones: the result is remembered per presented chain (the SHA-256 fingerprints of every certificate
+ * the server sent, as Node computed them). A remembered chain is still held to its validity window on every
+ * connection, and the memory is per pool, so a new trust bundle (new pools) starts from nothing.
+ */
 export function spiffeServerIdentity(expectedId: string, trustDomain: string, trust: UpstreamTrust, now: () => number) {
+  const validated = new Map<string, { id: string; notBefore: number; notAfter: number }>();
   return (_host: string, cert: PeerCertificate): Error | undefined => {
     const chain: Buffer[] = [];
+    let key = '';
     // the chain the server sent (leaf first); a resumed session may carry only the leaf
     let c: PeerCertificate | undefined = cert;
     const seen = new Set<PeerCertificate>();
     while (c && c.raw && !seen.has(c) && chain.length < 5) {
       seen.add(c);
       chain.push(c.raw);
+      key += c.fingerprint256;
       c = (c as PeerCertificate & { issuerCertificate?: PeerCertificate }).issuerCertificate;
     }
     if (chain.length === 0) return new UpstreamIdentityError('the upstream presented no certificate');
+    const t = now();
+    const hit = validated.get(key);
+    if (hit !== undefined && t + SKEW_MS >= hit.notBefore && t - SKEW_MS <= hit.notAfter) return mismatch(hit.id, expectedId);
     try {
-      const svid = validateSvid({ chain: [...chain, ...trust.intermediates], bundle: trust.bundleDer, now: now(), trustDomain, usage: 'server' }, trust.bundle);
-      if (svid.id.uri !== expectedId) return new UpstreamIdentityError(`the upstream presented ${svid.id.uri}, not the registered ${expectedId}`);
-      return undefined;
+      const svid = validateSvid({ chain: [...chain, ...trust.intermediates], bundle: trust.bundleDer, now: t, trustDomain, usage: 'server', skewMs: SKEW_MS }, trust.bundle);
+      if (validated.size >= MAX_VALIDATED) validated.clear();
+      validated.set(key, { id: svid.id.uri, notBefore: svid.notBefore, notAfter: svid.notAfter });
+      return mismatch(svid.id.uri, expectedId);
     } catch (e) {
       return new UpstreamIdentityError(`the upstream certificate is not a valid SVID: ${(e as Error).message}`, { cause: e });
     }
   };
+}
+
+function mismatch(presented: string, expectedId: string): Error | undefined {
+  return presented === expectedId ? undefined : new UpstreamIdentityError(`the upstream presented ${presented}, not the registered ${expectedId}`);
 }
 
 export type UpstreamErrorKind = 'refused' | 'reset' | 'timeout' | 'identity' | 'other';

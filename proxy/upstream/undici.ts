@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import { isIP } from 'node:net';
-import { tlsMaterial } from '../tls/trust.js';
+import { upstreamSecureContext } from '../tls/trust.js';
 import { spiffeServerIdentity } from './identity.js';
 import { ClientAbortError, type EngineOptions, type ForwardJob, type Upstream, type UpstreamSpec } from './engine.js';
 
@@ -22,7 +22,8 @@ export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstrea
     bodyTimeout: opts.bodyTimeoutMs,
     keepAliveTimeout: 30_000,
     connect: {
-      ...tlsMaterial(opts.trust),
+      // key, chain and bundle are in the shared context (an omitted `ca` would mean the public roots)
+      secureContext: upstreamSecureContext(opts.trust),
       rejectUnauthorized: true,
       servername: isIP(host) ? undefined : host,
       checkServerIdentity: spiffeServerIdentity(spec.id, spec.trustDomain, opts.trust, opts.now),
@@ -43,6 +44,19 @@ export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstrea
   };
 }
 
+/** The handler of the call a response belongs to, for the shared 'close'/'drain' listeners below. */
+const kHandler = Symbol('tollgate.forwardHandler');
+type TrackedResponse = ForwardJob['res'] & { [kHandler]?: ForwardHandler };
+
+// One module-level listener instead of closures per call: 'close' fires once per response, and a
+// finished call unhooks itself by clearing the response's handler slot (no removeListener on the hot path).
+function onCallerClose(this: TrackedResponse): void {
+  this[kHandler]?.callerGone();
+}
+function onCallerDrain(this: TrackedResponse): void {
+  this[kHandler]?.resumeUpstream();
+}
+
 class ForwardHandler {
   private abort: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
@@ -53,19 +67,22 @@ class ForwardHandler {
   /** a complete small body held to go out with end(): head + body in one TLS write instead of two */
   private held: Buffer | null = null;
   private done = false;
-  private readonly onClose: () => void;
-  private readonly onDrain: () => void;
 
   constructor(private readonly job: ForwardJob) {
-    this.onClose = () => {
-      if (!this.done) {
-        const err = new ClientAbortError();
-        if (this.abort) this.abort(err);
-        else this.finish(err);
-      }
-    };
-    this.onDrain = () => this.resume?.();
-    job.res.once('close', this.onClose);
+    const res = job.res as TrackedResponse;
+    res[kHandler] = this;
+    res.on('close', onCallerClose);
+  }
+
+  callerGone(): void {
+    if (this.done) return;
+    const err = new ClientAbortError();
+    if (this.abort) this.abort(err);
+    else this.finish(err);
+  }
+
+  resumeUpstream(): void {
+    this.resume?.();
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -101,7 +118,7 @@ class ForwardHandler {
       return true;
     }
     const ok = this.job.res.write(chunk);
-    if (!ok) this.job.res.once('drain', this.onDrain);
+    if (!ok) this.job.res.once('drain', onCallerDrain);
     return ok;
   }
 
@@ -119,7 +136,7 @@ class ForwardHandler {
   private finish(err: unknown): void {
     if (this.done) return;
     this.done = true;
-    this.job.res.removeListener('close', this.onClose);
+    (this.job.res as TrackedResponse)[kHandler] = undefined;
     this.job.onEnd(this.bytesOut, err);
   }
 }
