@@ -1,4 +1,4 @@
-import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DelegationError } from './errors.js';
@@ -11,8 +11,6 @@ import { DelegationError } from './errors.js';
 export interface DelegationKey {
   readonly kid: string;
   readonly secret: Buffer;
-  /** prebuilt once: createHmac with a KeyObject skips re-importing the secret per call */
-  readonly key: KeyObject;
   readonly createdAt: number;
   readonly retiredAt?: number;
 }
@@ -27,7 +25,7 @@ const KID = /^[A-Za-z0-9_-]{1,32}$/;
 const SECRET_BYTES = 32;
 
 function makeKey(kid: string, secret: Buffer, createdAt: number, retiredAt?: number): DelegationKey {
-  const k: DelegationKey = { kid, secret, key: createSecretKey(secret), createdAt, ...(retiredAt !== undefined ? { retiredAt } : {}) };
+  const k: DelegationKey = { kid, secret, createdAt, ...(retiredAt !== undefined ? { retiredAt } : {}) };
   return Object.freeze(k);
 }
 

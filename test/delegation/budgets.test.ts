@@ -223,8 +223,8 @@ describe('kill switch and context requirements', () => {
 
   it.each([
     ['malformed', () => 'garbage', 400, 'context_malformed'],
-    ['unknown key', (t: string) => t.replace(/^v1\.[^.]+\./, 'v1.nosuchkey.'), 403, 'context_unknown_key'],
-    ['tampered', (t: string) => { const p = t.split('.'); p[2] = p[2].slice(0, 10) + (p[2][10] === 'x' ? 'y' : 'x') + p[2].slice(11); return p.join('.'); }, 403, 'context_bad_signature'],
+    ['unknown key', (t: string) => t.replace(/^v2\.[^.]+\./, 'v2.nosuchkey.'), 403, 'context_unknown_key'],
+    ['tampered', (t: string) => { const i = t.indexOf('.', 3) + 11; return t.slice(0, i) + (t[i] === 'x' ? 'y' : 'x') + t.slice(i + 1); }, 403, 'context_bad_signature'],
   ] as const)('the stage refuses a %s context with %i %s', (_n, mutate, status, reason) => {
     const { stage, rec } = makeStage(makeConfig());
     const root = call(stage, 'alice', 'orchestrator');

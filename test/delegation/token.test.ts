@@ -22,20 +22,27 @@ function payload(over: Partial<ContextPayload> = {}): ContextPayload {
   };
 }
 
-/** Replace one character of the token's payload part with another base64url character. */
+/** [version.kid, payload, mac]: the payload may hold dots, so split at the first two and the last one. */
+function split(token: string): [string, string, string] {
+  const d2 = token.indexOf('.', token.indexOf('.') + 1);
+  const d3 = token.lastIndexOf('.');
+  return [token.slice(0, d2), token.slice(d2 + 1, d3), token.slice(d3 + 1)];
+}
+
+/** Replace one character in the middle of the token's payload with another. */
 function flipPayloadChar(token: string): string {
-  const parts = token.split('.');
-  const p = parts[2];
+  const [head, p, m] = split(token);
   const i = Math.floor(p.length / 2);
-  parts[2] = p.slice(0, i) + (p[i] === 'A' ? 'B' : 'A') + p.slice(i + 1);
-  return parts.join('.');
+  return `${head}.${p.slice(0, i) + (p[i] === 'A' ? 'B' : 'A') + p.slice(i + 1)}.${m}`;
 }
 
 describe('delegation context token', () => {
   it('round-trips: sign, then verify for the last hop', () => {
     const keys = ring();
     const token = signContext(payload(), keys.current());
-    expect(token).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^v2\.[A-Za-z0-9_-]+\.[A-Za-z0-9_~./:-]+\.[A-Za-z0-9_-]{43}$/);
+    // the payload is readable text: the chain is in it, same-trust-domain hops as paths
+    expect(split(token)[1]).toContain(`~${ID.alice}~/agent/orchestrator~/agent/researcher`);
     const v = verifyContext(token, ID.researcher, clock.now(), keys);
     expect(v.ok).toBe(true);
     if (v.ok) {
@@ -73,11 +80,14 @@ describe('delegation context token', () => {
   it('refuses a payload re-encoded with a different chain under the old MAC', () => {
     const keys = ring();
     const token = signContext(payload(), keys.current());
-    const parts = token.split('.');
-    const text = Buffer.from(parts[2], 'base64url').toString('latin1');
+    const [head, text, m] = split(token);
     expect(text).toContain('/user/alice');
-    parts[2] = Buffer.from(text.replace('/user/alice', '/user/bob')).toString('base64url');
-    expect(verifyContext(parts.join('.'), ID.researcher, clock.now(), keys)).toMatchObject({ ok: false, reason: 'context_bad_signature' });
+    const edited = `${head}.${text.replace('/user/alice', '/user/bob')}.${m}`;
+    expect(verifyContext(edited, ID.researcher, clock.now(), keys)).toMatchObject({ ok: false, reason: 'context_bad_signature' });
+    // nor with a dot moved between the kid and the payload (the split points are covered by the MAC too)
+    const [vk, , mac] = split(token);
+    const shifted = `${vk.slice(0, -1)}.${vk.slice(-1)}${text}.${mac}`;
+    expect(verifyContext(shifted, ID.researcher, clock.now(), keys).ok).toBe(false);
   });
 
   it('round-trips chains across trust domains and with long IDs', () => {
@@ -124,7 +134,7 @@ describe('delegation context token', () => {
     expect(last % 4).toBe(0);
     const variant = token.slice(0, -1) + alphabet[last + 1];
     // decodes to the very same 32 bytes ...
-    expect(Buffer.from(variant.split('.')[3], 'base64url').equals(Buffer.from(token.split('.')[3], 'base64url'))).toBe(true);
+    expect(Buffer.from(split(variant)[2], 'base64url').equals(Buffer.from(split(token)[2], 'base64url'))).toBe(true);
     // ... but is not what we issued
     expect(verifyContext(variant, ID.researcher, clock.now(), keys)).toMatchObject({ ok: false, reason: 'context_bad_signature' });
   });
@@ -154,12 +164,14 @@ describe('delegation context token', () => {
   it.each([
     ['empty', ''],
     ['garbage', 'not a token'],
-    ['wrong version', 'v2.kid.eyJ9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-    ['too few parts', 'v1.kid.payload'],
-    ['too many parts', 'v1.kid.payload.mac.extra'],
-    ['empty kid', 'v1..eyJ9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-    ['short MAC', 'v1.kid.eyJ9.AAAA'],
-    ['oversized', `v1.kid.${'A'.repeat(MAX_TOKEN_LENGTH)}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`],
+    ['old version v1 (base64url payload)', 'v1.kid.eyJ9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['unknown version', 'v3.kid.r~c~1~0~10~spiffe://a.b/c.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['too few parts', 'v2.kid.payload'],
+    ['no payload', 'v2.kid..AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['empty kid', 'v2..payload.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['short MAC', 'v2.kid.payload.AAAA'],
+    ['MAC with a dot in it', 'v2.kid.payload.AAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA'],
+    ['oversized', `v2.kid.${'A'.repeat(MAX_TOKEN_LENGTH)}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`],
   ])('refuses a malformed header: %s (context_malformed)', (_name, token) => {
     expect(verifyContext(token, ID.researcher, clock.now(), ring())).toMatchObject({ ok: false, reason: 'context_malformed' });
   });
@@ -168,7 +180,7 @@ describe('delegation context token', () => {
     const keys = ring();
     const k = keys.current();
     const mk = (body: string) => {
-      const signed = `v1.${k.kid}.${Buffer.from(body).toString('base64url')}`;
+      const signed = `v2.${k.kid}.${body}`;
       return `${signed}.${createHmac('sha256', k.secret).update(signed).digest('base64url')}`;
     };
     const hops = `${ID.alice}~/agent/orchestrator`;
