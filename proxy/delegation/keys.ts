@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DelegationError } from './errors.js';
+import { HmacSha256 } from './mac.js';
 
 /**
  * The gateway's HMAC keys for delegation contexts. Only the gateway signs and verifies, so a symmetric MAC
@@ -11,6 +12,8 @@ import { DelegationError } from './errors.js';
 export interface DelegationKey {
   readonly kid: string;
   readonly secret: Buffer;
+  /** the MAC under this key, its padded key blocks computed once (mac.ts) */
+  readonly hmac: HmacSha256;
   readonly createdAt: number;
   readonly retiredAt?: number;
 }
@@ -25,7 +28,7 @@ const KID = /^[A-Za-z0-9_-]{1,32}$/;
 const SECRET_BYTES = 32;
 
 function makeKey(kid: string, secret: Buffer, createdAt: number, retiredAt?: number): DelegationKey {
-  const k: DelegationKey = { kid, secret, createdAt, ...(retiredAt !== undefined ? { retiredAt } : {}) };
+  const k: DelegationKey = { kid, secret, hmac: new HmacSha256(secret), createdAt, ...(retiredAt !== undefined ? { retiredAt } : {}) };
   return Object.freeze(k);
 }
 
