@@ -1,7 +1,7 @@
 /**
  * Gateway benchmark (docs: /work/shared/reference/performance.md method).
  *
- *   node dist/bench/gateway.js [--duration 5] [--rounds 3] [--connections 32] [--no-nginx] [--engines undici,undici+delegation]
+ *   node dist/bench/gateway.js [--duration 3] [--rounds 6] [--connections 32] [--no-nginx] [--engines undici,undici+delegation]
  *                              [--cpu-prof DIR [--cpu-prof-engine undici|undici+delegation]] [--json]
  *
  * Gateway in a child process pinned to core 0 (`taskset -c 0`); the load generator (this process,
@@ -26,9 +26,9 @@ import { makeBenchPki } from './lib/pki.js';
 import { cpuUs, fixedRateLatency } from './lib/measure.js';
 
 export interface GatewayBenchOptions {
-  /** seconds of each saturating run (default 5) */
+  /** seconds of each saturating run (default 3) */
   durationSec?: number;
-  /** interleaved measurement rounds per target; the lowest CPU per request is kept (default 3) */
+  /** interleaved measurement rounds per target; the lowest CPU per request is kept (default 6) */
   rounds?: number;
   connections?: number;
   /** fixed rate of the latency run (default 350 req/s) and its request count (default 2000) */
@@ -49,6 +49,8 @@ export interface GatewayBenchOptions {
 export interface TargetResult {
   name: string;
   cpuUsPerReq: number;
+  /** CPU us per request of each round (the interleaved measurements behind cpuUsPerReq, the lowest) */
+  roundsCpuUs: number[];
   reqPerSec: number;
   requests: number;
   errors: number;
@@ -64,8 +66,18 @@ export interface GatewayBenchResult {
   meetsBar: boolean;
   meetsGoal: boolean;
   vsNginx?: number;
-  /** gateway CPU per request / bare undici proxy CPU per request: the price of governance */
+  /** gateway CPU per request / bare undici proxy CPU per request: the price of governance (lowest of each) */
   vsBare?: number;
+  /**
+   * The same ratio paired by round: each round measures the bare proxy and the gateway seconds apart, so a
+   * neighbour's load hits both alike; the median of the per-round ratios is the figure that holds on a
+   * noisy machine. Also with nginx, and the delegation stage's cost as the median per-round difference.
+   */
+  pairedVsBare?: number;
+  pairedVsNginx?: number;
+  pairedDelegationUs?: number;
+  /** pairedVsBare x the reference bare proxy (142 us, ../shared/reference/performance.md): the bar's terms */
+  referenceScaledUs?: number;
   /** CPU per call with the delegation stage on (what `tollgate serve` runs), and its cost over the proxy alone */
   fullCpuUsPerReq?: number;
   delegationCpuUs?: number;
@@ -118,7 +130,7 @@ async function saturate(url: string, path: string, tls: { key: string; cert: str
 
 export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<GatewayBenchResult> {
   const log = opts.log ?? (() => {});
-  const duration = opts.durationSec ?? 5;
+  const duration = opts.durationSec ?? 3;
   const connections = opts.connections ?? 32;
   const engines = opts.engines ?? ['undici', 'undici+delegation', 'http-proxy-3'];
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
@@ -191,8 +203,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
 
     // Interleaved rounds: on a shared, noisy machine each target gets measured several times, spread over
     // the run, and the LOWEST CPU per request is kept (interference only ever adds CPU time).
-    const rounds = opts.rounds ?? 3;
-    const results: TargetResult[] = targets.map((t) => ({ name: t.name, cpuUsPerReq: Infinity, reqPerSec: 0, requests: 0, errors: 0 }));
+    const rounds = opts.rounds ?? 6;
+    const results: TargetResult[] = targets.map((t) => ({ name: t.name, cpuUsPerReq: Infinity, roundsCpuUs: [], reqPerSec: 0, requests: 0, errors: 0 }));
     for (const t of targets) {
       log(`${t.name}: warm-up`);
       await saturate(t.url, t.path, tls, connections, 2);
@@ -206,6 +218,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
         const cpu = (c1 - c0) / Math.max(1, s.requests);
         const r = results[i];
         r.cpuUsPerReq = Math.min(r.cpuUsPerReq, cpu);
+        r.roundsCpuUs.push(cpu);
         r.reqPerSec = Math.max(r.reqPerSec, s.reqPerSec);
         r.requests += s.requests;
         r.errors += s.errors;
@@ -225,6 +238,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     const nginx = results.find((r) => r.name.startsWith('nginx'));
     const full = results.find((r) => r.name === 'gateway (undici+delegation)');
     const bare = results.find((r) => r.name.startsWith('bare'));
+    const pairedVsBare = bare ? pairedMedian(gwRes, bare, (a, b) => a / b) : undefined;
     return {
       targets: results,
       gatewayCpuUsPerReq: gwRes.cpuUsPerReq,
@@ -233,6 +247,10 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       meetsGoal: gwRes.cpuUsPerReq <= 100,
       vsNginx: nginx ? gwRes.cpuUsPerReq / nginx.cpuUsPerReq : undefined,
       vsBare: bare ? gwRes.cpuUsPerReq / bare.cpuUsPerReq : undefined,
+      pairedVsBare,
+      pairedVsNginx: nginx ? pairedMedian(gwRes, nginx, (a, b) => a / b) : undefined,
+      pairedDelegationUs: full ? pairedMedian(full, gwRes, (a, b) => a - b) : undefined,
+      referenceScaledUs: pairedVsBare !== undefined ? pairedVsBare * REFERENCE_BARE_US : undefined,
       fullCpuUsPerReq: full?.cpuUsPerReq,
       delegationCpuUs: full ? full.cpuUsPerReq - gwRes.cpuUsPerReq : undefined,
       addedLatencyP50Us: gwRes.latencyP50Us! - direct.latencyP50Us!,
@@ -242,6 +260,21 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     await Promise.all(children.map(stop));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The bare undici proxy measured on the reference machine (../shared/reference/performance.md). */
+const REFERENCE_BARE_US = 142;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median over rounds of f(a's figure, b's figure) of the same round. */
+function pairedMedian(a: TargetResult, b: TargetResult, f: (x: number, y: number) => number): number {
+  const n = Math.min(a.roundsCpuUs.length, b.roundsCpuUs.length);
+  return median(Array.from({ length: n }, (_, i) => f(a.roundsCpuUs[i], b.roundsCpuUs[i])));
 }
 
 function which(bin: string): string | null {
@@ -333,6 +366,11 @@ if (isMain) {
     if (res.fullCpuUsPerReq !== undefined) console.log(`gateway with the delegation stage (as \`tollgate serve\` runs): ${res.fullCpuUsPerReq.toFixed(1)} us CPU per call (+${res.delegationCpuUs!.toFixed(1)} us)`);
     if (res.vsBare !== undefined) console.log(`gateway / bare undici proxy CPU per request: ${res.vsBare.toFixed(2)}x (the price of governance)`);
     if (res.vsNginx !== undefined) console.log(`gateway / nginx CPU per request: ${res.vsNginx.toFixed(2)}x`);
+    if (res.pairedVsBare !== undefined) {
+      console.log(`paired by round (median): gateway / bare ${res.pairedVsBare.toFixed(2)}x = ${res.referenceScaledUs!.toFixed(0)} us at the reference bare proxy's 142 us (bar <= 170)`);
+    }
+    if (res.pairedVsNginx !== undefined) console.log(`paired by round (median): gateway / nginx ${res.pairedVsNginx.toFixed(2)}x`);
+    if (res.pairedDelegationUs !== undefined) console.log(`paired by round (median): the delegation stage adds ${res.pairedDelegationUs.toFixed(1)} us CPU per call`);
     console.log(`added latency at fixed rate (gateway - direct): p50 ${Math.round(res.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(res.addedLatencyP99Us ?? NaN)} us`);
   }
 }

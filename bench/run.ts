@@ -40,12 +40,13 @@ if (process.argv.includes('--json')) {
   const f = (n: number | undefined, d = 1) => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d));
   console.log('\n== Tollgate benchmarks (CPU per operation; ratios are against baselines from this same run) ==');
   console.log(`SVID issuance:     ${Math.round(issuance.certsPerSecond)} certs/s on one core, ${f(issuance.cpuUsPerCert)} us CPU/cert (target >= 2000/s)`);
-  console.log(`delegation:        verify + re-sign ${f(delegation.verifyAndSignUs)} us, whole stage ${f(delegation.decideUs)} us CPU/call (target <= 10 us for verify + re-sign)`);
+  console.log(`delegation:        verify + re-sign ${f(delegation.verifyAndSignUs)} us, whole stage ${f(delegation.decideUs)} us CPU/call (target <= 10 us for verify + re-sign); one HMAC ${f(delegation.macUs, 2)} us (createHmac ${f(delegation.hmacUs, 2)} us)`);
   console.log('gateway targets:   CPU us/req   req/s    p50 us   p99 us');
   for (const t of gateway.targets) {
     console.log(`  ${t.name.padEnd(30)} ${f(t.cpuUsPerReq).padStart(8)} ${String(Math.round(t.reqPerSec)).padStart(7)} ${String(Math.round(t.latencyP50Us ?? NaN)).padStart(8)} ${String(Math.round(t.latencyP99Us ?? NaN)).padStart(8)}`);
   }
   console.log(`gateway governed call: ${f(gateway.gatewayCpuUsPerReq)} us CPU (bar <= 170: ${gateway.meetsBar ? 'met' : 'MISSED'}); with delegation ${f(gateway.fullCpuUsPerReq)} us`);
   console.log(`ratios: gateway / bare undici proxy ${f(gateway.vsBare, 2)}x, gateway / nginx ${f(gateway.vsNginx, 2)}x`);
+  console.log(`paired by round (median): gateway / bare ${f(gateway.pairedVsBare, 2)}x (= ${f(gateway.referenceScaledUs, 0)} us at the reference bare proxy's 142 us), gateway / nginx ${f(gateway.pairedVsNginx, 2)}x, delegation stage +${f(gateway.pairedDelegationUs)} us`);
   console.log(`added latency at 350 req/s over direct: p50 ${Math.round(gateway.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(gateway.addedLatencyP99Us ?? NaN)} us`);
 }

@@ -49,8 +49,8 @@ export interface RequestContext {
 /** What the upstream answered, as seen by afterResponse (when its response headers arrive). */
 export interface UpstreamResponseInfo {
   status: number;
-  /** lowercased names; repeated headers as arrays */
-  headers: Record<string, string | string[]>;
+  /** get(lowercase name): the value, repeated headers joined with ", " (like Fetch Headers), or null */
+  headers: { get(name: string): string | null };
   /** microseconds from request arrival to upstream response headers */
   durationUs: number;
 }

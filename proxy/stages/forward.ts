@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Ctx, ExtraStages } from '../context.js';
 import { refusal, RPC_CODE, writeRefusal, type Refusal } from '../errors.js';
-import { callerResponseHeaders, headersObject } from '../headers.js';
+import { callerResponseHeaders, FlatHeaders } from '../headers.js';
 import type { Runtime, CompiledAgent } from '../runtime.js';
 import type { ForwardJob } from '../upstream/engine.js';
 import { classifyUpstreamError, type UpstreamErrorKind } from '../upstream/identity.js';
@@ -60,7 +60,7 @@ export class ForwardCall implements ForwardJob {
     this.recorder.latency(this.ctx.callee, this.ctx.method, seconds);
     if (this.stages.afterResponse !== undefined) {
       try {
-        this.stages.afterResponse(this.ctx, { status, headers: headersObject(headers), durationUs: Math.round(seconds * 1e6) });
+        this.stages.afterResponse(this.ctx, { status, headers: new FlatHeaders(headers), durationUs: Math.round(seconds * 1e6) });
       } catch {
         // a failing observer must not break a call that already succeeded upstream
       }

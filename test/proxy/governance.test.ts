@@ -74,7 +74,7 @@ describe('metrics, audit log, rate limits, delegation slot', () => {
     expect(h.upstream.requests.at(-1)!.headers['tollgate-delegation']).toBe('ctx-from-stage');
     expect(seen.before.at(-1)).toBe('external->echo:SendMessage'); // matched a rule, not a registered agent
     expect(seen.after.at(-1)!.status).toBe(200);
-    expect(seen.after.at(-1)!.headers['content-type']).toBe('application/json');
+    expect(seen.after.at(-1)!.headers.get('content-type')).toBe('application/json');
     expect(seen.complete).toBeGreaterThan(0);
   });
 

@@ -4,7 +4,7 @@ import { canonicalMethod, parseJsonRpc, methodFromRest } from '../../proxy/a2a/m
 import { decideRoute, upstreamPath, checkPath } from '../../proxy/stages/route.js';
 import { Limiter } from '../../proxy/ratelimit/limiter.js';
 import { rewriteCard, rewriteEndpoint } from '../../proxy/a2a/card.js';
-import { upstreamRequestHeaders, callerResponseHeaders } from '../../proxy/headers.js';
+import { upstreamRequestHeaders, callerResponseHeaders, FlatHeaders } from '../../proxy/headers.js';
 import { parseConfig } from '../../config/load.js';
 import { ProxyError } from '../../proxy/errors.js';
 import { FakeClock } from '../fakes/clock.js';
@@ -284,5 +284,14 @@ describe('audit line and metric cells', () => {
     const pick = (t: string) => t.split('\n').filter((l) => /^tollgate_(requests_total|request_duration)/.test(l)).join('\n');
     expect(pick(await a.text())).toBe(pick(await b.text()));
     expect(pick(await a.text())).toContain('tollgate_request_duration_seconds_count{callee="y",method="SendMessage"} 5');
+  });
+});
+
+describe('FlatHeaders (what afterResponse hooks read)', () => {
+  it('finds a header, joins repeats like Fetch Headers, and answers null for an absent one', () => {
+    const h = new FlatHeaders(['content-type', 'application/json', 'tollgate-cost', '1', 'x', 'y', 'tollgate-cost', '2']);
+    expect(h.get('content-type')).toBe('application/json');
+    expect(h.get('tollgate-cost')).toBe('1, 2');
+    expect(h.get('absent')).toBeNull();
   });
 });
