@@ -27,15 +27,15 @@ export class HmacSha256 {
     }
   }
 
-  /** The 32-byte MAC of `text` (latin1: one byte per character; tokens are ASCII). */
-  mac(text: string): Buffer {
-    const need = BLOCK + text.length;
+  /** The 32-byte MAC of text[0, length) (latin1: one byte per character; tokens are ASCII). */
+  mac(text: string, length = text.length): Buffer {
+    const need = BLOCK + length;
     if (need > this.inner.length) {
       const grown = Buffer.alloc(Math.max(need, this.inner.length * 2));
       this.inner.copy(grown, 0, 0, BLOCK);
       this.inner = grown;
     }
-    this.inner.write(text, BLOCK, 'latin1');
+    this.inner.write(text, BLOCK, length, 'latin1');
     hash('sha256', this.inner.subarray(0, need), 'buffer').copy(this.outer, BLOCK);
     return hash('sha256', this.outer, 'buffer');
   }

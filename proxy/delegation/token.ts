@@ -48,8 +48,9 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAC_B64_LENGTH = 43; // 32 bytes, unpadded base64url
 const MAX_HOPS = 65; // maxDepth is at most 64 edges
 
-function mac(key: DelegationKey, signed: string): Buffer {
-  return key.hmac.mac(signed); // HMAC-SHA256, see mac.ts for why not createHmac
+/** HMAC-SHA256 of signed[0, length) (see mac.ts for why not createHmac) */
+function mac(key: DelegationKey, signed: string, length = signed.length): Buffer {
+  return key.hmac.mac(signed, length);
 }
 
 /**
@@ -123,7 +124,7 @@ export function openContext(token: string, keys: KeyLookup): OpenResult {
   const kid = token.slice(d1 + 1, d2);
   const key = keys.get(kid);
   if (!key) return { ok: false, reason: 'context_unknown_key', detail: `unknown key id ${JSON.stringify(kid.slice(0, 40))}` };
-  if (!sameMac(token, d3 + 1, mac(key, token.slice(0, d3)).toString('base64url'))) {
+  if (!sameMac(token, d3 + 1, mac(key, token, d3).toString('base64url'))) {
     return { ok: false, reason: 'context_bad_signature', detail: 'the MAC does not match (forged or altered context)' };
   }
   // A correct MAC means we wrote it; these checks catch version drift and our own bugs, not attackers.
