@@ -4,11 +4,15 @@ import { createHmac } from 'node:crypto';
 import { decide, verifyContext } from '../proxy/delegation/decide.js';
 import { KeyRing } from '../proxy/delegation/keys.js';
 import { createDelegationStage, type DelegationCtx } from '../proxy/delegation/stage.js';
-import { signContext } from '../proxy/delegation/token.js';
+import { issueContext, signContext } from '../proxy/delegation/token.js';
+import { IssuedContexts } from '../proxy/delegation/issued.js';
 
 /**
  * CPU time per call of the delegation stage (process.cpuUsage, so a noisy neighbour's time does not count):
- *  - verifyAndSignUs: verify an inbound context with a 4-hop chain, decide, sign the child context (5 hops)
+ *  - verifyAndSignUs: verify an inbound context with a 4-hop chain, decide, sign the child context (5 hops),
+ *    for a token this gateway did not issue (or no longer remembers): MAC check + decode + re-sign
+ *  - issuedVerifyAndSignUs: the same for a token this gateway issued (proxy/delegation/issued.ts), which is
+ *    what an agent hands back inside a task: recognised without a MAC, so one HMAC (the re-sign)
  *  - decideUs: the whole stage for one governed call: beforeForward (verify, decide, commit budgets, sign,
  *    traceparent, tree, aggregate) + afterResponse (cost header, finish) — the stage's share of the
  *    gateway's per-request budget.
@@ -39,7 +43,7 @@ function measure(rounds: number, n: number, fn: () => void): number {
   return best;
 }
 
-export async function runDelegationBench(opts: { n?: number; rounds?: number } = {}): Promise<{ verifyAndSignUs: number; decideUs: number; newRootUs: number; macUs: number; hmacUs: number }> {
+export async function runDelegationBench(opts: { n?: number; rounds?: number } = {}): Promise<{ verifyAndSignUs: number; issuedVerifyAndSignUs: number; decideUs: number; newRootUs: number; macUs: number; hmacUs: number }> {
   const n = opts.n ?? 20_000;
   const rounds = opts.rounds ?? 5;
   const agents = Object.fromEntries(names.map((name, i) => [name, { url: `https://127.0.0.1:${9000 + i}`, id: id(name), limits: { callsPerMinute: 1e9 } }]));
@@ -65,6 +69,18 @@ export async function runDelegationBench(opts: { n?: number; rounds?: number } =
   };
   measure(1, n, verifyAndSign); // warm-up
   const verifyAndSignUs = measure(rounds, n, verifyAndSign);
+  const issued = new IssuedContexts(4096);
+  const mine = issueContext({ rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain, callId: 'x1', depth: 4, rootStartedAt: now, issuedAt: now, expiresAt: now + 600_000 }, keyring.current());
+  issued.remember(mine.token, mine.context);
+  const issuedVerifyAndSign = () => {
+    const v = verifyContext(mine.token, caller, now, keyring, issued);
+    if (!v.ok) throw new Error(v.reason);
+    const d = decide({ now, context: v.context, caller: callerInfo, callee, limits, task, parentFanOut: 0, windows: undefined, newCallId: 'x2', newRootTaskId: () => 'unused' });
+    if (!d.allow) throw new Error(d.refusal.message);
+    signContext(d.child, keyring.current());
+  };
+  measure(1, n, issuedVerifyAndSign);
+  const issuedVerifyAndSignUs = measure(rounds, n, issuedVerifyAndSign);
   const secret = keyring.current().secret;
   const signed = inbound.slice(0, inbound.lastIndexOf('.'));
   const hmacUs = measure(rounds, n, () => createHmac('sha256', secret).update(signed).digest());
@@ -109,7 +125,7 @@ export async function runDelegationBench(opts: { n?: number; rounds?: number } =
   };
   measure(1, n, newRoot);
   const newRootUs = measure(rounds, n, newRoot);
-  return { verifyAndSignUs: round(verifyAndSignUs), decideUs: round(decideUs), newRootUs: round(newRootUs), macUs: round(macUs), hmacUs: round(hmacUs) };
+  return { verifyAndSignUs: round(verifyAndSignUs), issuedVerifyAndSignUs: round(issuedVerifyAndSignUs), decideUs: round(decideUs), newRootUs: round(newRootUs), macUs: round(macUs), hmacUs: round(hmacUs) };
 }
 
 function round(x: number): number {

@@ -4,7 +4,8 @@ export { verifyContext, decide, refusalForVerify, describePath } from './decide.
 export type { DecideInput, Decision, DelegationLimits, VerifyResult } from './decide.js';
 export { KeyRing, openKeyRing, DELEGATION_KEYS_FILE } from './keys.js';
 export type { DelegationKey, KeyLookup } from './keys.js';
-export { signContext, openContext, DELEGATION_HEADER } from './token.js';
+export { signContext, issueContext, openContext, DELEGATION_HEADER } from './token.js';
+export { IssuedContexts } from './issued.js';
 export type { ContextPayload, DelegationContext } from './token.js';
 export { TaskRegistry } from './tasks.js';
 export type { TaskState, CallState } from './tasks.js';

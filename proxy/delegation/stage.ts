@@ -6,7 +6,8 @@ import { callIdFactory, random16 } from './ids.js';
 import type { KeyRing } from './keys.js';
 import { budgetOf, type Refusal } from './refusals.js';
 import { TaskRegistry, type CallState } from './tasks.js';
-import { DELEGATION_HEADER, signContext, type DelegationContext } from './token.js';
+import { DELEGATION_HEADER, issueContext, type DelegationContext } from './token.js';
+import { IssuedContexts } from './issued.js';
 import { nextTraceparent } from './traceparent.js';
 import { AgentWindows, halveLimits, type AgentLimits } from './windows.js';
 
@@ -88,6 +89,8 @@ export interface DelegationStageOptions {
   maxTasks?: number;
   /** see TaskRegistry: adopt tasks started before a restart (default true) */
   adoptAfterRestart?: boolean;
+  /** how many recently issued contexts are recognised without a MAC check (issued.ts; default 4096) */
+  issuedCapacity?: number;
 }
 
 export const COST_HEADER = 'tollgate-cost';
@@ -158,6 +161,8 @@ export class DelegationStage {
   readonly graph: CallGraph;
   readonly tasks: TaskRegistry;
   readonly windows = new AgentWindows();
+  /** contexts signed here recently: their return trip costs no MAC (issued.ts) */
+  readonly issued: IssuedContexts;
   private built: Built;
   private readonly keyring: KeyRing;
   private readonly now: () => number;
@@ -180,6 +185,7 @@ export class DelegationStage {
 
   constructor(opts: DelegationStageOptions) {
     this.keyring = opts.keyring;
+    this.issued = new IssuedContexts(opts.issuedCapacity ?? 4096);
     this.now = opts.now;
     this.metrics = opts.metrics;
     this.log = opts.log;
@@ -225,7 +231,7 @@ export class DelegationStage {
     const b = this.built;
     let context: DelegationContext | undefined;
     if (ctx.inboundDelegation !== undefined) {
-      const v = verifyContext(ctx.inboundDelegation, ctx.callerId, now, this.keyring);
+      const v = verifyContext(ctx.inboundDelegation, ctx.callerId, now, this.keyring, this.issued);
       if (!v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
       context = v.context;
     }
@@ -258,7 +264,9 @@ export class DelegationStage {
     const t = d.newRoot ? this.tasks.startRoot(child.rootTaskId, ctx.callerId, now, b.limits.deadlineMs) : task!;
     const parentCallId = context?.callId;
     const call = this.tasks.beginCall(t, callId, parentCallId, callerAgent?.name, child.expiresAt, now);
-    ctx.setUpstreamHeader(DELEGATION_HEADER, signContext(child, this.keyring.current()));
+    const issued = issueContext(child, this.keyring.current());
+    this.issued.remember(issued.token, issued.context);
+    ctx.setUpstreamHeader(DELEGATION_HEADER, issued.token);
     const trace = nextTraceparent(ctx.traceparent, d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId));
     ctx.setUpstreamHeader('traceparent', trace.header);
 

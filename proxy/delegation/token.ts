@@ -77,11 +77,32 @@ function encodeChain(h: readonly string[]): string {
   return text;
 }
 
+function tokenFor(p: ContextPayload, key: DelegationKey, chainText: string): string {
+  const signed = `v2.${key.kid}.${p.rootTaskId}~${p.callId}~${p.rootStartedAt}~${p.issuedAt - p.rootStartedAt}~${p.expiresAt - p.issuedAt}~${chainText}`;
+  return `${signed}.${mac(key, signed).toString('base64url')}`;
+}
+
 /** Sign a context with the given (current) key. */
 export function signContext(p: ContextPayload, key: DelegationKey): string {
-  const text = `${p.rootTaskId}~${p.callId}~${p.rootStartedAt}~${p.issuedAt - p.rootStartedAt}~${p.expiresAt - p.issuedAt}~${p.chainText ?? encodeChain(p.chain)}`;
-  const signed = `v2.${key.kid}.${text}`;
-  return `${signed}.${mac(key, signed).toString('base64url')}`;
+  return tokenFor(p, key, p.chainText ?? encodeChain(p.chain));
+}
+
+/** Sign a context, and return it as openContext would decode the token (for IssuedContexts). */
+export function issueContext(p: ContextPayload, key: DelegationKey): { token: string; context: DelegationContext } {
+  const chainText = p.chainText ?? encodeChain(p.chain);
+  const token = tokenFor(p, key, chainText);
+  const context: DelegationContext = {
+    rootTaskId: p.rootTaskId,
+    chain: p.chain,
+    callId: p.callId,
+    depth: p.depth,
+    rootStartedAt: p.rootStartedAt,
+    issuedAt: p.issuedAt,
+    expiresAt: p.expiresAt,
+    chainText,
+    kid: key.kid,
+  };
+  return { token, context };
 }
 
 /**

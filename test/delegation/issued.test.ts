@@ -1,0 +1,83 @@
+import { describe, expect, it, vi } from 'vitest';
+import { verifyContext } from '../../proxy/delegation/decide.js';
+import { IssuedContexts } from '../../proxy/delegation/issued.js';
+import { KeyRing } from '../../proxy/delegation/keys.js';
+import { issueContext, openContext, type ContextPayload } from '../../proxy/delegation/token.js';
+import { ID, call, fakeClock, makeConfig, makeStage } from './helpers.js';
+
+function payload(now: number, callId = 'call-1'): ContextPayload {
+  return { rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain: [ID.alice, ID.orchestrator, ID.researcher], callId, depth: 2, rootStartedAt: now - 1000, issuedAt: now, expiresAt: now + 60_000 };
+}
+
+describe('contexts the gateway issued (IssuedContexts)', () => {
+  it('issueContext returns exactly what openContext decodes from the token', () => {
+    const clock = fakeClock();
+    const ring = new KeyRing({ now: clock.now, retentionMs: 900_000 });
+    const { token, context } = issueContext(payload(clock.now()), ring.current());
+    const opened = openContext(token, ring);
+    expect(opened.ok && opened.context).toEqual(context);
+  });
+
+  it('recognises an issued token without a MAC, and still refuses it expired, borrowed or under a pruned key', () => {
+    const clock = fakeClock();
+    const ring = new KeyRing({ now: clock.now, retentionMs: 1000 });
+    const issued = new IssuedContexts(16);
+    const key = ring.current();
+    const { token, context } = issueContext(payload(clock.now()), key);
+    issued.remember(token, context);
+    const macs = vi.spyOn(key.hmac, 'mac');
+
+    const v = verifyContext(token, ID.researcher, clock.now(), ring, issued);
+    expect(v).toEqual({ ok: true, context });
+    expect(macs).not.toHaveBeenCalled();
+
+    expect(verifyContext(token, ID.writer, clock.now(), ring, issued)).toMatchObject({ ok: false, reason: 'context_not_yours' });
+    expect(verifyContext(token, ID.researcher, clock.now() + 60_000, ring, issued)).toMatchObject({ ok: false, reason: 'context_expired' });
+    expect(macs).not.toHaveBeenCalled();
+
+    // a one-character change is not the issued token: full path, MAC refused
+    const altered = token.replace('~call-1~', '~call-2~');
+    expect(verifyContext(altered, ID.researcher, clock.now(), ring, issued)).toMatchObject({ ok: false, reason: 'context_bad_signature' });
+    expect(macs).toHaveBeenCalledTimes(1);
+
+    // the key is rotated out and pruned: a remembered token signed with it no longer counts
+    ring.rotate();
+    clock.advance(2000);
+    ring.prune();
+    expect(ring.get(key.kid)).toBeUndefined();
+    expect(verifyContext(token, ID.researcher, clock.now(), ring, issued)).toMatchObject({ ok: false, reason: 'context_unknown_key' });
+  });
+
+  it('keeps only the last `capacity` tokens; an older one takes the full path and still verifies', () => {
+    const clock = fakeClock();
+    const ring = new KeyRing({ now: clock.now, retentionMs: 900_000 });
+    const issued = new IssuedContexts(2);
+    const t = ['c1', 'c2', 'c3'].map((id) => issueContext(payload(clock.now(), id), ring.current()));
+    for (const x of t) issued.remember(x.token, x.context);
+    expect(issued.size).toBe(2);
+    expect(issued.get(t[0].token)).toBeUndefined();
+    expect(issued.get(t[2].token)).toBe(t[2].context);
+    const macs = vi.spyOn(ring.current().hmac, 'mac');
+    expect(verifyContext(t[0].token, ID.researcher, clock.now(), ring, issued)).toMatchObject({ ok: true, context: { callId: 'c1' } });
+    expect(macs).toHaveBeenCalledTimes(1);
+    expect(() => new IssuedContexts(0)).toThrow(RangeError);
+  });
+
+  it('through the stage: a hop inside a task costs one MAC (the re-sign); a context this stage did not issue is MAC-checked', () => {
+    const { stage, keyring } = makeStage(makeConfig());
+    const root = call(stage, 'alice', 'orchestrator');
+    expect(root.refusal).toBeUndefined();
+    const macs = vi.spyOn(keyring.current().hmac, 'mac');
+    const hop = call(stage, 'orchestrator', 'researcher', root.token);
+    expect(hop.refusal).toBeUndefined();
+    expect(macs).toHaveBeenCalledTimes(1);
+
+    // the same keys, but this stage never issued the token: its MAC is checked (it passes), and the task,
+    // started by another process after this one booted, is unknown here: refused, fail closed
+    const { stage: other } = makeStage(makeConfig(), undefined, { keyring });
+    macs.mockClear();
+    const elsewhere = call(other, 'researcher', 'writer', hop.token);
+    expect(macs).toHaveBeenCalledTimes(1);
+    expect(elsewhere.refusal?.reason).toBe('context_task_unknown');
+  });
+});
