@@ -63,6 +63,10 @@ export interface GatewayBenchResult {
   /** the engine the gateway uses (undici) measured against the bar */
   gatewayCpuUsPerReq: number;
   bar: { maxCpuUsPerReq: 170; goalCpuUsPerReq: 100 };
+  /**
+   * Bar (<= 170 us) and goal (<= 100 us), judged on referenceScaledUs when the bare proxy ran (the
+   * figure that survives a noisy machine), else on the absolute lowest figure.
+   */
   meetsBar: boolean;
   meetsGoal: boolean;
   vsNginx?: number;
@@ -243,8 +247,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       targets: results,
       gatewayCpuUsPerReq: gwRes.cpuUsPerReq,
       bar: { maxCpuUsPerReq: 170, goalCpuUsPerReq: 100 },
-      meetsBar: gwRes.cpuUsPerReq <= 170,
-      meetsGoal: gwRes.cpuUsPerReq <= 100,
+      meetsBar: (pairedVsBare !== undefined ? pairedVsBare * REFERENCE_BARE_US : gwRes.cpuUsPerReq) <= 170,
+      meetsGoal: (pairedVsBare !== undefined ? pairedVsBare * REFERENCE_BARE_US : gwRes.cpuUsPerReq) <= 100,
       vsNginx: nginx ? gwRes.cpuUsPerReq / nginx.cpuUsPerReq : undefined,
       vsBare: bare ? gwRes.cpuUsPerReq / bare.cpuUsPerReq : undefined,
       pairedVsBare,
@@ -362,7 +366,8 @@ if (isMain) {
         `${t.name.padEnd(22)} ${t.cpuUsPerReq.toFixed(1).padStart(9)} ${Math.round(t.reqPerSec).toString().padStart(8)} ${Math.round(t.latencyP50Us ?? NaN).toString().padStart(8)} ${Math.round(t.latencyP99Us ?? NaN).toString().padStart(8)} ${String(t.errors).padStart(8)}`,
       );
     }
-    console.log(`\ngateway (undici): ${res.gatewayCpuUsPerReq.toFixed(1)} us CPU per governed call; bar <= 170 ${res.meetsBar ? 'MET' : 'MISSED'}, goal <= 100 ${res.meetsGoal ? 'MET' : 'missed'}`);
+    const judged = res.referenceScaledUs !== undefined ? `${res.referenceScaledUs.toFixed(0)} us reference-scaled` : `${res.gatewayCpuUsPerReq.toFixed(1)} us`;
+    console.log(`\ngateway (undici): ${res.gatewayCpuUsPerReq.toFixed(1)} us CPU per governed call (lowest round); judged on ${judged}: bar <= 170 ${res.meetsBar ? 'MET' : 'MISSED'}, goal <= 100 ${res.meetsGoal ? 'MET' : 'missed'}`);
     if (res.fullCpuUsPerReq !== undefined) console.log(`gateway with the delegation stage (as \`tollgate serve\` runs): ${res.fullCpuUsPerReq.toFixed(1)} us CPU per call (+${res.delegationCpuUs!.toFixed(1)} us)`);
     if (res.vsBare !== undefined) console.log(`gateway / bare undici proxy CPU per request: ${res.vsBare.toFixed(2)}x (the price of governance)`);
     if (res.vsNginx !== undefined) console.log(`gateway / nginx CPU per request: ${res.vsNginx.toFixed(2)}x`);
