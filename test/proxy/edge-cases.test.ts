@@ -18,6 +18,58 @@ describe('gateway edge cases (stand-in upstream)', () => {
     expect(h.upstream.requests.length).toBe(before);
   });
 
+  /** POST a body in separate chunked pieces (no content-length), each written after a pause. */
+  function chunkedPost(pieces: string[]): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(`${h.base}/a2a/echo/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', (e) => (pieces.length > 0 ? resolve({ status: -1, text: String(e) }) : reject(e)));
+      const next = () => {
+        const p = pieces.shift();
+        if (p === undefined) return void req.end();
+        req.write(p);
+        setTimeout(next, 20);
+      };
+      next();
+    });
+  }
+
+  it('reads a body that arrives in pieces (chunked) and forwards it byte for byte', async () => {
+    const body = SEND(11, 'é'.repeat(300)); // multi-byte characters split across pieces
+    const bytes = Buffer.from(body);
+    const cuts = [0, 101, 457, 600, bytes.length];
+    const pieces = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end).toString('latin1'));
+    const before = h.upstream.requests.length;
+    const r = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = https.request(`${h.base}/a2a/echo/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      let i = 0;
+      const next = () => {
+        if (i === pieces.length) return void req.end();
+        req.write(Buffer.from(pieces[i++], 'latin1'));
+        setTimeout(next, 20);
+      };
+      next();
+    });
+    expect(r.status).toBe(200);
+    expect(h.upstream.requests.length).toBe(before + 1);
+    expect(h.upstream.requests.at(-1)!.body).toBe(body);
+  });
+
+  it('refuses a chunked body with 413 as soon as it passes maxBodyBytes, without forwarding it', async () => {
+    const before = h.upstream.requests.length;
+    const r = await chunkedPost(['{"jsonrpc":"2.0","id":12,"method":"message/send","params":{"text":"', 'x'.repeat(3000), 'y'.repeat(3000), '"}}']);
+    if (r.status !== -1) expect(r.status).toBe(413); // or the gateway closed the connection mid-upload
+    expect(h.upstream.requests.length).toBe(before);
+  });
+
   it('answers 504 when the upstream is too slow', async () => {
     h.upstream.setHandler(handlers.slow(2000));
     const t0 = Date.now();
