@@ -209,9 +209,11 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     // the run, and the LOWEST CPU per request is kept (interference only ever adds CPU time).
     const rounds = opts.rounds ?? 6;
     const results: TargetResult[] = targets.map((t) => ({ name: t.name, cpuUsPerReq: Infinity, roundsCpuUs: [], reqPerSec: 0, requests: 0, errors: 0 }));
-    for (const t of targets) {
+    // every request each target served, warm-up and latency run included: what a CPU profile divides by
+    const served = targets.map(() => 0);
+    for (const [i, t] of targets.entries()) {
       log(`${t.name}: warm-up`);
-      await saturate(t.url, t.path, tls, connections, 2);
+      served[i] += (await saturate(t.url, t.path, tls, connections, 2)).requests;
     }
     for (let round = 0; round < rounds; round++) {
       for (const [i, t] of targets.entries()) {
@@ -226,6 +228,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
         r.reqPerSec = Math.max(r.reqPerSec, s.reqPerSec);
         r.requests += s.requests;
         r.errors += s.errors;
+        served[i] += s.requests;
         log(`round ${round + 1}/${rounds} ${t.name}: ${cpu.toFixed(1)} us CPU/req, ${Math.round(s.reqPerSec)} req/s`);
       }
     }
@@ -234,9 +237,14 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       results[i].latencyP50Us = l.p50Us;
       results[i].latencyP99Us = l.p99Us;
       results[i].errors += l.errors;
+      served[i] += (opts.latencyRequests ?? 2000) - l.errors;
       log(`${t.name}: fixed ${opts.latencyRate ?? 350} req/s: p50 ${Math.round(l.p50Us)} us, p99 ${Math.round(l.p99Us)} us`);
     }
 
+    if (opts.cpuProfileDir) {
+      const i = targets.findIndex((t) => t.name === `gateway (${opts.cpuProfileEngine ?? 'undici+delegation'})`);
+      if (i >= 0) log(`CPU profile of ${targets[i].name} in ${opts.cpuProfileDir}: it served ${served[i]} requests (compare profiles with dist/bench/profile-diff.js FILE:${served[i]} ...)`);
+    }
     const direct = results[0];
     const gwRes = results.find((r) => r.name === 'gateway (undici)') ?? results[1];
     const nginx = results.find((r) => r.name.startsWith('nginx'));
