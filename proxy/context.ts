@@ -21,7 +21,7 @@ export interface RequestContext {
   readonly method: string;
   /** JSON-RPC request id ('null' for REST calls and notifications) */
   readonly rpcId: string | number | null;
-  /** the parsed JSON-RPC request object (undefined for REST calls) */
+  /** the parsed JSON-RPC request object (undefined for REST calls); parsed on first read */
   readonly rpc: Record<string, unknown> | undefined;
   /** the request body as received (undefined when empty) */
   readonly body: Buffer | undefined;
@@ -104,7 +104,8 @@ export class Ctx implements RequestContext {
     readonly calleeAgent: AgentConfig,
     readonly method: string,
     readonly rpcId: string | number | null,
-    readonly rpc: Record<string, unknown> | undefined,
+    /** the body is a JSON-RPC request (parseJsonRpc said so) */
+    private readonly isRpc: boolean,
     readonly body: Buffer | undefined,
     readonly httpMethod: string,
     readonly upstreamPath: string,
@@ -112,6 +113,13 @@ export class Ctx implements RequestContext {
     readonly traceId: string | undefined,
     readonly startMs: number,
   ) {}
+
+  private parsedRpc: Record<string, unknown> | undefined = undefined;
+  /** the gateway reads method and id without building the body (a2a/scan.ts); a hook that wants it all parses it here, once */
+  get rpc(): Record<string, unknown> | undefined {
+    if (!this.isRpc || this.body === undefined) return undefined;
+    return (this.parsedRpc ??= JSON.parse(this.body.toString('utf8')) as Record<string, unknown>);
+  }
 
   setUpstreamHeader(name: string, value: string): void {
     const n = name.toLowerCase();

@@ -271,13 +271,13 @@ export class Pipeline {
     const httpMethod = req.method ?? 'GET';
     let method = UNKNOWN_METHOD;
     let rpcId: string | number | null = null;
-    let rpc: Record<string, unknown> | undefined;
+    let isRpc = false;
     if (body !== undefined && httpMethod === 'POST') {
       const p = parseJsonRpc(body);
       if (p.kind === 'jsonrpc') {
         method = p.call.method;
         rpcId = p.call.id;
-        rpc = p.call.request;
+        isRpc = true;
       } else if (p.kind === 'batch') {
         const r = refusal(400, RPC_CODE.badRequest, 'batch', 'JSON-RPC batches are not accepted by the gateway: send one request per call');
         this.refuse(res, r, null, callerId, callerName, agent.name, agent.name, UNKNOWN_METHOD, 'deny', t0, body.length, traceIdOf(req.headers.traceparent), false);
@@ -289,7 +289,7 @@ export class Pipeline {
       method = methodFromRest(httpMethod, rest);
     }
     const path = upstreamPath(agent.basePath, rest, query);
-    const ctx = new Ctx(callerId, callerName, conn.callerAgent, agent.name, agent.config, method, rpcId, rpc, body, httpMethod, path, req.headers, traceIdOf(req.headers.traceparent), nowMs);
+    const ctx = new Ctx(callerId, callerName, conn.callerAgent, agent.name, agent.config, method, rpcId, isRpc, body, httpMethod, path, req.headers, traceIdOf(req.headers.traceparent), nowMs);
 
     // 4. authorize
     const denied = authorizeStage(conn.grants!, callerId, agent.name, method);

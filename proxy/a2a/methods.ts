@@ -4,6 +4,8 @@
  * Policy, metrics and the audit log only ever see canonical names (or 'unknown'), so a rule written
  * with either spelling matches calls made with either protocol version.
  */
+import { scanJsonRpc, type ScannedRpc } from './scan.js';
+
 export const CANONICAL_METHODS = [
   'SendMessage',
   'SendStreamingMessage',
@@ -61,8 +63,6 @@ export interface JsonRpcCall {
   method: string;
   /** the request id as sent (echoed in error bodies); null when absent or invalid */
   id: string | number | null;
-  /** the parsed request object */
-  request: Record<string, unknown>;
 }
 
 export type JsonRpcParse =
@@ -71,8 +71,73 @@ export type JsonRpcParse =
   | { kind: 'batch' } // a JSON array: A2A does not use batches, and a batch could hide a method
   | { kind: 'invalid' }; // not JSON at all
 
-/** Read method and id from a request body. Pure; the body is small (bounded by maxBodyBytes). */
+/**
+ * Read method and id from a request body. Pure; the body is small (bounded by maxBodyBytes). A body that
+ * is one strict-JSON object is read by scan.ts without building it; anything else goes to JSON.parse.
+ */
 export function parseJsonRpc(body: Buffer | string): JsonRpcParse {
+  if (typeof body !== 'string') {
+    const s = scanJsonRpc(body);
+    if (s !== undefined) return fromScan(body, s);
+  }
+  return parseSlow(body);
+}
+
+/** Every accepted method name as bytes, by byte length: the fast path names the method without a string. */
+const NAMES_BY_LENGTH = new Map<number, [Buffer, CanonicalMethod][]>();
+for (const [name, canonical] of NAMES) {
+  const b = Buffer.from(name, 'latin1');
+  let list = NAMES_BY_LENGTH.get(b.length);
+  if (list === undefined) NAMES_BY_LENGTH.set(b.length, (list = []));
+  list.push([b, canonical]);
+}
+
+function methodAt(body: Buffer, start: number, end: number): string {
+  const list = NAMES_BY_LENGTH.get(end - start);
+  if (list !== undefined) {
+    for (const [b, canonical] of list) {
+      let k = 0;
+      while (k < b.length && body[start + k] === b[k]) k++;
+      if (k === b.length) return canonical;
+    }
+  }
+  return UNKNOWN_METHOD; // what NAMES.get of the decoded name gives for anything not listed
+}
+
+/** A JSON number's value: small non-negative integers digit by digit, anything else through Number(). */
+function numberAt(body: Buffer, start: number, end: number): number {
+  if (end - start <= 15) {
+    let n = 0;
+    let k = start;
+    for (; k < end; k++) {
+      const d = body[k] - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (k === end) return n;
+  }
+  return Number(body.toString('latin1', start, end));
+}
+
+function fromScan(body: Buffer, s: ScannedRpc): JsonRpcParse {
+  const { jsonrpc, method, id } = s;
+  // "2.0", as bytes
+  if (jsonrpc === undefined || jsonrpc.kind !== 'string' || jsonrpc.end - jsonrpc.start !== 3) return NOT_JSONRPC;
+  if (body[jsonrpc.start] !== 0x32 || body[jsonrpc.start + 1] !== 0x2e || body[jsonrpc.start + 2] !== 0x30) return NOT_JSONRPC;
+  if (method === undefined || method.kind !== 'string') return NOT_JSONRPC;
+  let rpcId: string | number | null = null;
+  if (id !== undefined && id.kind === 'string') rpcId = body.toString('utf8', id.start, id.end);
+  else if (id !== undefined && id.kind === 'number') {
+    const n = numberAt(body, id.start, id.end);
+    rpcId = Number.isFinite(n) ? n : null;
+  }
+  return { kind: 'jsonrpc', call: { method: methodAt(body, method.start, method.end), id: rpcId } };
+}
+
+const NOT_JSONRPC: JsonRpcParse = { kind: 'not-jsonrpc' };
+
+/** JSON.parse: the reference behaviour, and the path for everything the scanner leaves. */
+export function parseSlow(body: Buffer | string): JsonRpcParse {
   let v: unknown;
   try {
     v = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
@@ -85,7 +150,7 @@ export function parseJsonRpc(body: Buffer | string): JsonRpcParse {
   if (o.jsonrpc !== '2.0' || typeof o.method !== 'string') return { kind: 'not-jsonrpc' };
   const rawId = o.id;
   const id = typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId)) ? rawId : null;
-  return { kind: 'jsonrpc', call: { method: NAMES.get(o.method) ?? UNKNOWN_METHOD, id, request: o } };
+  return { kind: 'jsonrpc', call: { method: NAMES.get(o.method) ?? UNKNOWN_METHOD, id } };
 }
 
 /**
