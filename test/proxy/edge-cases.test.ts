@@ -19,7 +19,7 @@ describe('gateway edge cases (stand-in upstream)', () => {
   });
 
   /** POST a body in separate chunked pieces (no content-length), each written after a pause. */
-  function chunkedPost(pieces: string[]): Promise<{ status: number; text: string }> {
+  function chunkedPost(pieces: (string | Buffer)[]): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = https.request(`${h.base}/a2a/echo/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false }, (res) => {
         const chunks: Buffer[] = [];
@@ -41,23 +41,9 @@ describe('gateway edge cases (stand-in upstream)', () => {
     const body = SEND(11, 'é'.repeat(300)); // multi-byte characters split across pieces
     const bytes = Buffer.from(body);
     const cuts = [0, 101, 457, 600, bytes.length];
-    const pieces = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end).toString('latin1'));
+    const pieces = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end));
     const before = h.upstream.requests.length;
-    const r = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = https.request(`${h.base}/a2a/echo/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      });
-      req.on('error', reject);
-      let i = 0;
-      const next = () => {
-        if (i === pieces.length) return void req.end();
-        req.write(Buffer.from(pieces[i++], 'latin1'));
-        setTimeout(next, 20);
-      };
-      next();
-    });
+    const r = await chunkedPost(pieces);
     expect(r.status).toBe(200);
     expect(h.upstream.requests.length).toBe(before + 1);
     expect(h.upstream.requests.at(-1)!.body).toBe(body);
