@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { Ctx, traceIdOf, type ExtraStages } from './context.js';
 import { refusal, RPC_CODE, writeRefusal, type Refusal } from './errors.js';
 import { upstreamRequestHeaders, xfccValue } from './headers.js';
-import { parseJsonRpc, methodFromRest, AGENT_CARD_METHOD, DIRECTORY_METHOD, UNKNOWN_METHOD } from './a2a/methods.js';
+import { decideMethod, AGENT_CARD_METHOD, DIRECTORY_METHOD, UNKNOWN_METHOD } from './a2a/methods.js';
 import { mayDiscover, type Grants } from './policy.js';
 import { callerLabel, type CompiledAgent, type Runtime } from './runtime.js';
 import type { IdentityResolver, PeerIdentity } from './tls/identity.js';
@@ -269,25 +269,13 @@ export class Pipeline {
     nowMs: number,
   ): void {
     const httpMethod = req.method ?? 'GET';
-    let method = UNKNOWN_METHOD;
-    let rpcId: string | number | null = null;
-    let isRpc = false;
-    if (body !== undefined && httpMethod === 'POST') {
-      const p = parseJsonRpc(body);
-      if (p.kind === 'jsonrpc') {
-        method = p.call.method;
-        rpcId = p.call.id;
-        isRpc = true;
-      } else if (p.kind === 'batch') {
-        const r = refusal(400, RPC_CODE.badRequest, 'batch', 'JSON-RPC batches are not accepted by the gateway: send one request per call');
-        this.refuse(res, r, null, callerId, callerName, agent.name, agent.name, UNKNOWN_METHOD, 'deny', t0, body.length, traceIdOf(req.headers.traceparent), false);
-        return;
-      } else {
-        method = methodFromRest(httpMethod, rest);
-      }
-    } else {
-      method = methodFromRest(httpMethod, rest);
+    const m = decideMethod(httpMethod, rest, body);
+    if (m.kind === 'refuse') {
+      const r = refusal(400, RPC_CODE.badRequest, m.reason, m.message);
+      this.refuse(res, r, m.id, callerId, callerName, agent.name, agent.name, UNKNOWN_METHOD, 'deny', t0, body?.length ?? 0, traceIdOf(req.headers.traceparent), false);
+      return;
     }
+    const { method, id: rpcId, isRpc } = m;
     const path = upstreamPath(agent.basePath, rest, query);
     const ctx = new Ctx(callerId, callerName, conn.callerAgent, agent.name, agent.config, method, rpcId, isRpc, body, httpMethod, path, req.headers, traceIdOf(req.headers.traceparent), nowMs);
 

@@ -153,14 +153,47 @@ export function parseSlow(body: Buffer | string): JsonRpcParse {
   return { kind: 'jsonrpc', call: { method: NAMES.get(o.method) ?? UNKNOWN_METHOD, id } };
 }
 
+/** What a call is, before policy sees it: its A2A method, or why the gateway refuses to name one. */
+export type CallMethod =
+  | { kind: 'ok'; method: string; id: string | number | null; isRpc: boolean }
+  | { kind: 'refuse'; reason: 'batch' | 'rpc_on_rest_path'; message: string; id: string | number | null };
+
+/**
+ * The method of a call from its HTTP method, path (relative to the agent's route) and body. On an
+ * HTTP+JSON path the path names the method (that is what the agent's REST router runs), so a JSON-RPC
+ * envelope posted there is refused: authorizing it by its body's method would let a caller allowed only
+ * GetTask run CancelTask at /tasks/<id>:cancel. A batch is refused too (it could hide a method).
+ */
+export function decideMethod(httpMethod: string, rest: string, body: Buffer | undefined): CallMethod {
+  const fromPath = methodFromRest(httpMethod, rest);
+  if (body !== undefined && httpMethod === 'POST') {
+    const p = parseJsonRpc(body);
+    if (p.kind === 'jsonrpc') {
+      if (fromPath === UNKNOWN_METHOD) return { kind: 'ok', method: p.call.method, id: p.call.id, isRpc: true };
+      return {
+        kind: 'refuse',
+        reason: 'rpc_on_rest_path',
+        message: `a JSON-RPC request was sent to the HTTP+JSON path of ${fromPath}: on a REST path the path names the method; send JSON-RPC to the agent's JSON-RPC endpoint`,
+        id: p.call.id,
+      };
+    }
+    if (p.kind === 'batch') return { kind: 'refuse', reason: 'batch', message: 'JSON-RPC batches are not accepted by the gateway: send one request per call', id: null };
+  }
+  return { kind: 'ok', method: fromPath, id: null, isRpc: false };
+}
+
 /**
  * The A2A method of a v1.0 (or v0.3 `/v1/...`) HTTP+JSON request, from its path relative to the
  * agent's route. Matches on the trailing segments, so a REST mount point (`/a2a/rest`), a tenant
- * prefix (`/{tenant}/...`) or the v0.3 `/v1` prefix in front are all fine.
+ * prefix (`/{tenant}/...`) or the v0.3 `/v1` prefix in front are all fine. It names what the SDK's
+ * express router would run for the same request (test/proxy/method-confusion.test.ts compares them):
+ * routes match case-insensitively, HEAD is served by GET routes, and a task id is any non-empty segment
+ * (`GET /tasks/a:b` reads task "a:b"; only a `:subscribe` suffix makes it a subscription).
  */
 export function methodFromRest(httpMethod: string, path: string): string {
   const q = path.indexOf('?');
-  const p = q >= 0 ? path.slice(0, q) : path;
+  let p = q >= 0 ? path.slice(0, q) : path;
+  if (/[A-Z]/.test(p)) p = p.toLowerCase(); // express routes ignore case
   const segs = p.split('/');
   let n = segs.length;
   if (n > 0 && segs[n - 1] === '') n--; // tolerate one trailing slash
@@ -174,18 +207,19 @@ export function methodFromRest(httpMethod: string, path: string): string {
       if (last === 'message:stream') return 'SendStreamingMessage';
       if (prev === 'tasks' && last.endsWith(':cancel') && last.length > 7) return 'CancelTask';
       if (prev === 'tasks' && last.endsWith(':subscribe') && last.length > 10) return 'SubscribeToTask';
-      if (last === 'pushNotificationConfigs' && prev2 === 'tasks') return 'CreateTaskPushNotificationConfig';
+      if (last === 'pushnotificationconfigs' && prev2 === 'tasks') return 'CreateTaskPushNotificationConfig';
       return UNKNOWN_METHOD;
     case 'GET':
+    case 'HEAD':
       if (prev === 'tasks' && last.endsWith(':subscribe') && last.length > 10) return 'SubscribeToTask';
-      if (prev === 'tasks' && !last.includes(':')) return 'GetTask';
+      if (prev === 'tasks') return 'GetTask';
       if (last === 'tasks') return 'ListTasks';
-      if (last === 'pushNotificationConfigs' && prev2 === 'tasks') return 'ListTaskPushNotificationConfigs';
-      if (prev === 'pushNotificationConfigs' && n >= 4 && segs[n - 4] === 'tasks') return 'GetTaskPushNotificationConfig';
-      if (last === 'extendedAgentCard' || (last === 'card' && prev === 'v1')) return 'GetExtendedAgentCard';
+      if (last === 'pushnotificationconfigs' && prev2 === 'tasks') return 'ListTaskPushNotificationConfigs';
+      if (prev === 'pushnotificationconfigs' && n >= 4 && segs[n - 4] === 'tasks') return 'GetTaskPushNotificationConfig';
+      if (last === 'extendedagentcard' || (last === 'card' && prev === 'v1')) return 'GetExtendedAgentCard';
       return UNKNOWN_METHOD;
     case 'DELETE':
-      if (prev === 'pushNotificationConfigs' && n >= 4 && segs[n - 4] === 'tasks') return 'DeleteTaskPushNotificationConfig';
+      if (prev === 'pushnotificationconfigs' && n >= 4 && segs[n - 4] === 'tasks') return 'DeleteTaskPushNotificationConfig';
       return UNKNOWN_METHOD;
     default:
       return UNKNOWN_METHOD;

@@ -20,6 +20,38 @@ export interface A2aAgentOptions {
   executor?: AgentExecutor;
   /** require a client certificate (default true) */
   requireClientCert?: boolean;
+  /** told the canonical A2A method of every call the SDK's handlers dispatch, before it runs */
+  onMethod?: (method: string) => void;
+}
+
+/** The request handler's methods by the canonical A2A method each one serves. */
+const HANDLER_METHODS: Record<string, string> = {
+  sendMessage: 'SendMessage',
+  sendMessageStream: 'SendStreamingMessage',
+  getTask: 'GetTask',
+  listTasks: 'ListTasks',
+  cancelTask: 'CancelTask',
+  resubscribe: 'SubscribeToTask',
+  createTaskPushNotificationConfig: 'CreateTaskPushNotificationConfig',
+  getTaskPushNotificationConfig: 'GetTaskPushNotificationConfig',
+  listTaskPushNotificationConfigs: 'ListTaskPushNotificationConfigs',
+  deleteTaskPushNotificationConfig: 'DeleteTaskPushNotificationConfig',
+  getAuthenticatedExtendedAgentCard: 'GetExtendedAgentCard',
+};
+
+/** The SDK's own request handler, telling `onMethod` which A2A method each dispatched call is. */
+function recording<T extends object>(handler: T, onMethod: (method: string) => void): T {
+  return new Proxy(handler, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      const m = typeof prop === 'string' ? HANDLER_METHODS[prop] : undefined;
+      if (m === undefined || typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        onMethod(m);
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 export interface RunningAgent {
@@ -107,7 +139,8 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
     signatures: [],
     iconUrl: '',
   } as unknown as AgentCard;
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), opts.executor ?? echoExecutor());
+  const sdkHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), opts.executor ?? echoExecutor());
+  const handler = opts.onMethod ? recording(sdkHandler, opts.onMethod) : sdkHandler;
   const app = express();
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler, legacyCompat: { enabled: true } }));
   app.use('/a2a/jsonrpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
