@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', '{ca,certs,agent-bootstrap,proxy,control,config,cli}/**/*.test.ts'],
+    include: ['test/**/*.test.ts', '{ca,certs,governance,agent-bootstrap,proxy,control,config,cli}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -1,23 +1,23 @@
 import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../config/load.js';
 import { createHmac } from 'node:crypto';
-import { decide, verifyContext } from '../proxy/delegation/decide.js';
-import { KeyRing } from '../proxy/delegation/keys.js';
-import { createDelegationStage, type DelegationCtx } from '../proxy/delegation/stage.js';
-import { issueContext, signContext } from '../proxy/delegation/token.js';
-import { IssuedContexts } from '../proxy/delegation/issued.js';
+import { decide, verifyContext } from '../governance/delegation/decide.js';
+import { KeyRing } from '../governance/delegation/keys.js';
+import { createDelegationStage, type DelegationCtx } from '../governance/delegation/stage.js';
+import { issueContext, signContext } from '../governance/delegation/token.js';
+import { IssuedContexts } from '../governance/delegation/issued.js';
 
 /**
  * CPU time per call of the delegation stage (process.cpuUsage, so a noisy neighbour's time does not count):
  *  - verifyAndSignUs: verify an inbound context with a 4-hop chain, decide, sign the child context (5 hops),
  *    for a token this gateway did not issue (or no longer remembers): MAC check + decode + re-sign
- *  - issuedVerifyAndSignUs: the same for a token this gateway issued (proxy/delegation/issued.ts), which is
+ *  - issuedVerifyAndSignUs: the same for a token this gateway issued (governance/delegation/issued.ts), which is
  *    what an agent hands back inside a task: recognised without a MAC, so one HMAC (the re-sign)
  *  - decideUs: the whole stage for one governed call: beforeForward (verify, decide, commit budgets, sign,
  *    traceparent, tree, aggregate) + afterResponse (cost header, finish) — the stage's share of the
  *    gateway's per-request budget.
  *  - newRootUs: the same for a call without a context (starts a root task: new task state, tree, trace id).
- *  - macUs: one HMAC-SHA256 over the same token as the gateway computes it (proxy/delegation/mac.ts);
+ *  - macUs: one HMAC-SHA256 over the same token as the gateway computes it (governance/delegation/mac.ts);
  *    verify + re-sign needs two.
  *  - hmacUs: the same with node:crypto createHmac, for calibration: on a shared machine every figure moves
  *    with it. (In this loop the two are close; inside the loaded gateway mac.ts measured ~28% cheaper.)

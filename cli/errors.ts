@@ -9,7 +9,7 @@ import { CertError } from '../certs/errors.js';
 import { BootstrapError } from '../agent-bootstrap/errors.js';
 import { ControlError } from '../control/errors.js';
 import { ProxyError } from '../proxy/errors.js';
-import { DelegationError } from '../proxy/delegation/errors.js';
+import { DelegationError } from '../governance/delegation/errors.js';
 import { UiError } from '../ui/errors.js';
 import { AdminError } from '../control/admin/errors.js';
 

@@ -2,7 +2,7 @@
  * Step 5: the summary, read back from the running gateway (its metrics listener) and the CLI, the way an
  * operator would look at it after the fact.
  */
-import type { AggregateJSON, TaskSummaryJSON, TaskTreeJSON } from '../proxy/graph/json.js';
+import type { AggregateJSON, TaskSummaryJSON, TaskTreeJSON } from '../governance/graph/json.js';
 import { runCli, shellCommand } from './cli.js';
 import { USER_ID } from './config.js';
 import { DemoError } from './errors.js';

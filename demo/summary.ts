@@ -2,8 +2,8 @@
  * The summary at the end, from what the gateway itself counted: calls and refusals from /metrics
  * (Prometheus text), cost per task from the /graph JSON. Pure: text and JSON in, lines out.
  */
-import { REFUSAL_TABLE, type RefusalReason } from '../proxy/delegation/refusals.js';
-import type { TaskSummaryJSON } from '../proxy/graph/json.js';
+import { REFUSAL_TABLE, type RefusalReason } from '../governance/delegation/refusals.js';
+import type { TaskSummaryJSON } from '../governance/graph/json.js';
 import type { UserTask } from './story.js';
 
 export interface Sample {

@@ -1,13 +1,13 @@
 /**
  * Glue between the proxy's stage slot (proxy/context.ts ExtraStages) and the delegation core
- * (proxy/delegation/stage.ts), plus the side effects of a finished call that live outside the proxy:
+ * (governance/delegation/stage.ts), plus the side effects of a finished call that live outside the proxy:
  * events for `ctl watch` and a change signal for the live page. Everything here runs per request, so it
  * allocates one small object per call and nothing when nobody watches.
  */
 import type { ExtraStages, RequestContext } from '../proxy/context.js';
 import type { Refusal } from '../proxy/errors.js';
-import type { DelegationCtx, DelegationStage } from '../proxy/delegation/index.js';
-import { DELEGATION_HEADER } from '../proxy/delegation/index.js';
+import type { DelegationCtx, DelegationStage } from '../governance/delegation/index.js';
+import { DELEGATION_HEADER } from '../governance/delegation/index.js';
 import type { EventBus } from '../control/admin/index.js';
 
 const kDelegation = Symbol('tollgate.delegation');

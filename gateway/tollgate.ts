@@ -32,7 +32,7 @@ import {
   type SettingsStore,
 } from '../control/admin/index.js';
 import { createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
-import { createDelegationStage, openKeyRing, type DelegationStage } from '../proxy/delegation/index.js';
+import { createDelegationStage, openKeyRing, type DelegationStage } from '../governance/delegation/index.js';
 import { createGraphPage, type GraphPage } from '../ui/server.js';
 import { agentBudgets, createGraphSource } from '../ui/source.js';
 import { decideAccess } from '../ui/access.js';

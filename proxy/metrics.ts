@@ -21,7 +21,7 @@ export interface GatewayMetrics {
   readonly intermediateCertExpiry: Gauge;
   readonly certificatesIssued: Counter<'kind'>;
   readonly caSigningFailures: Counter;
-  // Reserved for the delegation / call-graph code (proxy/delegation, proxy/graph), which increments them.
+  // Reserved for the delegation / call-graph code (governance/delegation, governance/graph), which increments them.
   readonly delegationRefusals: Counter<'caller' | 'callee' | 'reason'>;
   readonly loopsCut: Counter<'caller' | 'callee'>;
   readonly callGraphCycles: Gauge;

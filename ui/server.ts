@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { AggregateJSON, TaskSummaryJSON, TaskTreeJSON } from '../proxy/graph/json.js';
+import type { AggregateJSON, TaskSummaryJSON, TaskTreeJSON } from '../governance/graph/json.js';
 import { decideAccess, decidePeerAccess, type AccessPolicy } from './access.js';
 import { loadAssets, type Asset } from './assets.js';
 import { UiError } from './errors.js';

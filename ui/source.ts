@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
-import type { CallGraph } from '../proxy/graph/call-graph.js';
-import type { AgentWindows } from '../proxy/delegation/windows.js';
+import type { CallGraph } from '../governance/graph/call-graph.js';
+import type { AgentWindows } from '../governance/delegation/windows.js';
 import type { GraphSource } from './server.js';
 
 /**

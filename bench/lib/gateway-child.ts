@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../config/load.js';
 import { startProxy, createMetrics, createAuditLog } from '../../proxy/index.js';
 import { httpProxyUpstream } from './http-proxy-engine.js';
-import { createDelegationStage, KeyRing } from '../../proxy/delegation/index.js';
+import { createDelegationStage, KeyRing } from '../../governance/delegation/index.js';
 import { createEventBus } from '../../control/admin/events.js';
 import { delegationHooks } from '../../gateway/delegation-hooks.js';
 

@@ -6,8 +6,8 @@ import { parseCommandArgs, requireString } from '../args.js';
 import { CliError } from '../errors.js';
 import { GRAPH_HELP } from '../help.js';
 import type { Command } from '../io.js';
-import { renderAggregateTable, renderTaskTree, taskToDot, aggregateToDot } from '../../proxy/graph/index.js';
-import type { AggregateJSON, TaskTreeJSON } from '../../proxy/graph/index.js';
+import { renderAggregateTable, renderTaskTree, taskToDot, aggregateToDot } from '../../governance/graph/index.js';
+import type { AggregateJSON, TaskTreeJSON } from '../../governance/graph/index.js';
 
 export const graph: Command = async (argv, io) => {
   const { values } = parseCommandArgs('graph', argv, {

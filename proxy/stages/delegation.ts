@@ -2,7 +2,7 @@ import type { ExtraStages, RequestContext } from '../context.js';
 import { refusal, RPC_CODE, type Refusal } from '../errors.js';
 
 /**
- * Stage "delegation": the slot where proxy/delegation (loop detection, budgets, delegation context) plugs
+ * Stage "delegation": the slot where governance/delegation (loop detection, budgets, delegation context) plugs
  * in through ExtraStages.beforeForward. A hook that throws fails closed: the call is refused, never
  * forwarded unchecked.
  */

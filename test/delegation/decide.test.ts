@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type DecideInput } from '../../proxy/delegation/decide.js';
-import { REFUSAL_TABLE } from '../../proxy/delegation/refusals.js';
-import type { TaskState } from '../../proxy/delegation/tasks.js';
-import type { DelegationContext } from '../../proxy/delegation/token.js';
+import { decide, type DecideInput } from '../../governance/delegation/decide.js';
+import { REFUSAL_TABLE } from '../../governance/delegation/refusals.js';
+import type { TaskState } from '../../governance/delegation/tasks.js';
+import type { DelegationContext } from '../../governance/delegation/token.js';
 import { ID } from './helpers.js';
 
 const NOW = 1_000_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newRootTaskId } from '../../proxy/delegation/ids.js';
+import { newRootTaskId } from '../../governance/delegation/ids.js';
 
 describe('root task ids', () => {
   it('are 22 base64url characters that never start with "-" or "_" (they are pasted into command lines)', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { verifyContext } from '../../proxy/delegation/decide.js';
-import { IssuedContexts } from '../../proxy/delegation/issued.js';
-import { KeyRing } from '../../proxy/delegation/keys.js';
-import { issueContext, openContext, type ContextPayload } from '../../proxy/delegation/token.js';
+import { verifyContext } from '../../governance/delegation/decide.js';
+import { IssuedContexts } from '../../governance/delegation/issued.js';
+import { KeyRing } from '../../governance/delegation/keys.js';
+import { issueContext, openContext, type ContextPayload } from '../../governance/delegation/token.js';
 import { ID, call, fakeClock, makeConfig, makeStage } from './helpers.js';
 
 function payload(now: number, callId = 'call-1'): ContextPayload {

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyContext } from '../../proxy/delegation/decide.js';
-import { DelegationError } from '../../proxy/delegation/errors.js';
-import { DELEGATION_KEYS_FILE, KeyRing, openKeyRing } from '../../proxy/delegation/keys.js';
-import { signContext, type ContextPayload } from '../../proxy/delegation/token.js';
+import { verifyContext } from '../../governance/delegation/decide.js';
+import { DelegationError } from '../../governance/delegation/errors.js';
+import { DELEGATION_KEYS_FILE, KeyRing, openKeyRing } from '../../governance/delegation/keys.js';
+import { signContext, type ContextPayload } from '../../governance/delegation/token.js';
 import { ID, fakeClock } from './helpers.js';
 
 const TTL = 15 * 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTaskTree } from '../../proxy/graph/render.js';
+import { renderTaskTree } from '../../governance/graph/render.js';
 import { answer, call, ID, makeConfig, makeStage, rootId } from './helpers.js';
 
 describe('the all-night delegation loop', () => {

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { HmacSha256 } from '../../proxy/delegation/mac.js';
+import { HmacSha256 } from '../../governance/delegation/mac.js';
 
 describe('HmacSha256 (two one-shot hashes)', () => {
   it('equals createHmac for random keys (short, block-sized, longer than a block) and messages of every length up to 2 KiB', () => {

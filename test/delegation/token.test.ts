@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decide, verifyContext } from '../../proxy/delegation/decide.js';
-import { KeyRing } from '../../proxy/delegation/keys.js';
-import { MAX_TOKEN_LENGTH, openContext, signContext, type ContextPayload } from '../../proxy/delegation/token.js';
+import { decide, verifyContext } from '../../governance/delegation/decide.js';
+import { KeyRing } from '../../governance/delegation/keys.js';
+import { MAX_TOKEN_LENGTH, openContext, signContext, type ContextPayload } from '../../governance/delegation/token.js';
 import { ID, fakeClock } from './helpers.js';
 
 const clock = fakeClock();

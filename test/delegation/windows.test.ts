@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentWindows, halveLimits, SlidingCounter } from '../../proxy/delegation/windows.js';
+import { AgentWindows, halveLimits, SlidingCounter } from '../../governance/delegation/windows.js';
 
 describe('sliding window counter', () => {
   it('weights the previous window by its remaining overlap', () => {

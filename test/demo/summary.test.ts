@@ -11,7 +11,7 @@ import { countCalls, parsePrometheus, renderCounts, renderTasks, taskRows } from
 import { Cleanup } from '../../demo/cleanup.js';
 import { clip, Narrator } from '../../demo/narrator.js';
 import { freePorts } from '../../demo/ports.js';
-import type { TaskSummaryJSON } from '../../proxy/graph/json.js';
+import type { TaskSummaryJSON } from '../../governance/graph/json.js';
 
 const ports: DemoPorts = { proxy: 1001, control: 1002, metrics: 1003, agents: { orchestrator: 2001, researcher: 2002, writer: 2003, flaky: 2004, rogue: 2005 } };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AggregateGraph } from '../../proxy/graph/aggregate.js';
+import { AggregateGraph } from '../../governance/graph/aggregate.js';
 import { answer, call, ID, makeConfig, makeStage } from '../delegation/helpers.js';
 
 describe('aggregate graph', () => {

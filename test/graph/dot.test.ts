@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { taskToDot } from '../../proxy/graph/dot.js';
-import { renderAggregateTable } from '../../proxy/graph/render.js';
+import { taskToDot } from '../../governance/graph/dot.js';
+import { renderAggregateTable } from '../../governance/graph/render.js';
 import { answer, call, ID, makeConfig, makeStage, rootId } from '../delegation/helpers.js';
 
 function hasDot(): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lru } from '../../proxy/graph/lru.js';
+import { Lru } from '../../governance/graph/lru.js';
 
 describe('Lru', () => {
   it('keeps use order through set, touch, delete and shift', () => {

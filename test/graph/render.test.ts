@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AggregateJSON, TaskTreeJSON } from '../../proxy/graph/json.js';
-import { renderAggregateTable, renderTaskTree } from '../../proxy/graph/render.js';
-import { TaskTrees } from '../../proxy/graph/tree.js';
+import type { AggregateJSON, TaskTreeJSON } from '../../governance/graph/json.js';
+import { renderAggregateTable, renderTaskTree } from '../../governance/graph/render.js';
+import { TaskTrees } from '../../governance/graph/tree.js';
 import { answer, call, makeConfig, makeStage, rootId } from '../delegation/helpers.js';
 
 describe('renderTaskTree', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cycleThrough, cyclicComponents, tarjan } from '../../proxy/graph/scc.js';
+import { cycleThrough, cyclicComponents, tarjan } from '../../governance/graph/scc.js';
 
 const adj = (edges: string[]) => {
   const m = new Map<string, string[]>();

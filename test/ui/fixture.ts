@@ -1,8 +1,8 @@
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { KeyRing } from '../../proxy/delegation/keys.js';
-import { createDelegationStage, type DelegationCtx, type DelegationStage } from '../../proxy/delegation/stage.js';
-import type { Refusal } from '../../proxy/delegation/refusals.js';
+import { KeyRing } from '../../governance/delegation/keys.js';
+import { createDelegationStage, type DelegationCtx, type DelegationStage } from '../../governance/delegation/stage.js';
+import type { Refusal } from '../../governance/delegation/refusals.js';
 import { agentBudgets, createGraphSource, type LiveGraphSource } from '../../ui/source.js';
 
 /**
