@@ -3,7 +3,7 @@ import { parseConfig } from '../config/load.js';
 import { createHmac } from 'node:crypto';
 import { decide, verifyContext } from '../governance/delegation/decide.js';
 import { KeyRing } from '../governance/delegation/keys.js';
-import { createDelegationStage, type DelegationCtx } from '../governance/delegation/stage.js';
+import { createDelegationStage, type GovernedCall } from '../governance/delegation/stage.js';
 import { issueContext, signContext } from '../governance/delegation/token.js';
 import { IssuedContexts } from '../governance/delegation/issued.js';
 
@@ -90,38 +90,44 @@ export async function runDelegationBench(opts: { n?: number; rounds?: number } =
   // 2. the whole stage, for the 5th hop of a task (4-hop inbound chain)
   const stage = createDelegationStage({ config, keyring, now: clock });
   let token: string | undefined;
-  const mkCtx = (from: string, to: string, inboundDelegation: string | undefined): DelegationCtx => ({
+  const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const mkCtx = (from: string, to: string, inboundDelegation: string | undefined, traceparent: string | undefined = TRACEPARENT): GovernedCall => ({
     callerId: id(from),
-    calleeName: to,
+    callerAgent: undefined,
+    callee: to,
     calleeId: id(to),
     method: 'message/send',
-    inboundDelegation,
-    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    status: 200,
+    error: undefined,
+    header: (name) => (name === 'tollgate-delegation' ? inboundDelegation : name === 'traceparent' ? traceparent : undefined),
+    responseHeader: (name) => (name === 'tollgate-cost' ? '0.001' : undefined),
     setUpstreamHeader: (name, value) => {
       if (name === 'tollgate-delegation') token = value;
     },
+    governance: undefined,
   });
   // build the chain: alice -> orchestrator -> researcher -> writer -> reviewer
   stage.beforeForward({ ...mkCtx('x', 'orchestrator', undefined), callerId: `${TD}/user/alice` });
   for (let i = 0; i < 3; i++) stage.beforeForward(mkCtx(names[i], names[i + 1], token));
   const hop4 = token!;
-  const res = { status: 200, headers: { 'tollgate-cost': '0.001' } };
   const wholeCall = () => {
     now++;
     const ctx = mkCtx('reviewer', 'publisher', hop4);
     const r = stage.beforeForward(ctx);
     if (r) throw new Error(r.message);
-    stage.afterResponse(ctx, res);
+    stage.onResponse(ctx);
+    stage.onComplete(ctx);
   };
   measure(1, n, wholeCall);
   const decideUs = measure(rounds, n, wholeCall);
 
   const newRoot = () => {
     now++;
-    const ctx = { ...mkCtx('x', 'orchestrator', undefined), callerId: `${TD}/user/alice`, traceparent: undefined };
+    const ctx = { ...mkCtx('x', 'orchestrator', undefined, undefined), callerId: `${TD}/user/alice` };
     const r = stage.beforeForward(ctx);
     if (r) throw new Error(r.message);
-    stage.afterResponse(ctx, res);
+    stage.onResponse(ctx);
+    stage.onComplete(ctx);
   };
   measure(1, n, newRoot);
   const newRootUs = measure(rounds, n, newRoot);

@@ -37,7 +37,7 @@ import { createGraphPage, type GraphPage } from '../ui/server.js';
 import { agentBudgets, createGraphSource } from '../ui/source.js';
 import { decideAccess } from '../ui/access.js';
 import { isLoopback } from '../ui/access.js';
-import { delegationHooks } from './delegation-hooks.js';
+import { governanceSlot } from './governance-slot.js';
 import { splitHostPort } from '../proxy/metrics-server.js';
 
 export interface TollgateOptions {
@@ -179,7 +179,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       now,
       metrics,
       audit,
-      stages: delegationHooks({ stage, events, changed: () => source.changed() }),
+      governance: governanceSlot({ stage, events, changed: () => source.changed(), now }),
     });
     undo.push(() => proxy.close(live.timeouts.shutdown));
     const offCreds = gateway.onCredentials(() => proxy.reloadCredentials());

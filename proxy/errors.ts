@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Refusal } from '../protocol/refusal.js';
 
 /**
  * Errors of the proxy layer, and the ONE place a refusal becomes an HTTP status + JSON-RPC error body.
@@ -31,22 +32,8 @@ export const RPC_CODE = {
   gatewayTimeout: -31504,
 } as const;
 
-/** Why the gateway answered instead of the callee. `reason` is a bounded metric label. */
-export interface Refusal {
-  status: number;
-  /** JSON-RPC error code */
-  code: number;
-  /** metric label (bounded set) */
-  reason: string;
-  /** safe to show the caller; says what to do about it */
-  message: string;
-  retryAfterSec?: number;
-  data?: unknown;
-}
-
-export function refusal(status: number, code: number, reason: string, message: string, extra?: { retryAfterSec?: number; data?: unknown }): Refusal {
-  return { status, code, reason, message, retryAfterSec: extra?.retryAfterSec, data: extra?.data };
-}
+// One Refusal type for every stage, governance's included (protocol/refusal.ts).
+export { refusal, type Refusal } from '../protocol/refusal.js';
 
 /** `{"jsonrpc":"2.0","id":<request id>,"error":{code,message,data}}`: the SDK client reads it on any status. */
 export function refusalBody(r: Refusal, id: string | number | null): string {

@@ -73,22 +73,6 @@ export function callerResponseHeaders(raw: readonly (Buffer | string)[]): string
   return kept;
 }
 
-/**
- * Read access to flat response headers for hooks, without building an object per response: hooks read one
- * or two names (the delegation stage: `tollgate-cost`). Repeated headers are joined with ", " as the Fetch
- * Headers.get() does, so a repeated single-valued header does not parse as one value.
- */
-export class FlatHeaders {
-  constructor(private readonly flat: readonly string[]) {}
-  /** the value of a lowercase header name, or null */
-  get(name: string): string | null {
-    let v: string | null = null;
-    for (let i = 0; i < this.flat.length; i += 2) {
-      if (this.flat[i] === name) v = v === null ? this.flat[i + 1] : `${v}, ${this.flat[i + 1]}`;
-    }
-    return v;
-  }
-}
 
 /** The XFCC value the gateway sets (Envoy format). SPIFFE IDs cannot contain ';', ',' or '"'. */
 export function xfccValue(gatewayId: string, callerId: string): string {

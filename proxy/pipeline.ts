@@ -1,55 +1,49 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { Ctx, traceIdOf, type ExtraStages } from './context.js';
+import { Exchange, type ExchangeSink } from './exchange.js';
+import type { Governance } from './governance.js';
 import { refusal, RPC_CODE, writeRefusal, type Refusal } from './errors.js';
 import { upstreamRequestHeaders, xfccValue } from './headers.js';
-import { decideMethod, AGENT_CARD_METHOD, DIRECTORY_METHOD, UNKNOWN_METHOD } from './a2a/methods.js';
+import { decideMethod, AGENT_CARD_METHOD, DIRECTORY_METHOD } from './a2a/methods.js';
 import { mayDiscover, type Grants } from './policy.js';
-import { callerLabel, type CompiledAgent, type Runtime } from './runtime.js';
+import { callerLabel, type Runtime } from './runtime.js';
 import type { IdentityResolver, PeerIdentity } from './tls/identity.js';
 import type { Trust } from './tls/trust.js';
 import { decideIdentity, type Revocation } from './stages/identity.js';
 import { decideRoute, upstreamPath } from './stages/route.js';
 import { authorizeStage } from './stages/authorize.js';
 import { limitsStage } from './stages/limits.js';
-import { delegationStage } from './stages/delegation.js';
-import { ForwardCall } from './stages/forward.js';
+import { governanceStage } from './stages/governance.js';
+import { upstreamEnded, upstreamResponded } from './stages/forward.js';
 import type { Recorder } from './stages/record.js';
+import { ClientAbortError } from './upstream/engine.js';
 import type { AuditDecision } from './audit.js';
 import { CardCache } from './cards.js';
-import { callerVisibleOrigin, serveCard, serveDirectory } from './discovery.js';
+import { callerVisibleOrigin, serveCard, serveDirectory, type DiscoveryOutcome } from './discovery.js';
 
 /**
- * THE REQUEST PATH. Every request goes through these stages, in this order:
+ * THE REQUEST PATH. Every request is one Exchange (exchange.ts), created here on arrival and handed to
+ * these stages, in this order; each stage reads what earlier ones wrote on it and writes its own part:
  *
  *   1. identity   (stages/identity.ts)   the connection's SVID (validated once per connection, from DER),
  *                                         re-checked per request for expiry and revocation -> 401/403
  *   2. route      (stages/route.ts)      /a2a/<agent>/<rest> -> upstream path; bad paths 400, unknown 404.
  *                                         Before the body is read: a refused path costs no body buffering.
  *   3. body       (here)                 read up to maxBodyBytes (413), then the A2A method from the
- *                                         JSON-RPC body or the REST path
+ *                                         JSON-RPC body or the REST path (a2a/methods.ts decideMethod)
  *   4. authorize  (stages/authorize.ts)  default deny; needs the method, hence after 3          -> 403
  *   5. limits     (stages/limits.ts)     buckets + concurrency; after authorize so a denied caller cannot
  *                                         drain an allowed caller's edge or hold a callee's slots -> 429
- *   6. delegation (stages/delegation.ts) ExtraStages.beforeForward: loop / budget checks; last before the
- *                                         callee so it only sees calls that will really be made
- *   7. forward    (stages/forward.ts)    mTLS to the upstream with the gateway's SVID; streams the answer;
- *                                         afterResponse when the response headers arrive          -> 502/504
+ *   6. governance (stages/governance.ts) the governance slot (governance.ts): loop / budget checks; last
+ *                                         before the callee so it only sees calls that will really be made
+ *   7. forward    (stages/forward.ts)    the exchange is the engine's job: mTLS to the upstream with the
+ *                                         gateway's SVID, the answer streamed back                -> 502/504
  *   8. record     (stages/record.ts)     metrics + one audit line, exactly once, whatever happened
  *
- * Stages that have nothing to do are skipped (no limits configured, no beforeForward hook).
- *
- * The delegation slot contract (ExtraStages, context.ts):
- *   - beforeForward(ctx) runs after limits, before forward; return a Refusal to answer instead of the
- *     callee (the callee never sees it); it may ctx.setUpstreamHeader('tollgate-delegation', ...). A throw
- *     or rejected promise refuses the call (503), never forwards it unchecked.
- *   - afterResponse(ctx, {status, headers, durationUs}) runs when the upstream's response headers arrive,
- *     before they go to the caller. `tollgate-cost` is passed through to the caller; an upstream
- *     `tollgate-delegation` never is.
- *   - onRefused(ctx, refusal) runs when authorize, limits or beforeForward refuse a call.
- *   - onComplete(ctx, outcome) runs once when a forwarded call ends (completed, failed, or caller gone).
- *   Refusals become HTTP status + JSON-RPC error body in ONE place: errors.ts writeRefusal.
+ * Stages that have nothing to do are skipped (no limits configured, no governance plugged in).
+ * Every ending goes through finish(): the concurrency slot is given back once, the record written once.
+ * Refusals become HTTP status + JSON-RPC error body in ONE place: errors.ts writeRefusal.
  *
  * Cards (/.well-known/agent-card.json) and the directory (GET /a2a) go through identity, route and the
  * same policy (a card is visible only to callers allowed to call that agent), but not limits.
@@ -75,75 +69,42 @@ interface ConnState {
 const kConn = Symbol('tollgate.conn');
 type SocketWithConn = TLSSocket & { [kConn]?: ConnState };
 
-const NO_BODY: Buffer | undefined = undefined;
-
-/** What reading one request body needs (pipeline.handle step 3), kept on the request for the shared listeners. */
-class BodyRead {
-  first: Buffer | undefined = undefined;
-  more: Buffer[] | undefined = undefined;
-  size = 0;
-  over = false;
-  constructor(
-    readonly pipeline: Pipeline,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly rt: Runtime,
-    readonly agent: CompiledAgent,
-    readonly rest: string,
-    readonly query: string,
-    readonly callerId: string,
-    readonly callerName: string,
-    readonly conn: ConnState,
-    readonly t0: number,
-    readonly nowMs: number,
-    readonly max: number,
-  ) {}
+// The body is read by three shared listeners that find their exchange on the request, instead of three
+// closures per request.
+const kExchange = Symbol('tollgate.exchange');
+type ExchangeRequest = IncomingMessage & { [kExchange]?: Exchange };
+function onBodyData(this: ExchangeRequest, c: Buffer): void {
+  const ex = this[kExchange]!;
+  ex.sink.bodyData(ex, c);
+}
+function onBodyEnd(this: ExchangeRequest): void {
+  const ex = this[kExchange]!;
+  ex.sink.bodyEnd(ex);
+}
+function onBodyError(this: ExchangeRequest): void {
+  const ex = this[kExchange]!;
+  ex.sink.bodyError(ex);
 }
 
-const kBody = Symbol('tollgate.body');
-type BodyRequest = IncomingMessage & { [kBody]?: BodyRead };
-function onBodyData(this: BodyRequest, c: Buffer): void {
-  const b = this[kBody]!;
-  b.pipeline.bodyData(b, c);
-}
-function onBodyEnd(this: BodyRequest): void {
-  const b = this[kBody]!;
-  b.pipeline.bodyEnd(b);
-}
-function onBodyError(this: BodyRequest): void {
-  const b = this[kBody]!;
-  b.pipeline.bodyError(b);
-}
-
-export class Pipeline {
+export class Pipeline implements ExchangeSink {
   inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly cards: CardCache;
-  private readonly releaseDone: () => void;
 
   constructor(
     private readonly state: PipelineState,
     private readonly recorder: Recorder,
-    private readonly stages: ExtraStages,
+    private readonly governance: Governance | undefined,
     private readonly revocation: Revocation,
     private readonly now: () => number,
   ) {
     this.cards = new CardCache(now);
-    this.releaseDone = () => this.requestDone();
   }
 
   /** resolves when no request is in flight */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
-  }
-
-  private requestDone(): void {
-    if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
-      const w = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const f of w) f();
-    }
   }
 
   private conn(sock: SocketWithConn): ConnState {
@@ -162,251 +123,257 @@ export class Pipeline {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.inFlight++;
-    const t0 = performance.now();
-    const nowMs = this.now();
     const rt = this.state.runtime;
+    const ex = new Exchange(req, res, performance.now(), this.now(), rt, this);
     if (this.state.closing) res.shouldKeepAlive = false;
 
     // 1. identity
     const conn = this.conn(req.socket as SocketWithConn);
-    const idd = decideIdentity(conn.peer, nowMs, this.revocation);
+    const idd = decideIdentity(conn.peer, ex.startMs, this.revocation);
     if (!idd.ok) {
-      const callerId = conn.peer.ok ? conn.peer.id : '';
-      this.refuse(res, idd.refusal, null, callerId, 'unknown', '', 'unknown', UNKNOWN_METHOD, 'deny', t0, 0, undefined, idd.close);
+      if (conn.peer.ok) ex.callerId = conn.peer.id;
+      ex.refuse(idd.refusal, 'deny', idd.close);
       return;
     }
-    const callerId = idd.callerId;
+    ex.callerId = idd.callerId;
     if (conn.rtGen !== rt.gen) {
-      conn.grants = rt.policy.grantsFor(callerId);
-      conn.callerName = callerLabel(rt, callerId, conn.grants);
-      conn.callerAgent = rt.agentNameById.get(callerId);
+      conn.grants = rt.policy.grantsFor(idd.callerId);
+      conn.callerName = callerLabel(rt, idd.callerId, conn.grants);
+      conn.callerAgent = rt.agentNameById.get(idd.callerId);
       conn.rtGen = rt.gen;
     }
     const grants = conn.grants!;
-    const callerName = conn.callerName;
+    ex.grants = grants;
+    ex.xfcc = conn.xfcc;
+    ex.callerName = conn.callerName;
+    ex.callerAgent = conn.callerAgent;
 
     // 2. route
-    const httpMethod = req.method ?? 'GET';
-    const route = decideRoute(req.url ?? '', httpMethod, rt.hasAgent);
+    const route = decideRoute(req.url ?? '', ex.httpMethod, rt.hasAgent);
     if (route.kind === 'error') {
-      this.refuse(res, refusal(route.status, route.status === 404 ? RPC_CODE.notFound : RPC_CODE.badRequest, route.reason, route.message), null, callerId, callerName, '', 'unknown', UNKNOWN_METHOD, 'deny', t0, 0, traceIdOf(req.headers.traceparent), route.status === 400);
+      ex.refuse(refusal(route.status, route.status === 404 ? RPC_CODE.notFound : RPC_CODE.badRequest, route.reason, route.message), 'deny', route.status === 400);
       return;
     }
     if (route.kind === 'directory') {
-      void this.directory(req, res, rt, grants, callerId, callerName, t0);
+      void this.directory(ex, grants);
       return;
     }
     const agent = rt.agents.get(route.agent)!;
+    ex.agent = agent;
+    ex.callee = agent.name;
+    ex.calleeLabel = agent.name;
     if (route.kind === 'card') {
-      void this.card(req, res, agent, grants, callerId, callerName, t0);
+      void this.card(ex, grants);
       return;
     }
+    ex.rest = route.rest;
+    ex.query = route.query;
 
     // 3. body
-    const max = rt.config.maxBodyBytes;
     const te = req.headers['transfer-encoding'];
     const cl = req.headers['content-length'];
     if (cl === undefined && te === undefined) {
-      this.afterBody(req, res, rt, agent, route.rest, route.query, NO_BODY, callerId, callerName, conn, t0, nowMs);
+      this.afterBody(ex);
       return;
     }
+    const max = rt.config.maxBodyBytes;
     if (cl !== undefined && Number(cl) > max) {
-      this.tooLarge(res, max, callerId, callerName, agent.name, t0, Number(cl), req);
+      ex.bytesIn = Number(cl);
+      this.tooLarge(ex, max);
       return;
     }
-    // One state object and three shared listeners per body, instead of three closures over this scope.
-    (req as BodyRequest)[kBody] = new BodyRead(this, req, res, rt, agent, route.rest, route.query, callerId, callerName, conn, t0, nowMs, max);
+    (req as ExchangeRequest)[kExchange] = ex;
     req.on('data', onBodyData);
     req.on('end', onBodyEnd);
     req.on('error', onBodyError);
   }
 
-  /** @internal body listeners (BodyRead) */
-  bodyData(b: BodyRead, c: Buffer): void {
-    if (b.over) return;
-    b.size += c.length;
-    if (b.size > b.max) {
-      b.over = true;
-      this.tooLarge(b.res, b.max, b.callerId, b.callerName, b.agent.name, b.t0, b.size, b.req);
+  /** @internal body listener */
+  bodyData(ex: Exchange, c: Buffer): void {
+    if (ex.bodyOver) return;
+    ex.bytesIn += c.length;
+    const max = ex.rt.config.maxBodyBytes;
+    if (ex.bytesIn > max) {
+      ex.bodyOver = true;
+      this.tooLarge(ex, max);
       return;
     }
-    if (b.first === undefined) b.first = c;
-    else (b.more ??= []).push(c);
+    if (ex.body === undefined) ex.body = c;
+    else (ex.moreBody ??= []).push(c);
   }
 
   /** @internal */
-  bodyEnd(b: BodyRead): void {
-    if (b.over) return;
-    const body = b.more === undefined ? b.first : Buffer.concat([b.first!, ...b.more], b.size);
-    this.afterBody(b.req, b.res, b.rt, b.agent, b.rest, b.query, body, b.callerId, b.callerName, b.conn, b.t0, b.nowMs);
+  bodyEnd(ex: Exchange): void {
+    if (ex.bodyOver) return;
+    if (ex.moreBody !== undefined) {
+      ex.body = Buffer.concat([ex.body!, ...ex.moreBody], ex.bytesIn);
+      ex.moreBody = undefined;
+    }
+    this.afterBody(ex);
   }
 
   /** @internal */
-  bodyError(b: BodyRead): void {
-    if (b.over) return;
-    b.over = true;
-    this.finishRecord(b.callerName, b.callerId, b.agent.name, b.agent.name, UNKNOWN_METHOD, 'deny', 'client_abort', 499, b.size, 0, b.t0, undefined);
+  bodyError(ex: Exchange): void {
+    if (ex.bodyOver) return;
+    ex.bodyOver = true;
+    ex.decision = 'deny';
+    ex.reason = 'client_abort';
+    ex.status = 499;
+    this.finish(ex);
   }
 
-  private tooLarge(res: ServerResponse, max: number, callerId: string, callerName: string, callee: string, t0: number, size: number, req: IncomingMessage): void {
-    const r = refusal(413, RPC_CODE.tooLarge, 'too_large', `the request body is larger than the gateway's limit of ${max} bytes`, { data: { maxBodyBytes: max } });
-    this.refuse(res, r, null, callerId, callerName, callee, callee, UNKNOWN_METHOD, 'deny', t0, size, traceIdOf(req.headers.traceparent), true);
-    req.resume(); // discard the rest; the connection closes after the answer
+  private tooLarge(ex: Exchange, max: number): void {
+    ex.refuse(refusal(413, RPC_CODE.tooLarge, 'too_large', `the request body is larger than the gateway's limit of ${max} bytes`, { data: { maxBodyBytes: max } }), 'deny', true);
+    ex.req.resume(); // discard the rest; the connection closes after the answer
   }
 
-  private afterBody(
-    req: IncomingMessage,
-    res: ServerResponse,
-    rt: Runtime,
-    agent: CompiledAgent,
-    rest: string,
-    query: string,
-    body: Buffer | undefined,
-    callerId: string,
-    callerName: string,
-    conn: ConnState,
-    t0: number,
-    nowMs: number,
-  ): void {
-    const httpMethod = req.method ?? 'GET';
-    const m = decideMethod(httpMethod, rest, body);
+  private afterBody(ex: Exchange): void {
+    const agent = ex.agent!;
+    const m = decideMethod(ex.httpMethod, ex.rest, ex.body);
     if (m.kind === 'refuse') {
-      const r = refusal(400, RPC_CODE.badRequest, m.reason, m.message);
-      this.refuse(res, r, m.id, callerId, callerName, agent.name, agent.name, UNKNOWN_METHOD, 'deny', t0, body?.length ?? 0, traceIdOf(req.headers.traceparent), false);
+      ex.rpcId = m.id;
+      ex.refuse(refusal(400, RPC_CODE.badRequest, m.reason, m.message));
       return;
     }
-    const { method, id: rpcId, isRpc } = m;
-    const path = upstreamPath(agent.basePath, rest, query);
-    const ctx = new Ctx(callerId, callerName, conn.callerAgent, agent.name, agent.config, method, rpcId, isRpc, body, httpMethod, path, req.headers, traceIdOf(req.headers.traceparent), nowMs);
+    ex.method = m.method;
+    ex.rpcId = m.id;
+    ex.isRpc = m.isRpc;
+    ex.upstreamPath = upstreamPath(agent.basePath, ex.rest, ex.query);
+    ex.isCall = true;
 
     // 4. authorize
-    const denied = authorizeStage(conn.grants!, callerId, agent.name, method);
+    const denied = authorizeStage(ex.grants!, ex);
     if (denied !== undefined) {
-      this.refuseCall(res, ctx, denied, 'deny', t0);
+      ex.refuse(denied);
       return;
     }
     // 5. limits
-    const limiter = rt.limiter;
+    const limiter = ex.rt.limiter;
     if (limiter.enabled) {
-      const limited = limitsStage(limiter, callerId, agent.name, nowMs);
+      const limited = limitsStage(limiter, ex);
       if (limited !== undefined) {
-        this.recorder.rateLimited(callerName, agent.name, limited.reason);
-        this.refuseCall(res, ctx, limited, 'limit', t0, true);
+        ex.refuse(limited, 'limit');
         return;
       }
     }
-    // 6. delegation
-    const d = delegationStage(this.stages, ctx);
+    // 6. governance
+    const governance = this.governance;
+    if (governance === undefined) {
+      this.forward(ex);
+      return;
+    }
+    const d = governanceStage(governance, ex);
     if (d === undefined) {
-      this.forward(req, res, rt, agent, ctx, t0, conn.xfcc);
+      this.forward(ex);
     } else if (typeof (d as Promise<unknown>).then === 'function') {
-      (d as Promise<Refusal | undefined>).then((r) => {
-        if (r === undefined) this.forward(req, res, rt, agent, ctx, t0, conn.xfcc);
-        else this.refuseDelegation(res, rt, agent, ctx, r, t0);
+      void (d as Promise<Refusal | undefined>).then((r) => {
+        if (r === undefined) this.forward(ex);
+        else ex.refuse(r, 'refuse');
       });
     } else {
-      this.refuseDelegation(res, rt, agent, ctx, d as Refusal, t0);
+      ex.refuse(d as Refusal, 'refuse');
     }
-  }
-
-  private refuseDelegation(res: ServerResponse, rt: Runtime, agent: CompiledAgent, ctx: Ctx, r: Refusal, t0: number): void {
-    rt.limiter.release(agent.name);
-    this.refuseCall(res, ctx, r, 'refuse', t0, false, 'delegation');
   }
 
   // 7. forward
-  private forward(req: IncomingMessage, res: ServerResponse, rt: Runtime, agent: CompiledAgent, ctx: Ctx, t0: number, xfcc: string): void {
-    if (res.destroyed) {
-      // the caller left while a hook was deciding
-      rt.limiter.release(agent.name);
-      this.finishRecord(ctx.callerName, ctx.callerId, ctx.callee, ctx.callee, ctx.method, 'allow', 'client_abort', 499, ctx.body?.length ?? 0, 0, t0, ctx.traceId);
+  private forward(ex: Exchange): void {
+    if (ex.res.destroyed) {
+      // the caller left while governance was deciding: the call ends here (governance hears of it)
+      this.upstreamEnded(ex, 0, new ClientAbortError());
       return;
     }
-    const headers = upstreamRequestHeaders(
-      req.rawHeaders,
-      req.headers.connection,
-      xfcc,
-      ctx.body === undefined ? 0 : ctx.body.length,
-      ctx.upstreamHeaders,
-    );
-    const call = new ForwardCall(ctx.httpMethod, ctx.upstreamPath, headers, ctx.body, res, req, ctx, rt, agent, this.recorder, this.stages, t0, this.releaseDone);
+    ex.forwardHeaders = upstreamRequestHeaders(ex.req.rawHeaders, ex.req.headers.connection, ex.xfcc, ex.body === undefined ? 0 : ex.body.length, ex.upstreamHeaders);
     try {
-      agent.upstream.forward(call);
+      ex.agent!.upstream.forward(ex);
     } catch (e) {
-      call.onEnd(0, e);
+      ex.onEnd(0, e);
     }
   }
 
-  /** a refusal of a call that has a RequestContext (authorize, limits, delegation) */
-  private refuseCall(res: ServerResponse, ctx: Ctx, r: Refusal, decision: AuditDecision, t0: number, rateLimited = false, denialReason?: string): void {
-    if (!rateLimited) this.recorder.denial(ctx.callerName, ctx.callee, denialReason ?? r.reason);
-    const bytesOut = writeRefusal(res, r, ctx.rpcId, false);
-    this.finishRecord(ctx.callerName, ctx.callerId, ctx.callee, ctx.callee, ctx.method, decision, r.reason, r.status, ctx.body?.length ?? 0, bytesOut, t0, ctx.traceId);
-    if (this.stages.onRefused !== undefined) {
+  /** ExchangeSink: the upstream's response headers arrived */
+  upstreamResponded(ex: Exchange, status: number, raw: readonly (Buffer | string)[]): string[] {
+    const headers = upstreamResponded(ex, status, raw, this.recorder);
+    if (this.governance !== undefined) {
       try {
-        this.stages.onRefused(ctx, r);
+        this.governance.onResponse(ex);
+      } catch {
+        // a failing observer must not break a call that already succeeded upstream
+      }
+    }
+    return headers;
+  }
+
+  /** ExchangeSink: the forwarded call is over */
+  upstreamEnded(ex: Exchange, bytesOut: number, error: unknown): void {
+    upstreamEnded(ex, bytesOut, error, this.recorder);
+    this.finish(ex);
+    if (this.governance !== undefined) {
+      try {
+        this.governance.onComplete(ex);
       } catch {
         // observers cannot change the outcome
       }
     }
   }
 
-  /** a refusal before there is a RequestContext (identity, route, body) */
-  private refuse(
-    res: ServerResponse,
-    r: Refusal,
-    rpcId: string | number | null,
-    callerId: string,
-    callerName: string,
-    callee: string,
-    calleeLabel: string,
-    method: string,
-    decision: AuditDecision,
-    t0: number,
-    bytesIn: number,
-    traceId: string | undefined,
-    close: boolean,
-  ): void {
-    this.recorder.denial(callerName, calleeLabel, r.reason);
-    const bytesOut = writeRefusal(res, r, rpcId, close);
-    this.finishRecord(callerName, callerId, callee, calleeLabel, method, decision, r.reason, r.status, bytesIn, bytesOut, t0, traceId);
+  /** ExchangeSink: answer with a refusal instead of the callee */
+  refuse(ex: Exchange, r: Refusal, decision: AuditDecision, close: boolean): void {
+    if (decision === 'limit') this.recorder.rateLimited(ex.callerName, ex.callee, r.reason);
+    else this.recorder.denial(ex.callerName, ex.calleeLabel, decision === 'refuse' ? 'delegation' : r.reason);
+    ex.decision = decision;
+    ex.reason = r.reason;
+    ex.status = r.status;
+    ex.bytesOut = writeRefusal(ex.res, r, ex.rpcId, close);
+    this.finish(ex);
+    if (ex.isCall && this.governance !== undefined) {
+      try {
+        this.governance.onRefused(ex, r);
+      } catch {
+        // observers cannot change the outcome
+      }
+    }
   }
 
-  private finishRecord(
-    callerName: string,
-    callerId: string,
-    callee: string,
-    calleeLabel: string,
-    method: string,
-    decision: AuditDecision,
-    reason: string,
-    status: number,
-    bytesIn: number,
-    bytesOut: number,
-    t0: number,
-    traceId: string | undefined,
-  ): void {
-    this.recorder.call(callerName, callerId, callee, calleeLabel, method, decision, reason, status, bytesIn, bytesOut, Math.round((performance.now() - t0) * 1000), traceId);
-    this.requestDone();
+  /** 8. record: every exchange ends here exactly once */
+  private finish(ex: Exchange): void {
+    if (ex.holdsSlot) {
+      ex.holdsSlot = false;
+      ex.rt.limiter.release(ex.callee);
+    }
+    ex.durationUs = Math.round((performance.now() - ex.t0) * 1000);
+    this.recorder.record(ex);
+    if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
   }
 
   // ---- discovery (same identity and policy; no limits) ----
 
-  private async card(req: IncomingMessage, res: ServerResponse, agent: CompiledAgent, grants: Grants, callerId: string, callerName: string, t0: number): Promise<void> {
-    const traceId = traceIdOf(req.headers.traceparent);
+  private async card(ex: Exchange, grants: Grants): Promise<void> {
+    const agent = ex.agent!;
+    ex.method = AGENT_CARD_METHOD;
     if (!mayDiscover(grants, agent.name)) {
-      const r = refusal(403, RPC_CODE.forbidden, 'no_rule', `${callerId} is not allowed to call agent "${agent.name}", so its card is not shown`);
-      this.refuse(res, r, null, callerId, callerName, agent.name, agent.name, AGENT_CARD_METHOD, 'deny', t0, 0, traceId, false);
+      ex.refuse(refusal(403, RPC_CODE.forbidden, 'no_rule', `${ex.callerId} is not allowed to call agent "${agent.name}", so its card is not shown`));
       return;
     }
-    const o = await serveCard(this.cards, req, res, agent, callerVisibleOrigin(req, this.state.runtime.config.serverNames));
+    const o = await serveCard(this.cards, ex.req, ex.res, agent, callerVisibleOrigin(ex.req, ex.rt.config.serverNames));
     if (o.upstreamError !== undefined) this.recorder.upstreamError(agent.name, o.upstreamError);
-    this.finishRecord(callerName, callerId, agent.name, agent.name, AGENT_CARD_METHOD, o.decision, o.reason, o.status, 0, o.bytesOut, t0, traceId);
+    this.discovered(ex, o);
   }
 
-  private async directory(req: IncomingMessage, res: ServerResponse, rt: Runtime, grants: Grants, callerId: string, callerName: string, t0: number): Promise<void> {
-    const visible = [...rt.agents.values()].filter((a) => mayDiscover(grants, a.name));
-    const o = await serveDirectory(this.cards, req, res, visible, callerVisibleOrigin(req, rt.config.serverNames));
-    this.finishRecord(callerName, callerId, '', 'unknown', DIRECTORY_METHOD, o.decision, o.reason, o.status, 0, o.bytesOut, t0, traceIdOf(req.headers.traceparent));
+  private async directory(ex: Exchange, grants: Grants): Promise<void> {
+    ex.method = DIRECTORY_METHOD;
+    const visible = [...ex.rt.agents.values()].filter((a) => mayDiscover(grants, a.name));
+    this.discovered(ex, await serveDirectory(this.cards, ex.req, ex.res, visible, callerVisibleOrigin(ex.req, ex.rt.config.serverNames)));
+  }
+
+  private discovered(ex: Exchange, o: DiscoveryOutcome): void {
+    ex.decision = o.decision;
+    ex.reason = o.reason;
+    ex.status = o.status;
+    ex.bytesOut = o.bytesOut;
+    this.finish(ex);
   }
 }

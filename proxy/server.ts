@@ -6,7 +6,7 @@ import type { GatewayCredentials } from '../ca/api.js';
 import { ProxyError } from './errors.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import type { AuditLog } from './audit.js';
-import type { ExtraStages } from './context.js';
+import type { Governance } from './governance.js';
 import { compileRuntime, type Runtime } from './runtime.js';
 import { buildTrust, tlsMaterial, type Trust } from './tls/trust.js';
 import { IdentityResolver } from './tls/identity.js';
@@ -29,7 +29,8 @@ export interface ProxyOptions {
   now?: () => number;
   metrics?: GatewayMetrics;
   audit?: AuditLog;
-  stages?: ExtraStages;
+  /** the governance slot (governance.ts); none: calls are decided by policy and limits alone */
+  governance?: Governance;
   /** forwarding engine (default undici Pool.dispatch); the benchmark swaps in others */
   upstreamFactory?: UpstreamFactory;
   /** override config.listen.proxy (tests: '127.0.0.1:0') */
@@ -71,7 +72,6 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const now = opts.now ?? Date.now;
   const metrics = opts.metrics ?? createMetrics();
   const factory = opts.upstreamFactory ?? undiciUpstream;
-  const stages = opts.stages ?? {};
 
   let trust: Trust;
   try {
@@ -87,7 +87,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config)).runtime;
 
   const recorder = new Recorder(metrics, opts.audit);
-  const pipeline = new Pipeline(state, recorder, stages, opts.revocation, now);
+  const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now);
   metrics.setGatewayCertNotAfter(() => state.trust.credentials.notAfter);
 
   const server = https.createServer({ ...tlsMaterial(trust), ...TLS_OPTIONS, requestCert: true, rejectUnauthorized: true, handshakeTimeout: opts.config.timeouts.headers }, (req, res) =>

@@ -4,7 +4,7 @@ import { startProxy, createMetrics, createAuditLog } from '../../proxy/index.js'
 import { httpProxyUpstream } from './http-proxy-engine.js';
 import { createDelegationStage, KeyRing } from '../../governance/delegation/index.js';
 import { createEventBus } from '../../control/admin/events.js';
-import { delegationHooks } from '../../gateway/delegation-hooks.js';
+import { governanceSlot } from '../../gateway/governance-slot.js';
 
 /**
  * The gateway under test, in its own process (pinned by the parent): full governance on (policy, rate
@@ -22,13 +22,13 @@ const audit = createAuditLog({ path: cfg.auditPath, flushOnSigterm: false });
 const config = parseConfig(cfg.config);
 // 'undici+delegation': the whole request path of `tollgate serve`, with the delegation stage (context
 // verify + re-sign, loop/budget checks, call graph) in its slot, wired exactly as gateway/tollgate.ts does.
-const stages =
+const governance =
   cfg.engine === 'undici+delegation'
-    ? delegationHooks({ stage: createDelegationStage({ config, keyring: new KeyRing({ now: Date.now, retentionMs: config.delegation.tokenTtl }), now: Date.now }), events: createEventBus() })
+    ? governanceSlot({ stage: createDelegationStage({ config, keyring: new KeyRing({ now: Date.now, retentionMs: config.delegation.tokenTtl }), now: Date.now }), events: createEventBus(), now: Date.now })
     : undefined;
 const gw = await startProxy({
   config,
-  stages,
+  governance,
   credentials: () => cfg.credentials,
   revocation: { isRevoked: () => false },
   metrics,

@@ -24,9 +24,9 @@ export function httpProxyUpstream(spec: UpstreamSpec, opts: EngineOptions): Upst
   proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
     const job = (req as IncomingMessage & { job?: ForwardJob }).job!;
     for (const name of proxyReq.getHeaderNames()) proxyReq.removeHeader(name);
-    for (let i = 0; i < job.headers.length; i += 2) proxyReq.setHeader(job.headers[i], job.headers[i + 1]);
+    for (let i = 0; i < job.forwardHeaders.length; i += 2) proxyReq.setHeader(job.forwardHeaders[i], job.forwardHeaders[i + 1]);
     proxyReq.setHeader('host', new URL(spec.origin).host);
-    proxyReq.path = job.path;
+    proxyReq.path = job.upstreamPath;
   });
   proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
     const job = (req as IncomingMessage & { job?: ForwardJob }).job!;

@@ -195,5 +195,5 @@ const WINDOW_REASON = {
 
 function windowRefusal(v: WindowVerdict, caller: { id: string; name: string | undefined }, base: Record<string, unknown> = {}): Refusal {
   const who = caller.name ?? shortName(caller.id);
-  return refuse(WINDOW_REASON[v.budget], `agent budget exhausted: ${who} reached ${v.budget} ${v.limit}; retry in ${v.retryAfterS}s`, { ...base, budget: v.budget, limit: v.limit, agent: who }, v.retryAfterS);
+  return refuse(WINDOW_REASON[v.budget], `agent budget exhausted: ${who} reached ${v.budget} ${v.limit}; retry in ${v.retryAfterSec}s`, { ...base, budget: v.budget, limit: v.limit, agent: who }, v.retryAfterSec);
 }

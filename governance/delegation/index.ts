@@ -1,5 +1,5 @@
 export { createDelegationStage, DelegationStage, parseCost, COST_HEADER, UNREGISTERED } from './stage.js';
-export type { DelegationCtx, DelegationCallHandle, DelegationMetrics, DelegationStageOptions, ResponseLike } from './stage.js';
+export type { GovernedCall, DelegationCallHandle, DelegationMetrics, DelegationStageOptions } from './stage.js';
 export { verifyContext, decide, refusalForVerify, describePath } from './decide.js';
 export type { DecideInput, Decision, DelegationLimits, VerifyResult } from './decide.js';
 export { KeyRing, openKeyRing, DELEGATION_KEYS_FILE } from './keys.js';

@@ -1,3 +1,5 @@
+import type { Refusal as SharedRefusal } from '../../protocol/refusal.js';
+
 /**
  * Every way the delegation stage refuses a call, with its HTTP status and JSON-RPC error code.
  *
@@ -58,27 +60,16 @@ export const REFUSAL_TABLE: Readonly<Record<RefusalReason, { status: number; cod
   agent_cost_per_day: { status: 429, code: -32133 },
 };
 
-/** A refusal, ready for the pipeline to turn into an HTTP response with a JSON-RPC error body. */
-export interface Refusal {
-  /** HTTP status */
-  readonly status: number;
-  /** JSON-RPC error code */
-  readonly code: number;
-  /** stable reason (metrics label, audit, tests) */
+/** A governance refusal: the shared Refusal (protocol/refusal.ts) with a reason from the table above. */
+export interface Refusal extends SharedRefusal {
   readonly reason: RefusalReason;
-  /** safe to show the caller */
-  readonly message: string;
   /** JSON-RPC error `data` */
   readonly data: Record<string, unknown>;
-  /** seconds, for a Retry-After header; absent when waiting cannot help */
-  readonly retryAfterS?: number;
 }
 
-export function refuse(reason: RefusalReason, message: string, data: Record<string, unknown> = {}, retryAfterS?: number): Refusal {
+export function refuse(reason: RefusalReason, message: string, data: Record<string, unknown> = {}, retryAfterSec?: number): Refusal {
   const { status, code } = REFUSAL_TABLE[reason];
-  const r: { -readonly [K in keyof Refusal]: Refusal[K] } = { status, code, reason, message, data: { reason, ...data } };
-  if (retryAfterS !== undefined) r.retryAfterS = retryAfterS;
-  return r;
+  return retryAfterSec === undefined ? { status, code, reason, message, data: { reason, ...data } } : { status, code, reason, message, data: { reason, ...data }, retryAfterSec };
 }
 
 /** Which budget a refusal exhausted (for tollgate_budget_exhausted_total), or undefined for non-budget refusals. */

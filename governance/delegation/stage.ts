@@ -15,15 +15,16 @@ import { AgentWindows, halveLimits, type AgentLimits } from './windows.js';
  * The delegation stage: the adapter between the gateway pipeline and the pure parts (verifyContext, decide,
  * the task registry, the call graph).
  *
- * Contract with the pipeline (order matters):
- *  - Run beforeForward(ctx) as the LAST stage that can refuse, just before forwarding: it commits budgets
+ * Contract with the gateway (order matters); it plugs in as the proxy's governance slot:
+ *  - beforeForward(call) runs as the LAST stage that can refuse, just before forwarding: it commits budgets
  *    (calls, in-flight, fan-out, agent windows). It returns a Refusal to send, or undefined and has set the
  *    outbound `tollgate-delegation` (a fresh signed context, never the inbound one) and `traceparent` headers.
- *  - After an allowed call, call onFinished(ctx, status) exactly when the call ends — response complete,
- *    stream ended, upstream error or client abort (status 0 for "no response"). It is idempotent, so calling
- *    it from a `finally` as well is safe. afterResponse(ctx, res) = read `tollgate-cost` + onFinished; for a
- *    stream, call onResponseHeaders(ctx, res) when headers arrive and onFinished when the stream ends.
- *  - onRefused(ctx, refusal) for a refusal by ANY stage: it records refusals made before this stage ran
+ *  - onResponse(call) when the upstream's response headers arrive: charges `tollgate-cost` (a stream may run
+ *    long; the call has not ended).
+ *  - onComplete(call) exactly when an allowed call ends — response complete, stream ended, upstream error or
+ *    client abort. onFinished(call, status) is the same with an explicit status (0 for "no response"); both
+ *    are idempotent.
+ *  - onRefused(call, refusal) for a refusal by ANY stage: it records refusals made before this stage ran
  *    (aggregate graph only) and undoes an allowed call refused by a later stage. For this stage's own
  *    refusals it does nothing (beforeForward already recorded them), so calling it for every refusal is fine.
  *  - Metrics hooks: refusal() fires for this stage's refusals only (other stages count their own).
@@ -36,20 +37,29 @@ import { AgentWindows, halveLimits, type AgentLimits } from './windows.js';
  * (calls floor(n/2), at least 1; costPerDay / 2) until the cycle leaves the window. Agents without limits are
  * not affected: give agents limits to make this bite.
  */
-export interface DelegationCtx {
+/**
+ * What governance reads and writes of one call. The proxy's exchange (proxy/exchange.ts) is one; tests and
+ * the benchmark build plain objects.
+ */
+export interface GovernedCall {
   readonly callerId: string;
   /** the caller's agent name if it is a registered agent (looked up by SPIFFE ID when undefined) */
-  readonly callerName?: string | undefined;
-  readonly calleeName: string;
+  readonly callerAgent: string | undefined;
+  /** callee agent name */
+  readonly callee: string;
   readonly calleeId: string;
   readonly method: string;
-  /** inbound `tollgate-delegation` header */
-  readonly inboundDelegation?: string | undefined;
-  /** inbound `traceparent` header */
-  readonly traceparent?: string | undefined;
+  /** HTTP status the caller got (set when the upstream answered or the call ended; 0 before) */
+  readonly status: number;
+  /** set when the upstream failed or the caller went away */
+  readonly error: string | undefined;
+  /** an inbound request header (first value), e.g. `tollgate-delegation`, `traceparent` */
+  header(name: string): string | undefined;
+  /** an upstream response header (repeated values joined with ", "), once the response headers arrived */
+  responseHeader(name: string): string | undefined;
   setUpstreamHeader(name: string, value: string): void;
-  /** written by this stage: the call's state from beforeForward to onFinished */
-  delegation?: DelegationCallHandle;
+  /** the slot this stage keeps its per-call state in (a DelegationCallHandle); nobody else reads it */
+  governance: unknown;
 }
 
 export interface DelegationCallHandle {
@@ -62,11 +72,6 @@ export interface DelegationCallHandle {
   /** refused by this stage */
   readonly refused: boolean;
   finished: boolean;
-}
-
-export interface ResponseLike {
-  status: number;
-  headers: { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 }
 
 export interface DelegationMetrics {
@@ -146,9 +151,8 @@ export function parseCost(v: string | string[] | null | undefined): number | und
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-function header(res: ResponseLike, name: string): string | string[] | null | undefined {
-  const h = res.headers as { get?: unknown };
-  return typeof h.get === 'function' ? (res.headers as { get(n: string): string | null }).get(name) : (res.headers as Record<string, string | string[] | undefined>)[name];
+function handleOf(call: GovernedCall): DelegationCallHandle | undefined {
+  return call.governance as DelegationCallHandle | undefined;
 }
 
 /** 32 hex digits from a 22-character base64url root task id: a task's calls share one trace id. */
@@ -210,7 +214,7 @@ export class DelegationStage {
     });
     this.keyring.setRetention(opts.config.delegation.tokenTtl);
     // bound, so the pipeline may pass them around as plain functions
-    for (const m of ['beforeForward', 'onResponseHeaders', 'afterResponse', 'onFinished', 'onRefused', 'cancelTask', 'reloadConfig', 'tick'] as const) {
+    for (const m of ['beforeForward', 'onResponse', 'onComplete', 'onFinished', 'onRefused', 'cancelTask', 'reloadConfig', 'tick'] as const) {
       (this as Record<string, unknown>)[m] = (this[m] as (...a: never[]) => unknown).bind(this);
     }
   }
@@ -226,17 +230,18 @@ export class DelegationStage {
   }
 
   /** Returns a refusal to send, or undefined (outbound headers set, budgets committed). */
-  beforeForward(ctx: DelegationCtx): Refusal | undefined {
+  beforeForward(ctx: GovernedCall): Refusal | undefined {
     const now = this.now();
     const b = this.built;
     let context: DelegationContext | undefined;
-    if (ctx.inboundDelegation !== undefined) {
-      const v = verifyContext(ctx.inboundDelegation, ctx.callerId, now, this.keyring, this.issued);
+    const inbound = ctx.header(DELEGATION_HEADER);
+    if (inbound !== undefined) {
+      const v = verifyContext(inbound, ctx.callerId, now, this.keyring, this.issued);
       if (!v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
       context = v.context;
     }
     const callerAgent = b.byId.get(ctx.callerId);
-    const callerName = ctx.callerName ?? callerAgent?.name;
+    const callerName = ctx.callerAgent ?? callerAgent?.name;
     const task = context && this.tasks.resolve(context.rootTaskId, context.chain[0], context.rootStartedAt, b.limits.deadlineMs, b.limits.tokenTtlMs, now);
     let windows;
     if (callerAgent?.limits) {
@@ -250,7 +255,7 @@ export class DelegationStage {
       now,
       context,
       caller: { id: ctx.callerId, name: callerName, requireDelegationContext: callerAgent?.requireDelegationContext ?? false },
-      callee: { name: ctx.calleeName, id: ctx.calleeId, maxRevisits: b.byName.get(ctx.calleeName)?.maxRevisits ?? 0 },
+      callee: { name: ctx.callee, id: ctx.calleeId, maxRevisits: b.byName.get(ctx.callee)?.maxRevisits ?? 0 },
       limits: b.limits,
       task,
       parentFanOut: task && context ? this.tasks.fanOutOf(task, context.callId) : 0,
@@ -267,7 +272,7 @@ export class DelegationStage {
     const issued = issueContext(child, this.keyring.current());
     this.issued.remember(issued.token, issued.context);
     ctx.setUpstreamHeader(DELEGATION_HEADER, issued.token);
-    const trace = nextTraceparent(ctx.traceparent, d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId));
+    const trace = nextTraceparent(ctx.header('traceparent'), d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId));
     ctx.setUpstreamHeader('traceparent', trace.header);
 
     const tree = this.graph.trees.ensure(t.rootTaskId, t.initiator, this.nameOf(t.initiator), t.startedAt);
@@ -277,7 +282,7 @@ export class DelegationStage {
       caller: ctx.callerId,
       callerName: callerName ?? shortName(ctx.callerId),
       callee: ctx.calleeId,
-      calleeName: ctx.calleeName,
+      calleeName: ctx.callee,
       method: ctx.method,
       depth: child.depth,
       start: now,
@@ -291,15 +296,15 @@ export class DelegationStage {
       traceId: trace.traceId,
     });
     this.graph.aggregate.recordCall(ctx.callerId, ctx.calleeId, now);
-    ctx.delegation = { callId, rootTaskId: t.rootTaskId, startedAt: now, traceId: trace.traceId, call, refused: false, finished: false };
+    ctx.governance = { callId, rootTaskId: t.rootTaskId, startedAt: now, traceId: trace.traceId, call, refused: false, finished: false };
     return undefined;
   }
 
-  private refused(ctx: DelegationCtx, r: Refusal, context: DelegationContext | undefined, now: number, callId = this.nextCallId()): Refusal {
-    const callerName = ctx.callerName ?? this.built.byId.get(ctx.callerId)?.name;
+  private refused(ctx: GovernedCall, r: Refusal, context: DelegationContext | undefined, now: number, callId = this.nextCallId()): Refusal {
+    const callerName = ctx.callerAgent ?? this.built.byId.get(ctx.callerId)?.name;
     const label = callerName ?? UNREGISTERED;
     this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now);
-    this.metrics?.refusal(label, ctx.calleeName, r.reason);
+    this.metrics?.refusal(label, ctx.callee, r.reason);
     const budget = budgetOf(r.reason);
     if (budget) this.metrics?.budgetExhausted(budget.scope, budget.budget);
 
@@ -314,7 +319,7 @@ export class DelegationStage {
         caller: ctx.callerId,
         callerName: callerName ?? shortName(ctx.callerId),
         callee: ctx.calleeId,
-        calleeName: ctx.calleeName,
+        calleeName: ctx.callee,
         method: ctx.method,
         depth: context.depth + 1,
         start: now,
@@ -330,26 +335,26 @@ export class DelegationStage {
       if (r.reason === 'loop') tree.loops.push({ callId, from: ctx.callerId, to: ctx.calleeId, cycle: r.data.cycle as string[] });
     }
     if (r.reason === 'loop') {
-      this.metrics?.loopCut(label, ctx.calleeName);
+      this.metrics?.loopCut(label, ctx.callee);
       this.log?.warn(
         { rootTaskId: context?.rootTaskId, initiator: r.data.initiator, closingEdge: r.data.closingEdge, chain: r.data.chain },
         r.message,
       );
     }
-    ctx.delegation = { callId, rootTaskId: context?.rootTaskId, startedAt: now, traceId: undefined, call: undefined, refused: true, finished: true };
+    ctx.governance = { callId, rootTaskId: context?.rootTaskId, startedAt: now, traceId: undefined, call: undefined, refused: true, finished: true };
     return r;
   }
 
   /** Response headers arrived: charge `tollgate-cost` (does not end the call). */
-  onResponseHeaders(ctx: DelegationCtx, res: ResponseLike): void {
-    const h = ctx.delegation;
+  onResponse(ctx: GovernedCall): void {
+    const h = handleOf(ctx);
     if (!h || h.refused || h.finished) return;
-    const raw = header(res, COST_HEADER);
-    if (raw === undefined || raw === null) return;
+    const raw = ctx.responseHeader(COST_HEADER);
+    if (raw === undefined) return;
     const cost = parseCost(raw);
     if (cost === undefined) {
       this.counters.invalidCostHeaders++;
-      this.metrics?.invalidCost?.(ctx.calleeName);
+      this.metrics?.invalidCost?.(ctx.callee);
       return;
     }
     if (cost === 0) return;
@@ -360,15 +365,14 @@ export class DelegationStage {
     this.metrics?.cost(h.call?.callerAgent ?? UNREGISTERED, cost);
   }
 
-  /** The upstream answered: charge its cost and end the call. */
-  afterResponse(ctx: DelegationCtx, res: ResponseLike): void {
-    this.onResponseHeaders(ctx, res);
-    this.onFinished(ctx, res.status);
+  /** The call ended (any way): its status, or 0 when the upstream failed or the caller went away. */
+  onComplete(ctx: GovernedCall): void {
+    this.onFinished(ctx, ctx.error === undefined ? ctx.status : 0);
   }
 
-  /** The call ended (any way). Exactly-once: later calls for the same ctx do nothing. status 0 = no response. */
-  onFinished(ctx: DelegationCtx, status: number): void {
-    const h = ctx.delegation;
+  /** The call ended (any way). Exactly-once: later calls for the same call do nothing. status 0 = no response. */
+  onFinished(ctx: GovernedCall, status: number): void {
+    const h = handleOf(ctx);
     if (!h || h.finished) return;
     h.finished = true;
     const now = this.now();
@@ -379,8 +383,8 @@ export class DelegationStage {
   }
 
   /** A refusal by any stage (see the contract above). */
-  onRefused(ctx: DelegationCtx, refusal: { status: number; reason: string }): void {
-    const h = ctx.delegation;
+  onRefused(ctx: GovernedCall, refusal: { status: number; reason: string }): void {
+    const h = handleOf(ctx);
     if (h?.refused) return;
     const now = this.now();
     if (h) {

@@ -60,7 +60,7 @@ export interface WindowVerdict {
   /** current sliding-window value (calls or cost) */
   used: number;
   /** whole seconds until one more call fits (for Retry-After) */
-  retryAfterS: number;
+  retryAfterSec: number;
 }
 
 const MINUTE = 60_000;
@@ -138,7 +138,7 @@ function callVerdict(c: SlidingCounter, budget: WindowBudget, limit: number | un
   const used = c.value(now);
   // one more call must fit entirely: used + 1 <= limit
   if (used + 1 <= limit + 1e-9) return undefined;
-  return { budget, limit, used, retryAfterS: Math.max(1, Math.ceil(c.msUntilAtMost(now, limit - 1) / 1000)) };
+  return { budget, limit, used, retryAfterSec: Math.max(1, Math.ceil(c.msUntilAtMost(now, limit - 1) / 1000)) };
 }
 
 function costVerdict(c: SlidingCounter, limit: number | undefined, now: number): WindowVerdict | undefined {
@@ -146,5 +146,5 @@ function costVerdict(c: SlidingCounter, limit: number | undefined, now: number):
   const used = c.value(now);
   // the next call's cost is unknown until it answers: refuse once the spend has reached the limit
   if (used < limit) return undefined;
-  return { budget: 'costPerDay', limit, used, retryAfterS: Math.max(1, Math.ceil(c.msUntilAtMost(now, limit * 0.999999) / 1000)) };
+  return { budget: 'costPerDay', limit, used, retryAfterSec: Math.max(1, Math.ceil(c.msUntilAtMost(now, limit * 0.999999) / 1000)) };
 }

@@ -1,8 +1,10 @@
 import { decideAuthorize, type Grants } from '../policy.js';
 import { refusal, RPC_CODE, type Refusal } from '../errors.js';
+import type { Exchange } from '../exchange.js';
 
 /** Stage "authorize": default deny; the decision is proxy/policy.ts decideAuthorize, this maps it to a refusal. */
-export function authorizeStage(grants: Grants, callerId: string, callee: string, method: string): Refusal | undefined {
+export function authorizeStage(grants: Grants, ex: Exchange): Refusal | undefined {
+  const { callerId, callee, method } = ex;
   const d = decideAuthorize(grants, callee, method);
   if (d.allow) return undefined;
   if (d.reason === 'no_rule') {

@@ -1,5 +1,6 @@
 import { ChildCache, counterCell, histogramCell, type CounterCell, type GatewayMetrics, type HistogramCell } from '../metrics.js';
-import type { AuditDecision, AuditLog } from '../audit.js';
+import type { AuditLog } from '../audit.js';
+import type { Exchange } from '../exchange.js';
 
 /**
  * Stage "record": metrics and the audit line, exactly once per request, whatever the outcome. Label
@@ -40,23 +41,22 @@ export class Recorder {
     this.duration.get2(callee, method).observe(seconds);
   }
 
-  call(
-    callerLabel: string,
-    callerId: string,
-    callee: string,
-    calleeLabel: string,
-    method: string,
-    decision: AuditDecision,
-    reason: string,
-    status: number,
-    bytesIn: number,
-    bytesOut: number,
-    durationUs: number,
-    traceId: string | undefined,
-  ): void {
-    this.requests.get4(callerLabel, calleeLabel, method, statusLabel(status)).inc();
+  /** The one record of an exchange, whatever happened: the request counter and the audit line. */
+  record(ex: Exchange): void {
+    this.requests.get4(ex.callerName, ex.calleeLabel, ex.method, statusLabel(ex.status)).inc();
     if (this.audit !== undefined) {
-      this.audit.write({ caller: callerId, callee, method, decision, reason, status, bytesIn, bytesOut, durationUs, traceId });
+      this.audit.write({
+        caller: ex.callerId,
+        callee: ex.callee,
+        method: ex.method,
+        decision: ex.decision,
+        reason: ex.reason,
+        status: ex.status,
+        bytesIn: ex.bytesIn,
+        bytesOut: ex.bytesOut,
+        durationUs: ex.durationUs,
+        traceId: ex.traceId,
+      });
     }
   }
 }

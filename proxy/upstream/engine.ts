@@ -26,10 +26,11 @@ export interface EngineOptions {
 }
 
 export interface ForwardJob {
-  readonly method: string;
-  readonly path: string;
+  readonly httpMethod: string;
+  /** path + query on the upstream */
+  readonly upstreamPath: string;
   /** flat [name, value, ...], already filtered (proxy/headers.ts) */
-  readonly headers: string[];
+  readonly forwardHeaders: string[];
   readonly body: Buffer | undefined;
   readonly res: ServerResponse;
   /** the caller's request (its body is already read: use `body`) */

@@ -32,7 +32,7 @@ export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstrea
   return {
     forward(job) {
       const h = new ForwardHandler(job);
-      pool.dispatch({ method: job.method as Dispatcher.HttpMethod, path: job.path, headers: job.headers, body: job.body ?? null }, h);
+      pool.dispatch({ method: job.httpMethod as Dispatcher.HttpMethod, path: job.upstreamPath, headers: job.forwardHeaders, body: job.body ?? null }, h);
     },
     async fetch(path, headers) {
       const r = await pool.request({ method: 'GET', path, headers });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answer, call, ID, makeConfig, makeStage, rootId } from './helpers.js';
+import { answer, call, ID, makeConfig, makeStage, respond, rootId } from './helpers.js';
 
 describe('per root task budgets', () => {
   it('maxFanOut limits the children of one call (not of the task)', () => {
@@ -40,7 +40,7 @@ describe('per root task budgets', () => {
     clock.advance(60_000);
     const late = call(stage, 'researcher', 'writer', child.token);
     expect(late.refusal).toMatchObject({ status: 429, reason: 'task_deadline' });
-    expect(late.refusal!.retryAfterS).toBeUndefined();
+    expect(late.refusal!.retryAfterSec).toBeUndefined();
   });
 
   it('maxCalls counts every call in the tree', () => {
@@ -56,7 +56,7 @@ describe('per root task budgets', () => {
     const root = call(stage, 'alice', 'orchestrator');
     const c2 = call(stage, 'orchestrator', 'researcher', root.token);
     const c3 = call(stage, 'orchestrator', 'writer', root.token);
-    expect(c3.refusal).toMatchObject({ reason: 'task_concurrency', retryAfterS: 1 });
+    expect(c3.refusal).toMatchObject({ reason: 'task_concurrency', retryAfterSec: 1 });
     answer(stage, c2);
     expect(call(stage, 'orchestrator', 'writer', root.token).refusal).toBeUndefined();
   });
@@ -71,7 +71,7 @@ describe('per root task budgets', () => {
     // upstream error: onFinished(ctx, 0), then the pipeline's finally calls it again
     stage.onFinished(a.ctx, 0);
     stage.onFinished(a.ctx, 0);
-    stage.afterResponse(a.ctx, { status: 200, headers: {} });
+    respond(stage, a.ctx, 200);
     expect(stage.tasks.get(id)!.inFlight).toBe(2);
     // normal answer, then an abort notification for the same call
     answer(stage, b);
@@ -143,13 +143,14 @@ describe('cost', () => {
       answer(stage, c, 200, bad);
     }
     const arr = call(stage, 'orchestrator', 'researcher', root.token);
-    stage.afterResponse(arr.ctx, { status: 200, headers: { 'tollgate-cost': ['1', '2'] } });
+    // a repeated header reaches governance joined with ", " (as the gateway's exchange presents it)
+    respond(stage, arr.ctx, 200, { 'tollgate-cost': '1, 2' });
     expect(stage.stats().invalidCostHeaders).toBe(9);
     expect(rec.invalidCosts).toHaveLength(9);
     expect(stage.tasks.get(rootId(root))!.cost).toBe(0);
-    // a Headers-like object works too
+    // surrounding spaces are fine
     const ok = call(stage, 'orchestrator', 'researcher', root.token);
-    stage.afterResponse(ok.ctx, { status: 200, headers: new Headers({ 'tollgate-cost': ' 0.5 ' }) });
+    respond(stage, ok.ctx, 200, { 'tollgate-cost': ' 0.5 ' });
     expect(stage.tasks.get(rootId(root))!.cost).toBe(0.5);
   });
 });
@@ -162,11 +163,11 @@ describe('per-agent windows', () => {
     const r = call(stage, 'orchestrator', 'researcher').refusal!;
     expect(r).toMatchObject({ status: 429, reason: 'agent_calls_per_minute', code: -32130 });
     expect(r.message).toContain('callsPerMinute 3');
-    expect(r.retryAfterS).toBeGreaterThan(0);
+    expect(r.retryAfterSec).toBeGreaterThan(0);
     expect(rec.budgets).toEqual([['agent', 'callsPerMinute']]);
     // other agents are not affected
     expect(call(stage, 'researcher', 'writer').refusal).toBeUndefined();
-    clock.advance(r.retryAfterS! * 1000 - 1000);
+    clock.advance(r.retryAfterSec! * 1000 - 1000);
     expect(call(stage, 'orchestrator', 'researcher').refusal?.reason).toBe('agent_calls_per_minute');
     clock.advance(1000);
     expect(call(stage, 'orchestrator', 'researcher').refusal).toBeUndefined();
@@ -189,7 +190,7 @@ describe('per-agent windows', () => {
     answer(stage, spend, 200, '1');
     const r = call(stage, 'b', 'c').refusal!;
     expect(r).toMatchObject({ reason: 'agent_cost_per_day', status: 429 });
-    expect(r.retryAfterS).toBeGreaterThan(0);
+    expect(r.retryAfterSec).toBeGreaterThan(0);
     clock.advance(2 * 86_400_000);
     expect(call(stage, 'b', 'c').refusal).toBeUndefined();
   });

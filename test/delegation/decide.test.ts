@@ -62,7 +62,7 @@ describe('decide (pure)', () => {
       { parentFanOut: 3 },
       { task: task({ inFlight: 5 }) },
       { task: task({ cost: 2 }) },
-      { windows: { budget: 'callsPerHour', limit: 5, used: 5, retryAfterS: 60 } },
+      { windows: { budget: 'callsPerHour', limit: 5, used: 5, retryAfterSec: 60 } },
     ];
     for (const s of steps) {
       const d = decide(input(s));
@@ -72,10 +72,10 @@ describe('decide (pure)', () => {
   });
 
   it('agent window refusals carry Retry-After and name the budget', () => {
-    const d = decide(input({ windows: { budget: 'callsPerHour', limit: 5, used: 5, retryAfterS: 60 } }));
+    const d = decide(input({ windows: { budget: 'callsPerHour', limit: 5, used: 5, retryAfterSec: 60 } }));
     expect(d.allow).toBe(false);
     if (!d.allow) {
-      expect(d.refusal).toMatchObject({ status: 429, retryAfterS: 60, data: { budget: 'callsPerHour', limit: 5, agent: 'orchestrator' } });
+      expect(d.refusal).toMatchObject({ status: 429, retryAfterSec: 60, data: { budget: 'callsPerHour', limit: 5, agent: 'orchestrator' } });
       expect(d.refusal.message).toContain('callsPerHour 5');
     }
   });

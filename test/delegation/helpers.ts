@@ -1,7 +1,7 @@
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { KeyRing } from '../../governance/delegation/keys.js';
-import { createDelegationStage, type DelegationCtx, type DelegationStage, type DelegationStageOptions } from '../../governance/delegation/stage.js';
+import { createDelegationStage, type DelegationCallHandle, type GovernedCall, type DelegationStage, type DelegationStageOptions } from '../../governance/delegation/stage.js';
 import type { Refusal } from '../../governance/delegation/refusals.js';
 
 export const TD = 'spiffe://tollgate.local';
@@ -74,8 +74,50 @@ export function makeStage(config: Config, clock = fakeClock(), extra: Partial<De
   return { stage, clock, keyring, rec };
 }
 
+/** A GovernedCall as the gateway's exchange would present it: tests set `status` and response headers. */
+export interface TestCall extends GovernedCall {
+  status: number;
+  error: string | undefined;
+  responseHeaders: Record<string, string>;
+}
+
+export function governedCall(c: {
+  callerId: string;
+  callee: string;
+  calleeId: string;
+  method?: string;
+  callerAgent?: string;
+  inbound?: string;
+  traceparent?: string;
+  setUpstreamHeader?: (name: string, value: string) => void;
+}): TestCall {
+  const call: TestCall = {
+    callerId: c.callerId,
+    callerAgent: c.callerAgent,
+    callee: c.callee,
+    calleeId: c.calleeId,
+    method: c.method ?? 'message/send',
+    status: 0,
+    error: undefined,
+    responseHeaders: {},
+    header: (name) => (name === 'tollgate-delegation' ? c.inbound : name === 'traceparent' ? c.traceparent : undefined),
+    responseHeader: (name) => call.responseHeaders[name],
+    setUpstreamHeader: c.setUpstreamHeader ?? (() => {}),
+    governance: undefined,
+  };
+  return call;
+}
+
+/** The upstream answered: its response headers arrive (cost charged), then the call ends. */
+export function respond(stage: DelegationStage, call: TestCall, status: number, headers: Record<string, string> = {}): void {
+  call.status = status;
+  call.responseHeaders = headers;
+  stage.onResponse(call);
+  stage.onComplete(call);
+}
+
 export interface CallResult {
-  ctx: DelegationCtx;
+  ctx: TestCall;
   refusal: Refusal | undefined;
   /** outbound tollgate-delegation (what the callee receives) */
   token: string | undefined;
@@ -85,27 +127,27 @@ export interface CallResult {
 /** One call through the stage: `from` calls `to`, presenting `inbound` (a token it received earlier). */
 export function call(stage: DelegationStage, from: Who, to: Who, inbound?: string, opts: { traceparent?: string; method?: string; callerId?: string } = {}): CallResult {
   const headers = new Map<string, string>();
-  const ctx: DelegationCtx = {
+  const ctx = governedCall({
     callerId: opts.callerId ?? ID[from],
-    calleeName: to,
+    callee: to,
     calleeId: ID[to],
-    method: opts.method ?? 'message/send',
-    inboundDelegation: inbound,
+    method: opts.method,
+    inbound,
     traceparent: opts.traceparent,
     setUpstreamHeader: (n, v) => headers.set(n, v),
-  };
+  });
   const refusal = stage.beforeForward(ctx);
   return { ctx, refusal, token: headers.get('tollgate-delegation'), traceparent: headers.get('traceparent') };
 }
 
 /** The upstream answered with `status` and an optional tollgate-cost header. */
 export function answer(stage: DelegationStage, r: CallResult, status = 200, cost?: string): void {
-  stage.afterResponse(r.ctx, { status, headers: cost === undefined ? {} : { 'tollgate-cost': cost } });
+  respond(stage, r.ctx, status, cost === undefined ? {} : { 'tollgate-cost': cost });
 }
 
 /** The root task id of an allowed call. */
 export function rootId(r: CallResult): string {
-  const id = r.ctx.delegation?.rootTaskId;
+  const id = (r.ctx.governance as DelegationCallHandle | undefined)?.rootTaskId;
   if (id === undefined) throw new Error('the call has no root task (refused before its task was known?)');
   return id;
 }

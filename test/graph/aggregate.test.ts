@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AggregateGraph } from '../../governance/graph/aggregate.js';
-import { answer, call, ID, makeConfig, makeStage } from '../delegation/helpers.js';
+import { answer, call, governedCall, ID, makeConfig, makeStage } from '../delegation/helpers.js';
 
 describe('aggregate graph', () => {
   it('flags a loop between agents that strip the delegation header (a -> b -> c -> a, no contexts)', () => {
@@ -51,7 +51,7 @@ describe('aggregate graph', () => {
 
   it('records refusals made by earlier stages (onRefused without beforeForward) on the edge, not in metrics', () => {
     const { stage, clock, rec } = makeStage(makeConfig());
-    const ctx = { callerId: ID.a, calleeName: 'b', calleeId: ID.b, method: 'message/send', setUpstreamHeader: () => {} };
+    const ctx = governedCall({ callerId: ID.a, callee: 'b', calleeId: ID.b });
     stage.onRefused(ctx, { status: 403, reason: 'policy_denied' });
     const e = stage.graph.aggregateJSON(clock.now()).edges[0];
     expect(e).toMatchObject({ from: ID.a, to: ID.b, calls: 0, refusals: 1 });

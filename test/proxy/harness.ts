@@ -1,6 +1,6 @@
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { startProxy, createMetrics, type ProxyHandle, type ExtraStages, type AuditLog, type GatewayMetrics } from '../../proxy/index.js';
+import { startProxy, createMetrics, type ProxyHandle, type Governance, type AuditLog, type GatewayMetrics } from '../../proxy/index.js';
 import { makeTrustDomain, type TestIdentity, type TestTrustDomain } from '../fakes/trust-domain.js';
 import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
 import { startStandInUpstream, type StandInUpstream, type UpstreamHandler } from '../fakes/upstream.js';
@@ -30,7 +30,7 @@ export const ECHO_ID = `spiffe://${TD}/agent/echo`;
 export async function startHarness(opts: {
   extraConfig?: Record<string, unknown>;
   handler?: UpstreamHandler;
-  stages?: ExtraStages;
+  governance?: Governance;
   audit?: AuditLog;
   now?: () => number;
   td?: TestTrustDomain;
@@ -58,7 +58,7 @@ export async function startHarness(opts: {
     revocation: { isRevoked: (serial, id) => revoked.has(serial) || revoked.has(id) },
     metrics,
     audit: opts.audit,
-    stages: opts.stages,
+    governance: opts.governance,
     now: opts.now,
   });
   const clients: MtlsClient[] = [];

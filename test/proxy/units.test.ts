@@ -4,7 +4,7 @@ import { canonicalMethod, parseJsonRpc, methodFromRest } from '../../proxy/a2a/m
 import { decideRoute, upstreamPath, checkPath } from '../../proxy/stages/route.js';
 import { Limiter } from '../../proxy/ratelimit/limiter.js';
 import { rewriteCard, rewriteEndpoint } from '../../proxy/a2a/card.js';
-import { upstreamRequestHeaders, callerResponseHeaders, FlatHeaders } from '../../proxy/headers.js';
+import { upstreamRequestHeaders, callerResponseHeaders } from '../../proxy/headers.js';
 import { parseConfig } from '../../config/load.js';
 import { ProxyError } from '../../proxy/errors.js';
 import { FakeClock } from '../fakes/clock.js';
@@ -249,15 +249,25 @@ describe('header filtering', () => {
   });
 });
 
-describe('RequestContext', () => {
+describe('Exchange', () => {
   it('refuses stage-set identity or framing headers, accepts tollgate-delegation', async () => {
-    const { Ctx } = await import('../../proxy/context.js');
-    const ctx = new Ctx('spiffe://example.org/a', 'a', 'a', 'b', cfg.agents.b, 'SendMessage', 1, undefined, undefined, 'POST', '/', {}, undefined, 0);
-    expect(() => ctx.setUpstreamHeader('X-Forwarded-Client-Cert', 'x')).toThrow(TypeError);
-    expect(() => ctx.setUpstreamHeader('x-tollgate-caller', 'x')).toThrow(TypeError);
-    expect(() => ctx.setUpstreamHeader('content-length', '1')).toThrow(TypeError);
-    ctx.setUpstreamHeader('Tollgate-Delegation', 'v');
-    expect(ctx.upstreamHeaders).toEqual(['tollgate-delegation', 'v']);
+    const { Exchange } = await import('../../proxy/exchange.js');
+    const req = { method: 'POST', headers: {} } as unknown as import('node:http').IncomingMessage;
+    const ex = new Exchange(req, {} as import('node:http').ServerResponse, 0, 0, {} as never, {} as never);
+    expect(() => ex.setUpstreamHeader('X-Forwarded-Client-Cert', 'x')).toThrow(TypeError);
+    expect(() => ex.setUpstreamHeader('x-tollgate-caller', 'x')).toThrow(TypeError);
+    expect(() => ex.setUpstreamHeader('content-length', '1')).toThrow(TypeError);
+    ex.setUpstreamHeader('Tollgate-Delegation', 'v');
+    expect(ex.upstreamHeaders).toEqual(['tollgate-delegation', 'v']);
+  });
+  it('reads response headers as governance sees them: repeats joined like Fetch Headers, undefined when absent', async () => {
+    const { Exchange } = await import('../../proxy/exchange.js');
+    const req = { method: 'POST', headers: {} } as unknown as import('node:http').IncomingMessage;
+    const ex = new Exchange(req, {} as import('node:http').ServerResponse, 0, 0, {} as never, {} as never);
+    ex.responseHeaders = ['content-type', 'application/json', 'tollgate-cost', '1', 'x', 'y', 'tollgate-cost', '2'];
+    expect(ex.responseHeader('content-type')).toBe('application/json');
+    expect(ex.responseHeader('tollgate-cost')).toBe('1, 2');
+    expect(ex.responseHeader('absent')).toBeUndefined();
   });
 });
 
@@ -287,11 +297,3 @@ describe('audit line and metric cells', () => {
   });
 });
 
-describe('FlatHeaders (what afterResponse hooks read)', () => {
-  it('finds a header, joins repeats like Fetch Headers, and answers null for an absent one', () => {
-    const h = new FlatHeaders(['content-type', 'application/json', 'tollgate-cost', '1', 'x', 'y', 'tollgate-cost', '2']);
-    expect(h.get('content-type')).toBe('application/json');
-    expect(h.get('tollgate-cost')).toBe('1, 2');
-    expect(h.get('absent')).toBeNull();
-  });
-});

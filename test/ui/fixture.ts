@@ -1,19 +1,20 @@
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { KeyRing } from '../../governance/delegation/keys.js';
-import { createDelegationStage, type DelegationCtx, type DelegationStage } from '../../governance/delegation/stage.js';
+import { createDelegationStage, type DelegationCallHandle, type DelegationStage } from '../../governance/delegation/stage.js';
+import { governedCall, respond, type TestCall } from '../delegation/helpers.js';
 import type { Refusal } from '../../governance/delegation/refusals.js';
 import { agentBudgets, createGraphSource, type LiveGraphSource } from '../../ui/source.js';
 
 /**
  * A real delegation stage (real call graph, task trees, agent windows, signed contexts) for the graph page
- * tests, and the page's GraphSource over it. Calls go through beforeForward/afterResponse like the gateway's.
+ * tests, and the page's GraphSource over it. Calls go through beforeForward, onResponse and onComplete like the gateway's.
  */
 import { ID, type Who } from '../delegation/helpers.js';
 export { ID, type Who };
 
 export interface Call {
-  ctx: DelegationCtx;
+  ctx: TestCall;
   refusal: Refusal | undefined;
   token: string | undefined;
 }
@@ -42,22 +43,21 @@ export function makeFixture(now: () => number = Date.now): Fixture {
 
   function call(from: Who, to: Who, inbound?: string): Call {
     let token: string | undefined;
-    const ctx: DelegationCtx = {
+    const ctx = governedCall({
       callerId: ID[from],
-      calleeName: to,
+      callee: to,
       calleeId: ID[to],
-      method: 'message/send',
-      inboundDelegation: inbound,
+      inbound,
       setUpstreamHeader: (n, v) => {
         if (n === 'tollgate-delegation') token = v;
       },
-    };
+    });
     const refusal = stage.beforeForward(ctx);
     source.changed();
     return { ctx, refusal, token };
   }
   function answer(c: Call, status = 200, cost?: number): void {
-    stage.afterResponse(c.ctx, { status, headers: cost === undefined ? {} : { 'tollgate-cost': String(cost) } });
+    respond(stage, c.ctx, status, cost === undefined ? {} : { 'tollgate-cost': String(cost) });
     source.changed();
   }
   function loopTask(): string {
@@ -67,7 +67,7 @@ export function makeFixture(now: () => number = Date.now): Fixture {
     if (c3.refusal?.reason !== 'loop') throw new Error(`expected the loop to be cut, got ${c3.refusal?.reason ?? 'no refusal'}`);
     answer(c2, 200, 0.25);
     answer(c1, 200, 0.5);
-    return c1.ctx.delegation!.rootTaskId!;
+    return (c1.ctx.governance as DelegationCallHandle).rootTaskId!;
   }
   return { config, stage, source, call, answer, loopTask };
 }

@@ -1,0 +1,58 @@
+/**
+ * The governance slot of the proxy (proxy/governance.ts), filled by the delegation core
+ * (governance/delegation/stage.ts), plus the side effects of a call that live outside both: events for
+ * `ctl watch` and a change signal for the live page. The exchange is the delegation core's GovernedCall
+ * as it is; nothing is allocated per call here unless somebody watches.
+ */
+import type { Exchange, Governance } from '../proxy/index.js';
+import type { DelegationCallHandle, DelegationStage } from '../governance/delegation/index.js';
+import type { EventBus } from '../control/admin/index.js';
+
+export interface GovernanceOptions {
+  stage: DelegationStage;
+  events: EventBus;
+  /** the live page's change signal */
+  changed?: () => void;
+  /** the injected clock (event times) */
+  now: () => number;
+}
+
+function rootTaskOf(ex: Exchange): string | undefined {
+  return (ex.governance as DelegationCallHandle | undefined)?.rootTaskId;
+}
+
+export function governanceSlot(opts: GovernanceOptions): Governance {
+  const { stage, events, changed, now } = opts;
+  return {
+    beforeForward: stage.beforeForward,
+    onResponse: stage.onResponse,
+    onRefused(ex, refusal) {
+      stage.onRefused(ex, refusal);
+      changed?.();
+      if (events.subscribers > 0) {
+        events.publish({
+          time: now(),
+          kind: 'refusal',
+          actor: ex.callerId,
+          agent: ex.callee,
+          summary: `${ex.callerName} -> ${ex.callee} ${ex.method} refused ${refusal.status} ${refusal.reason}: ${refusal.message}`,
+          data: { status: refusal.status, reason: refusal.reason, method: ex.method, rootTaskId: rootTaskOf(ex), refusal: refusal.data },
+        });
+      }
+    },
+    onComplete(ex) {
+      stage.onComplete(ex);
+      changed?.();
+      if (events.subscribers > 0) {
+        events.publish({
+          time: now(),
+          kind: 'call',
+          actor: ex.callerId,
+          agent: ex.callee,
+          summary: `${ex.callerName} -> ${ex.callee} ${ex.method} ${ex.status}${ex.error ? ` (${ex.error})` : ''} ${Math.round(ex.durationUs / 1000)} ms`,
+          data: { status: ex.status, method: ex.method, durationUs: ex.durationUs, error: ex.error, rootTaskId: rootTaskOf(ex) },
+        });
+      }
+    },
+  };
+}
