@@ -5,7 +5,7 @@
  * (it is in the OS page cache); only a power loss can drop the last commits. FULL would fsync per
  * certificate and cap issuance at the disk's fsync rate.
  */
-import { closeSync, openSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { IssuedRecord } from '../api.js';
 import { CaError } from '../api.js';
@@ -74,10 +74,13 @@ export class SqliteCaStore implements CaStore {
   /** Opens (creating if needed) the database. Throws CaError('storage') naming the file. */
   constructor(readonly file: string) {
     try {
-      // the file holds token hashes and the issuance log: owner-only, like the keys (SQLite gives the
-      // -wal and -shm files the database file's mode)
-      closeSync(openSync(file, 'a', 0o600));
+      // The file holds token hashes and the issuance log: owner-only, like the keys (SQLite gives the
+      // -wal and -shm files the database file's mode). Never open the file outside SQLite: closing any
+      // descriptor of it drops every POSIX lock this process holds on it (also another connection's, e.g.
+      // the settings store's), and then an outside reader deletes the WAL under us. chmod opens nothing.
+      const created = !existsSync(file);
       this.db = new Database(file);
+      if (created) chmodSync(file, 0o600);
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
