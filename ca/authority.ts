@@ -21,7 +21,7 @@ import { RevocationCache } from './revocations.js';
 import { rotationPoint, shouldRotateIntermediate, svidWindow } from './rotation.js';
 import { serverNameSans } from './server-names.js';
 import { SqliteCaStore } from './store/sqlite.js';
-import type { CaStore } from './store/types.js';
+import type { CaStore, NewIssued } from './store/types.js';
 import { SVID_SUBJECT, authorityKeyIdExtension, leafExtensions, randomSerial, signCertificate, type SanEntries } from './template.js';
 import { checkTokenShape, generateToken, hashToken } from './tokens.js';
 
@@ -115,20 +115,27 @@ export class Authority implements CertificateAuthority {
     this.assertOpen();
     const t = checkTokenShape(token);
     const now = this.o.now();
-    const use = this.store.useToken(hashToken(t), now); // consumed here, before any other check
-    if (use.status === 'unknown') {
+    const signer = this.signerAt(now); // before the store transaction: rotation takes the store lock itself
+    // One transaction: the token is consumed first (before its expiry, the CSR or anything else is looked
+    // at), then signed for and recorded with the certificate, so a crash cannot burn a token for nothing.
+    const r = this.store.redeemToken(hashToken(t), now, (use) => {
+      if (now >= use.expiresAt) {
+        throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
+      }
+      // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
+      if (use.banned) throw this.revokedIdentity(use.spiffeId);
+      const key = verifyCsr(csrDer);
+      const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
+      return { cert: signed.record, value: signed.issued };
+    });
+    if (r.status === 'unknown') {
       throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
     }
-    if (use.status === 'already_used') {
-      throw new CaError('token_used', `join token already used (at ${iso(use.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
+    if (r.status === 'already_used') {
+      throw new CaError('token_used', `join token already used (at ${iso(r.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
     }
-    if (now >= use.expiresAt) {
-      throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
-    }
-    // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
-    if (use.banned) throw this.revokedIdentity(use.spiffeId);
-    const key = verifyCsr(csrDer);
-    return this.issueSvid(use.spiffeId, key.spkiDer, key.point, now);
+    this.o.events.onIssued?.('svid');
+    return r.value;
   }
 
   async renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid> {
@@ -173,7 +180,14 @@ export class Authority implements CertificateAuthority {
 
   /** Sign, record, report. A certificate that could not be recorded is not handed out. */
   private async issue(kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): Promise<IssuedSvid> {
-    const signer = this.signerAt(now);
+    const { record, issued } = this.sign(this.signerAt(now), kind, san, spkiDer, point, now);
+    await this.recorder.record(record);
+    this.o.events.onIssued?.(kind);
+    return issued;
+  }
+
+  /** Sign a leaf: the certificate and the record to store before handing it out. */
+  private sign(signer: Signer, kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): { record: NewIssued; issued: IssuedSvid } {
     const window = svidWindow(now, this.o.svidTtlMs, signer.cred.notAfter);
     if (window.notAfter <= now) throw new CaError('internal', 'the signing intermediate CA is expiring and no new one could be made; retry shortly');
     const serial = randomSerial();
@@ -188,15 +202,16 @@ export class Authority implements CertificateAuthority {
       throw new CaError('internal', 'the CA could not sign the certificate', { cause: e });
     }
     const serialHex = normalizeSerial(serial.toString('hex'));
-    await this.recorder.record({ serial: serialHex, spiffeId: san.uri, kind, notBefore: window.notBefore, notAfter: window.notAfter, issuedAt: now });
-    this.o.events.onIssued?.(kind);
     return {
-      spiffeId: san.uri,
-      serial: serialHex,
-      certChainPem: derToPem(der) + signer.cred.certPem,
-      bundlePem: this.bundle,
-      notBefore: window.notBefore,
-      notAfter: window.notAfter,
+      record: { serial: serialHex, spiffeId: san.uri, kind, notBefore: window.notBefore, notAfter: window.notAfter, issuedAt: now },
+      issued: {
+        spiffeId: san.uri,
+        serial: serialHex,
+        certChainPem: derToPem(der) + signer.cred.certPem,
+        bundlePem: this.bundle,
+        notBefore: window.notBefore,
+        notAfter: window.notAfter,
+      },
     };
   }
 

@@ -1,6 +1,7 @@
 /** State in the data directory: survives restarts, written safely, and fails clearly when damaged. */
 import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { openAuthority } from '../../ca/authority.js';
 import { CaError } from '../../ca/api.js';
@@ -43,6 +44,38 @@ describe('restart', () => {
     expect(svid.spiffeId).toBe(ID);
     // the banned identity stays banned
     await expectCaError(again.createJoinToken(`spiffe://${TD}/agent/banned`), 'revoked');
+  });
+
+  it('a schema version 1 database (before tokens.serial) is migrated and keeps its tokens, certificates and revocations', async () => {
+    const dataDir = tempDir();
+    const db = path.join(dataDir, 'tollgate.db');
+    const first = await openAuthority({ dataDir, trustDomain: TD });
+    const unused = await first.createJoinToken(ID);
+    const used = await first.createJoinToken(ID);
+    const a = await first.bootstrap(used.token, (await makeCsr()).der);
+    await first.revokeIdentity(`spiffe://${TD}/agent/banned`, 'compromised');
+    first.close();
+    // turn it into exactly the version 1 layout with the real sqlite3 CLI
+    const sql = (q: string) => {
+      const r = spawnSync('sqlite3', [db, q], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    sql("ALTER TABLE tokens DROP COLUMN serial; UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+    expect(sql("SELECT count(*) FROM pragma_table_info('tokens') WHERE name = 'serial'")).toBe('0');
+
+    const again = await open({ dataDir });
+    expect(sql("SELECT value FROM meta WHERE key = 'schema_version'")).toBe('2');
+    expect(again.listIssued({ spiffeId: ID }).map((r) => r.serial)).toContain(a.serial);
+    await expectCaError(again.bootstrap(used.token, (await makeCsr()).der), 'token_used');
+    await expectCaError(again.createJoinToken(`spiffe://${TD}/agent/banned`), 'revoked');
+    const b = await again.bootstrap(unused.token, (await makeCsr()).der);
+    expect(sql(`SELECT serial FROM tokens WHERE serial IS NOT NULL`)).toBe(b.serial);
+    // a version this Tollgate does not know is refused, naming the file
+    again.close();
+    sql("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+    const e = await expectCaError(openAuthority({ dataDir, trustDomain: TD }), 'storage', /schema version 99/);
+    expect(e.message).toContain(db);
   });
 
   it('refuses to open with another trust domain', async () => {
