@@ -11,7 +11,7 @@ import { derToPem } from '../certs/pem.js';
 import { parseSpiffeId, parseWorkloadId } from '../certs/spiffe-id.js';
 import { CaError, type CertificateAuthority, type GatewayCredentials, type IssuedRecord, type IssuedSvid } from './api.js';
 import { newP256Key } from './ca-certs.js';
-import { createIntermediate, loadIntermediates, openOrCreateRoot, pickSigning } from './ca-state.js';
+import { assertStorePresent, createIntermediate, loadIntermediates, openOrCreateRoot, pickSigning } from './ca-state.js';
 import { verifyCsr } from './csr.js';
 import type { CaCredential } from './keys/credential.js';
 import { CaKeyFiles } from './keys/file-store.js';
@@ -53,6 +53,8 @@ export class Authority implements CertificateAuthority {
   private readonly timer: NodeJS.Timeout;
   private lastPrune = 0;
   private closed = false;
+  /** the database file was found deleted or replaced (reported once until it is back) */
+  private storeLost = false;
 
   /** Use openAuthority(). */
   constructor(
@@ -98,6 +100,7 @@ export class Authority implements CertificateAuthority {
 
   async createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const ttl = ttlMs ?? this.o.tokenTtlMs;
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
@@ -113,6 +116,7 @@ export class Authority implements CertificateAuthority {
 
   async bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
     this.assertOpen();
+    this.assertStoreIntact();
     const t = checkTokenShape(token);
     const now = this.o.now();
     const signer = this.signerAt(now); // before the store transaction: rotation takes the store lock itself
@@ -140,6 +144,7 @@ export class Authority implements CertificateAuthority {
 
   async renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid> {
     this.assertOpen();
+    this.assertStoreIntact();
     const now = this.o.now();
     if (!peer || !peer.id || typeof peer.id.uri !== 'string' || peer.id.path === '') {
       throw new CaError('unauthenticated', 'renewal needs your current SVID as the TLS client certificate');
@@ -158,6 +163,7 @@ export class Authority implements CertificateAuthority {
 
   async issueGatewayCredentials(spiffeId: string, serverNames: string[]): Promise<GatewayCredentials> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const { dns, ips } = serverNameSans(serverNames ?? []);
     if (this.store.isBanned(id)) throw this.revokedIdentity(id);
@@ -269,6 +275,7 @@ export class Authority implements CertificateAuthority {
 
   async revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const n = this.store.revokeIdentity(id, String(reason), this.o.now());
     this.syncRevocations();
@@ -277,6 +284,7 @@ export class Authority implements CertificateAuthority {
 
   async unrevokeIdentity(spiffeId: string): Promise<boolean> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const lifted = this.store.unrevokeIdentity(id, this.o.now());
     this.syncRevocations();
@@ -285,6 +293,7 @@ export class Authority implements CertificateAuthority {
 
   async revokeSerial(serial: string, reason = ''): Promise<void> {
     this.assertOpen();
+    this.assertStoreIntact();
     if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
       throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
     }
@@ -326,6 +335,11 @@ export class Authority implements CertificateAuthority {
   private tick(): void {
     if (this.closed) return;
     try {
+      this.assertStoreIntact();
+    } catch {
+      return; // reported through onStoreLost; nothing to do against a lost file
+    }
+    try {
       this.syncRevocations();
       const now = this.o.now();
       if (now >= this.signer.checkAt) this.signerAt(now);
@@ -351,6 +365,27 @@ export class Authority implements CertificateAuthority {
 
   private revokedIdentity(id: string): CaError {
     return new CaError('revoked', `${id} is revoked; it gets no certificates until an operator lifts the revocation (unrevoke the identity)`);
+  }
+
+  /**
+   * Refuse to write into a database file that is no longer at its path (deleted or replaced): whatever is
+   * written there is lost at the next restart, revocations included. Checked before every write and on
+   * every tick, so the alert does not wait for traffic.
+   */
+  private assertStoreIntact(): void {
+    try {
+      this.store.assertIntact();
+    } catch (e) {
+      if (!this.storeLost && e instanceof CaError) {
+        this.storeLost = true;
+        this.o.events.onStoreLost?.(e);
+      }
+      throw e;
+    }
+    if (this.storeLost) {
+      this.storeLost = false;
+      this.o.events.onStoreRestored?.();
+    }
   }
 
   private assertOpen(): void {
@@ -379,6 +414,7 @@ export async function openAuthority(opts: AuthorityOptions): Promise<Authority> 
   const o = resolveOptions(opts);
   const files = new CaKeyFiles(o.dataDir);
   files.ensureDirectories();
+  assertStorePresent(files, o.recreateStore);
   const store = new SqliteCaStore(files.dbFile);
   try {
     const now = o.now();

@@ -5,7 +5,7 @@
  * (it is in the OS page cache); only a power loss can drop the last commits. FULL would fsync per
  * certificate and cap issuance at the disk's fsync rate.
  */
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { IssuedRecord } from '../api.js';
 import { CaError } from '../api.js';
@@ -72,6 +72,8 @@ interface LogRow {
 export class SqliteCaStore implements CaStore {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteCaStore['prepare']>;
+  /** dev/inode of the file opened, to notice it being deleted or replaced (stat opens no descriptor) */
+  private readonly opened: { dev: bigint; ino: bigint };
 
   /** Opens (creating if needed) the database. Throws CaError('storage') naming the file. */
   constructor(readonly file: string) {
@@ -83,6 +85,8 @@ export class SqliteCaStore implements CaStore {
       const created = !existsSync(file);
       this.db = new Database(file);
       if (created) chmodSync(file, 0o600);
+      const st = statSync(file, { bigint: true });
+      this.opened = { dev: st.dev, ino: st.ino };
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -317,6 +321,20 @@ export class SqliteCaStore implements CaStore {
           ? { seq: r.seq, kind: 'serial', serial: r.serial ?? '', spiffeId: r.spiffe_id, notAfter: r.not_after ?? Number.MAX_SAFE_INTEGER }
           : { seq: r.seq, kind: r.kind, spiffeId: r.spiffe_id },
       ),
+    );
+  }
+
+  assertIntact(): void {
+    let st;
+    try {
+      st = statSync(this.file, { bigint: true, throwIfNoEntry: false });
+    } catch (e) {
+      throw this.failure('check the file', e);
+    }
+    if (st && st.dev === this.opened.dev && st.ino === this.opened.ino) return;
+    throw new CaError(
+      'storage',
+      `the CA database ${this.file} was ${st ? 'replaced by another file' : 'deleted'} while the CA was running: it issues and revokes nothing while the file is gone, since those records would be lost; move the file back, or stop Tollgate, restore it from a backup and start again (--recreate-store starts over with an empty store)`,
     );
   }
 

@@ -88,5 +88,11 @@ export interface CaStore {
   isBanned(spiffeId: string): boolean;
   revocationsSince(cursor: number): RevocationEvent[];
 
+  /**
+   * Throw CaError('storage') naming the file when the file at the store's path is no longer the one it
+   * opened (deleted or replaced): writes would go to a file nobody will read again.
+   */
+  assertIntact(): void;
+
   close(): void;
 }

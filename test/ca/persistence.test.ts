@@ -78,6 +78,29 @@ describe('restart', () => {
     expect(e.message).toContain(db);
   });
 
+  it('a database file replaced while open: writes are refused (naming the file) until the original is back', async () => {
+    const dataDir = tempDir();
+    const db = path.join(dataDir, 'tollgate.db');
+    const lost: string[] = [];
+    let restored = 0;
+    const ca = await open({ dataDir, revocationRefreshMs: 20, events: { onStoreLost: (e) => lost.push(e.message), onStoreRestored: () => restored++ } });
+    const { token } = await ca.createJoinToken(ID);
+    fs.renameSync(db, `${db}.aside`);
+    fs.copyFileSync(`${db}.aside`, db); // same bytes, another file: writes to the open one would be lost
+    await expectCaError(ca.createJoinToken(ID), 'storage', /replaced by another file/);
+    await expectCaError(ca.bootstrap(token, (await makeCsr()).der), 'storage', /replaced/);
+    await expectCaError(ca.revokeIdentity(ID), 'storage', /replaced/);
+    expect(lost).toHaveLength(1); // reported once, not per call
+    expect(lost[0]).toContain(db);
+    fs.rmSync(db);
+    fs.renameSync(`${db}.aside`, db);
+    // the periodic check notices it back (poll: it runs every 20 ms)
+    const deadline = Date.now() + 5000;
+    while (restored === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(restored).toBe(1);
+    expect((await ca.bootstrap(token, (await makeCsr()).der)).spiffeId).toBe(ID); // the token was never consumed
+  });
+
   it('refuses to open with another trust domain', async () => {
     const dataDir = tempDir();
     (await openAuthority({ dataDir, trustDomain: TD })).close();
