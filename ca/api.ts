@@ -62,6 +62,13 @@ export interface CaEvents {
   onSigningFailure?(err: unknown): void;
   /** called when the periodic revocation refresh or background intermediate rotation fails (log it) */
   onBackgroundFailure?(err: unknown): void;
+  /**
+   * called once when the database file is found deleted or replaced while the CA runs (it then refuses to
+   * issue or revoke: those writes would be lost); alert on it (metrics: tollgate_ca_store_lost)
+   */
+  onStoreLost?(err: CaError): void;
+  /** called when the file is back at its path (moved back), after onStoreLost */
+  onStoreRestored?(): void;
 }
 
 export interface CertificateAuthority {

@@ -11,7 +11,7 @@ import { derToPem } from '../certs/pem.js';
 import { parseSpiffeId, parseWorkloadId } from '../certs/spiffe-id.js';
 import { CaError, type CertificateAuthority, type GatewayCredentials, type IssuedRecord, type IssuedSvid } from './api.js';
 import { newP256Key } from './ca-certs.js';
-import { createIntermediate, loadIntermediates, openOrCreateRoot, pickSigning } from './ca-state.js';
+import { assertStorePresent, createIntermediate, loadIntermediates, openOrCreateRoot, pickSigning } from './ca-state.js';
 import { verifyCsr } from './csr.js';
 import type { CaCredential } from './keys/credential.js';
 import { CaKeyFiles } from './keys/file-store.js';
@@ -21,7 +21,7 @@ import { RevocationCache } from './revocations.js';
 import { rotationPoint, shouldRotateIntermediate, svidWindow } from './rotation.js';
 import { serverNameSans } from './server-names.js';
 import { SqliteCaStore } from './store/sqlite.js';
-import type { CaStore } from './store/types.js';
+import type { CaStore, NewIssued } from './store/types.js';
 import { SVID_SUBJECT, authorityKeyIdExtension, leafExtensions, randomSerial, signCertificate, type SanEntries } from './template.js';
 import { checkTokenShape, generateToken, hashToken } from './tokens.js';
 
@@ -53,6 +53,8 @@ export class Authority implements CertificateAuthority {
   private readonly timer: NodeJS.Timeout;
   private lastPrune = 0;
   private closed = false;
+  /** the database file was found deleted or replaced (reported once until it is back) */
+  private storeLost = false;
 
   /** Use openAuthority(). */
   constructor(
@@ -98,6 +100,7 @@ export class Authority implements CertificateAuthority {
 
   async createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const ttl = ttlMs ?? this.o.tokenTtlMs;
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
@@ -113,26 +116,35 @@ export class Authority implements CertificateAuthority {
 
   async bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
     this.assertOpen();
+    this.assertStoreIntact();
     const t = checkTokenShape(token);
     const now = this.o.now();
-    const use = this.store.useToken(hashToken(t), now); // consumed here, before any other check
-    if (use.status === 'unknown') {
+    const signer = this.signerAt(now); // before the store transaction: rotation takes the store lock itself
+    // One transaction: the token is consumed first (before its expiry, the CSR or anything else is looked
+    // at), then signed for and recorded with the certificate, so a crash cannot burn a token for nothing.
+    const r = this.store.redeemToken(hashToken(t), now, (use) => {
+      if (now >= use.expiresAt) {
+        throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
+      }
+      // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
+      if (use.banned) throw this.revokedIdentity(use.spiffeId);
+      const key = verifyCsr(csrDer);
+      const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
+      return { cert: signed.record, value: signed.issued };
+    });
+    if (r.status === 'unknown') {
       throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
     }
-    if (use.status === 'already_used') {
-      throw new CaError('token_used', `join token already used (at ${iso(use.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
+    if (r.status === 'already_used') {
+      throw new CaError('token_used', `join token already used (at ${iso(r.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
     }
-    if (now >= use.expiresAt) {
-      throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
-    }
-    // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
-    if (use.banned) throw this.revokedIdentity(use.spiffeId);
-    const key = verifyCsr(csrDer);
-    return this.issueSvid(use.spiffeId, key.spkiDer, key.point, now);
+    this.o.events.onIssued?.('svid');
+    return r.value;
   }
 
   async renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid> {
     this.assertOpen();
+    this.assertStoreIntact();
     const now = this.o.now();
     if (!peer || !peer.id || typeof peer.id.uri !== 'string' || peer.id.path === '') {
       throw new CaError('unauthenticated', 'renewal needs your current SVID as the TLS client certificate');
@@ -151,6 +163,7 @@ export class Authority implements CertificateAuthority {
 
   async issueGatewayCredentials(spiffeId: string, serverNames: string[]): Promise<GatewayCredentials> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const { dns, ips } = serverNameSans(serverNames ?? []);
     if (this.store.isBanned(id)) throw this.revokedIdentity(id);
@@ -173,7 +186,14 @@ export class Authority implements CertificateAuthority {
 
   /** Sign, record, report. A certificate that could not be recorded is not handed out. */
   private async issue(kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): Promise<IssuedSvid> {
-    const signer = this.signerAt(now);
+    const { record, issued } = this.sign(this.signerAt(now), kind, san, spkiDer, point, now);
+    await this.recorder.record(record);
+    this.o.events.onIssued?.(kind);
+    return issued;
+  }
+
+  /** Sign a leaf: the certificate and the record to store before handing it out. */
+  private sign(signer: Signer, kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): { record: NewIssued; issued: IssuedSvid } {
     const window = svidWindow(now, this.o.svidTtlMs, signer.cred.notAfter);
     if (window.notAfter <= now) throw new CaError('internal', 'the signing intermediate CA is expiring and no new one could be made; retry shortly');
     const serial = randomSerial();
@@ -188,15 +208,16 @@ export class Authority implements CertificateAuthority {
       throw new CaError('internal', 'the CA could not sign the certificate', { cause: e });
     }
     const serialHex = normalizeSerial(serial.toString('hex'));
-    await this.recorder.record({ serial: serialHex, spiffeId: san.uri, kind, notBefore: window.notBefore, notAfter: window.notAfter, issuedAt: now });
-    this.o.events.onIssued?.(kind);
     return {
-      spiffeId: san.uri,
-      serial: serialHex,
-      certChainPem: derToPem(der) + signer.cred.certPem,
-      bundlePem: this.bundle,
-      notBefore: window.notBefore,
-      notAfter: window.notAfter,
+      record: { serial: serialHex, spiffeId: san.uri, kind, notBefore: window.notBefore, notAfter: window.notAfter, issuedAt: now },
+      issued: {
+        spiffeId: san.uri,
+        serial: serialHex,
+        certChainPem: derToPem(der) + signer.cred.certPem,
+        bundlePem: this.bundle,
+        notBefore: window.notBefore,
+        notAfter: window.notAfter,
+      },
     };
   }
 
@@ -254,6 +275,7 @@ export class Authority implements CertificateAuthority {
 
   async revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const n = this.store.revokeIdentity(id, String(reason), this.o.now());
     this.syncRevocations();
@@ -262,6 +284,7 @@ export class Authority implements CertificateAuthority {
 
   async unrevokeIdentity(spiffeId: string): Promise<boolean> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const lifted = this.store.unrevokeIdentity(id, this.o.now());
     this.syncRevocations();
@@ -270,6 +293,7 @@ export class Authority implements CertificateAuthority {
 
   async revokeSerial(serial: string, reason = ''): Promise<void> {
     this.assertOpen();
+    this.assertStoreIntact();
     if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
       throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
     }
@@ -311,6 +335,11 @@ export class Authority implements CertificateAuthority {
   private tick(): void {
     if (this.closed) return;
     try {
+      this.assertStoreIntact();
+    } catch {
+      return; // reported through onStoreLost; nothing to do against a lost file
+    }
+    try {
       this.syncRevocations();
       const now = this.o.now();
       if (now >= this.signer.checkAt) this.signerAt(now);
@@ -336,6 +365,27 @@ export class Authority implements CertificateAuthority {
 
   private revokedIdentity(id: string): CaError {
     return new CaError('revoked', `${id} is revoked; it gets no certificates until an operator lifts the revocation (unrevoke the identity)`);
+  }
+
+  /**
+   * Refuse to write into a database file that is no longer at its path (deleted or replaced): whatever is
+   * written there is lost at the next restart, revocations included. Checked before every write and on
+   * every tick, so the alert does not wait for traffic.
+   */
+  private assertStoreIntact(): void {
+    try {
+      this.store.assertIntact();
+    } catch (e) {
+      if (!this.storeLost && e instanceof CaError) {
+        this.storeLost = true;
+        this.o.events.onStoreLost?.(e);
+      }
+      throw e;
+    }
+    if (this.storeLost) {
+      this.storeLost = false;
+      this.o.events.onStoreRestored?.();
+    }
   }
 
   private assertOpen(): void {
@@ -364,6 +414,7 @@ export async function openAuthority(opts: AuthorityOptions): Promise<Authority> 
   const o = resolveOptions(opts);
   const files = new CaKeyFiles(o.dataDir);
   files.ensureDirectories();
+  assertStorePresent(files, o.recreateStore);
   const store = new SqliteCaStore(files.dbFile);
   try {
     const now = o.now();

@@ -34,6 +34,8 @@ export interface GatewayOptions {
   random?: () => number;
   log?: GatewayLog;
   caEvents?: CaEvents;
+  /** open the CA although its database is missing or new (`--recreate-store`) */
+  recreateStore?: boolean;
   /** how often to ask the CA whether the intermediate is due (default: 1/10 of the SVID TTL, 1 s..60 s) */
   intermediateCheckMs?: number;
   /** more gRPC services on the control listener (admin API, health, reflection) */
@@ -64,7 +66,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   let closed = false;
 
   // 1. the CA
-  const authority = await openAuthority(authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents));
+  const authority = await openAuthority({ ...authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents), recreateStore: opts.recreateStore });
 
   let control: ControlServer | undefined;
   try {
