@@ -38,7 +38,7 @@ export function upstreamRequestHeaders(raw: readonly string[], connection: strin
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     if (STRIP_TO_UPSTREAM.has(name)) continue;
-    if (name.length > 11 && name.startsWith('x-tollgate-')) continue;
+    if (name.startsWith('x-tollgate-')) continue; // the bare prefix too: anything in the gateway's namespace
     if (listed !== null && listed.has(name)) continue;
     if (extra.length > 0 && setByStage(extra, name)) continue; // a stage's value replaces the caller's (e.g. traceparent)
     out.push(name, raw[i + 1]);

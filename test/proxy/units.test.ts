@@ -239,6 +239,9 @@ describe('header filtering', () => {
     const out = upstreamRequestHeaders(raw, 'x-a', 'By=g;URI=c', 10, ['tollgate-delegation', 'ok']);
     expect(out).toEqual(['accept', 'json', 'x-forwarded-client-cert', 'By=g;URI=c', 'content-length', '10', 'tollgate-delegation', 'ok']);
   });
+  it('strips the bare "x-tollgate-" prefix as a header name too', () => {
+    expect(upstreamRequestHeaders(['x-tollgate-', 'v', 'X-TOLLGATE-', 'v', 'x-tollgatex', 'kept'], undefined, 'x', 0, [])).toEqual(['x-tollgatex', 'kept', 'x-forwarded-client-cert', 'x']);
+  });
   it('a header set by a stage replaces the caller\'s header of the same name', () => {
     const out = upstreamRequestHeaders(['traceparent', 'from-caller', 'Accept', '*/*'], undefined, 'x', 0, ['traceparent', 'from-stage']);
     expect(out).toEqual(['accept', '*/*', 'x-forwarded-client-cert', 'x', 'traceparent', 'from-stage']);
