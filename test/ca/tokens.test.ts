@@ -89,8 +89,9 @@ describe('join tokens', () => {
     await expectCaError(ca.createJoinToken(`spiffe://${TD}`), 'invalid_argument', /needs a path/);
     await expectCaError(ca.createJoinToken(`spiffe://${TD}/a/../b`), 'invalid_argument');
     await expectCaError(ca.createJoinToken('https://example.org/x'), 'invalid_argument');
-    // trust domain compared case-insensitively, stored canonical
-    const { token } = await ca.createJoinToken(`spiffe://EXAMPLE.org/agent/Writer`);
+    // only canonical IDs: an upper-case trust domain is refused, not folded; the path keeps its case
+    await expectCaError(ca.createJoinToken(`spiffe://EXAMPLE.org/agent/Writer`), 'invalid_argument', /upper-case letters/);
+    const { token } = await ca.createJoinToken(`spiffe://${TD}/agent/Writer`);
     expect((await ca.bootstrap(token, (await makeCsr()).der)).spiffeId).toBe(`spiffe://${TD}/agent/Writer`);
   });
 

@@ -88,6 +88,17 @@ describe('caller identity per connection, expiry and revocation per request', ()
     expect(await h.metrics.text()).toMatch(/tollgate_tls_handshake_failures_total\{reason="svid_invalid"\} 1/);
   });
 
+  it('refuses (401) a certificate whose trust domain is upper case instead of folding it into the allowed caller', async () => {
+    // crafted: chains to the bundle, a valid SVID in every other respect; folded, it would read as alice
+    const crafted = await h.td.issue(ALICE.replace('example.org', 'EXAMPLE.org'));
+    const before = h.upstream.requests.length;
+    const r = await rawRequest(crafted, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(5), headers: JSON_HEADERS });
+    expect(r.status).toBe(401);
+    expect(JSON.parse(r.text).error.data).toMatchObject({ reason: 'unauthenticated', code: 'svid_uri_san' });
+    expect(JSON.parse(r.text).error.message).toMatch(/upper-case letters/);
+    expect(h.upstream.requests.length).toBe(before);
+  });
+
   it('counts a handshake without a client certificate', async () => {
     await new Promise<void>((resolve) => {
       const s = tls.connect({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, servername: 'localhost' }, () => {
