@@ -149,6 +149,7 @@ describe('config: defaults and normalisation', () => {
       graph: { recentTasks: 1000, maxCallsPerTask: 2000, window: 300_000, enforceCycles: false },
       timeouts: { headers: 10_000, idle: 60_000, upstream: 30_000, shutdown: 10_000 },
       maxBodyBytes: 1024 * 1024,
+      maxHeaders: 100,
       admins: [],
       audit: {},
     });
