@@ -32,6 +32,8 @@ const PRUNE_EVERY_MS = 60_000;
 /** Used-token tombstones are kept this long after expiry, so a replay says "already used". */
 const TOKEN_TOMBSTONE_MS = 7 * 24 * 3_600_000;
 const CREATE_TOKEN = '`tollgate token create`';
+/** The gateway's namespace in the trust domain (its own ID is spiffe://<td>/tollgate/gateway). */
+export const RESERVED_PATH = '/tollgate';
 
 /** The intermediate currently signing, with what every leaf copies from it encoded once. */
 interface Signer {
@@ -99,6 +101,7 @@ export class Authority implements CertificateAuthority {
   async createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
     this.assertOpen();
     const id = this.workloadId(spiffeId);
+    this.refuseReserved(id, 'no join token is issued for it');
     const ttl = ttlMs ?? this.o.tokenTtlMs;
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
       throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
@@ -127,6 +130,8 @@ export class Authority implements CertificateAuthority {
     }
     // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
     if (use.banned) throw this.revokedIdentity(use.spiffeId);
+    // a token made before the namespace was reserved
+    this.refuseReserved(use.spiffeId, 'no join token is redeemed for it');
     const key = verifyCsr(csrDer);
     return this.issueSvid(use.spiffeId, key.spkiDer, key.point, now);
   }
@@ -141,6 +146,7 @@ export class Authority implements CertificateAuthority {
       throw new CaError('unauthenticated', `the client certificate is for trust domain ${peer.id.trustDomain}, not ${this.trustDomain}`);
     }
     if (peer.notAfter <= now - 30_000) throw new CaError('unauthenticated', `the client certificate expired at ${iso(peer.notAfter)}; bootstrap again with a new join token`);
+    this.refuseReserved(peer.id.uri, 'it is not renewed through the identity API');
     if (this.store.isBanned(peer.id.uri)) throw this.revokedIdentity(peer.id.uri);
     if (this.store.isRevoked(peer.serial, peer.id.uri)) {
       throw new CaError('revoked', `certificate ${peer.serial} is revoked and cannot be renewed; bootstrap again with a new join token`);
@@ -332,6 +338,18 @@ export class Authority implements CertificateAuthority {
       throw new CaError('invalid_argument', `${id.uri} is in trust domain ${id.trustDomain}; this CA issues identities only in ${this.trustDomain}`);
     }
     return id.uri;
+  }
+
+  /**
+   * spiffe://<td>/tollgate/... belongs to the gateway: whoever holds such an SVID can talk to agents
+   * directly and state any caller in x-forwarded-client-cert. Only issueGatewayCredentials (the gateway
+   * process itself) issues it.
+   */
+  private refuseReserved(id: string, what: string): void {
+    const ns = `spiffe://${this.trustDomain}${RESERVED_PATH}`;
+    if (id.startsWith(`${ns}/`) || id === ns) {
+      throw new CaError('permission_denied', `${id}: the namespace ${ns}/ is reserved for the gateway's own identity; ${what}`);
+    }
   }
 
   private revokedIdentity(id: string): CaError {
