@@ -24,6 +24,7 @@ import type { AgentIdentity } from './identity.js';
 import type { SvidMaterial } from './material.js';
 import { chainFromPeerCertificate } from './mtls-fetch.js';
 import { delegationFromHeaders, runWithDelegation } from './delegation.js';
+import { RevocationFeed, type RevocationView } from './revocations.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -40,6 +41,14 @@ export interface AgentServerOptions {
    * gateway sends one with every call it forwards). `x-forwarded-client-cert` is always required from it.
    */
   requireDelegation?: boolean;
+  /**
+   * Where revocations come from, checked on every request (a revoked gateway certificate is refused on an
+   * open keep-alive connection too). Default: when the identity has a control server, a RevocationFeed
+   * polling it every `revocationPollMs`; `false` turns the check off.
+   */
+  revocations?: RevocationView | false;
+  /** poll interval of the default feed (ms, default 5000) */
+  revocationPollMs?: number;
 }
 
 export interface AgentServer {
@@ -123,6 +132,10 @@ export async function createAgentServer(app: RequestHandler, identity: AgentIden
   const requireDelegation = opts.requireDelegation ?? true;
   const gatewayPrefix = `spiffe://${identity.trustDomain}${GATEWAY_NAMESPACE}`;
   const isGateway = (svid: ValidatedSvid) => svid.id.uri.startsWith(gatewayPrefix);
+  let feed: RevocationFeed | undefined;
+  let revocations: RevocationView | undefined;
+  if (opts.revocations !== undefined) revocations = opts.revocations === false ? undefined : opts.revocations;
+  else if (identity.server !== undefined) revocations = feed = new RevocationFeed(identity, { intervalMs: opts.revocationPollMs }).start();
 
   const checkPeer = (socket: TLSSocket): PeerCheck => {
     try {
@@ -149,6 +162,10 @@ export async function createAgentServer(app: RequestHandler, identity: AgentIden
     }
     // A keep-alive connection can outlive the caller's certificate: re-check the expiry per request.
     if (check.ok && now() > check.svid.notAfter) check = { ok: false, reason: 'client certificate expired during the connection' };
+    // and revocation, per request: a kept-alive connection from a revoked gateway must not go on working
+    if (check.ok && revocations !== undefined && revocations.isRevoked(check.svid.serial, check.svid.id.uri)) {
+      check = { ok: false, reason: `the client certificate ${check.svid.serial} of ${check.svid.id.uri} is revoked` };
+    }
     if (!check.ok) {
       refuse(res, 403, 'forbidden', check.reason, true);
       return;
@@ -170,11 +187,17 @@ export async function createAgentServer(app: RequestHandler, identity: AgentIden
 
   const onRotated = (m: SvidMaterial) => server.setSecureContext(contextOptions(m));
   identity.on('rotated', onRotated);
-  server.on('close', () => identity.off('rotated', onRotated));
+  server.on('close', () => {
+    identity.off('rotated', onRotated);
+    feed?.stop();
+  });
 
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => {
+      feed?.stop();
+      reject(e);
+    });
     server.listen(opts.port ?? 0, host, () => {
       server.off('error', reject);
       resolve();

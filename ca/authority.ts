@@ -21,13 +21,15 @@ import { RevocationCache } from './revocations.js';
 import { rotationPoint, shouldRotateIntermediate, svidWindow } from './rotation.js';
 import { serverNameSans } from './server-names.js';
 import { SqliteCaStore } from './store/sqlite.js';
-import type { CaStore } from './store/types.js';
+import type { CaStore, RevocationEvent } from './store/types.js';
 import { SVID_SUBJECT, authorityKeyIdExtension, leafExtensions, randomSerial, signCertificate, type SanEntries } from './template.js';
 import { checkTokenShape, generateToken, hashToken } from './tokens.js';
 
 export type { AuthorityOptions } from './options.js';
 
 const RETRY_MS = 60_000;
+/** Most revocation events in one answer to a relying party (it asks again while `more`). */
+export const MAX_REVOCATIONS_PAGE = 1000;
 const PRUNE_EVERY_MS = 60_000;
 /** Used-token tombstones are kept this long after expiry, so a replay says "already used". */
 const TOKEN_TOMBSTONE_MS = 7 * 24 * 3_600_000;
@@ -302,6 +304,16 @@ export class Authority implements CertificateAuthority {
       }
     }
     return this.store.listIssued({ spiffeId, limit: filter?.limit });
+  }
+
+  revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean } {
+    this.assertOpen();
+    if (!Number.isSafeInteger(after) || after < 0) throw new CaError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(after)}`);
+    const n = Math.max(1, Math.min(Math.floor(limit), MAX_REVOCATIONS_PAGE));
+    const events = this.store.revocationsSince(after, n + 1);
+    const more = events.length > n;
+    if (more) events.length = n;
+    return { events, cursor: events.length > 0 ? events[events.length - 1].seq : after, more };
   }
 
   /** Apply revocations written since the last look (by this or another process). */

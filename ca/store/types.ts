@@ -73,7 +73,8 @@ export interface CaStore {
   /** The authoritative (slow path) checks; the authority keeps an in-memory copy for the hot path. */
   isRevoked(serial: string, spiffeId: string): boolean;
   isBanned(spiffeId: string): boolean;
-  revocationsSince(cursor: number): RevocationEvent[];
+  /** events after `cursor`, oldest first; at most `limit` of them when given */
+  revocationsSince(cursor: number, limit?: number): RevocationEvent[];
 
   close(): void;
 }
