@@ -4,7 +4,7 @@
  * key and certificate (grpc-js would otherwise reuse a connection made with the old ones).
  */
 import * as grpc from '@grpc/grpc-js';
-import { serviceClient, type SvidResponse, type TrustBundleResponse } from '../control/proto.js';
+import { serviceClient, type RevocationsResponse, type SvidResponse, type TrustBundleResponse } from '../control/proto.js';
 import { ERROR_CODE_METADATA_KEY } from '../control/errors.js';
 import { BootstrapError } from './errors.js';
 
@@ -21,7 +21,7 @@ export function checkServerAddress(server: string): string {
   return server;
 }
 
-type Method = 'Bootstrap' | 'Renew' | 'GetTrustBundle';
+type Method = 'Bootstrap' | 'Renew' | 'GetTrustBundle' | 'GetRevocations';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Never share a connection with another channel of this process that has other credentials.
@@ -80,4 +80,15 @@ export function callRenew(
 ): Promise<SvidResponse> {
   const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
   return call<SvidResponse>(server, creds, 'Renew', { csr: csrDer }, opts);
+}
+
+/** The revocation log after `after`, over mTLS with the current SVID (a page; ask again while `more`). */
+export function callGetRevocations(
+  server: string,
+  current: { keyPem: string; certChainPem: string; bundlePem: string },
+  after: number,
+  opts: CallOptions = {},
+): Promise<RevocationsResponse> {
+  const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
+  return call<RevocationsResponse>(server, creds, 'GetRevocations', { after }, opts);
 }

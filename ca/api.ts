@@ -3,6 +3,9 @@
  * the proxy, the CLI). ca/authority.ts implements it; everything else depends only on this file.
  */
 import type { ValidatedSvid } from '../certs/svid.js';
+import type { RevocationEvent } from './store/types.js';
+
+export type { RevocationEvent } from './store/types.js';
 
 export type CaErrorCode =
   | 'invalid_argument' // malformed input: bad SPIFFE ID, unparsable CSR, bad TTL
@@ -107,6 +110,12 @@ export interface CertificateAuthority {
    */
   isRevoked(serial: string, spiffeId: string): boolean;
   listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[];
+  /**
+   * The revocation log after position `after` (oldest first, at most `limit` events) for relying parties
+   * outside this process (agent servers): `cursor` is the position to ask from next; `more` when the page
+   * was full.
+   */
+  revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean };
 
   /** rotate the intermediate if it is past its rotation point; returns true when it rotated */
   rotateIfNeeded(now?: number): Promise<boolean>;

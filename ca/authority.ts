@@ -21,17 +21,21 @@ import { RevocationCache } from './revocations.js';
 import { rotationPoint, shouldRotateIntermediate, svidWindow } from './rotation.js';
 import { serverNameSans } from './server-names.js';
 import { SqliteCaStore } from './store/sqlite.js';
-import type { CaStore, NewIssued } from './store/types.js';
+import type { CaStore, NewIssued, RevocationEvent } from './store/types.js';
 import { SVID_SUBJECT, authorityKeyIdExtension, leafExtensions, randomSerial, signCertificate, type SanEntries } from './template.js';
 import { checkTokenShape, generateToken, hashToken } from './tokens.js';
 
 export type { AuthorityOptions } from './options.js';
 
 const RETRY_MS = 60_000;
+/** Most revocation events in one answer to a relying party (it asks again while `more`). */
+export const MAX_REVOCATIONS_PAGE = 1000;
 const PRUNE_EVERY_MS = 60_000;
 /** Used-token tombstones are kept this long after expiry, so a replay says "already used". */
 const TOKEN_TOMBSTONE_MS = 7 * 24 * 3_600_000;
 const CREATE_TOKEN = '`tollgate token create`';
+/** The gateway's namespace in the trust domain (its own ID is spiffe://<td>/tollgate/gateway). */
+export const RESERVED_PATH = '/tollgate';
 
 /** The intermediate currently signing, with what every leaf copies from it encoded once. */
 interface Signer {
@@ -102,6 +106,7 @@ export class Authority implements CertificateAuthority {
     this.assertOpen();
     this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
+    this.refuseReserved(id, 'no join token is issued for it');
     const ttl = ttlMs ?? this.o.tokenTtlMs;
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
       throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
@@ -128,6 +133,8 @@ export class Authority implements CertificateAuthority {
       }
       // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
       if (use.banned) throw this.revokedIdentity(use.spiffeId);
+      // a token made before the namespace was reserved
+      this.refuseReserved(use.spiffeId, 'no join token is redeemed for it');
       const key = verifyCsr(csrDer);
       const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
       return { cert: signed.record, value: signed.issued };
@@ -153,6 +160,7 @@ export class Authority implements CertificateAuthority {
       throw new CaError('unauthenticated', `the client certificate is for trust domain ${peer.id.trustDomain}, not ${this.trustDomain}`);
     }
     if (peer.notAfter <= now - 30_000) throw new CaError('unauthenticated', `the client certificate expired at ${iso(peer.notAfter)}; bootstrap again with a new join token`);
+    this.refuseReserved(peer.id.uri, 'it is not renewed through the identity API');
     if (this.store.isBanned(peer.id.uri)) throw this.revokedIdentity(peer.id.uri);
     if (this.store.isRevoked(peer.serial, peer.id.uri)) {
       throw new CaError('revoked', `certificate ${peer.serial} is revoked and cannot be renewed; bootstrap again with a new join token`);
@@ -322,6 +330,16 @@ export class Authority implements CertificateAuthority {
     return this.store.listIssued({ spiffeId, limit: filter?.limit });
   }
 
+  revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean } {
+    this.assertOpen();
+    if (!Number.isSafeInteger(after) || after < 0) throw new CaError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(after)}`);
+    const n = Math.max(1, Math.min(Math.floor(limit), MAX_REVOCATIONS_PAGE));
+    const events = this.store.revocationsSince(after, n + 1);
+    const more = events.length > n;
+    if (more) events.length = n;
+    return { events, cursor: events.length > 0 ? events[events.length - 1].seq : after, more };
+  }
+
   /** Apply revocations written since the last look (by this or another process). */
   private syncRevocations(): void {
     this.revocations.apply(this.store.revocationsSince(this.revocations.position));
@@ -361,6 +379,18 @@ export class Authority implements CertificateAuthority {
       throw new CaError('invalid_argument', `${id.uri} is in trust domain ${id.trustDomain}; this CA issues identities only in ${this.trustDomain}`);
     }
     return id.uri;
+  }
+
+  /**
+   * spiffe://<td>/tollgate/... belongs to the gateway: whoever holds such an SVID can talk to agents
+   * directly and state any caller in x-forwarded-client-cert. Only issueGatewayCredentials (the gateway
+   * process itself) issues it.
+   */
+  private refuseReserved(id: string, what: string): void {
+    const ns = `spiffe://${this.trustDomain}${RESERVED_PATH}`;
+    if (id.startsWith(`${ns}/`) || id === ns) {
+      throw new CaError('permission_denied', `${id}: the namespace ${ns}/ is reserved for the gateway's own identity; ${what}`);
+    }
   }
 
   private revokedIdentity(id: string): CaError {

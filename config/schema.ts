@@ -181,6 +181,9 @@ export const configSchema = z
     graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('proxy timeouts'),
     maxBodyBytes: z.number().int().positive().default(1024 * 1024).describe('largest request body (bytes)'),
+    // Node keeps only the first ~1,000 headers of a request and drops the rest without a word: above that a
+    // limit could not be enforced, and the callee could lose the gateway's own headers.
+    maxHeaders: z.number().int().min(16).max(1000).default(100).describe('most request headers a caller may send; more is refused with 431'),
     uiToken: z
       .string()
       .min(16, 'uiToken must be at least 16 characters')

@@ -24,7 +24,8 @@ import { callerVisibleOrigin, serveCard, serveDirectory } from './discovery.js';
  * THE REQUEST PATH. Every request goes through these stages, in this order:
  *
  *   1. identity   (stages/identity.ts)   the connection's SVID (validated once per connection, from DER),
- *                                         re-checked per request for expiry and revocation -> 401/403
+ *                                         re-checked per request for expiry and revocation -> 401/403;
+ *                                         then the header count (config maxHeaders)            -> 431
  *   2. route      (stages/route.ts)      /a2a/<agent>/<rest> -> upstream path; bad paths 400, unknown 404.
  *                                         Before the body is read: a refused path costs no body buffering.
  *   3. body       (here)                 read up to maxBodyBytes (413), then the A2A method from the
@@ -184,6 +185,12 @@ export class Pipeline {
     }
     const grants = conn.grants!;
     const callerName = conn.callerName;
+    // Bounded header count: the callee's Node keeps only its first ~1,000 headers, and a caller must not
+    // be able to crowd the gateway's own out (they are also sent first: headers.ts).
+    if (req.rawHeaders.length > rt.config.maxHeaders * 2) {
+      this.tooManyHeaders(res, rt.config.maxHeaders, callerId, callerName, t0, req);
+      return;
+    }
 
     // 2. route
     const httpMethod = req.method ?? 'GET';
@@ -252,6 +259,12 @@ export class Pipeline {
     const r = refusal(413, RPC_CODE.tooLarge, 'too_large', `the request body is larger than the gateway's limit of ${max} bytes`, { data: { maxBodyBytes: max } });
     this.refuse(res, r, null, callerId, callerName, callee, callee, UNKNOWN_METHOD, 'deny', t0, size, traceIdOf(req.headers.traceparent), true);
     req.resume(); // discard the rest; the connection closes after the answer
+  }
+
+  private tooManyHeaders(res: ServerResponse, max: number, callerId: string, callerName: string, t0: number, req: IncomingMessage): void {
+    const r = refusal(431, RPC_CODE.tooManyHeaders, 'too_many_headers', `the request has more than ${max} headers, the gateway's limit: send fewer`, { data: { maxHeaders: max } });
+    this.refuse(res, r, null, callerId, callerName, '', 'unknown', UNKNOWN_METHOD, 'deny', t0, 0, undefined, true);
+    req.resume();
   }
 
   private afterBody(

@@ -83,7 +83,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const state: PipelineState = { runtime: undefined as unknown as Runtime, trust, resolver: new IdentityResolver(trust, now), closing: false };
   // Pools are built with the trust material and timeouts current when they open; a change of either opens new ones.
   const openWith = (config: Config) => (spec: UpstreamSpec): Upstream =>
-    factory(spec, { trust: state.trust, headersTimeoutMs: config.timeouts.upstream, bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream), now });
+    factory(spec, { trust: state.trust, headersTimeoutMs: config.timeouts.upstream, bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream), now, revocation: opts.revocation });
   state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config)).runtime;
 
   const recorder = new Recorder(metrics, opts.audit);

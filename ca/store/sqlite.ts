@@ -142,7 +142,7 @@ export class SqliteCaStore implements CaStore {
       unban: db.prepare('DELETE FROM banned_identities WHERE spiffe_id = ?'),
       isBanned: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM banned_identities WHERE spiffe_id = ?'),
       log: db.prepare('INSERT INTO revocation_log (kind, spiffe_id, serial, not_after, at) VALUES (?, ?, ?, ?, ?)'),
-      since: db.prepare<[number], LogRow>('SELECT seq, kind, spiffe_id, serial, not_after FROM revocation_log WHERE seq > ? ORDER BY seq'),
+      since: db.prepare<[number, number], LogRow>('SELECT seq, kind, spiffe_id, serial, not_after FROM revocation_log WHERE seq > ? ORDER BY seq LIMIT ?'),
     };
   }
 
@@ -314,9 +314,9 @@ export class SqliteCaStore implements CaStore {
     return this.run('check revocation', () => this.stmt.isBanned.get(spiffeId) !== undefined);
   }
 
-  revocationsSince(cursor: number): RevocationEvent[] {
+  revocationsSince(cursor: number, limit = -1): RevocationEvent[] {
     return this.run('read revocations', () =>
-      this.stmt.since.all(cursor).map((r): RevocationEvent =>
+      this.stmt.since.all(cursor, limit).map((r): RevocationEvent =>
         r.kind === 'serial'
           ? { seq: r.seq, kind: 'serial', serial: r.serial ?? '', spiffeId: r.spiffe_id, notAfter: r.not_after ?? Number.MAX_SAFE_INTEGER }
           : { seq: r.seq, kind: r.kind, spiffeId: r.spiffe_id },

@@ -86,7 +86,8 @@ export interface CaStore {
   /** The authoritative (slow path) checks; the authority keeps an in-memory copy for the hot path. */
   isRevoked(serial: string, spiffeId: string): boolean;
   isBanned(spiffeId: string): boolean;
-  revocationsSince(cursor: number): RevocationEvent[];
+  /** events after `cursor`, oldest first; at most `limit` of them when given */
+  revocationsSince(cursor: number, limit?: number): RevocationEvent[];
 
   /**
    * Throw CaError('storage') naming the file when the file at the store's path is no longer the one it

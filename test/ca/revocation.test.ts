@@ -39,6 +39,13 @@ describe('renewal', () => {
     await expectCaError(ca.renew(peer, bad), 'bad_csr_signature');
   });
 
+  it('does not renew an identity in the gateway\'s reserved namespace (the gateway is issued internally)', async () => {
+    const ca = await open();
+    const { peer } = await enrol(ca);
+    const gateway = { ...peer, id: { trustDomain: TD, path: '/tollgate/gateway', uri: `spiffe://${TD}/tollgate/gateway` } };
+    await expectCaError(ca.renew(gateway, (await makeCsr()).der), 'permission_denied', /reserved/);
+  });
+
   it('refuses a peer of another trust domain', async () => {
     const ca = await open();
     const { peer } = await enrol(ca);

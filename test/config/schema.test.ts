@@ -149,6 +149,7 @@ describe('config: defaults and normalisation', () => {
       graph: { recentTasks: 1000, maxCallsPerTask: 2000, window: 300_000, enforceCycles: false },
       timeouts: { headers: 10_000, idle: 60_000, upstream: 30_000, shutdown: 10_000 },
       maxBodyBytes: 1024 * 1024,
+      maxHeaders: 100,
       admins: [],
       audit: {},
     });
@@ -164,13 +165,23 @@ describe('config: defaults and normalisation', () => {
     expect(cfg.ca.rootTtl).toBe(365 * 86_400_000);
   });
 
-  it('fills agent defaults and canonicalises SPIFFE IDs (trust domain lowercased, path kept)', () => {
+  it.each([
+    ['trustDomain: Example.ORG', /trustDomain.*upper-case letters/],
+    ['agents: { writer: { url: "https://127.0.0.1:9002", id: "spiffe://Example.org/agent/writer" } }', /agents\.writer\.id.*upper-case letters/],
+    ['agents: { writer: { url: "https://127.0.0.1:9002", id: "SPIFFE://example.org/agent/writer" } }', /agents\.writer\.id.*lower case/],
+    ['policy: [ { from: "spiffe://EXAMPLE.org/user/*", to: ["*"] } ]', /policy.*upper-case letters/],
+    ['admins: [ "spiffe://EXAMPLE.ORG/admin/Ops" ]', /admins.*upper-case letters/],
+  ])('refuses a SPIFFE ID or trust domain that is not canonical: %s', (line, rule) => {
+    expect(() => parseConfigText(line, SOURCE)).toThrow(rule);
+  });
+
+  it('fills agent defaults and keeps canonical SPIFFE IDs as they are (the path keeps its case)', () => {
     const cfg = parseConfigText(
       [
-        'trustDomain: Example.ORG',
-        'agents: { writer: { url: "https://127.0.0.1:9002", id: "SPIFFE://Example.ORG/Agent/Writer" } }',
-        'policy: [ { from: "spiffe://EXAMPLE.org/user/*", to: [writer] } ]',
-        'admins: [ "spiffe://EXAMPLE.ORG/admin/Ops" ]',
+        'trustDomain: example.org',
+        'agents: { writer: { url: "https://127.0.0.1:9002", id: "spiffe://example.org/Agent/Writer" } }',
+        'policy: [ { from: "spiffe://example.org/user/*", to: [writer] } ]',
+        'admins: [ "spiffe://example.org/admin/Ops" ]',
       ].join('\n'),
       SOURCE,
     );

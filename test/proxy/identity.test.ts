@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import https from 'node:https';
 import tls from 'node:tls';
-import { startHarness, post, rawRequest, SEND, ALICE, type Harness } from './harness.js';
+import { startHarness, post, rawRequest, SEND, ALICE, ECHO_ID, type Harness } from './harness.js';
 import { FakeClock } from '../fakes/clock.js';
 import { makeLeaf } from '../pki.js';
 
@@ -88,6 +88,17 @@ describe('caller identity per connection, expiry and revocation per request', ()
     expect(await h.metrics.text()).toMatch(/tollgate_tls_handshake_failures_total\{reason="svid_invalid"\} 1/);
   });
 
+  it('refuses (401) a certificate whose trust domain is upper case instead of folding it into the allowed caller', async () => {
+    // crafted: chains to the bundle, a valid SVID in every other respect; folded, it would read as alice
+    const crafted = await h.td.issue(ALICE.replace('example.org', 'EXAMPLE.org'));
+    const before = h.upstream.requests.length;
+    const r = await rawRequest(crafted, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(5), headers: JSON_HEADERS });
+    expect(r.status).toBe(401);
+    expect(JSON.parse(r.text).error.data).toMatchObject({ reason: 'unauthenticated', code: 'svid_uri_san' });
+    expect(JSON.parse(r.text).error.message).toMatch(/upper-case letters/);
+    expect(h.upstream.requests.length).toBe(before);
+  });
+
   it('counts a handshake without a client certificate', async () => {
     await new Promise<void>((resolve) => {
       const s = tls.connect({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, servername: 'localhost' }, () => {
@@ -151,6 +162,39 @@ describe('caller identity per connection, expiry and revocation per request', ()
 });
 
 describe('upstream identity', () => {
+  it('refuses (502) a callee whose identity or certificate was revoked, on the next call of a kept-alive upstream connection', async () => {
+    const h = await startHarness();
+    try {
+      const c = h.client(h.alice);
+      const ok = await post(c, `${h.base}/a2a/echo/rpc`, SEND(1));
+      expect(ok.status).toBe(200);
+      const seen = h.upstream.requests.length;
+
+      // the gateway's pool keeps its connection to echo open: the next call would reuse it
+      h.revoked.add(ECHO_ID);
+      const t0 = Date.now();
+      const r = await post(c, `${h.base}/a2a/echo/rpc`, SEND(2));
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(r.status).toBe(502);
+      expect(r.json).toMatchObject({ id: 2, error: { data: { reason: 'identity' } } });
+      expect(h.upstream.requests.length).toBe(seen); // the revoked callee never saw it
+
+      // lifted: calls go through again (a fresh connection, validated anew)
+      h.revoked.delete(ECHO_ID);
+      expect((await post(c, `${h.base}/a2a/echo/rpc`, SEND(3))).status).toBe(200);
+
+      // one certificate revoked by serial: the same, on the connection that was just opened
+      h.revoked.add(h.echo.serial);
+      const r2 = await post(c, `${h.base}/a2a/echo/rpc`, SEND(4));
+      expect(r2.status).toBe(502);
+      expect(r2.json.error.data.reason).toBe('identity');
+      expect(h.upstream.requests.length).toBe(seen + 1);
+      expect(await h.metrics.text()).toMatch(/tollgate_upstream_errors_total\{callee="echo",kind="identity"\} 2/);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses an upstream that presents another SPIFFE ID (502, counted as identity)', async () => {
     const h = await startHarness();
     try {
