@@ -64,7 +64,7 @@ export function rawExchange(
   id: RawIdentity | null,
   bundlePem: string,
   parts: (string | Buffer)[] | string | Buffer,
-  opts: { gapMs?: number; quietMs?: number; maxMs?: number; endAfterWrite?: boolean } = {},
+  opts: { gapMs?: number; quietMs?: number; maxMs?: number; endAfterWrite?: boolean; tls?: Record<string, unknown> } = {},
 ): Promise<RawResult> {
   const list = Array.isArray(parts) ? parts : [parts];
   const quietMs = opts.quietMs ?? 300;
@@ -74,7 +74,7 @@ export function rawExchange(
     const chunks: Buffer[] = [];
     let done = false;
     let quiet: NodeJS.Timeout | undefined;
-    const s = tls.connect({ host: '127.0.0.1', port, ca: bundlePem, servername: 'localhost', ...(id ? { key: id.keyPem, cert: id.certChainPem } : {}) });
+    const s = tls.connect({ host: '127.0.0.1', port, ca: bundlePem, servername: 'localhost', ...(id ? { key: id.keyPem, cert: id.certChainPem } : {}), ...opts.tls });
     const finish = (closed: boolean, error?: string) => {
       if (done) return;
       done = true;
