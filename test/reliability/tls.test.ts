@@ -60,6 +60,22 @@ describe('red team: TLS client authentication', () => {
     expect(h.upstream.requests).toHaveLength(0);
   });
 
+  it('an SVID spelling the trust domain in upper case is refused, or is exactly the lower-case identity (revocation included)', async () => {
+    h.upstream.requests.length = 0;
+    const shouty = await h.td.issue('spiffe://EXAMPLE.ORG/agent/shouty');
+    const first = await rawExchange(h.gw.port, shouty, h.td.bundlePem, request('POST', '/a2a/echo/', { 'Content-Type': 'application/json' }, RPC(1)));
+    if (first.status === 200) {
+      expect(h.upstream.requests[0].headers['x-forwarded-client-cert']).toBe(`By=${h.creds.spiffeId};URI=spiffe://example.org/agent/shouty`);
+      h.revoked.add('spiffe://example.org/agent/shouty');
+      try {
+        const again = await rawExchange(h.gw.port, shouty, h.td.bundlePem, request('POST', '/a2a/echo/', { 'Content-Type': 'application/json' }, RPC(2)));
+        expect(again.status).toBe(403);
+      } finally {
+        h.revoked.delete('spiffe://example.org/agent/shouty');
+      }
+    } else expect([401, 403, undefined]).toContain(first.status);
+  });
+
   it('a revoked identity is refused on a resumed TLS session and on an open keep-alive connection', async () => {
     const carol = await h.td.issue('spiffe://example.org/agent/carol');
     const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 10 });
