@@ -71,14 +71,14 @@ describe('red team: header forgery', () => {
     expect(h.upstream.requests[0].body).toBe(b);
   });
 
-  itKnown('xTollgateExact', 'a header named exactly "x-tollgate-" is stripped like the rest of the namespace', async () => {
+  it('a header named exactly "x-tollgate-" is stripped like the rest of the namespace', async () => {
     h.upstream.requests.length = 0;
     const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, request('POST', '/a2a/echo/', [['Content-Type', 'application/json'], ['x-tollgate-', 'forged']], RPC(4)));
     expect(r.status).toBe(200);
     expect(values(h.upstream.requests[0].rawHeaders, 'x-tollgate-')).toEqual([]);
   });
 
-  itKnown('headerCount', '1,100 padding headers cannot push the gateway\'s XFCC out of what the callee reads', async () => {
+  it('1,100 padding headers cannot push the gateway\'s XFCC out of what the callee reads', async () => {
     h.upstream.requests.length = 0;
     const pad: [string, string][] = Array.from({ length: 1100 }, (_, i) => [`x-p${i}`, '1']);
     const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, request('POST', '/a2a/echo/', [['Content-Type', 'application/json'], ...pad], RPC(5)));

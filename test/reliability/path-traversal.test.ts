@@ -134,10 +134,11 @@ describe('red team: method confusion on REST paths', () => {
     ['a REST cancel path carrying a message/send JSON-RPC body', 'POST', '/a2a/echo/v1/tasks/t1:cancel'],
     ['a REST subscribe path carrying a message/send JSON-RPC body', 'POST', '/a2a/echo/v1/tasks/t1:subscribe'],
   ] as const) {
-    itKnown('methodConfusion', `${name} is refused (403) and not forwarded`, async () => {
+    it(`${name} is refused (400: the path names the method) and not forwarded`, async () => {
       m.upstream.requests.length = 0;
       const r = await rawExchange(m.gw.port, m.alice, m.td.bundlePem, request(method, target, J, RPC(4)));
-      expect(r.status).toBe(403);
+      expect(r.status).toBe(400);
+      expect(r.text).toContain('rpc_on_rest_path');
       expect(m.upstream.requests).toHaveLength(0);
     });
   }
