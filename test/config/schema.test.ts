@@ -187,7 +187,7 @@ describe('config: defaults and normalisation', () => {
 
   it('accepts durations in every unit, and bare milliseconds', () => {
     const cfg = parseConfigText('timeouts: { headers: 250ms, idle: 2m, upstream: 1.5s, shutdown: 0 }\nca: { rootTtl: 2d, svidTtl: 1h }', SOURCE);
-    expect(cfg.timeouts).toEqual({ headers: 250, idle: 120_000, upstream: 1500, shutdown: 0 });
+    expect(cfg.timeouts).toEqual({ headers: 250, idle: 120_000, upstream: 1500, shutdown: 0, handshake: 10_000, controlIdle: 120_000, controlUnauthenticated: 30_000 });
     expect(cfg.ca.rootTtl).toBe(2 * 86_400_000);
     expect(cfg.ca.svidTtl).toBe(3_600_000);
   });
