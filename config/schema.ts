@@ -139,7 +139,7 @@ export const timeoutsSchema = z
     idle: duration('60s', 'keep-alive idle timeout'),
     upstream: duration('30s', 'time for the upstream to answer (headers)'),
     shutdown: duration('10s', 'time in-flight calls get on SIGTERM'),
-    handshake: positive(duration('10s', 'time to finish the TLS handshake on the proxy and control listeners')),
+    handshake: positive(duration('10s', 'time to finish the TLS handshake on the proxy and control listeners. Restart to change')),
     controlIdle: positive(duration('2m', 'a control connection with no call in flight is closed (GOAWAY) after this; gRPC clients reconnect. Restart to change')),
     controlUnauthenticated: positive(
       duration('30s', 'a control connection without a verified client certificate (bootstrap, trust bundle, health probe) is closed this long after it opened. Restart to change'),
