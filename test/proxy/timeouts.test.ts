@@ -128,3 +128,37 @@ describe('proxy connection timeouts (headers 1 s, idle 1 s)', () => {
     }
   });
 });
+
+describe('proxy connection cap (connections.proxy 3)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ extraConfig: { connections: { proxy: 3 } } });
+  });
+  afterAll(async () => h?.close());
+
+  const open = () =>
+    new Promise<{ socket: tls.TLSSocket; admitted: boolean }>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: h.gw.port, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, ALPNProtocols: ['http/1.1'] });
+      socket.on('error', () => resolve({ socket, admitted: false }));
+      socket.on('close', () => resolve({ socket, admitted: false }));
+      // TLS 1.3: the client finishes before the server has read its certificate; a request proves admission
+      socket.once('secureConnect', () => socket.write('GET /a2a HTTP/1.1\r\nHost: gateway\r\n\r\n'));
+      socket.once('data', () => resolve({ socket, admitted: true }));
+    });
+
+  it('closes connections over the cap on accept; a slot freed is usable again', async () => {
+    const held = [await open(), await open(), await open()];
+    expect(held.map((c) => c.admitted)).toEqual([true, true, true]);
+    const over = await open();
+    expect(over.admitted).toBe(false);
+    held[0].socket.destroy();
+    const deadline = Date.now() + 3000;
+    let again = await open();
+    while (!again.admitted && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      again = await open();
+    }
+    expect(again.admitted).toBe(true);
+    for (const c of [...held, over, again]) c.socket.destroy();
+  });
+});
