@@ -15,6 +15,7 @@ import { authorityOptionsFromConfig } from '../ca/options.js';
 import { renewalDelay, retryDelay } from '../agent-bootstrap/schedule.js';
 import { startControlServer, type ControlContext, type ControlServer } from './server.js';
 import type { ErrorLog } from './unary.js';
+import { connectionCaps } from '../config/fd-budget.js';
 
 export const GATEWAY_PATH = '/tollgate/gateway';
 
@@ -83,6 +84,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       now,
       log,
       extraServices: opts.extraServices,
+      handshakeTimeoutMs: config.timeouts.handshake,
+      idleMs: config.timeouts.controlIdle,
+      maxUnauthenticated: connectionCaps(config).controlUnauthenticated,
+      unauthenticatedLifetimeMs: config.timeouts.controlUnauthenticated,
     });
     const ctl = control;
 

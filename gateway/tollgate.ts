@@ -261,6 +261,11 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit'] as const) {
         if (JSON.stringify(next[key]) !== JSON.stringify(live[key])) log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
       }
+      // Fixed when the listeners were created (the proxy's connections.proxy does apply on reload).
+      const listenerLimits = (c: Config) => JSON.stringify([c.timeouts.handshake, c.timeouts.controlIdle, c.timeouts.controlUnauthenticated, c.connections.controlUnauthenticated]);
+      if (listenerLimits(next) !== listenerLimits(live)) {
+        log.warn({ key: 'timeouts' }, 'config reload: timeouts.handshake, timeouts.controlIdle, timeouts.controlUnauthenticated or connections.controlUnauthenticated changed; they take effect at the next restart');
+      }
       applyConfig(next, 'reload');
       if (events.subscribers > 0) events.publish({ time: now(), kind: 'config', actor: 'reload', summary: `config reloaded from ${opts.configPath ?? 'defaults'}` });
       return next;

@@ -101,6 +101,9 @@ class BodyRead {
   ) {}
 }
 
+const kExpectsContinue = Symbol('tollgate.expectsContinue');
+type ContinueRequest = IncomingMessage & { [kExpectsContinue]?: true };
+
 const kBody = Symbol('tollgate.body');
 type BodyRequest = IncomingMessage & { [kBody]?: BodyRead };
 function onBodyData(this: BodyRequest, c: Buffer): void {
@@ -159,6 +162,16 @@ export class Pipeline {
       if (!c.peer.ok) this.recorder.metrics.tlsHandshakeFailures.labels('svid_invalid').inc();
     }
     return c;
+  }
+
+  /**
+   * A request with `Expect: 100-continue` (the server's 'checkContinue'). Node would answer 100 Continue
+   * before the request reaches us; here it goes out only when the body is about to be read (step 3), so
+   * a call refused before that (401, 403, 404, 413 by Content-Length) never invites the upload.
+   */
+  handleExpectingContinue(req: IncomingMessage, res: ServerResponse): void {
+    (req as ContinueRequest)[kExpectsContinue] = true;
+    this.handle(req, res);
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -221,6 +234,7 @@ export class Pipeline {
       this.tooLarge(res, max, callerId, callerName, agent.name, t0, Number(cl), req);
       return;
     }
+    if ((req as ContinueRequest)[kExpectsContinue]) res.writeContinue();
     // One state object and three shared listeners per body, instead of three closures over this scope.
     (req as BodyRequest)[kBody] = new BodyRead(this, req, res, rt, agent, route.rest, route.query, callerId, callerName, conn, t0, nowMs, max);
     req.on('data', onBodyData);

@@ -147,7 +147,8 @@ describe('config: defaults and normalisation', () => {
         task: { maxCalls: 1000, maxFanOut: 32, maxConcurrent: 64, deadline: 900_000 },
       },
       graph: { recentTasks: 1000, maxCallsPerTask: 2000, window: 300_000, enforceCycles: false },
-      timeouts: { headers: 10_000, idle: 60_000, upstream: 30_000, shutdown: 10_000 },
+      timeouts: { headers: 10_000, idle: 60_000, upstream: 30_000, shutdown: 10_000, handshake: 10_000, controlIdle: 120_000, controlUnauthenticated: 30_000 },
+      connections: { proxy: 4096, controlUnauthenticated: 128 },
       maxBodyBytes: 1024 * 1024,
       maxHeaders: 100,
       admins: [],
@@ -198,7 +199,7 @@ describe('config: defaults and normalisation', () => {
 
   it('accepts durations in every unit, and bare milliseconds', () => {
     const cfg = parseConfigText('timeouts: { headers: 250ms, idle: 2m, upstream: 1.5s, shutdown: 0 }\nca: { rootTtl: 2d, svidTtl: 1h }', SOURCE);
-    expect(cfg.timeouts).toEqual({ headers: 250, idle: 120_000, upstream: 1500, shutdown: 0 });
+    expect(cfg.timeouts).toEqual({ headers: 250, idle: 120_000, upstream: 1500, shutdown: 0, handshake: 10_000, controlIdle: 120_000, controlUnauthenticated: 30_000 });
     expect(cfg.ca.rootTtl).toBe(2 * 86_400_000);
     expect(cfg.ca.svidTtl).toBe(3_600_000);
   });
