@@ -9,7 +9,7 @@ import { bootstrap } from '../../agent-bootstrap/index.js';
 import { parseConfig } from '../../config/load.js';
 import { tollgate } from '../cli/run.js';
 import type { SvidMaterial } from '../../agent-bootstrap/material.js';
-import { itKnown, RPC } from './helpers.js';
+import { RPC } from './helpers.js';
 
 /**
  * Red team against the whole gateway as `tollgate serve` composes it (in-process, real CA, real delegation

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, ALICE, type Harness } from '../proxy/harness.js';
-import { itKnown, rawExchange, request, RPC } from './helpers.js';
+import { rawExchange, request, RPC } from './helpers.js';
 
 /**
  * Red team: identity header forgery. Whatever alice sends, the callee must see exactly one

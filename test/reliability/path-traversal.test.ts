@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, ALICE, ECHO_ID, type Harness } from '../proxy/harness.js';
 import { startStandInUpstream, type StandInUpstream } from '../fakes/upstream.js';
-import { itKnown, rawExchange, request, RPC } from './helpers.js';
+import { rawExchange, request, RPC } from './helpers.js';
 
 /**
  * Red team: path traversal. alice may call "echo" (upstream base path /base) and nothing else; "other" is
