@@ -134,8 +134,13 @@ describe('createAgentServer + createMtlsFetch', () => {
     const caller = await localIdentity(ca, id('agent/caller'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const slowArrived = new Promise<void>((r) => (arrived = r));
     const srv = await serverFor(agent, [id('agent/caller')], async (req, res) => {
-      if (req.url === '/slow') await gate;
+      if (req.url === '/slow') {
+        arrived();
+        await gate;
+      }
       res.end(JSON.stringify({ serial: peerOf(req)?.serial }));
     });
     const f = fetchFor(caller);
@@ -143,7 +148,7 @@ describe('createAgentServer + createMtlsFetch', () => {
     expect(s1).toBe(caller.serial);
 
     const slow = f(`${srv.url}/slow`);
-    await new Promise((r) => setTimeout(r, 50)); // let the slow request reach the server
+    await slowArrived; // the slow request is on the server, in flight on the old pool
     await caller.renewNow();
     const s2 = ((await (await f(`${srv.url}/`)).json()) as { serial: string }).serial;
     expect(s2).toBe(caller.serial);
