@@ -46,13 +46,18 @@ async function call<Res>(server: string, creds: grpc.ChannelCredentials, method:
 
 function fromGrpcError(err: grpc.ServiceError, method: Method, server: string): BootstrapError {
   const statusName = grpc.status[err.code] ?? String(err.code);
+  // The CA names its reason in the trailers of every error it sends itself: then it was reached, and the
+  // answer is its own (a full disk or a lost database is UNAVAILABLE too, and no network problem).
+  const reason = err.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0]?.toString();
+  if (reason !== undefined && err.code === grpc.status.UNAVAILABLE) {
+    return new BootstrapError('unavailable', `the Tollgate CA at ${server} answered but cannot serve ${method} now (${statusName}): ${err.details}`, { cause: err, grpcStatus: statusName, reason });
+  }
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
     return new BootstrapError('unavailable', `cannot reach the Tollgate CA at ${server} (${statusName}: ${err.details}); check the address and that \`tollgate serve\` is running`, {
       cause: err,
       grpcStatus: statusName,
     });
   }
-  const reason = err.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0]?.toString();
   return new BootstrapError('refused', `${method} refused by the CA (${statusName}): ${err.details}`, { cause: err, grpcStatus: statusName, reason });
 }
 

@@ -123,7 +123,8 @@ describe('deleting the database while serving', () => {
     const boot = tollgate(['bootstrap', '--server', server, '--token', token, '--fingerprint', fp, '--out', adminDir]);
     expect(boot.code, boot.stderr).toBe(0);
     const ctl = (args: string[]) => tollgate(['ctl', ...args, '--server', server, '--cert-dir', adminDir]);
-    expect(ctl(['token', 'create', '--spiffe-id', AGENT]).code).toBe(0);
+    const spare = ctl(['token', 'create', '--spiffe-id', AGENT]);
+    expect(spare.code).toBe(0);
 
     removeDb(db);
     await s.waitFor(new RegExp(`error .*CA database .*${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`), 10_000);
@@ -136,6 +137,11 @@ describe('deleting the database while serving', () => {
     const revoke = ctl(['revoke', '--spiffe-id', AGENT]);
     expect(revoke.code).toBe(1);
     expect(revoke.stderr).toMatch(/CA store is unavailable/);
+    // an agent bootstrapping now is told the CA answered and cannot issue, not sent to check its network
+    const agentBoot = tollgate(['bootstrap', '--server', server, '--token', spare.stdout.trim(), '--fingerprint', fp, '--out', path.join(dir, 'agent')]);
+    expect(agentBoot.code).toBe(1);
+    expect(agentBoot.stderr).toMatch(/answered.*CA store is unavailable/);
+    expect(agentBoot.stderr).not.toMatch(/cannot reach|check the address/);
     expect(fs.existsSync(db)).toBe(false);
 
     s.child.kill('SIGKILL');
