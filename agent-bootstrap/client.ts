@@ -4,7 +4,7 @@
  * key and certificate (grpc-js would otherwise reuse a connection made with the old ones).
  */
 import * as grpc from '@grpc/grpc-js';
-import { serviceClient, type SvidResponse, type TrustBundleResponse } from '../control/proto.js';
+import { serviceClient, type RevocationsResponse, type SvidResponse, type TrustBundleResponse } from '../control/proto.js';
 import { ERROR_CODE_METADATA_KEY } from '../control/errors.js';
 import { BootstrapError } from './errors.js';
 
@@ -21,7 +21,7 @@ export function checkServerAddress(server: string): string {
   return server;
 }
 
-type Method = 'Bootstrap' | 'Renew' | 'GetTrustBundle';
+type Method = 'Bootstrap' | 'Renew' | 'GetTrustBundle' | 'GetRevocations';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Never share a connection with another channel of this process that has other credentials.
@@ -46,13 +46,18 @@ async function call<Res>(server: string, creds: grpc.ChannelCredentials, method:
 
 function fromGrpcError(err: grpc.ServiceError, method: Method, server: string): BootstrapError {
   const statusName = grpc.status[err.code] ?? String(err.code);
+  // The CA names its reason in the trailers of every error it sends itself: then it was reached, and the
+  // answer is its own (a full disk or a lost database is UNAVAILABLE too, and no network problem).
+  const reason = err.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0]?.toString();
+  if (reason !== undefined && err.code === grpc.status.UNAVAILABLE) {
+    return new BootstrapError('unavailable', `the Tollgate CA at ${server} answered but cannot serve ${method} now (${statusName}): ${err.details}`, { cause: err, grpcStatus: statusName, reason });
+  }
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
     return new BootstrapError('unavailable', `cannot reach the Tollgate CA at ${server} (${statusName}: ${err.details}); check the address and that \`tollgate serve\` is running`, {
       cause: err,
       grpcStatus: statusName,
     });
   }
-  const reason = err.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0]?.toString();
   return new BootstrapError('refused', `${method} refused by the CA (${statusName}): ${err.details}`, { cause: err, grpcStatus: statusName, reason });
 }
 
@@ -80,4 +85,15 @@ export function callRenew(
 ): Promise<SvidResponse> {
   const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
   return call<SvidResponse>(server, creds, 'Renew', { csr: csrDer }, opts);
+}
+
+/** The revocation log after `after`, over mTLS with the current SVID (a page; ask again while `more`). */
+export function callGetRevocations(
+  server: string,
+  current: { keyPem: string; certChainPem: string; bundlePem: string },
+  after: number,
+  opts: CallOptions = {},
+): Promise<RevocationsResponse> {
+  const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
+  return call<RevocationsResponse>(server, creds, 'GetRevocations', { after }, opts);
 }

@@ -41,7 +41,8 @@ export async function writeIdentityFiles(dir: string, m: Pick<SvidMaterial, 'key
   } catch (cause) {
     await Promise.all(staged.map(([tmp]) => fs.rm(tmp, { force: true })));
     const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-    throw new BootstrapError('files', `cannot write the identity files in ${dir} (${code}); check that the directory is writable`, { cause });
+    const hint = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full: free some space and run it again' : 'check that the directory is writable';
+    throw new BootstrapError('files', `cannot write the identity files in ${dir} (${code}); ${hint}`, { cause });
   }
 }
 

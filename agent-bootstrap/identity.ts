@@ -66,6 +66,11 @@ export class AgentIdentity extends EventEmitter {
     return new AgentIdentity(material, { obtainedAt: material.notBefore, ...opts, dir: opts.persist === false ? undefined : dir });
   }
 
+  /** the control listener HOST:PORT this identity renews against, if any */
+  get server(): string | undefined {
+    return this.opts.server;
+  }
+
   get material(): SvidMaterial {
     return this.current;
   }

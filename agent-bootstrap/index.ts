@@ -9,7 +9,8 @@
 export { bootstrap, renew, pinnedRoot, type BootstrapOptions } from './bootstrap.js';
 export { AgentIdentity, type AgentIdentityOptions } from './identity.js';
 export { createMtlsFetch, chainFromPeerCertificate, type MtlsFetch, type MtlsFetchOptions } from './mtls-fetch.js';
-export { createAgentServer, callerMatcher, peerOf, type AgentServer, type AgentServerOptions, type RequestHandler } from './server.js';
+export { createAgentServer, callerMatcher, gatewayHeadersProblem, peerOf, type AgentServer, type AgentServerOptions, type RequestHandler } from './server.js';
+export { RevocationFeed, type RevocationView, type RevocationFeedOptions } from './revocations.js';
 export { currentDelegation, runWithDelegation, delegationFromHeaders, DELEGATION_HEADER, TRACEPARENT_HEADER, type DelegationContext } from './delegation.js';
 export { readIdentityFiles, writeIdentityFiles, KEY_FILE, CERT_FILE, BUNDLE_FILE } from './files.js';
 export { toMaterial, type SvidMaterial } from './material.js';

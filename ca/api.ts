@@ -3,6 +3,9 @@
  * the proxy, the CLI). ca/authority.ts implements it; everything else depends only on this file.
  */
 import type { ValidatedSvid } from '../certs/svid.js';
+import type { RevocationEvent } from './store/types.js';
+
+export type { RevocationEvent } from './store/types.js';
 
 export type CaErrorCode =
   | 'invalid_argument' // malformed input: bad SPIFFE ID, unparsable CSR, bad TTL
@@ -62,6 +65,13 @@ export interface CaEvents {
   onSigningFailure?(err: unknown): void;
   /** called when the periodic revocation refresh or background intermediate rotation fails (log it) */
   onBackgroundFailure?(err: unknown): void;
+  /**
+   * called once when the database file is found deleted or replaced while the CA runs (it then refuses to
+   * issue or revoke: those writes would be lost); alert on it (metrics: tollgate_ca_store_lost)
+   */
+  onStoreLost?(err: CaError): void;
+  /** called when the file is back at its path (moved back), after onStoreLost */
+  onStoreRestored?(): void;
 }
 
 export interface CertificateAuthority {
@@ -100,6 +110,12 @@ export interface CertificateAuthority {
    */
   isRevoked(serial: string, spiffeId: string): boolean;
   listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[];
+  /**
+   * The revocation log after position `after` (oldest first, at most `limit` events) for relying parties
+   * outside this process (agent servers): `cursor` is the position to ask from next; `more` when the page
+   * was full.
+   */
+  revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean };
 
   /** rotate the intermediate if it is past its rotation point; returns true when it rotated */
   rotateIfNeeded(now?: number): Promise<boolean>;

@@ -11,7 +11,7 @@ import { derToPem } from '../certs/pem.js';
 import { parseSpiffeId, parseWorkloadId } from '../certs/spiffe-id.js';
 import { CaError, type CertificateAuthority, type GatewayCredentials, type IssuedRecord, type IssuedSvid } from './api.js';
 import { newP256Key } from './ca-certs.js';
-import { createIntermediate, loadIntermediates, openOrCreateRoot, pickSigning } from './ca-state.js';
+import { assertStorePresent, createIntermediate, loadIntermediates, openOrCreateRoot, pickSigning } from './ca-state.js';
 import { verifyCsr } from './csr.js';
 import type { CaCredential } from './keys/credential.js';
 import { CaKeyFiles } from './keys/file-store.js';
@@ -21,17 +21,21 @@ import { RevocationCache } from './revocations.js';
 import { rotationPoint, shouldRotateIntermediate, svidWindow } from './rotation.js';
 import { serverNameSans } from './server-names.js';
 import { SqliteCaStore } from './store/sqlite.js';
-import type { CaStore } from './store/types.js';
+import type { CaStore, NewIssued, RevocationEvent } from './store/types.js';
 import { SVID_SUBJECT, authorityKeyIdExtension, leafExtensions, randomSerial, signCertificate, type SanEntries } from './template.js';
 import { checkTokenShape, generateToken, hashToken } from './tokens.js';
 
 export type { AuthorityOptions } from './options.js';
 
 const RETRY_MS = 60_000;
+/** Most revocation events in one answer to a relying party (it asks again while `more`). */
+export const MAX_REVOCATIONS_PAGE = 1000;
 const PRUNE_EVERY_MS = 60_000;
 /** Used-token tombstones are kept this long after expiry, so a replay says "already used". */
 const TOKEN_TOMBSTONE_MS = 7 * 24 * 3_600_000;
 const CREATE_TOKEN = '`tollgate token create`';
+/** The gateway's namespace in the trust domain (its own ID is spiffe://<td>/tollgate/gateway). */
+export const RESERVED_PATH = '/tollgate';
 
 /** The intermediate currently signing, with what every leaf copies from it encoded once. */
 interface Signer {
@@ -53,6 +57,8 @@ export class Authority implements CertificateAuthority {
   private readonly timer: NodeJS.Timeout;
   private lastPrune = 0;
   private closed = false;
+  /** the database file was found deleted or replaced (reported once until it is back) */
+  private storeLost = false;
 
   /** Use openAuthority(). */
   constructor(
@@ -98,7 +104,9 @@ export class Authority implements CertificateAuthority {
 
   async createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
+    this.refuseReserved(id, 'no join token is issued for it');
     const ttl = ttlMs ?? this.o.tokenTtlMs;
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
       throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
@@ -113,26 +121,37 @@ export class Authority implements CertificateAuthority {
 
   async bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
     this.assertOpen();
+    this.assertStoreIntact();
     const t = checkTokenShape(token);
     const now = this.o.now();
-    const use = this.store.useToken(hashToken(t), now); // consumed here, before any other check
-    if (use.status === 'unknown') {
+    const signer = this.signerAt(now); // before the store transaction: rotation takes the store lock itself
+    // One transaction: the token is consumed first (before its expiry, the CSR or anything else is looked
+    // at), then signed for and recorded with the certificate, so a crash cannot burn a token for nothing.
+    const r = this.store.redeemToken(hashToken(t), now, (use) => {
+      if (now >= use.expiresAt) {
+        throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
+      }
+      // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
+      if (use.banned) throw this.revokedIdentity(use.spiffeId);
+      // a token made before the namespace was reserved
+      this.refuseReserved(use.spiffeId, 'no join token is redeemed for it');
+      const key = verifyCsr(csrDer);
+      const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
+      return { cert: signed.record, value: signed.issued };
+    });
+    if (r.status === 'unknown') {
       throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
     }
-    if (use.status === 'already_used') {
-      throw new CaError('token_used', `join token already used (at ${iso(use.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
+    if (r.status === 'already_used') {
+      throw new CaError('token_used', `join token already used (at ${iso(r.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
     }
-    if (now >= use.expiresAt) {
-      throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
-    }
-    // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
-    if (use.banned) throw this.revokedIdentity(use.spiffeId);
-    const key = verifyCsr(csrDer);
-    return this.issueSvid(use.spiffeId, key.spkiDer, key.point, now);
+    this.o.events.onIssued?.('svid');
+    return r.value;
   }
 
   async renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid> {
     this.assertOpen();
+    this.assertStoreIntact();
     const now = this.o.now();
     if (!peer || !peer.id || typeof peer.id.uri !== 'string' || peer.id.path === '') {
       throw new CaError('unauthenticated', 'renewal needs your current SVID as the TLS client certificate');
@@ -141,6 +160,7 @@ export class Authority implements CertificateAuthority {
       throw new CaError('unauthenticated', `the client certificate is for trust domain ${peer.id.trustDomain}, not ${this.trustDomain}`);
     }
     if (peer.notAfter <= now - 30_000) throw new CaError('unauthenticated', `the client certificate expired at ${iso(peer.notAfter)}; bootstrap again with a new join token`);
+    this.refuseReserved(peer.id.uri, 'it is not renewed through the identity API');
     if (this.store.isBanned(peer.id.uri)) throw this.revokedIdentity(peer.id.uri);
     if (this.store.isRevoked(peer.serial, peer.id.uri)) {
       throw new CaError('revoked', `certificate ${peer.serial} is revoked and cannot be renewed; bootstrap again with a new join token`);
@@ -151,6 +171,7 @@ export class Authority implements CertificateAuthority {
 
   async issueGatewayCredentials(spiffeId: string, serverNames: string[]): Promise<GatewayCredentials> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const { dns, ips } = serverNameSans(serverNames ?? []);
     if (this.store.isBanned(id)) throw this.revokedIdentity(id);
@@ -173,7 +194,14 @@ export class Authority implements CertificateAuthority {
 
   /** Sign, record, report. A certificate that could not be recorded is not handed out. */
   private async issue(kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): Promise<IssuedSvid> {
-    const signer = this.signerAt(now);
+    const { record, issued } = this.sign(this.signerAt(now), kind, san, spkiDer, point, now);
+    await this.recorder.record(record);
+    this.o.events.onIssued?.(kind);
+    return issued;
+  }
+
+  /** Sign a leaf: the certificate and the record to store before handing it out. */
+  private sign(signer: Signer, kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): { record: NewIssued; issued: IssuedSvid } {
     const window = svidWindow(now, this.o.svidTtlMs, signer.cred.notAfter);
     if (window.notAfter <= now) throw new CaError('internal', 'the signing intermediate CA is expiring and no new one could be made; retry shortly');
     const serial = randomSerial();
@@ -188,15 +216,16 @@ export class Authority implements CertificateAuthority {
       throw new CaError('internal', 'the CA could not sign the certificate', { cause: e });
     }
     const serialHex = normalizeSerial(serial.toString('hex'));
-    await this.recorder.record({ serial: serialHex, spiffeId: san.uri, kind, notBefore: window.notBefore, notAfter: window.notAfter, issuedAt: now });
-    this.o.events.onIssued?.(kind);
     return {
-      spiffeId: san.uri,
-      serial: serialHex,
-      certChainPem: derToPem(der) + signer.cred.certPem,
-      bundlePem: this.bundle,
-      notBefore: window.notBefore,
-      notAfter: window.notAfter,
+      record: { serial: serialHex, spiffeId: san.uri, kind, notBefore: window.notBefore, notAfter: window.notAfter, issuedAt: now },
+      issued: {
+        spiffeId: san.uri,
+        serial: serialHex,
+        certChainPem: derToPem(der) + signer.cred.certPem,
+        bundlePem: this.bundle,
+        notBefore: window.notBefore,
+        notAfter: window.notAfter,
+      },
     };
   }
 
@@ -254,6 +283,7 @@ export class Authority implements CertificateAuthority {
 
   async revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const n = this.store.revokeIdentity(id, String(reason), this.o.now());
     this.syncRevocations();
@@ -262,6 +292,7 @@ export class Authority implements CertificateAuthority {
 
   async unrevokeIdentity(spiffeId: string): Promise<boolean> {
     this.assertOpen();
+    this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const lifted = this.store.unrevokeIdentity(id, this.o.now());
     this.syncRevocations();
@@ -270,6 +301,7 @@ export class Authority implements CertificateAuthority {
 
   async revokeSerial(serial: string, reason = ''): Promise<void> {
     this.assertOpen();
+    this.assertStoreIntact();
     if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
       throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
     }
@@ -298,6 +330,16 @@ export class Authority implements CertificateAuthority {
     return this.store.listIssued({ spiffeId, limit: filter?.limit });
   }
 
+  revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean } {
+    this.assertOpen();
+    if (!Number.isSafeInteger(after) || after < 0) throw new CaError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(after)}`);
+    const n = Math.max(1, Math.min(Math.floor(limit), MAX_REVOCATIONS_PAGE));
+    const events = this.store.revocationsSince(after, n + 1);
+    const more = events.length > n;
+    if (more) events.length = n;
+    return { events, cursor: events.length > 0 ? events[events.length - 1].seq : after, more };
+  }
+
   /** Apply revocations written since the last look (by this or another process). */
   private syncRevocations(): void {
     this.revocations.apply(this.store.revocationsSince(this.revocations.position));
@@ -310,6 +352,11 @@ export class Authority implements CertificateAuthority {
 
   private tick(): void {
     if (this.closed) return;
+    try {
+      this.assertStoreIntact();
+    } catch {
+      return; // reported through onStoreLost; nothing to do against a lost file
+    }
     try {
       this.syncRevocations();
       const now = this.o.now();
@@ -334,8 +381,41 @@ export class Authority implements CertificateAuthority {
     return id.uri;
   }
 
+  /**
+   * spiffe://<td>/tollgate/... belongs to the gateway: whoever holds such an SVID can talk to agents
+   * directly and state any caller in x-forwarded-client-cert. Only issueGatewayCredentials (the gateway
+   * process itself) issues it.
+   */
+  private refuseReserved(id: string, what: string): void {
+    const ns = `spiffe://${this.trustDomain}${RESERVED_PATH}`;
+    if (id.startsWith(`${ns}/`) || id === ns) {
+      throw new CaError('permission_denied', `${id}: the namespace ${ns}/ is reserved for the gateway's own identity; ${what}`);
+    }
+  }
+
   private revokedIdentity(id: string): CaError {
     return new CaError('revoked', `${id} is revoked; it gets no certificates until an operator lifts the revocation (unrevoke the identity)`);
+  }
+
+  /**
+   * Refuse to write into a database file that is no longer at its path (deleted or replaced): whatever is
+   * written there is lost at the next restart, revocations included. Checked before every write and on
+   * every tick, so the alert does not wait for traffic.
+   */
+  private assertStoreIntact(): void {
+    try {
+      this.store.assertIntact();
+    } catch (e) {
+      if (!this.storeLost && e instanceof CaError) {
+        this.storeLost = true;
+        this.o.events.onStoreLost?.(e);
+      }
+      throw e;
+    }
+    if (this.storeLost) {
+      this.storeLost = false;
+      this.o.events.onStoreRestored?.();
+    }
   }
 
   private assertOpen(): void {
@@ -364,6 +444,7 @@ export async function openAuthority(opts: AuthorityOptions): Promise<Authority> 
   const o = resolveOptions(opts);
   const files = new CaKeyFiles(o.dataDir);
   files.ensureDirectories();
+  assertStorePresent(files, o.recreateStore);
   const store = new SqliteCaStore(files.dbFile);
   try {
     const now = o.now();

@@ -4,6 +4,8 @@
  * intermediates.
  */
 import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { CaError } from './api.js';
 import { parseSpiffeId } from '../certs/spiffe-id.js';
 import { createIntermediateCertificate, createRootCertificate } from './ca-certs.js';
@@ -34,6 +36,24 @@ function refuseOtherTrustDomain(stored: string, o: ResolvedOptions): void {
   }
 }
 
+/** The refusal for a CA whose keys exist but whose database does not (deleted, or replaced by a new file). */
+export function lostStoreError(files: CaKeyFiles, state: 'missing' | 'new'): CaError {
+  const db = path.basename(files.dbFile);
+  const what = state === 'missing' ? 'missing' : 'new (it holds no record of this CA)';
+  return new CaError(
+    'storage',
+    `the CA in ${files.dataDir} has its keys (${path.basename(files.rootFile)}) but its database ${db} is ${what}: the certificates, tokens and revocations it recorded are gone, and revoked identities would be accepted again; restore ${db} from a backup, or pass --recreate-store to start this CA over with an empty store`,
+  );
+}
+
+/**
+ * Before anything opens (and so creates) the database: refuse a data dir whose root exists without its
+ * database, unless told to recreate it. existsSync only stats: it opens no descriptor of the file.
+ */
+export function assertStorePresent(files: CaKeyFiles, recreate: boolean): void {
+  if (!recreate && !existsSync(files.dbFile) && existsSync(files.rootFile)) throw lostStoreError(files, 'missing');
+}
+
 /** Load the root, or create it on the first open of an empty data directory. Call under store.exclusive. */
 export function openOrCreateRoot(o: ResolvedOptions, files: CaKeyFiles, store: CaStore, now: number): { root: CaCredential; created: boolean } {
   const storedTd = store.readMeta(META_TRUST_DOMAIN);
@@ -52,6 +72,8 @@ export function openOrCreateRoot(o: ResolvedOptions, files: CaKeyFiles, store: C
     const made = createRootCertificate(o.trustDomain, window);
     root = files.saveRoot(made.certDer, made.key);
     created = true;
+  } else if (storedRoot === null && !o.recreateStore) {
+    throw lostStoreError(files, 'new');
   } else if (storedRoot !== null && storedRoot !== root.fingerprint) {
     throw new CaError(
       'storage',

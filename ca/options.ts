@@ -16,8 +16,13 @@ export interface AuthorityOptions {
   /** clock, ms since epoch; default Date.now */
   now?: () => number;
   events?: CaEvents;
-  /** how often revocations written by other processes are picked up; default 500 ms */
+  /** how often revocations written by other processes (and the database file itself) are checked; default 500 ms */
   revocationRefreshMs?: number;
+  /**
+   * open a CA whose keys exist although its database is missing or new, starting it over with an empty
+   * store (`--recreate-store`); without it that is refused, so revocations cannot vanish silently
+   */
+  recreateStore?: boolean;
 }
 
 const MINUTE = 60_000;
@@ -36,6 +41,7 @@ export interface ResolvedOptions {
   now: () => number;
   events: CaEvents;
   revocationRefreshMs: number;
+  recreateStore: boolean;
 }
 
 function duration(value: number | undefined, def: number, what: string, min: number): number {
@@ -66,6 +72,7 @@ export function resolveOptions(opts: AuthorityOptions): ResolvedOptions {
     now: opts.now ?? Date.now,
     events: opts.events ?? {},
     revocationRefreshMs: duration(opts.revocationRefreshMs, 500, 'revocationRefresh', 10),
+    recreateStore: opts.recreateStore === true,
   };
   // An intermediate rotates with 2 SVID lifetimes left; it must live clearly longer than that or it
   // would be replaced on every issuance (SPIRE asks CA TTL >= 6x SVID TTL).

@@ -3,12 +3,13 @@ import { CertError } from './errors.js';
 /**
  * SPIFFE ID parsing per the SPIFFE-ID standard (spiffe/spiffe standards/SPIFFE-ID.md):
  *   spiffe://<trust-domain>/<path>
- * - scheme `spiffe` (case-insensitive), no userinfo, port, query or fragment
+ * - scheme `spiffe`, no userinfo, port, query or fragment
  * - trust domain: lowercase letters, digits, '.', '-', '_' only (no percent-encoding), 1..255 bytes
  * - path: '/'-separated segments of [A-Za-z0-9.-_], none empty, '.' or '..', no trailing '/'
  * - whole ID at most 2048 bytes
- * Scheme and trust domain compare case-insensitively, so we normalise them to lowercase;
- * the path is case-sensitive and kept as is.
+ * Only the canonical form is accepted: an upper-case scheme or trust domain is refused, never folded
+ * (as go-spiffe and SPIRE do). Folding would turn an identity read from a peer certificate into another
+ * one, and `uri` is then always exactly the input.
  */
 export interface SpiffeId {
   readonly trustDomain: string;
@@ -21,9 +22,8 @@ export interface SpiffeId {
 export const MAX_SPIFFE_ID_BYTES = 2048;
 export const MAX_TRUST_DOMAIN_BYTES = 255;
 
-// Checked on the input before lowercasing: String#toLowerCase folds some non-ASCII letters into ASCII
-// (U+212A KELVIN SIGN -> "k"), which would let a look-alike name normalise into a real trust domain.
-const TD_CHARS = /^[A-Za-z0-9._-]+$/;
+const TD_CHARS = /^[a-z0-9._-]+$/;
+const TD_CHARS_ANY_CASE = /^[A-Za-z0-9._-]+$/;
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 function fail(input: string, rule: string): never {
@@ -37,7 +37,8 @@ export function parseSpiffeId(input: string): SpiffeId {
   if (Buffer.byteLength(input, 'utf8') > MAX_SPIFFE_ID_BYTES) fail(input, `it is longer than ${MAX_SPIFFE_ID_BYTES} bytes`);
   const sep = input.indexOf('://');
   if (sep < 0) fail(input, 'it must start with spiffe://');
-  if (input.slice(0, sep).toLowerCase() !== 'spiffe') fail(input, 'the scheme must be "spiffe"');
+  const scheme = input.slice(0, sep);
+  if (scheme !== 'spiffe') fail(input, scheme.toLowerCase() === 'spiffe' ? 'the scheme must be "spiffe" in lower case' : 'the scheme must be "spiffe"');
   const rest = input.slice(sep + 3);
   if (rest.includes('?')) fail(input, 'a query is not allowed');
   if (rest.includes('#')) fail(input, 'a fragment is not allowed');
@@ -52,10 +53,11 @@ export function parseSpiffeId(input: string): SpiffeId {
     fail(input, `the trust domain is longer than ${MAX_TRUST_DOMAIN_BYTES} bytes`);
   }
   if (!TD_CHARS.test(authority)) {
-    const ch = [...authority].find((c) => !TD_CHARS.test(c)) ?? '';
+    if (TD_CHARS_ANY_CASE.test(authority)) fail(input, `the trust domain ${JSON.stringify(authority)} has upper-case letters; a trust domain is lower case`);
+    const ch = [...authority].find((c) => !TD_CHARS_ANY_CASE.test(c)) ?? '';
     fail(input, `the trust domain has the character ${JSON.stringify(ch)}; only a-z, 0-9, '.', '-' and '_' are allowed`);
   }
-  const td = authority.toLowerCase();
+  const td = authority;
   if (path.length > 0) {
     if (path.endsWith('/')) fail(input, 'the path must not end with "/"');
     const segments = path.slice(1).split('/');
@@ -84,7 +86,7 @@ export function parseWorkloadId(input: string): SpiffeId {
   return id;
 }
 
-/** Canonical string form of an ID (lowercases scheme and trust domain). */
+/** The ID itself once validated: only canonical IDs parse (kept for callers that want a string back). */
 export function canonicalSpiffeId(input: string): string {
   return parseSpiffeId(input).uri;
 }

@@ -256,7 +256,7 @@ export function validateSvid(opts: SvidValidationOptions, bundle?: TrustBundle):
   }
   checkTime(leaf, opts.now, skew, 'leaf certificate');
   verifyChain(leaf, pool, tb.roots, opts.now, skew);
-  if (id.trustDomain !== opts.trustDomain.toLowerCase()) {
+  if (id.trustDomain !== opts.trustDomain) {
     throw new CertError('svid_trust_domain', `the SPIFFE ID ${id.uri} is not in trust domain ${opts.trustDomain}`);
   }
   return {

@@ -14,7 +14,7 @@ Commands:
 
 Run \`tollgate <command> --help\` for a command's options.`;
 
-export const CA_INIT_HELP = `Usage: tollgate ca init [--data-dir DIR] [--trust-domain TD] [--config FILE]
+export const CA_INIT_HELP = `Usage: tollgate ca init [--data-dir DIR] [--trust-domain TD] [--config FILE] [--recreate-store]
 
 Create the CA (root + intermediate) in the data directory, or open the existing one.
 Idempotent: running it again changes nothing and prints the same fingerprint.
@@ -24,9 +24,11 @@ Options:
   --data-dir DIR       state directory (default: config dataDir, else ./.tollgate)
   --trust-domain TD    SPIFFE trust domain (default: config trustDomain, else tollgate.local)
   --config FILE        YAML config (CA lifetimes under ca:)
+  --recreate-store     start over with an empty store when the CA's keys exist but tollgate.db is
+                       missing or new (refused without it: its revocations would be gone)
   -h, --help           show this help`;
 
-export const TOKEN_CREATE_HELP = `Usage: tollgate token create --spiffe-id ID [--ttl 10m] [--data-dir DIR] [--config FILE]
+export const TOKEN_CREATE_HELP = `Usage: tollgate token create --spiffe-id ID [--ttl 10m] [--data-dir DIR] [--config FILE] [--recreate-store]
 
 Create a single-use join token bound to a SPIFFE ID. Prints ONLY the token on stdout (hints go to stderr),
 so \`TOKEN=$(tollgate token create ...)\` works. Safe to run while \`tollgate serve\` is running.
@@ -36,9 +38,11 @@ Options:
   --ttl DURATION   how long the token can be redeemed (default: config ca.tokenTtl, else 10m)
   --data-dir DIR   state directory (default: config dataDir, else ./.tollgate)
   --config FILE    YAML config
+  --recreate-store start over with an empty store when the CA's keys exist but tollgate.db is missing
+                   or new (refused without it: its revocations would be gone)
   -h, --help       show this help`;
 
-export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--watch-config]
+export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--watch-config] [--recreate-store]
 
 Run the gateway: the mTLS A2A proxy (listen.proxy), the gRPC control API with the identity and admin
 services (listen.control), and /metrics, /graph and the live page /ui (listen.metrics).
@@ -50,6 +54,8 @@ Options:
   --config FILE      YAML config (default: built-in defaults; see tollgate.example.yaml)
   --data-dir DIR     state directory (default: config dataDir, else ./.tollgate)
   --watch-config     also reload when the config file changes
+  --recreate-store   start over with an empty store when the CA's keys exist but tollgate.db is
+                     missing or new (refused without it: its revocations would be gone)
   -h, --help         show this help`;
 
 export const BOOTSTRAP_HELP = `Usage: tollgate bootstrap --server HOST:PORT --token TOKEN --fingerprint sha256:HEX --out DIR [--watch]

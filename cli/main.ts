@@ -69,6 +69,22 @@ function silenceIpServernameWarning(): void {
   }) as typeof process.emitWarning;
 }
 
+/**
+ * `tollgate ctl … | head`: once the reader has gone, the next write fails with EPIPE (Node ignores SIGPIPE)
+ * and the unhandled stream error crashed the CLI with a stack trace. The reader chose to stop listening, so
+ * stop quietly with status 0, as a program killed by SIGPIPE stops without a word. Installed once, here, it
+ * covers every command, including long-running ones (`ctl watch`, `serve`) that would otherwise write on.
+ */
+function exitQuietlyWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      if (stream === process.stdout) process.stderr.write(`tollgate: cannot write to stdout (${err.code ?? err.message})\n`);
+      process.exit(1);
+    });
+  }
+}
+
 const invokedDirectly = (() => {
   try {
     return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
@@ -79,6 +95,7 @@ const invokedDirectly = (() => {
 
 if (invokedDirectly) {
   silenceIpServernameWarning();
+  exitQuietlyWhenOutputCloses();
   run(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -22,6 +22,9 @@ const duration = (def: string, what: string) =>
     })
     .describe(`${what} (duration, default ${def})`);
 
+/** 0 would switch the timeout off: refused so a typo cannot reopen the hole the timeout closes. */
+const positive = (d: ReturnType<typeof duration>) => d.refine((ms) => ms > 0, { message: 'must be longer than 0' });
+
 const hostPort = (def: string, what: string) =>
   z
     .string()
@@ -136,6 +139,28 @@ export const timeoutsSchema = z
     idle: duration('60s', 'keep-alive idle timeout'),
     upstream: duration('30s', 'time for the upstream to answer (headers)'),
     shutdown: duration('10s', 'time in-flight calls get on SIGTERM'),
+    handshake: positive(duration('10s', 'time to finish the TLS handshake on the proxy and control listeners. Restart to change')),
+    controlIdle: positive(duration('2m', 'a control connection with no call in flight is closed (GOAWAY) after this; gRPC clients reconnect. Restart to change')),
+    controlUnauthenticated: positive(
+      duration('30s', 'a control connection without a verified client certificate (bootstrap, trust bundle, health probe) is closed this long after it opened. Restart to change'),
+    ),
+  })
+  .strict();
+
+export const connectionsSchema = z
+  .object({
+    proxy: z
+      .number()
+      .int()
+      .positive()
+      .default(4096)
+      .describe('concurrent connections on the proxy listener; more are closed on accept (capped at 1/2 of the open-file limit)'),
+    controlUnauthenticated: z
+      .number()
+      .int()
+      .positive()
+      .default(128)
+      .describe('control connections without a verified client certificate (still in the TLS handshake, or none presented); more are closed on accept (capped at 1/8 of the open-file limit). Restart to change'),
   })
   .strict();
 
@@ -179,8 +204,12 @@ export const configSchema = z
     rateLimits: rateLimitsSchema.default({}).describe('token buckets and concurrency caps (omit a key to disable that limit)'),
     delegation: delegationSchema.default(delegationSchema.parse({})).describe('delegation chain limits and per root task budgets'),
     graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
-    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('proxy timeouts'),
+    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('listener and upstream timeouts'),
+    connections: connectionsSchema.default(connectionsSchema.parse({})).describe('connection caps: separate budgets so a flood on one listener cannot starve the other of file descriptors'),
     maxBodyBytes: z.number().int().positive().default(1024 * 1024).describe('largest request body (bytes)'),
+    // Node keeps only the first ~1,000 headers of a request and drops the rest without a word: above that a
+    // limit could not be enforced, and the callee could lose the gateway's own headers.
+    maxHeaders: z.number().int().min(16).max(1000).default(100).describe('most request headers a caller may send; more is refused with 431'),
     uiToken: z
       .string()
       .min(16, 'uiToken must be at least 16 characters')

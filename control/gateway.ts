@@ -15,6 +15,7 @@ import { authorityOptionsFromConfig } from '../ca/options.js';
 import { renewalDelay, retryDelay } from '../agent-bootstrap/schedule.js';
 import { startControlServer, type ControlContext, type ControlServer } from './server.js';
 import type { ErrorLog } from './unary.js';
+import { connectionCaps } from '../config/fd-budget.js';
 
 export const GATEWAY_PATH = '/tollgate/gateway';
 
@@ -34,6 +35,8 @@ export interface GatewayOptions {
   random?: () => number;
   log?: GatewayLog;
   caEvents?: CaEvents;
+  /** open the CA although its database is missing or new (`--recreate-store`) */
+  recreateStore?: boolean;
   /** how often to ask the CA whether the intermediate is due (default: 1/10 of the SVID TTL, 1 s..60 s) */
   intermediateCheckMs?: number;
   /** more gRPC services on the control listener (admin API, health, reflection) */
@@ -64,7 +67,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   let closed = false;
 
   // 1. the CA
-  const authority = await openAuthority(authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents));
+  const authority = await openAuthority({ ...authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents), recreateStore: opts.recreateStore });
 
   let control: ControlServer | undefined;
   try {
@@ -81,6 +84,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       now,
       log,
       extraServices: opts.extraServices,
+      handshakeTimeoutMs: config.timeouts.handshake,
+      idleMs: config.timeouts.controlIdle,
+      maxUnauthenticated: connectionCaps(config).controlUnauthenticated,
+      unauthenticatedLifetimeMs: config.timeouts.controlUnauthenticated,
     });
     const ctl = control;
 

@@ -7,7 +7,8 @@ import type { CertificateAuthority, IssuedSvid } from '../ca/api.js';
 import type { ValidatedSvid } from '../certs/svid.js';
 import { ControlError } from './errors.js';
 import { unary, type ErrorLog } from './unary.js';
-import type { BootstrapRequest, RenewRequest, SvidResponse, TrustBundleResponse } from './proto.js';
+import type { BootstrapRequest, RenewRequest, RevocationsRequest, RevocationsResponse, SvidResponse, TrustBundleResponse } from './proto.js';
+import { MAX_REVOCATIONS_PAGE } from '../ca/authority.js';
 
 const MAX_CSR_BYTES = 16 * 1024;
 const MAX_TOKEN_CHARS = 512;
@@ -49,6 +50,23 @@ export function identityService(deps: IdentityServiceDeps): grpc.UntypedServiceI
       // Authenticate before looking at the request: an anonymous caller learns nothing about the CSR check.
       const peer = deps.peerOf(call);
       return toSvidResponse(await authority.renew(peer, checkCsr(req.csr)));
+    }),
+    GetRevocations: unary<RevocationsRequest, RevocationsResponse>('GetRevocations', deps.log, async (req, call) => {
+      deps.peerOf(call); // any valid SVID of this trust domain; anonymous callers learn nothing
+      const after = Number(req.after ?? 0);
+      if (!Number.isSafeInteger(after) || after < 0) throw new ControlError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(req.after)}`);
+      const page = authority.revocationsSince(after, MAX_REVOCATIONS_PAGE);
+      return {
+        revocations: page.events.map((e) => ({
+          seq: e.seq,
+          kind: e.kind,
+          serial: e.kind === 'serial' ? e.serial : '',
+          spiffeId: e.spiffeId,
+          notAfterUnixMs: e.kind === 'serial' ? e.notAfter : 0,
+        })),
+        cursor: page.cursor,
+        more: page.more,
+      };
     }),
     GetTrustBundle: unary<unknown, TrustBundleResponse>('GetTrustBundle', deps.log, async () => ({
       bundlePem: authority.bundlePem(),

@@ -73,6 +73,21 @@ export interface SvidResponse {
   notAfterUnixMs: number;
   serial: string;
 }
+export interface RevocationsRequest {
+  after: number;
+}
+export interface RevocationMessage {
+  seq: number;
+  kind: string;
+  serial: string;
+  spiffeId: string;
+  notAfterUnixMs: number;
+}
+export interface RevocationsResponse {
+  revocations: RevocationMessage[];
+  cursor: number;
+  more: boolean;
+}
 export interface TrustBundleResponse {
   bundlePem: string;
   trustDomain: string;

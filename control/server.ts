@@ -10,6 +10,11 @@
  * Renew (and later the admin API) validates the recorded chain per call with the injected clock.
  * TLS session tickets are off: a resumed session carries no peer chain, and we want every connection's
  * identity to come from a full handshake.
+ *
+ * Anyone can connect here without a certificate, so connections are bounded (fail closed, and never by
+ * running the process out of file descriptors): a TLS handshake must finish within `handshakeTimeoutMs`;
+ * connections without a verified client certificate are capped and short-lived (control/unauthenticated.ts);
+ * and any connection with no call in flight for `idleMs` gets a GOAWAY from grpc-js (clients reconnect).
  */
 import tls from 'node:tls';
 import type { Socket } from 'node:net';
@@ -18,6 +23,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { CertificateAuthority, GatewayCredentials } from '../ca/api.js';
 import type { ValidatedSvid } from '../certs/svid.js';
 import { PeerRegistry } from './peer.js';
+import { UnauthenticatedConnections } from './unauthenticated.js';
 import { ControlError } from './errors.js';
 import { identityService } from './identity-service.js';
 import { serviceDefinition } from './proto.js';
@@ -43,11 +49,21 @@ export interface ControlServerOptions {
    */
   extraServices?: (server: grpc.Server, ctx: ControlContext) => void;
   log?: ErrorLog;
+  /** TLS handshake deadline (default 10 s) */
+  handshakeTimeoutMs?: number;
+  /** close a connection with no call in flight after this (grpc-js GOAWAY; default 2 min) */
+  idleMs?: number;
+  /** connections without a verified client certificate, handshakes included (default 128) */
+  maxUnauthenticated?: number;
+  /** such a connection is closed this long after accept (default 30 s) */
+  unauthenticatedLifetimeMs?: number;
 }
 
 export interface ControlServer {
   port: number;
   server: grpc.Server;
+  /** connections now counted against maxUnauthenticated (tests, diagnostics) */
+  unauthenticatedConnections(): number;
   /** re-read `credentials()` and swap the TLS context; open connections keep their session */
   reloadCredentials(): void;
   close(graceMs?: number): Promise<void>;
@@ -74,7 +90,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       peers.validate(call.getPeer(), { bundleDer: opts.authority.bundleDer(), trustDomain: opts.authority.trustDomain, now: now() }),
   };
 
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024, 'grpc.max_connection_idle_ms': opts.idleMs ?? 120_000 });
   server.addService(serviceDefinition('Identity'), identityService({ authority: opts.authority, peerOf: ctx.peerOf, log: opts.log }));
   opts.extraServices?.(server, ctx);
 
@@ -85,18 +101,25 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     requestCert: true,
     rejectUnauthorized: false,
     ALPNProtocols: ['h2'],
+    handshakeTimeout: opts.handshakeTimeoutMs ?? 10_000,
   });
   const sockets = new Set<Socket>();
+  const unauthenticated = new UnauthenticatedConnections(opts.maxUnauthenticated ?? 128, opts.unauthenticatedLifetimeMs ?? 30_000);
   tlsServer.on('connection', (socket: Socket) => {
+    if (!unauthenticated.admit(socket)) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  tlsServer.on('secureConnection', (socket) => {
+  tlsServer.on('secureConnection', (socket: tls.TLSSocket) => {
     // grpc-js clients always negotiate h2; anything else would be refused by the http2 layer anyway.
     if (socket.alpnProtocol !== 'h2') {
       socket.destroy();
       return;
     }
+    unauthenticated.established(socket);
     peers.track(socket);
     injector.injectConnection(socket);
   });
@@ -121,6 +144,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   return {
     port: boundPort,
     server,
+    unauthenticatedConnections: () => unauthenticated.size,
     reloadCredentials() {
       tlsServer.setSecureContext(tlsContextOptions(opts.credentials()));
     },

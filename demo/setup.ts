@@ -76,8 +76,12 @@ export async function startWorld(say: Narrator, cleanup: Cleanup, opts: { keep: 
     const gw = spawnGateway({ configPath, dataDir, logPath, ports });
     cleanup.add('stop the gateway', () => gw.stop());
     cleanup.addLastResort(() => gw.killNow());
-    const [, toks] = await Promise.all([gw.ready, createTokens(enrollees, dataDir, configPath)]);
-    return [gw, toks] as const;
+    // allSettled, not all: when the gateway fails to start, the `token create` children are still writing in the
+    // data dir, and removing the workspace under them failed (ENOTEMPTY); wait for both, then report the first failure
+    const [ready, toks] = await Promise.allSettled([gw.ready, createTokens(enrollees, dataDir, configPath)]);
+    if (ready.status === 'rejected') throw ready.reason;
+    if (toks.status === 'rejected') throw toks.reason;
+    return [gw, toks.value] as const;
   });
   const printed = gateway.fingerprint();
   if (printed && printed !== fingerprint) throw new DemoError('gateway', `tollgate serve reports root ${printed}, but ca init created ${fingerprint}`);

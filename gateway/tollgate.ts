@@ -13,6 +13,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CaError } from '../ca/api.js';
+import { assertStorePresent } from '../ca/ca-state.js';
+import { CaKeyFiles } from '../ca/keys/file-store.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfigFile, parseConfig } from '../config/load.js';
@@ -50,6 +52,8 @@ export interface TollgateOptions {
   now?: () => number;
   /** housekeeping period (ms): task/graph sweeps, key rotation, CA expiry gauge */
   tickMs?: number;
+  /** start although the CA's database is missing or new (`--recreate-store`); refused otherwise */
+  recreateStore?: boolean;
 }
 
 export interface Tollgate {
@@ -97,6 +101,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
   try {
     // 1. the data dir (one clear error before anything opens files in it), then config
     prepareDataDir(opts.dataDir);
+    // before the settings store opens (and so creates) tollgate.db: a CA whose database vanished is refused
+    assertStorePresent(new CaKeyFiles(opts.dataDir), opts.recreateStore === true);
     const settings = openSqliteSettingsStore(opts.dataDir);
     undo.push(() => settings.close());
     let live = readConfig(opts, settings);
@@ -141,7 +147,16 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
           if (events.subscribers > 0) events.publish({ time: now(), kind: 'issuance', actor: 'ca', summary: `issued a ${kind} certificate` });
         },
         onSigningFailure: (err) => caMetrics.onSigningFailure?.(err),
+        onStoreLost: (err) => {
+          caMetrics.onStoreLost?.(err);
+          log.error({ err }, 'CA database lost: issuing and revoking stopped');
+        },
+        onStoreRestored: () => {
+          caMetrics.onStoreRestored?.();
+          log.info({}, 'CA database back at its path: issuing resumed');
+        },
       },
+      recreateStore: opts.recreateStore,
       extraServices: (server: grpc.Server, ctx: ControlContext) => {
         createAdminService({
           authority: ctx.authority,
@@ -245,6 +260,11 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       const next = readConfig(opts, settings);
       for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit'] as const) {
         if (JSON.stringify(next[key]) !== JSON.stringify(live[key])) log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
+      }
+      // Fixed when the listeners were created (the proxy's connections.proxy does apply on reload).
+      const listenerLimits = (c: Config) => JSON.stringify([c.timeouts.handshake, c.timeouts.controlIdle, c.timeouts.controlUnauthenticated, c.connections.controlUnauthenticated]);
+      if (listenerLimits(next) !== listenerLimits(live)) {
+        log.warn({ key: 'timeouts' }, 'config reload: timeouts.handshake, timeouts.controlIdle, timeouts.controlUnauthenticated or connections.controlUnauthenticated changed; they take effect at the next restart');
       }
       applyConfig(next, 'reload');
       if (events.subscribers > 0) events.publish({ time: now(), kind: 'config', actor: 'reload', summary: `config reloaded from ${opts.configPath ?? 'defaults'}` });

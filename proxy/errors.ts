@@ -26,6 +26,7 @@ export const RPC_CODE = {
   forbidden: -31403,
   notFound: -31404,
   tooLarge: -31413,
+  tooManyHeaders: -31431,
   rateLimited: -31429,
   badGateway: -31502,
   unavailable: -31503,

@@ -29,23 +29,24 @@ function connectionTokens(v: string | undefined): Set<string> | null {
 }
 
 /**
- * Headers for the upstream request, flat [name, value, ...] from the caller's raw headers, minus the
- * stripped ones, plus XFCC, content-length and the stages' own headers.
+ * Headers for the upstream request, flat [name, value, ...]: XFCC, content-length and the stages' own
+ * headers first, then the caller's raw headers minus the stripped ones.
  */
 export function upstreamRequestHeaders(raw: readonly string[], connection: string | undefined, xfcc: string, bodyLength: number, extra: readonly string[]): string[] {
-  const out: string[] = [];
+  // The gateway's own headers go first: a receiver that keeps only the first N headers (Node: ~1,000)
+  // drops the caller's extras, never the identity, the delegation context or the framing.
+  const out: string[] = ['x-forwarded-client-cert', xfcc];
+  if (bodyLength > 0) out.push('content-length', String(bodyLength));
+  for (let i = 0; i < extra.length; i++) out.push(extra[i]);
   const listed = connectionTokens(connection);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     if (STRIP_TO_UPSTREAM.has(name)) continue;
-    if (name.length > 11 && name.startsWith('x-tollgate-')) continue;
+    if (name.startsWith('x-tollgate-')) continue; // the bare prefix too: anything in the gateway's namespace
     if (listed !== null && listed.has(name)) continue;
     if (extra.length > 0 && setByStage(extra, name)) continue; // a stage's value replaces the caller's (e.g. traceparent)
     out.push(name, raw[i + 1]);
   }
-  out.push('x-forwarded-client-cert', xfcc);
-  if (bodyLength > 0) out.push('content-length', String(bodyLength));
-  for (let i = 0; i < extra.length; i++) out.push(extra[i]);
   return out;
 }
 

@@ -21,6 +21,8 @@ export interface GatewayMetrics {
   readonly intermediateCertExpiry: Gauge;
   readonly certificatesIssued: Counter<'kind'>;
   readonly caSigningFailures: Counter;
+  /** 1 while the CA's database file is deleted or replaced under the running gateway (it issues nothing) */
+  readonly caStoreLost: Gauge;
   // Reserved for the delegation / call-graph code (governance/delegation, governance/graph), which increments them.
   readonly delegationRefusals: Counter<'caller' | 'callee' | 'reason'>;
   readonly loopsCut: Counter<'caller' | 'callee'>;
@@ -86,6 +88,7 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     }),
     certificatesIssued: new Counter({ name: 'tollgate_certificates_issued_total', help: 'Certificates the CA signed, by kind', labelNames: ['kind'], registers }),
     caSigningFailures: new Counter({ name: 'tollgate_ca_signing_failures_total', help: 'CA signing operations that failed', registers }),
+    caStoreLost: new Gauge({ name: 'tollgate_ca_store_lost', help: '1 while the CA database file is deleted or replaced under the running gateway (issuing stopped)', registers }),
     delegationRefusals: new Counter({ name: 'tollgate_delegation_refusals_total', help: 'Calls refused by the delegation stage, by reason', labelNames: ['caller', 'callee', 'reason'], registers }),
     loopsCut: new Counter({ name: 'tollgate_loops_cut_total', help: 'Delegation loops the gateway cut', labelNames: ['caller', 'callee'], registers }),
     callGraphCycles: new Gauge({ name: 'tollgate_call_graph_cycles', help: 'Cycles in the aggregate caller -> callee graph', registers }),
@@ -101,6 +104,8 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       return {
         onIssued: (kind) => m.certificatesIssued.labels(kind).inc(),
         onSigningFailure: () => m.caSigningFailures.inc(),
+        onStoreLost: () => m.caStoreLost.set(1),
+        onStoreRestored: () => m.caStoreLost.set(0),
       };
     },
     text: () => registry.metrics(),

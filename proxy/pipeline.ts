@@ -27,7 +27,8 @@ import { callerVisibleOrigin, serveCard, serveDirectory, type DiscoveryOutcome }
  * these stages, in this order; each stage reads what earlier ones wrote on it and writes its own part:
  *
  *   1. identity   (stages/identity.ts)   the connection's SVID (validated once per connection, from DER),
- *                                         re-checked per request for expiry and revocation -> 401/403
+ *                                         re-checked per request for expiry and revocation -> 401/403;
+ *                                         then the header count (config maxHeaders)            -> 431
  *   2. route      (stages/route.ts)      /a2a/<agent>/<rest> -> upstream path; bad paths 400, unknown 404.
  *                                         Before the body is read: a refused path costs no body buffering.
  *   3. body       (here)                 read up to maxBodyBytes (413), then the A2A method from the
@@ -121,7 +122,16 @@ export class Pipeline implements ExchangeSink {
     return c;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * A request with `Expect: 100-continue` (the server's 'checkContinue'). Node would answer 100 Continue
+   * before the request reaches us; here it goes out only when the body is about to be read (step 3), so
+   * a call refused before that (401, 403, 404, 413 by Content-Length) never invites the upload.
+   */
+  handleExpectingContinue(req: IncomingMessage, res: ServerResponse): void {
+    this.handle(req, res, true);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
     this.inFlight++;
     const rt = this.state.runtime;
     const ex = new Exchange(req, res, performance.now(), this.now(), rt, this);
@@ -147,6 +157,14 @@ export class Pipeline implements ExchangeSink {
     ex.xfcc = conn.xfcc;
     ex.callerName = conn.callerName;
     ex.callerAgent = conn.callerAgent;
+    // Bounded header count: the callee's Node keeps only its first ~1,000 headers, and a caller must not
+    // be able to crowd the gateway's own out (they are also sent first: headers.ts).
+    if (req.rawHeaders.length > rt.config.maxHeaders * 2) {
+      const max = rt.config.maxHeaders;
+      ex.refuse(refusal(431, RPC_CODE.tooManyHeaders, 'too_many_headers', `the request has more than ${max} headers, the gateway's limit: send fewer`, { data: { maxHeaders: max } }), 'deny', true);
+      req.resume();
+      return;
+    }
 
     // 2. route
     const route = decideRoute(req.url ?? '', ex.httpMethod, rt.hasAgent);
@@ -182,6 +200,7 @@ export class Pipeline implements ExchangeSink {
       this.tooLarge(ex, max);
       return;
     }
+    if (expectsContinue) res.writeContinue();
     (req as ExchangeRequest)[kExchange] = ex;
     req.on('data', onBodyData);
     req.on('end', onBodyEnd);

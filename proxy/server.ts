@@ -15,6 +15,7 @@ import { Recorder } from './stages/record.js';
 import type { Revocation } from './stages/identity.js';
 import { splitHostPort } from './metrics-server.js';
 import { undiciUpstream } from './upstream/undici.js';
+import { connectionCaps } from '../config/fd-budget.js';
 import type { Upstream, UpstreamFactory, UpstreamSpec } from './upstream/engine.js';
 
 /**
@@ -62,11 +63,20 @@ function handshakeReason(err: Error & { code?: string }): string {
 
 const TLS_OPTIONS = { minVersion: 'TLSv1.2' as const, ALPNProtocols: ['http/1.1'] };
 
-function applyTimeouts(server: https.Server, config: Config): void {
+function applyLimits(server: https.Server, config: Config): void {
   server.headersTimeout = config.timeouts.headers;
   server.requestTimeout = Math.max(config.timeouts.headers, 60_000);
   server.keepAliveTimeout = config.timeouts.idle;
+  // Over the cap Node closes a new connection on accept, before the TLS handshake costs anything.
+  server.maxConnections = connectionCaps(config).proxy;
 }
+
+/**
+ * Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every 30 s by
+ * default: a 10 s headers timeout then fired after 10-40 s. Sweeping twice a second makes the configured
+ * values hold to within half a second; the sweep only walks the open connections.
+ */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 500;
 
 export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const now = opts.now ?? Date.now;
@@ -83,17 +93,26 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const state: PipelineState = { runtime: undefined as unknown as Runtime, trust, resolver: new IdentityResolver(trust, now), closing: false };
   // Pools are built with the trust material and timeouts current when they open; a change of either opens new ones.
   const openWith = (config: Config) => (spec: UpstreamSpec): Upstream =>
-    factory(spec, { trust: state.trust, headersTimeoutMs: config.timeouts.upstream, bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream), now });
+    factory(spec, { trust: state.trust, headersTimeoutMs: config.timeouts.upstream, bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream), now, revocation: opts.revocation });
   state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config)).runtime;
 
   const recorder = new Recorder(metrics, opts.audit);
   const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now);
   metrics.setGatewayCertNotAfter(() => state.trust.credentials.notAfter);
 
-  const server = https.createServer({ ...tlsMaterial(trust), ...TLS_OPTIONS, requestCert: true, rejectUnauthorized: true, handshakeTimeout: opts.config.timeouts.headers }, (req, res) =>
-    pipeline.handle(req, res),
+  const server = https.createServer(
+    {
+      ...tlsMaterial(trust),
+      ...TLS_OPTIONS,
+      requestCert: true,
+      rejectUnauthorized: true,
+      handshakeTimeout: opts.config.timeouts.handshake,
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    },
+    (req, res) => pipeline.handle(req, res),
   );
-  applyTimeouts(server, opts.config);
+  applyLimits(server, opts.config);
+  server.on('checkContinue', (req, res) => pipeline.handleExpectingContinue(req, res));
   const sockets = new Set<Socket>();
   server.on('secureConnection', (sock: TLSSocket) => {
     metrics.openConnections.inc();
@@ -158,7 +177,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
         }
       }
       state.runtime = runtime;
-      applyTimeouts(server, config);
+      applyLimits(server, config);
       for (const u of retired) void u.close().catch(() => {});
     },
     close(graceMs?: number) {

@@ -5,13 +5,14 @@
  * (it is in the OS page cache); only a power loss can drop the last commits. FULL would fsync per
  * certificate and cap issuance at the disk's fsync rate.
  */
-import { closeSync, openSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { IssuedRecord } from '../api.js';
 import { CaError } from '../api.js';
-import type { CaStore, NewIssued, NewToken, RevocationEvent, SerialRevocation, TokenUse } from './types.js';
+import type { CaStore, ConsumedToken, NewIssued, NewToken, Redemption, RevocationEvent, SerialRevocation } from './types.js';
 
-const SCHEMA_VERSION = '1';
+/** 2: tokens.serial, the certificate a token produced (redemption is one transaction). */
+const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -20,7 +21,8 @@ CREATE TABLE IF NOT EXISTS tokens (
   spiffe_id TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  used_at INTEGER
+  used_at INTEGER,
+  serial TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS issued (
   serial TEXT PRIMARY KEY,
@@ -70,29 +72,49 @@ interface LogRow {
 export class SqliteCaStore implements CaStore {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteCaStore['prepare']>;
+  /** dev/inode of the file opened, to notice it being deleted or replaced (stat opens no descriptor) */
+  private readonly opened: { dev: bigint; ino: bigint };
 
   /** Opens (creating if needed) the database. Throws CaError('storage') naming the file. */
   constructor(readonly file: string) {
     try {
-      // the file holds token hashes and the issuance log: owner-only, like the keys (SQLite gives the
-      // -wal and -shm files the database file's mode)
-      closeSync(openSync(file, 'a', 0o600));
+      // The file holds token hashes and the issuance log: owner-only, like the keys (SQLite gives the
+      // -wal and -shm files the database file's mode). Never open the file outside SQLite: closing any
+      // descriptor of it drops every POSIX lock this process holds on it (also another connection's, e.g.
+      // the settings store's), and then an outside reader deletes the WAL under us. chmod opens nothing.
+      const created = !existsSync(file);
       this.db = new Database(file);
+      if (created) chmodSync(file, 0o600);
+      const st = statSync(file, { bigint: true });
+      this.opened = { dev: st.dev, ino: st.ino };
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
+      this.migrate();
       this.stmt = this.prepare();
     } catch (e) {
       (this as unknown as { db?: Database.Database }).db?.close();
       throw this.failure('open', e);
     }
-    const version = this.readMeta('schema_version');
-    if (version === null) this.writeMeta('schema_version', SCHEMA_VERSION);
-    else if (version !== SCHEMA_VERSION) {
-      this.db.close();
-      throw new CaError('storage', `${file} has schema version ${version}, but this Tollgate understands ${SCHEMA_VERSION}; use a matching Tollgate version`);
-    }
+  }
+
+  /** Bring the schema to SCHEMA_VERSION under the write lock (two processes may open an old file at once). */
+  private migrate(): void {
+    const version = () => this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value ?? null;
+    const set = (v: string) => this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(v);
+    this.db
+      .transaction(() => {
+        const v = version();
+        if (v === SCHEMA_VERSION) return;
+        if (v === null) return set(SCHEMA_VERSION); // a new file: SCHEMA made the current tables
+        if (v === '1') {
+          this.db.exec('ALTER TABLE tokens ADD COLUMN serial TEXT');
+          return set(SCHEMA_VERSION);
+        }
+        throw new CaError('storage', `${this.file} has schema version ${v}, but this Tollgate understands ${SCHEMA_VERSION}; use a matching Tollgate version`);
+      })
+      .immediate();
   }
 
   private prepare() {
@@ -106,6 +128,7 @@ export class SqliteCaStore implements CaStore {
          RETURNING spiffe_id, expires_at, EXISTS (SELECT 1 FROM banned_identities b WHERE b.spiffe_id = tokens.spiffe_id) AS banned`,
       ),
       findToken: db.prepare<[string], { spiffe_id: string; used_at: number | null }>('SELECT spiffe_id, used_at FROM tokens WHERE hash = ?'),
+      tokenSerial: db.prepare('UPDATE tokens SET serial = ? WHERE hash = ?'),
       pruneTokens: db.prepare('DELETE FROM tokens WHERE expires_at < ?'),
       recordIssued: db.prepare('INSERT INTO issued (serial, spiffe_id, kind, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?)'),
       listAll: db.prepare<[number], IssuedRow>(`${LIST} ORDER BY i.issued_at DESC, i.serial LIMIT ?`),
@@ -119,7 +142,7 @@ export class SqliteCaStore implements CaStore {
       unban: db.prepare('DELETE FROM banned_identities WHERE spiffe_id = ?'),
       isBanned: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM banned_identities WHERE spiffe_id = ?'),
       log: db.prepare('INSERT INTO revocation_log (kind, spiffe_id, serial, not_after, at) VALUES (?, ?, ?, ?, ?)'),
-      since: db.prepare<[number], LogRow>('SELECT seq, kind, spiffe_id, serial, not_after FROM revocation_log WHERE seq > ? ORDER BY seq'),
+      since: db.prepare<[number, number], LogRow>('SELECT seq, kind, spiffe_id, serial, not_after FROM revocation_log WHERE seq > ? ORDER BY seq LIMIT ?'),
     };
   }
 
@@ -171,16 +194,35 @@ export class SqliteCaStore implements CaStore {
     this.run('create token', () => this.stmt.createToken.run(t.hash, t.spiffeId, t.createdAt, t.expiresAt));
   }
 
-  useToken(hash: string, now: number): TokenUse {
-    return this.run('use token', () => {
-      // One UPDATE is the whole claim: SQLite serialises writers across processes, so only one caller
-      // sees the row come back.
-      const row = this.stmt.consumeToken.get(now, hash);
-      if (row) return { status: 'consumed', spiffeId: row.spiffe_id, expiresAt: row.expires_at, banned: row.banned === 1 };
-      const seen = this.stmt.findToken.get(hash);
-      if (seen && seen.used_at !== null) return { status: 'already_used', spiffeId: seen.spiffe_id, usedAt: seen.used_at };
-      return { status: 'unknown' };
-    });
+  redeemToken<T>(hash: string, now: number, sign: (token: ConsumedToken) => { cert: NewIssued; value: T }): Redemption<T> {
+    const refused: { error?: unknown } = {};
+    const result = this.run('redeem token', () =>
+      this.db
+        .transaction((): Redemption<T> | null => {
+          // One UPDATE is the claim: SQLite serialises writers across processes, so only one caller sees
+          // the row come back.
+          const row = this.stmt.consumeToken.get(now, hash);
+          if (!row) {
+            const seen = this.stmt.findToken.get(hash);
+            if (seen && seen.used_at !== null) return { status: 'already_used', spiffeId: seen.spiffe_id, usedAt: seen.used_at };
+            return { status: 'unknown' };
+          }
+          let signed: { cert: NewIssued; value: T };
+          try {
+            signed = sign({ spiffeId: row.spiffe_id, expiresAt: row.expires_at, banned: row.banned === 1 });
+          } catch (e) {
+            refused.error = e;
+            return null; // commit the consumption alone: the failed attempt burns the token
+          }
+          const c = signed.cert;
+          this.stmt.recordIssued.run(c.serial, c.spiffeId, c.kind, c.notBefore, c.notAfter, c.issuedAt);
+          this.stmt.tokenSerial.run(c.serial, hash);
+          return { status: 'issued', value: signed.value };
+        })
+        .immediate(),
+    );
+    if (result === null) throw refused.error;
+    return result;
   }
 
   pruneTokens(before: number): number {
@@ -272,13 +314,27 @@ export class SqliteCaStore implements CaStore {
     return this.run('check revocation', () => this.stmt.isBanned.get(spiffeId) !== undefined);
   }
 
-  revocationsSince(cursor: number): RevocationEvent[] {
+  revocationsSince(cursor: number, limit = -1): RevocationEvent[] {
     return this.run('read revocations', () =>
-      this.stmt.since.all(cursor).map((r): RevocationEvent =>
+      this.stmt.since.all(cursor, limit).map((r): RevocationEvent =>
         r.kind === 'serial'
           ? { seq: r.seq, kind: 'serial', serial: r.serial ?? '', spiffeId: r.spiffe_id, notAfter: r.not_after ?? Number.MAX_SAFE_INTEGER }
           : { seq: r.seq, kind: r.kind, spiffeId: r.spiffe_id },
       ),
+    );
+  }
+
+  assertIntact(): void {
+    let st;
+    try {
+      st = statSync(this.file, { bigint: true, throwIfNoEntry: false });
+    } catch (e) {
+      throw this.failure('check the file', e);
+    }
+    if (st && st.dev === this.opened.dev && st.ino === this.opened.ino) return;
+    throw new CaError(
+      'storage',
+      `the CA database ${this.file} was ${st ? 'replaced by another file' : 'deleted'} while the CA was running: it issues and revokes nothing while the file is gone, since those records would be lost; move the file back, or stop Tollgate, restore it from a backup and start again (--recreate-store starts over with an empty store)`,
     );
   }
 

@@ -14,13 +14,20 @@ export interface NewToken {
   expiresAt: number;
 }
 
+/** The token row a redemption consumed, as `sign` sees it. */
+export interface ConsumedToken {
+  spiffeId: string;
+  expiresAt: number;
+  /** the bound identity is revoked right now (read in the same transaction) */
+  banned: boolean;
+}
+
 /**
  * The result of presenting a token. The store consumes it unconditionally (expired or not) when it exists
- * and is unused; deciding that an expired token fails is the caller's job, after consumption.
+ * and is unused; deciding that an expired token fails is `sign`'s job, after consumption.
  */
-export type TokenUse =
-  /** `banned`: the bound identity is revoked right now (read in the same statement, saving a query) */
-  | { status: 'consumed'; spiffeId: string; expiresAt: number; banned: boolean }
+export type Redemption<T> =
+  | { status: 'issued'; value: T }
   | { status: 'already_used'; spiffeId: string; usedAt: number }
   | { status: 'unknown' };
 
@@ -55,8 +62,14 @@ export interface CaStore {
   writeMeta(key: string, value: string): void;
 
   createToken(token: NewToken): void;
-  /** Atomically mark the token used (exactly one caller across processes gets 'consumed'). */
-  useToken(hash: string, now: number): TokenUse;
+  /**
+   * Redeem a token all-or-nothing: in ONE transaction, mark it used (exactly one caller across processes
+   * wins), call `sign` with it, and record the certificate `sign` returns together with the token (which
+   * names its serial). A crash leaves the token unused, or used with its certificate recorded. When `sign`
+   * throws (expired, banned, bad CSR) the token stays consumed, nothing is recorded, and the error is
+   * rethrown as is: a token is never usable twice, even when the first attempt fails.
+   */
+  redeemToken<T>(hash: string, now: number, sign: (token: ConsumedToken) => { cert: NewIssued; value: T }): Redemption<T>;
   /** Forget tokens (and used-token tombstones) that expired before `before`. */
   pruneTokens(before: number): number;
 
@@ -73,7 +86,14 @@ export interface CaStore {
   /** The authoritative (slow path) checks; the authority keeps an in-memory copy for the hot path. */
   isRevoked(serial: string, spiffeId: string): boolean;
   isBanned(spiffeId: string): boolean;
-  revocationsSince(cursor: number): RevocationEvent[];
+  /** events after `cursor`, oldest first; at most `limit` of them when given */
+  revocationsSince(cursor: number, limit?: number): RevocationEvent[];
+
+  /**
+   * Throw CaError('storage') naming the file when the file at the store's path is no longer the one it
+   * opened (deleted or replaced): writes would go to a file nobody will read again.
+   */
+  assertIntact(): void;
 
   close(): void;
 }

@@ -9,13 +9,14 @@ export const caInit: Command = async (argv, io) => {
     'data-dir': { type: 'string' },
     'trust-domain': { type: 'string' },
     config: { type: 'string' },
+    'recreate-store': { type: 'boolean' },
   });
   if (values.help) {
     io.out(CA_INIT_HELP);
     return 0;
   }
   const { config, dataDir } = loadSettings(values);
-  const ca = await openCa(config, dataDir);
+  const ca = await openCa(config, dataDir, { recreateStore: values['recreate-store'] });
   try {
     io.err(`CA for trust domain ${ca.trustDomain} in ${dataDir}`);
     io.out(ca.rootFingerprint());

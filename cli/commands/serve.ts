@@ -28,6 +28,7 @@ export const serve: Command = async (argv, io) => {
     config: { type: 'string' },
     'data-dir': { type: 'string' },
     'watch-config': { type: 'boolean' },
+    'recreate-store': { type: 'boolean' },
   });
   if (values.help) {
     io.out(SERVE_HELP);
@@ -37,7 +38,7 @@ export const serve: Command = async (argv, io) => {
   // validates the file once up front (and resolves the data dir); startTollgate re-reads it with saved settings
   const { config, dataDir } = loadSettings(values);
   const log = terminalLog(io);
-  const tg = await startTollgate({ configPath: values.config, config, dataDir, log });
+  const tg = await startTollgate({ configPath: values.config, config, dataDir, log, recreateStore: values['recreate-store'] });
 
   const printBanner = () => {
     const addr = (listen: string, port: number) => formatHostPort(parseHostPort(listen).host, port);

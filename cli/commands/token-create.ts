@@ -15,6 +15,7 @@ export const tokenCreate: Command = async (argv, io) => {
     ttl: { type: 'string' },
     'data-dir': { type: 'string' },
     config: { type: 'string' },
+    'recreate-store': { type: 'boolean' },
   });
   if (values.help) {
     io.out(TOKEN_CREATE_HELP);
@@ -33,7 +34,7 @@ export const tokenCreate: Command = async (argv, io) => {
     throw new CliError(`--spiffe-id ${id.uri} is not in the CA's trust domain ${config.trustDomain}`, `use spiffe://${config.trustDomain}/...`, 2);
   }
   assertCaExists(dataDir);
-  const ca = await openCa(config, dataDir);
+  const ca = await openCa(config, dataDir, { recreateStore: values['recreate-store'] });
   try {
     const { token, expiresAt } = await ca.createJoinToken(id.uri, ttlMs ?? config.ca.tokenTtl);
     io.out(token);

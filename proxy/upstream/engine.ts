@@ -23,6 +23,8 @@ export interface EngineOptions {
   /** longest silence between response body chunks (ms); SSE streams must send within it */
   bodyTimeoutMs: number;
   now: () => number;
+  /** the revocation view the caller's side uses; the callee's certificate is held to it too */
+  revocation?: { isRevoked(serial: string, spiffeId: string): boolean };
 }
 
 export interface ForwardJob {

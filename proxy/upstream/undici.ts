@@ -1,7 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { isIP } from 'node:net';
 import { upstreamSecureContext } from '../tls/trust.js';
-import { spiffeServerIdentity } from './identity.js';
+import { UpstreamIdentity } from './identity.js';
 import { ClientAbortError, type EngineOptions, type ForwardJob, type Upstream, type UpstreamSpec } from './engine.js';
 
 /**
@@ -15,27 +15,43 @@ import { ClientAbortError, type EngineOptions, type ForwardJob, type Upstream, t
 export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstream {
   const url = new URL(spec.origin);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const pool = new Pool(spec.origin, {
-    connections: 256,
-    pipelining: 1,
-    headersTimeout: opts.headersTimeoutMs,
-    bodyTimeout: opts.bodyTimeoutMs,
-    keepAliveTimeout: 30_000,
-    connect: {
-      // key, chain and bundle are in the shared context (an omitted `ca` would mean the public roots)
-      secureContext: upstreamSecureContext(opts.trust),
-      rejectUnauthorized: true,
-      servername: isIP(host) ? undefined : host,
-      checkServerIdentity: spiffeServerIdentity(spec.id, spec.trustDomain, opts.trust, opts.now),
-    },
-  });
+  const identity = new UpstreamIdentity(spec.id, spec.trustDomain, opts.trust, opts.now, opts.revocation);
+  const secureContext = upstreamSecureContext(opts.trust);
+  const open = () =>
+    new Pool(spec.origin, {
+      connections: 256,
+      pipelining: 1,
+      headersTimeout: opts.headersTimeoutMs,
+      bodyTimeout: opts.bodyTimeoutMs,
+      keepAliveTimeout: 30_000,
+      connect: {
+        // key, chain and bundle are in the shared context (an omitted `ca` would mean the public roots)
+        secureContext,
+        rejectUnauthorized: true,
+        servername: isIP(host) ? undefined : host,
+        checkServerIdentity: identity.check,
+      },
+    });
+  let pool = open();
+  // The callee's certificate is checked by TLS once per connection; a revocation after that drops the
+  // pool (its in-flight calls too: they go to a callee that is no longer trusted). The call then opens
+  // a new connection, whose handshake refuses the callee: 502.
+  const current = (): Pool => {
+    if (identity.revokedInUse()) {
+      const old = pool;
+      identity.newPool();
+      pool = open();
+      void old.destroy().catch(() => {});
+    }
+    return pool;
+  };
   return {
     forward(job) {
       const h = new ForwardHandler(job);
-      pool.dispatch({ method: job.httpMethod as Dispatcher.HttpMethod, path: job.upstreamPath, headers: job.forwardHeaders, body: job.body ?? null }, h);
+      current().dispatch({ method: job.httpMethod as Dispatcher.HttpMethod, path: job.upstreamPath, headers: job.forwardHeaders, body: job.body ?? null }, h);
     },
     async fetch(path, headers) {
-      const r = await pool.request({ method: 'GET', path, headers });
+      const r = await current().request({ method: 'GET', path, headers });
       const body = Buffer.from(await r.body.arrayBuffer());
       return { status: r.statusCode, headers: r.headers as Record<string, string | string[] | undefined>, body };
     },

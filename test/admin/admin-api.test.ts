@@ -170,6 +170,15 @@ describe('policy', () => {
   });
 });
 
+describe('join tokens', () => {
+  it('refuses a token for the gateway\'s reserved namespace with PERMISSION_DENIED naming it', async () => {
+    for (const spiffeId of [`spiffe://${TD}/tollgate/gateway`, `spiffe://${TD}/tollgate/x`]) {
+      const err = await expectStatus(call(admin, 'CreateJoinToken', { spiffeId }), grpc.status.PERMISSION_DENIED);
+      expect(err.details).toContain(`the namespace spiffe://${TD}/tollgate/ is reserved for the gateway's own identity`);
+    }
+  });
+});
+
 describe('agents', () => {
   it('refuses an http:// upstream with INVALID_ARGUMENT naming the field', async () => {
     const err = await expectStatus(

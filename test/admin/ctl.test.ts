@@ -174,6 +174,14 @@ describe('tollgate ctl: operations end to end', () => {
     expect((await ctl(['certs', 'list', '--json'])).stdout).toContain('"revoked": true');
   });
 
+  it('refuses a join token for the gateway\'s own identity (reserved namespace) with one clear message', async () => {
+    const r = await ctl(['token', 'create', '--spiffe-id', `spiffe://${TD}/tollgate/gateway`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/refused: .*reserved for the gateway's own identity/);
+    expect(r.stderr).toContain(`spiffe://${TD}/tollgate/`);
+  });
+
   it('prints the call graph and cancels tasks', async () => {
     expect(JSON.parse((await ctl(['graph'])).stdout)).toEqual({ edges: [{ from: 'researcher', to: 'writer', calls: 3 }] });
     expect((await ctl(['graph', '--task', 't-1', '--dot'])).stdout).toMatch(/^digraph/);

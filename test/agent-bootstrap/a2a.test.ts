@@ -12,7 +12,7 @@ import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/serve
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
 import { createAgentServer, createMtlsFetch, type AgentServer, type MtlsFetch } from '../../agent-bootstrap/index.js';
 import { openTestCa, id, type TestCa } from '../control/harness.js';
-import { localIdentity } from './helpers.js';
+import { gatewayIdentity, localIdentity } from './helpers.js';
 
 const text = (value: string) => ({ content: { $case: 'text' as const, value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
 const message = (role: Role, value: string): Message =>
@@ -110,12 +110,15 @@ describe('agent-bootstrap with @a2a-js/sdk', () => {
     writerFetch = createMtlsFetch(writerSelf, { expectedServerId: id('agent/researcher') });
     closers.push(() => writerFetch.close());
 
-    const gateway = await localIdentity(t.ca, id('tollgate/gateway'));
+    const gateway = await gatewayIdentity(t.ca);
     const gatewayFetch = createMtlsFetch(gateway, { expectedServerId: id('agent/writer') });
     closers.push(() => gatewayFetch.close());
-    // Like the gateway: every call carries the signed delegation header.
+    // Like the gateway: every call carries XFCC and the signed delegation header.
     const withDelegation = ((input: Parameters<MtlsFetch>[0], init?: RequestInit) =>
-      gatewayFetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'tollgate-delegation': 'ctx-from-gateway' } })) as MtlsFetch;
+      gatewayFetch(input, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-client-cert': `By=${id('tollgate/gateway')};URI=${id('user/alice')}`, 'tollgate-delegation': 'ctx-from-gateway' },
+      })) as MtlsFetch;
 
     const client = await sdkClientFactory(withDelegation).createFromUrl(writer.url);
     const res = await client.sendMessage({ message: message(Role.ROLE_USER, 'tollgate'), tenant: '', configuration: undefined, metadata: undefined });

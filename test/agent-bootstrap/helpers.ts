@@ -15,3 +15,15 @@ export async function issue(ca: CertificateAuthority, spiffeId: string): Promise
 export async function localIdentity(ca: CertificateAuthority, spiffeId: string): Promise<AgentIdentity> {
   return new AgentIdentity(await issue(ca, spiffeId), { renewFn: () => issue(ca, spiffeId) });
 }
+
+/**
+ * The gateway's own identity, issued the way the gateway gets it (the CA's internal issuance: no join
+ * token exists for the reserved spiffe://<td>/tollgate/ namespace); renewals issue a new one the same way.
+ */
+export async function gatewayIdentity(ca: CertificateAuthority): Promise<AgentIdentity> {
+  const issueGateway = async () => {
+    const c = await ca.issueGatewayCredentials(`spiffe://${ca.trustDomain}/tollgate/gateway`, ['localhost', '127.0.0.1']);
+    return toMaterial(c.keyPem, c.certChainPem, c.bundlePem);
+  };
+  return new AgentIdentity(await issueGateway(), { renewFn: issueGateway });
+}

@@ -9,7 +9,7 @@ import { Client } from 'undici';
 import { openTestCa, type TestCa } from '../control/harness.js';
 import { createAgentServer, createMtlsFetch, peerOf, currentDelegation, callerMatcher, type AgentServer, type MtlsFetch } from '../../agent-bootstrap/index.js';
 import type { AgentIdentity } from '../../agent-bootstrap/identity.js';
-import { localIdentity } from './helpers.js';
+import { gatewayIdentity, localIdentity } from './helpers.js';
 
 import { TD, id } from '../control/harness.js';
 
@@ -76,13 +76,13 @@ describe('callerMatcher', () => {
 describe('createAgentServer + createMtlsFetch', () => {
   it('lets an allowed caller through and refuses one not in allowedCallers with 403', async () => {
     const agent = await localIdentity(ca, id('agent/writer'));
-    const gateway = await localIdentity(ca, id('tollgate/gateway'));
+    const gateway = await localIdentity(ca, id('agent/caller'));
     const intruder = await localIdentity(ca, id('agent/researcher'));
-    const srv = await serverFor(agent, [id('tollgate/gateway')]);
+    const srv = await serverFor(agent, [id('agent/caller')]);
 
     const ok = await fetchFor(gateway)(`${srv.url}/x`);
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { caller: string }).caller).toBe(id('tollgate/gateway'));
+    expect(((await ok.json()) as { caller: string }).caller).toBe(id('agent/caller'));
 
     const denied = await fetchFor(intruder)(`${srv.url}/x`);
     expect(denied.status).toBe(403);
@@ -91,20 +91,20 @@ describe('createAgentServer + createMtlsFetch', () => {
 
   it('works as an express app handler', async () => {
     const agent = await localIdentity(ca, id('agent/writer'));
-    const gateway = await localIdentity(ca, id('tollgate/gateway'));
+    const gateway = await localIdentity(ca, id('agent/caller'));
     const app = express();
     app.get('/hello', (req, res) => {
       res.json({ caller: peerOf(req)?.id.uri });
     });
-    const srv = await serverFor(agent, [id('tollgate/*')], app);
+    const srv = await serverFor(agent, [id('agent/*')], app);
     const res = await fetchFor(gateway)(`${srv.url}/hello`);
-    expect(await res.json()).toEqual({ caller: id('tollgate/gateway') });
+    expect(await res.json()).toEqual({ caller: id('agent/caller') });
   });
 
   it('refuses a server whose SPIFFE ID is not the expected one, and accepts the expected one', async () => {
     const agent = await localIdentity(ca, id('agent/writer'));
-    const caller = await localIdentity(ca, id('tollgate/gateway'));
-    const srv = await serverFor(agent, [id('tollgate/gateway')]);
+    const caller = await localIdentity(ca, id('agent/caller'));
+    const srv = await serverFor(agent, [id('agent/caller')]);
     const wrong = fetchFor(caller, { expectedServerId: id('agent/other') });
     await expect(wrong(`${srv.url}/`)).rejects.toThrow();
     const right = fetchFor(caller, { expectedServerId: id('agent/writer') });
@@ -113,8 +113,8 @@ describe('createAgentServer + createMtlsFetch', () => {
 
   it('rotating the server keeps an open keep-alive connection working; new connections see the new certificate', async () => {
     const agent = await localIdentity(ca, id('agent/writer'));
-    const caller = await localIdentity(ca, id('tollgate/gateway'));
-    const srv = await serverFor(agent, [id('tollgate/gateway')]);
+    const caller = await localIdentity(ca, id('agent/caller'));
+    const srv = await serverFor(agent, [id('agent/caller')]);
     // A client with fixed material and one keep-alive connection.
     const client = new Client(srv.url, { connect: { key: caller.keyPem, cert: caller.certChainPem, ca: caller.bundlePem, checkServerIdentity: () => undefined }, pipelining: 1 });
     cleanups.push(() => client.close());
@@ -131,11 +131,16 @@ describe('createAgentServer + createMtlsFetch', () => {
 
   it('rotating the client: in-flight calls finish on the old pool, new calls present the new certificate', async () => {
     const agent = await localIdentity(ca, id('agent/writer'));
-    const caller = await localIdentity(ca, id('tollgate/gateway'));
+    const caller = await localIdentity(ca, id('agent/caller'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const srv = await serverFor(agent, [id('tollgate/gateway')], async (req, res) => {
-      if (req.url === '/slow') await gate;
+    let arrived!: () => void;
+    const slowArrived = new Promise<void>((r) => (arrived = r));
+    const srv = await serverFor(agent, [id('agent/caller')], async (req, res) => {
+      if (req.url === '/slow') {
+        arrived();
+        await gate;
+      }
       res.end(JSON.stringify({ serial: peerOf(req)?.serial }));
     });
     const f = fetchFor(caller);
@@ -143,7 +148,7 @@ describe('createAgentServer + createMtlsFetch', () => {
     expect(s1).toBe(caller.serial);
 
     const slow = f(`${srv.url}/slow`);
-    await new Promise((r) => setTimeout(r, 50)); // let the slow request reach the server
+    await slowArrived; // the slow request is on the server, in flight on the old pool
     await caller.renewNow();
     const s2 = ((await (await f(`${srv.url}/`)).json()) as { serial: string }).serial;
     expect(s2).toBe(caller.serial);
@@ -158,7 +163,7 @@ describe('createAgentServer + createMtlsFetch', () => {
     const seen: Record<string, string | undefined>[] = [];
     const callee = await localIdentity(ca, id('agent/researcher'));
     const middle = await localIdentity(ca, id('agent/writer'));
-    const gateway = await localIdentity(ca, id('tollgate/gateway'));
+    const gateway = await gatewayIdentity(ca);
     const calleeSrv = await serverFor(callee, [id('agent/writer')], (req, res) => {
       seen.push({ delegation: req.headers['tollgate-delegation'] as string | undefined, traceparent: req.headers.traceparent as string | undefined });
       res.end('{}');
@@ -171,7 +176,8 @@ describe('createAgentServer + createMtlsFetch', () => {
       res.end('{}');
     });
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const res = await fetchFor(gateway)(`${middleSrv.url}/`, { headers: { 'tollgate-delegation': 'signed-ctx-1', traceparent: tp } });
+    const xfcc = `By=${id('tollgate/gateway')};URI=${id('user/alice')}`;
+    const res = await fetchFor(gateway)(`${middleSrv.url}/`, { headers: { 'x-forwarded-client-cert': xfcc, 'tollgate-delegation': 'signed-ctx-1', traceparent: tp } });
     expect(res.status).toBe(200);
     // Outside any handler nothing is attached.
     await middleFetch(`${calleeSrv.url}/c`);

@@ -1,6 +1,7 @@
 /** State in the data directory: survives restarts, written safely, and fails clearly when damaged. */
 import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { openAuthority } from '../../ca/authority.js';
 import { CaError } from '../../ca/api.js';
@@ -43,6 +44,61 @@ describe('restart', () => {
     expect(svid.spiffeId).toBe(ID);
     // the banned identity stays banned
     await expectCaError(again.createJoinToken(`spiffe://${TD}/agent/banned`), 'revoked');
+  });
+
+  it('a schema version 1 database (before tokens.serial) is migrated and keeps its tokens, certificates and revocations', async () => {
+    const dataDir = tempDir();
+    const db = path.join(dataDir, 'tollgate.db');
+    const first = await openAuthority({ dataDir, trustDomain: TD });
+    const unused = await first.createJoinToken(ID);
+    const used = await first.createJoinToken(ID);
+    const a = await first.bootstrap(used.token, (await makeCsr()).der);
+    await first.revokeIdentity(`spiffe://${TD}/agent/banned`, 'compromised');
+    first.close();
+    // turn it into exactly the version 1 layout with the real sqlite3 CLI
+    const sql = (q: string) => {
+      const r = spawnSync('sqlite3', [db, q], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    sql("ALTER TABLE tokens DROP COLUMN serial; UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+    expect(sql("SELECT count(*) FROM pragma_table_info('tokens') WHERE name = 'serial'")).toBe('0');
+
+    const again = await open({ dataDir });
+    expect(sql("SELECT value FROM meta WHERE key = 'schema_version'")).toBe('2');
+    expect(again.listIssued({ spiffeId: ID }).map((r) => r.serial)).toContain(a.serial);
+    await expectCaError(again.bootstrap(used.token, (await makeCsr()).der), 'token_used');
+    await expectCaError(again.createJoinToken(`spiffe://${TD}/agent/banned`), 'revoked');
+    const b = await again.bootstrap(unused.token, (await makeCsr()).der);
+    expect(sql(`SELECT serial FROM tokens WHERE serial IS NOT NULL`)).toBe(b.serial);
+    // a version this Tollgate does not know is refused, naming the file
+    again.close();
+    sql("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+    const e = await expectCaError(openAuthority({ dataDir, trustDomain: TD }), 'storage', /schema version 99/);
+    expect(e.message).toContain(db);
+  });
+
+  it('a database file replaced while open: writes are refused (naming the file) until the original is back', async () => {
+    const dataDir = tempDir();
+    const db = path.join(dataDir, 'tollgate.db');
+    const lost: string[] = [];
+    let restored = 0;
+    const ca = await open({ dataDir, revocationRefreshMs: 20, events: { onStoreLost: (e) => lost.push(e.message), onStoreRestored: () => restored++ } });
+    const { token } = await ca.createJoinToken(ID);
+    fs.renameSync(db, `${db}.aside`);
+    fs.copyFileSync(`${db}.aside`, db); // same bytes, another file: writes to the open one would be lost
+    await expectCaError(ca.createJoinToken(ID), 'storage', /replaced by another file/);
+    await expectCaError(ca.bootstrap(token, (await makeCsr()).der), 'storage', /replaced/);
+    await expectCaError(ca.revokeIdentity(ID), 'storage', /replaced/);
+    expect(lost).toHaveLength(1); // reported once, not per call
+    expect(lost[0]).toContain(db);
+    fs.rmSync(db);
+    fs.renameSync(`${db}.aside`, db);
+    // the periodic check notices it back (poll: it runs every 20 ms)
+    const deadline = Date.now() + 5000;
+    while (restored === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(restored).toBe(1);
+    expect((await ca.bootstrap(token, (await makeCsr()).der)).spiffeId).toBe(ID); // the token was never consumed
   });
 
   it('refuses to open with another trust domain', async () => {

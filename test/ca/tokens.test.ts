@@ -89,9 +89,20 @@ describe('join tokens', () => {
     await expectCaError(ca.createJoinToken(`spiffe://${TD}`), 'invalid_argument', /needs a path/);
     await expectCaError(ca.createJoinToken(`spiffe://${TD}/a/../b`), 'invalid_argument');
     await expectCaError(ca.createJoinToken('https://example.org/x'), 'invalid_argument');
-    // trust domain compared case-insensitively, stored canonical
-    const { token } = await ca.createJoinToken(`spiffe://EXAMPLE.org/agent/Writer`);
+    // only canonical IDs: an upper-case trust domain is refused, not folded; the path keeps its case
+    await expectCaError(ca.createJoinToken(`spiffe://EXAMPLE.org/agent/Writer`), 'invalid_argument', /upper-case letters/);
+    const { token } = await ca.createJoinToken(`spiffe://${TD}/agent/Writer`);
     expect((await ca.bootstrap(token, (await makeCsr()).der)).spiffeId).toBe(`spiffe://${TD}/agent/Writer`);
+  });
+
+  it('issues no join token in the gateway\'s reserved namespace spiffe://<td>/tollgate/', async () => {
+    const ca = await open();
+    for (const reserved of [`spiffe://${TD}/tollgate/gateway`, `spiffe://${TD}/tollgate/other`, `spiffe://${TD}/tollgate`]) {
+      await expectCaError(ca.createJoinToken(reserved), 'permission_denied', new RegExp(`namespace spiffe://${TD.replace(/\./g, '\\.')}/tollgate/ is reserved`));
+    }
+    // a look-alike outside the namespace is an ordinary identity
+    expect((await ca.createJoinToken(`spiffe://${TD}/tollgatex/a`)).token).toBeTruthy();
+    expect((await ca.createJoinToken(`spiffe://${TD}/agent/tollgate`)).token).toBeTruthy();
   });
 
   it('a token presented with a bad CSR is consumed anyway', async () => {

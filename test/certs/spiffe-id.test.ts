@@ -34,10 +34,8 @@ const idOfBytes = (n: number) => {
 describe('parseSpiffeId: accepted IDs', () => {
   it.each([
     ['spiffe://example.org/agent/writer', 'example.org', '/agent/writer', 'spiffe://example.org/agent/writer'],
-    ['SPIFFE://example.org/agent/writer', 'example.org', '/agent/writer', 'spiffe://example.org/agent/writer'],
-    ['SpIfFe://example.org/a', 'example.org', '/a', 'spiffe://example.org/a'],
-    // trust domain is normalised to lowercase; the path keeps its case
-    ['spiffe://EXAMPLE.Org/Agent/Writer', 'example.org', '/Agent/Writer', 'spiffe://example.org/Agent/Writer'],
+    // the path is case-sensitive and keeps its case
+    ['spiffe://example.org/Agent/Writer', 'example.org', '/Agent/Writer', 'spiffe://example.org/Agent/Writer'],
     ['spiffe://example.org', 'example.org', '', 'spiffe://example.org'],
     ['spiffe://a-b_c.d0/x.y-z_0', 'a-b_c.d0', '/x.y-z_0', 'spiffe://a-b_c.d0/x.y-z_0'],
     // segments that contain dots but are not "." or ".." are fine
@@ -69,6 +67,12 @@ describe('parseSpiffeId: refused IDs', () => {
     ['spiffe+x://example.org/agent/a', /the scheme must be "spiffe"/],
     ['://example.org/agent/a', /the scheme must be "spiffe"/],
     [' spiffe://example.org/agent/a', /the scheme must be "spiffe"/],
+    // only the canonical form is an ID: an upper-case scheme or trust domain is refused, never folded
+    // (go-spiffe and SPIRE refuse it too; folding would turn a peer's identity into another one)
+    ['SPIFFE://example.org/agent/writer', /the scheme must be "spiffe" in lower case/],
+    ['SpIfFe://example.org/a', /the scheme must be "spiffe" in lower case/],
+    ['spiffe://EXAMPLE.Org/Agent/Writer', /the trust domain "EXAMPLE\.Org" has upper-case letters; a trust domain is lower case/],
+    ['spiffe://example.orG/agent/a', /the trust domain "example\.orG" has upper-case letters/],
     // trust domain
     ['spiffe://', /the trust domain is missing/],
     ['spiffe:///agent/a', /the trust domain is missing/],
@@ -151,7 +155,8 @@ describe('trust-domain-only IDs: parseSpiffeId vs parseWorkloadId', () => {
   });
 
   it('parseWorkloadId accepts a workload ID and applies every other rule too', () => {
-    expect(parseWorkloadId('spiffe://Example.org/agent/a')).toEqual({ trustDomain: 'example.org', path: '/agent/a', uri: 'spiffe://example.org/agent/a' });
+    expect(parseWorkloadId('spiffe://example.org/agent/a')).toEqual({ trustDomain: 'example.org', path: '/agent/a', uri: 'spiffe://example.org/agent/a' });
+    expect(refusal(() => parseWorkloadId('spiffe://Example.org/agent/a')).message).toMatch(/upper-case letters/);
     expect(refusal(() => parseWorkloadId('spiffe://example.org/agent/')).message).toMatch(/must not end with "\/"/);
   });
 });
@@ -159,7 +164,6 @@ describe('trust-domain-only IDs: parseSpiffeId vs parseWorkloadId', () => {
 describe('parseTrustDomain', () => {
   it.each([
     ['example.org', 'example.org'],
-    ['Example.ORG', 'example.org'],
     ['tollgate.local', 'tollgate.local'],
   ])('accepts %s', (input, out) => {
     expect(parseTrustDomain(input)).toBe(out);
@@ -171,6 +175,7 @@ describe('parseTrustDomain', () => {
     ['spiffe://example.org', /a trust domain is a bare name like example\.org, without a scheme/],
     ['example.org:8443', /a port is not allowed/],
     ['exa mple.org', /the trust domain has the character " "/],
+    ['Example.ORG', /the trust domain "Example\.ORG" has upper-case letters/],
     [longTd(256), /longer than 255 bytes/],
   ])('refuses %j', (input, rule) => {
     const e = refusal(() => parseTrustDomain(input));
@@ -180,8 +185,9 @@ describe('parseTrustDomain', () => {
 });
 
 describe('canonicalSpiffeId and shortName', () => {
-  it('canonicalises scheme and trust domain, never the path', () => {
-    expect(canonicalSpiffeId('SPIFFE://Example.Org/Agent/Writer')).toBe('spiffe://example.org/Agent/Writer');
+  it('returns a canonical ID as it is and refuses one that is not canonical', () => {
+    expect(canonicalSpiffeId('spiffe://example.org/Agent/Writer')).toBe('spiffe://example.org/Agent/Writer');
+    expect(() => canonicalSpiffeId('SPIFFE://Example.Org/Agent/Writer')).toThrow(/upper-case|lower case/);
     expect(() => canonicalSpiffeId('spiffe://example.org/a/')).toThrow(CertError);
   });
 

@@ -96,10 +96,17 @@ describe('validateSvid: good chains', () => {
     expect(v.id.uri).toBe('spiffe://example.org/agent/test');
   });
 
-  it('normalises the trust domain of the URI SAN and compares trust domains case-insensitively', async () => {
-    const chain = await leafChain({ uris: ['SPIFFE://Example.ORG/Agent/Mixed'] });
-    const v = check({ chain, trustDomain: 'EXAMPLE.org' });
-    expect(v.id.uri).toBe('spiffe://example.org/Agent/Mixed');
+  it('keeps the case of the path', async () => {
+    expect(check({ chain: await leafChain({ uris: ['spiffe://example.org/Agent/Mixed'] }) }).id.uri).toBe('spiffe://example.org/Agent/Mixed');
+  });
+
+  it.each([
+    ['spiffe://EXAMPLE.org/agent/a', /upper-case letters/],
+    ['spiffe://Example.ORG/Agent/Mixed', /upper-case letters/],
+    ['SPIFFE://example.org/agent/a', /in lower case/],
+  ])('refuses the non-canonical URI SAN %s instead of folding it into another identity', async (uri, rule) => {
+    const chain = await leafChain({ uris: [uri] });
+    expectRefused(() => check({ chain }), 'svid_uri_san', rule);
   });
 });
 

@@ -71,6 +71,19 @@ describe('tollgate CLI', () => {
     }
   });
 
+  it('token create refuses the gateway\'s reserved namespace with one clear line', () => {
+    const dir = tmp();
+    try {
+      expect(tollgate(['ca', 'init', '--data-dir', dir, '--trust-domain', 'example.test']).code).toBe(0);
+      const r = tollgate(['token', 'create', '--spiffe-id', 'spiffe://example.test/tollgate/gateway', '--data-dir', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expectOneLineError(r.stderr, /spiffe:\/\/example\.test\/tollgate\/ is reserved for the gateway/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('token create refuses a data dir without a CA instead of creating one', () => {
     const dir = tmp();
     try {

@@ -26,8 +26,13 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function start(args: string[], opts: { cwd?: string } = {}): Running {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: 'pipe' });
+/** `fileLimit`: run under `ulimit -n` (through sh, which then execs node: the child is the node process). */
+export function start(args: string[], opts: { cwd?: string; fileLimit?: number } = {}): Running {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const child =
+    opts.fileLimit === undefined
+      ? spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: 'pipe' })
+      : spawn('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec ${[process.execPath, MAIN, ...args].map(quote).join(' ')}`], { cwd: opts.cwd ?? ROOT, stdio: 'pipe' });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];

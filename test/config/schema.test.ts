@@ -147,8 +147,10 @@ describe('config: defaults and normalisation', () => {
         task: { maxCalls: 1000, maxFanOut: 32, maxConcurrent: 64, deadline: 900_000 },
       },
       graph: { recentTasks: 1000, maxCallsPerTask: 2000, window: 300_000, enforceCycles: false },
-      timeouts: { headers: 10_000, idle: 60_000, upstream: 30_000, shutdown: 10_000 },
+      timeouts: { headers: 10_000, idle: 60_000, upstream: 30_000, shutdown: 10_000, handshake: 10_000, controlIdle: 120_000, controlUnauthenticated: 30_000 },
+      connections: { proxy: 4096, controlUnauthenticated: 128 },
       maxBodyBytes: 1024 * 1024,
+      maxHeaders: 100,
       admins: [],
       audit: {},
     });
@@ -164,13 +166,23 @@ describe('config: defaults and normalisation', () => {
     expect(cfg.ca.rootTtl).toBe(365 * 86_400_000);
   });
 
-  it('fills agent defaults and canonicalises SPIFFE IDs (trust domain lowercased, path kept)', () => {
+  it.each([
+    ['trustDomain: Example.ORG', /trustDomain.*upper-case letters/],
+    ['agents: { writer: { url: "https://127.0.0.1:9002", id: "spiffe://Example.org/agent/writer" } }', /agents\.writer\.id.*upper-case letters/],
+    ['agents: { writer: { url: "https://127.0.0.1:9002", id: "SPIFFE://example.org/agent/writer" } }', /agents\.writer\.id.*lower case/],
+    ['policy: [ { from: "spiffe://EXAMPLE.org/user/*", to: ["*"] } ]', /policy.*upper-case letters/],
+    ['admins: [ "spiffe://EXAMPLE.ORG/admin/Ops" ]', /admins.*upper-case letters/],
+  ])('refuses a SPIFFE ID or trust domain that is not canonical: %s', (line, rule) => {
+    expect(() => parseConfigText(line, SOURCE)).toThrow(rule);
+  });
+
+  it('fills agent defaults and keeps canonical SPIFFE IDs as they are (the path keeps its case)', () => {
     const cfg = parseConfigText(
       [
-        'trustDomain: Example.ORG',
-        'agents: { writer: { url: "https://127.0.0.1:9002", id: "SPIFFE://Example.ORG/Agent/Writer" } }',
-        'policy: [ { from: "spiffe://EXAMPLE.org/user/*", to: [writer] } ]',
-        'admins: [ "spiffe://EXAMPLE.ORG/admin/Ops" ]',
+        'trustDomain: example.org',
+        'agents: { writer: { url: "https://127.0.0.1:9002", id: "spiffe://example.org/Agent/Writer" } }',
+        'policy: [ { from: "spiffe://example.org/user/*", to: [writer] } ]',
+        'admins: [ "spiffe://example.org/admin/Ops" ]',
       ].join('\n'),
       SOURCE,
     );
@@ -187,7 +199,7 @@ describe('config: defaults and normalisation', () => {
 
   it('accepts durations in every unit, and bare milliseconds', () => {
     const cfg = parseConfigText('timeouts: { headers: 250ms, idle: 2m, upstream: 1.5s, shutdown: 0 }\nca: { rootTtl: 2d, svidTtl: 1h }', SOURCE);
-    expect(cfg.timeouts).toEqual({ headers: 250, idle: 120_000, upstream: 1500, shutdown: 0 });
+    expect(cfg.timeouts).toEqual({ headers: 250, idle: 120_000, upstream: 1500, shutdown: 0, handshake: 10_000, controlIdle: 120_000, controlUnauthenticated: 30_000 });
     expect(cfg.ca.rootTtl).toBe(2 * 86_400_000);
     expect(cfg.ca.svidTtl).toBe(3_600_000);
   });

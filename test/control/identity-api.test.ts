@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { startTestControl, tempDir, id, TD, type TestControl } from './harness.js';
 import { bootstrap, renew, BootstrapError, newKeyAndCsr, readIdentityFiles } from '../../agent-bootstrap/index.js';
+import { callGetRevocations } from '../../agent-bootstrap/client.js';
 import { serviceClient, type SvidResponse, type TrustBundleResponse } from '../../control/proto.js';
 import { ERROR_CODE_METADATA_KEY, mapError, toServiceError } from '../../control/errors.js';
 import { CaError } from '../../ca/api.js';
@@ -86,6 +87,33 @@ describe('identity API over gRPC + TLS', () => {
     await t.ca.revokeSerial(a.serial, 'key lost');
     await expectStatus(renew(t.server, a), grpc.status.PERMISSION_DENIED, new RegExp(`${a.serial} is revoked`), 'revoked');
     expect((await renew(t.server, b)).spiffeId).toBe(id('agent/serial'));
+  });
+
+  it('GetRevocations: the log after a cursor, for SVID holders only; an unknown cursor value is refused', async () => {
+    const { token } = await t.ca.createJoinToken(id('agent/reader'));
+    const reader = await bootstrap({ server: t.server, token, fingerprint: t.ca.rootFingerprint() });
+    const { token: t2 } = await t.ca.createJoinToken(id('agent/victim'));
+    const victim = await bootstrap({ server: t.server, token: t2, fingerprint: t.ca.rootFingerprint() });
+    const start = (await callGetRevocations(t.server, reader, 0)).cursor;
+    await t.ca.revokeSerial(victim.serial, 'test');
+    await t.ca.revokeIdentity(id('agent/victim2'), 'test');
+    const page = await callGetRevocations(t.server, reader, start);
+    expect(page.more).toBe(false);
+    expect(page.revocations.map((r) => [r.kind, r.serial, r.spiffeId])).toEqual([
+      ['serial', victim.serial, id('agent/victim')],
+      ['identity', '', id('agent/victim2')],
+    ]);
+    expect(page.revocations[0].notAfterUnixMs).toBe(victim.notAfter);
+    expect(page.cursor).toBe(page.revocations[1].seq);
+    expect((await callGetRevocations(t.server, reader, page.cursor)).revocations).toEqual([]);
+    // anonymous: nothing
+    const anon = rawClient(grpc.credentials.createSsl(Buffer.from(t.ca.bundlePem())));
+    try {
+      await expectStatus(callRaw(anon, 'GetRevocations', { after: 0 }), grpc.status.UNAUTHENTICATED, /certificate/);
+    } finally {
+      anon.close();
+    }
+    await expectStatus(callGetRevocations(t.server, reader, -1), grpc.status.INVALID_ARGUMENT, /non-negative integer/);
   });
 
   it('refuses a wrong fingerprint before sending the token, and writes nothing', async () => {

@@ -31,6 +31,7 @@ const REQUIRED_ALERTS = [
   'TollgateGatewayCertExpiringSoon',
   'TollgateIntermediateExpiringSoon',
   'TollgateCASigningFailures',
+  'TollgateCAStoreLost',
   'TollgateUpstreamErrorRate',
   'TollgateRateLimitSaturation',
   'TollgateDown',

@@ -33,11 +33,11 @@ audit: { path: AUDIT }
 ${extra}`;
 }
 
-export async function startE2e(configText: string): Promise<E2e> {
+export async function startE2e(configText: string, opts: { now?: () => number } = {}): Promise<E2e> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-e2e-'));
   const configPath = path.join(dir, 'tollgate.yaml');
   fs.writeFileSync(configPath, configText.replace('AUDIT', path.join(dir, 'audit.log')));
-  const tg = await startTollgate({ configPath, dataDir: path.join(dir, 'data'), tickMs: 200 });
+  const tg = await startTollgate({ configPath, dataDir: path.join(dir, 'data'), tickMs: 200, now: opts.now });
   const control = `127.0.0.1:${tg.ports.control}`;
   const fingerprint = tg.gateway.authority.rootFingerprint();
   return {

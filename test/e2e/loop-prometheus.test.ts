@@ -57,7 +57,7 @@ beforeAll(async () => {
   orchestrator: { url: ${upstreams.orchestrator.url}, id: ${id('agent/orchestrator')} }
   researcher: { url: ${upstreams.researcher.url}, id: ${id('agent/researcher')}, requireDelegationContext: true }
 policy:
-  - { from: ${id('user/*')}, to: [orchestrator] }
+  - { from: ${id('user/*')}, to: [orchestrator, researcher] }
   - { from: ${id('agent/orchestrator')}, to: [researcher] }
   - { from: ${id('agent/researcher')}, to: [orchestrator] }
 `,
@@ -91,35 +91,73 @@ afterAll(async () => {
   await e?.close();
 });
 
+/** The value of one series on the gateway's /metrics registry (0 when absent). */
+async function series(name: string): Promise<number> {
+  for (const line of (await e.tg.metrics.text()).split('\n')) if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
+  return 0;
+}
+
+/**
+ * One runaway task of its own: alice -> orchestrator -> researcher -> orchestrator (cut). Every test that needs a
+ * loop, a root task id or a context of a task makes its own with this, so no test reads another's leftovers.
+ */
+async function runLoop(rpcBase: number) {
+  expect((await call('alice', 'orchestrator', rpcBase)).status).toBe(200);
+  const orchestratorContext = lastContext('orchestrator');
+  const toResearcher = await call('orchestrator', 'researcher', rpcBase + 1, orchestratorContext);
+  expect(toResearcher.status).toBe(200);
+  const orchestratorCalls = upstreams.orchestrator.requests.length;
+  const back = await call('researcher', 'orchestrator', rpcBase + 2, lastContext('researcher'));
+  return { back, rootTaskId: String(back.json.error?.data?.rootTaskId), orchestratorContext, orchestratorCalls, rpcId: rpcBase + 2 };
+}
+
 describe('a delegation loop through the gateway', () => {
-  let rootTaskId = '';
-
   it('is cut at the first revisit with 508 naming the cycle; the callee never sees it', async () => {
-    expect((await call('alice', 'orchestrator', 1)).status).toBe(200);
-    const toResearcher = await call('orchestrator', 'researcher', 2, lastContext('orchestrator'));
-    expect(toResearcher.status).toBe(200);
-    const orchestratorCalls = upstreams.orchestrator.requests.length;
-
-    const back = await call('researcher', 'orchestrator', 3, lastContext('researcher'));
+    const loopsBefore = await series('tollgate_loops_cut_total{caller="researcher",callee="orchestrator"}');
+    const { back, orchestratorCalls, rpcId } = await runLoop(100);
     expect(back.status).toBe(508);
-    expect(back.json.id).toBe(3);
+    expect(back.json.id).toBe(rpcId);
     const data = back.json.error!.data!;
-    rootTaskId = String(data.rootTaskId);
     expect(back.json.error!.message).toContain('orchestrator -> researcher -> orchestrator');
     expect(upstreams.orchestrator.requests.length).toBe(orchestratorCalls);
     expect(data.closingEdge).toEqual({ from: id('agent/researcher'), to: id('agent/orchestrator') });
     expect(data.initiator).toBe(id('user/alice'));
+    expect(await series('tollgate_loops_cut_total{caller="researcher",callee="orchestrator"}')).toBe(loopsBefore + 1);
   });
 
-  it('a researcher call without the context it was given is refused (requireDelegationContext), and a borrowed one too', async () => {
-    const none = await call('alice', 'researcher', 4);
-    expect(none.status).toBe(403); // alice may not call the researcher at all
-    const borrowed = await call('orchestrator', 'researcher', 5, lastContext('researcher'));
+  it('requireDelegationContext: a call the policy allows is refused without a context (403 context_required), allowed with a valid one; a borrowed one is refused', async () => {
+    // the researcher is configured with requireDelegationContext: its own calls must carry a context
+    const required = 'tollgate_delegation_refusals_total{caller="researcher",callee="orchestrator",reason="context_required"}';
+    const refusedBefore = await series(required);
+    const seenBefore = upstreams.orchestrator.requests.length;
+    // researcher -> orchestrator is allowed by policy; only the missing context stands in the way
+    const none = await call('researcher', 'orchestrator', 200);
+    expect(none.status).toBe(403);
+    expect(none.json.id).toBe(200);
+    expect(none.json.error).toMatchObject({ code: -32107, data: { reason: 'context_required' } });
+    expect(none.json.error!.message).toContain('requireDelegationContext');
+    expect(await series(required)).toBe(refusedBefore + 1);
+    expect(upstreams.orchestrator.requests.length).toBe(seenBefore);
+
+    // the same call with the context the gateway gave the researcher in a task of its own (alice -> researcher) is forwarded
+    expect((await call('alice', 'researcher', 201)).status).toBe(200);
+    const researcherContext = lastContext('researcher');
+    const allowed = await call('researcher', 'orchestrator', 202, researcherContext);
+    expect(allowed.status).toBe(200);
+    expect(upstreams.orchestrator.requests.length).toBe(seenBefore + 1);
+    expect(await series(required)).toBe(refusedBefore + 1);
+
+    // the researcher's context presented by the orchestrator (a call the policy allows): issued to someone else
+    const before = upstreams.researcher.requests.length;
+    const borrowed = await call('orchestrator', 'researcher', 203, researcherContext);
     expect(borrowed.status).toBe(403);
-    expect(borrowed.json.error!.message).toMatch(/not issued to|issued to another|not yours|borrowed/i);
+    expect(borrowed.json.error!.data).toMatchObject({ reason: 'context_not_yours' });
+    expect(upstreams.researcher.requests.length).toBe(before);
   });
 
   it('`tollgate graph --task` names the initiator and the edge that closed the cycle', async () => {
+    const { back, rootTaskId } = await runLoop(300);
+    expect(back.status).toBe(508);
     const out: string[] = [];
     const code = await tollgateCli(['graph', '--server', `127.0.0.1:${e.tg.ports.metrics}`, '--task', rootTaskId], { out: (l) => out.push(l), err: (l) => out.push(l) });
     const text = out.join('\n');
@@ -130,20 +168,22 @@ describe('a delegation loop through the gateway', () => {
 
   it('the kill switch: after `tollgate ctl task cancel`, every later call in that task is refused (409)', async () => {
     const adminDir = e.certDir(await e.enroll(id('admin/ops')));
-    // a context of the task, as the orchestrator received it, still valid
-    const context = upstreams.orchestrator.requests[0].headers['tollgate-delegation'] as string;
+    // a task of its own, and a context of it as the orchestrator received it, still valid
+    const { rootTaskId, orchestratorContext: context } = await runLoop(400);
     const before = upstreams.researcher.requests.length;
     let out = '';
     const code = await runCtl(['task', 'cancel', rootTaskId, '--server', e.control, '--cert-dir', adminDir], { stdout: (t) => void (out += t), stderr: (t) => void (out += t) });
     expect(code, out).toBe(0);
-    const after = await call('orchestrator', 'researcher', 6, context);
+    const after = await call('orchestrator', 'researcher', 410, context);
     expect(after.status).toBe(409);
+    expect(after.json.error!.data).toMatchObject({ reason: 'context_cancelled' });
     expect(upstreams.researcher.requests.length).toBe(before);
     // a new task is not affected
-    expect((await call('alice', 'orchestrator', 7)).status).toBe(200);
+    expect((await call('alice', 'orchestrator', 411)).status).toBe(200);
   });
 
   it('Prometheus (shipped scrape config + alert rules) fires TollgateDelegationLoopDetected', async () => {
+    expect((await runLoop(500)).back.status).toBe(508); // a loop of its own for the alert
     const alert = await waitFor('the loop alert to fire', async () => {
       const res = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
       return res.data.alerts.find((a) => a.labels.alertname === 'TollgateDelegationLoopDetected' && a.state === 'firing');

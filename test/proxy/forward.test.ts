@@ -28,6 +28,17 @@ describe('gateway forwarding', () => {
     expect(seen.peerSan).toContain('spiffe://example.org/tollgate/gateway');
   });
 
+  it('strips a header named exactly "x-tollgate-" (the bare prefix) before the callee', async () => {
+    const r = await rawRequest(h.alice, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tollgate-': 'spoofed', 'X-Tollgate-Caller': 'spoofed' },
+      body: SEND(4),
+    });
+    expect(r.status).toBe(200);
+    const seen = h.upstream.requests.at(-1)!;
+    expect(seen.rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase().startsWith('x-tollgate-'))).toEqual([]);
+  });
+
   it('drops hop-by-hop headers, including those the Connection header names', async () => {
     const r = await rawRequest(h.alice, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, {
       method: 'POST',

@@ -13,6 +13,8 @@ export interface Harness {
   gw: ProxyHandle;
   metrics: GatewayMetrics;
   upstream: StandInUpstream;
+  /** the identity the stand-in upstream "echo" presents */
+  echo: TestIdentity;
   alice: TestIdentity;
   mallory: TestIdentity;
   revoked: Set<string>;
@@ -73,6 +75,7 @@ export async function startHarness(opts: {
     gw,
     metrics,
     upstream,
+    echo: echoId,
     alice,
     mallory,
     revoked,

@@ -237,11 +237,15 @@ describe('header filtering', () => {
   it('strips identity and hop-by-hop headers to the callee and sets XFCC once', () => {
     const raw = ['Host', 'gw', 'X-Forwarded-Client-Cert', 'evil', 'x-forwarded-client-cert', 'evil2', 'X-Tollgate-Caller', 'evil', 'Tollgate-Delegation', 'evil', 'Connection', 'x-a', 'X-A', '1', 'Content-Length', '99', 'Accept', 'json', 'Transfer-Encoding', 'chunked'];
     const out = upstreamRequestHeaders(raw, 'x-a', 'By=g;URI=c', 10, ['tollgate-delegation', 'ok']);
-    expect(out).toEqual(['accept', 'json', 'x-forwarded-client-cert', 'By=g;URI=c', 'content-length', '10', 'tollgate-delegation', 'ok']);
+    // the gateway's own headers first: a receiver that keeps only the first N headers cannot lose them
+    expect(out).toEqual(['x-forwarded-client-cert', 'By=g;URI=c', 'content-length', '10', 'tollgate-delegation', 'ok', 'accept', 'json']);
+  });
+  it('strips the bare "x-tollgate-" prefix as a header name too', () => {
+    expect(upstreamRequestHeaders(['x-tollgate-', 'v', 'X-TOLLGATE-', 'v', 'x-tollgatex', 'kept'], undefined, 'x', 0, [])).toEqual(['x-forwarded-client-cert', 'x', 'x-tollgatex', 'kept']);
   });
   it('a header set by a stage replaces the caller\'s header of the same name', () => {
     const out = upstreamRequestHeaders(['traceparent', 'from-caller', 'Accept', '*/*'], undefined, 'x', 0, ['traceparent', 'from-stage']);
-    expect(out).toEqual(['accept', '*/*', 'x-forwarded-client-cert', 'x', 'traceparent', 'from-stage']);
+    expect(out).toEqual(['x-forwarded-client-cert', 'x', 'traceparent', 'from-stage', 'accept', '*/*']);
   });
   it('strips hop-by-hop and tollgate-delegation from the answer, keeps tollgate-cost', () => {
     const out = callerResponseHeaders([Buffer.from('Content-Type'), Buffer.from('application/json'), Buffer.from('Tollgate-Cost'), Buffer.from('1'), Buffer.from('tollgate-delegation'), Buffer.from('x'), Buffer.from('Keep-Alive'), Buffer.from('timeout=5')]);
