@@ -2,9 +2,12 @@
  * Bounds on control connections that have not proven an identity: anyone can connect to the control port
  * without a certificate (Bootstrap and GetTrustBundle need none), so these are what a flood consists of.
  *
- *  - a cap: over `max`, a new connection is refused on accept (the caller closes it). Handshakes count,
- *    because whether a client has a certificate is only known after one; a connection whose certificate
- *    verified against the bundle leaves the count at once;
+ *  - a cap: at `max`, a new connection evicts the OLDEST unauthenticated one (closed at once) rather than
+ *    being refused. A legitimate bootstrap needs its connection for milliseconds; a flood's connections sit
+ *    idle. Refusing new ones would let 128 silent sockets, renewed every handshake timeout, lock every
+ *    agent out of bootstrap; evicting the oldest means a flood must open `max` connections within one
+ *    bootstrap's round trip to crowd it out. Handshakes count, because whether a client has a certificate is
+ *    only known after one; a connection whose certificate verified against the bundle leaves the count at once;
  *  - a lifetime: an unauthenticated connection is closed `lifetimeMs` after accept, whatever it does.
  *    What needs no certificate (a bootstrap, the trust bundle, a health probe) is one short call. The
  *    grpc-js idle timer (timeouts.controlIdle) closes silent connections too, but not one that keeps a
@@ -34,9 +37,21 @@ export class UnauthenticatedConnections {
     return this.live.size;
   }
 
-  /** On accept. False when the cap is reached: the caller must close the socket. */
+  /** How many connections the cap evicted (the oldest first) to admit newer ones. */
+  evicted = 0;
+
+  /** On accept. At the cap, the oldest unauthenticated connection is closed to make room. */
   admit(socket: Socket): boolean {
-    if (this.live.size >= this.max) return false;
+    if (this.live.size >= this.max) {
+      // Map iteration order is insertion order: the first key is the oldest connection
+      const oldest = this.live.keys().next();
+      if (!oldest.done) {
+        const entry = this.live.get(oldest.value)!;
+        this.release(oldest.value, entry.socket);
+        entry.socket.destroy();
+        this.evicted++;
+      }
+    }
     const key = peerKey(socket.remoteAddress, socket.remotePort);
     const expiry = setTimeout(() => this.live.get(key)?.socket.destroy(), this.lifetimeMs);
     expiry.unref();

@@ -101,7 +101,9 @@ describe(`serve under ulimit -n ${FILE_LIMIT}`, () => {
     expect(flood.filter((s) => !s.destroyed).length).toBeGreaterThan(0);
     for (let i = 2; i < 5; i++) expect(await call(i)).toBe(200);
     expect(serve.child.exitCode).toBeNull();
-    // the cap: 1/8 of the open-file limit (the configured default, 128, is above it)
-    expect(secure).toBeLessThanOrEqual(FILE_LIMIT / 8);
+    // the cap: 1/8 of the open-file limit (the configured default, 128, is above it): newer connections
+    // evicted older ones, so at most that many are open at once
+    expect(secure).toBeGreaterThan(0);
+    expect(flood.filter((s) => !s.destroyed).length).toBeLessThanOrEqual(FILE_LIMIT / 8);
   }, 90_000);
 });

@@ -54,7 +54,7 @@ interface Flooder {
 }
 
 describe('control port flood', () => {
-  it(`caps unauthenticated connections at ${CAP}, closes every flood connection within the timeouts, and the proxy keeps serving`, async () => {
+  it(`caps unauthenticated connections at ${CAP}, closes every flood connection within the timeouts; the proxy keeps serving and a bootstrap still works`, async () => {
     const port = e.tg.ports.control;
     const t0 = Date.now();
     const flood: Flooder[] = [];
@@ -72,10 +72,12 @@ describe('control port flood', () => {
     let peak = 0;
     const sample = setInterval(() => (peak = Math.max(peak, e.tg.gateway.control.unauthenticatedConnections())), 20);
     try {
-      // while the flood is on: the proxy answers
+      // while the flood is on: the proxy answers, and an agent can still bootstrap (at the cap a new
+      // connection evicts the oldest unauthenticated one instead of being refused)
       const r = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(1));
       expect(r.status).toBe(200);
       await r.arrayBuffer();
+      await e.enroll(id('agent/during'));
 
       // every flood connection is closed: over the cap at once, the rest after the 1 s handshake timeout
       // or the 1 s unauthenticated lifetime (before the fix: none was closed in 2 minutes)
@@ -84,8 +86,7 @@ describe('control port flood', () => {
       const open = flood.filter((f) => f.closedAt === undefined);
       expect(open.length, `${open.length} flood connections still open after 6 s`).toBe(0);
       expect(Math.max(...flood.map((f) => f.closedAt!))).toBeLessThan(4000);
-      // at most CAP were ever let in (a finished handshake needs a slot); the sampled count never passed it
-      expect(flood.filter((f) => f.secure).length).toBeLessThanOrEqual(CAP);
+      // the sampled count of unauthenticated connections never passed the cap
       expect(flood.filter((f) => f.secure).length).toBeGreaterThan(0);
       expect(peak).toBeLessThanOrEqual(CAP);
       expect(e.tg.gateway.control.unauthenticatedConnections()).toBe(0);
