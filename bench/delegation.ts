@@ -71,7 +71,7 @@ export async function runDelegationBench(opts: { n?: number; rounds?: number } =
   const verifyAndSignUs = measure(rounds, n, verifyAndSign);
   const issued = new IssuedContexts(4096);
   const mine = issueContext({ rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain, callId: 'x1', depth: 4, rootStartedAt: now, issuedAt: now, expiresAt: now + 600_000 }, keyring.current());
-  issued.remember(mine.token, mine.context);
+  issued.remember(mine.token, mine.mac, mine.context);
   const issuedVerifyAndSign = () => {
     const v = verifyContext(mine.token, caller, now, keyring, issued);
     if (!v.ok) throw new Error(v.reason);

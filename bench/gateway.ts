@@ -80,6 +80,8 @@ export interface GatewayBenchResult {
   pairedVsBare?: number;
   pairedVsNginx?: number;
   pairedDelegationUs?: number;
+  /** the gateway with the delegation stage (as `tollgate serve` runs) / bare, paired by round (median) */
+  pairedDelegationVsBare?: number;
   /** pairedVsBare x the reference bare proxy (142 us, ../shared/reference/performance.md): the bar's terms */
   referenceScaledUs?: number;
   /** CPU per call with the delegation stage on (what `tollgate serve` runs), and its cost over the proxy alone */
@@ -262,6 +264,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       pairedVsBare,
       pairedVsNginx: nginx ? pairedMedian(gwRes, nginx, (a, b) => a / b) : undefined,
       pairedDelegationUs: full ? pairedMedian(full, gwRes, (a, b) => a - b) : undefined,
+      pairedDelegationVsBare: full && bare ? pairedMedian(full, bare, (a, b) => a / b) : undefined,
       referenceScaledUs: pairedVsBare !== undefined ? pairedVsBare * REFERENCE_BARE_US : undefined,
       fullCpuUsPerReq: full?.cpuUsPerReq,
       delegationCpuUs: full ? full.cpuUsPerReq - gwRes.cpuUsPerReq : undefined,
@@ -384,6 +387,7 @@ if (isMain) {
     }
     if (res.pairedVsNginx !== undefined) console.log(`paired by round (median): gateway / nginx ${res.pairedVsNginx.toFixed(2)}x`);
     if (res.pairedDelegationUs !== undefined) console.log(`paired by round (median): the delegation stage adds ${res.pairedDelegationUs.toFixed(1)} us CPU per call`);
+    if (res.pairedDelegationVsBare !== undefined) console.log(`paired by round (median): gateway with the delegation stage / bare ${res.pairedDelegationVsBare.toFixed(2)}x`);
     console.log(`added latency at fixed rate (gateway - direct): p50 ${Math.round(res.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(res.addedLatencyP99Us ?? NaN)} us`);
   }
 }

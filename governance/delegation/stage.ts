@@ -270,7 +270,7 @@ export class DelegationStage {
     const parentCallId = context?.callId;
     const call = this.tasks.beginCall(t, callId, parentCallId, callerAgent?.name, child.expiresAt, now);
     const issued = issueContext(child, this.keyring.current());
-    this.issued.remember(issued.token, issued.context);
+    this.issued.remember(issued.token, issued.mac, issued.context);
     ctx.setUpstreamHeader(DELEGATION_HEADER, issued.token);
     const trace = nextTraceparent(ctx.header('traceparent'), d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId));
     ctx.setUpstreamHeader('traceparent', trace.header);
@@ -358,7 +358,7 @@ export class DelegationStage {
       return;
     }
     if (cost === 0) return;
-    if (!this.tasks.recordCost(h.callId, cost, this.now())) {
+    if (h.call === undefined || !this.tasks.recordCost(h.call, cost, this.now())) {
       this.counters.lateCosts++;
       return;
     }
@@ -376,7 +376,7 @@ export class DelegationStage {
     if (!h || h.finished) return;
     h.finished = true;
     const now = this.now();
-    this.tasks.finishCall(h.callId);
+    if (h.call !== undefined) this.tasks.finishCall(h.call);
     const dur = now - h.startedAt;
     if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur);
     this.graph.aggregate.recordResult(ctx.callerId, ctx.calleeId, now, dur, status === 0 || status >= 500);
@@ -391,7 +391,7 @@ export class DelegationStage {
       if (h.finished) return;
       // allowed here, refused by a later stage: nothing was forwarded
       h.finished = true;
-      this.tasks.finishCall(h.callId);
+      if (h.call !== undefined) this.tasks.finishCall(h.call);
       if (h.rootTaskId !== undefined) this.graph.trees.markRefused(h.rootTaskId, h.callId, refusal.status, refusal.reason);
     }
     this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now);

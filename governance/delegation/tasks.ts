@@ -66,7 +66,8 @@ const SCAN = 16;
 export class TaskRegistry {
   /** use order: every new call touches its task */
   private tasks = new Lru<string, TaskState>();
-  private calls = new Map<string, CallState>();
+  /** calls begun and not finished (a count: the stage holds each CallState itself, so no map by call id) */
+  private inFlightCalls = 0;
   private maxTasks: number;
   private readonly bootAt: number;
   private readonly adopt: boolean;
@@ -118,33 +119,33 @@ export class TaskRegistry {
     return t;
   }
 
+  /** the oldest few tasks, looked at by makeRoom (one array for every call) */
+  private readonly scan: TaskState[] = [];
+
   private makeRoom(now: number): void {
     // drop a few expired tasks from the old end (bounded work per call; tick() sweeps the rest)
-    let scanned = 0;
-    this.tasks.walkOldest((t) => {
+    for (const t of this.tasks.oldest(SCAN, this.scan)) {
       if (t.expiresAt <= now && t.inFlight === 0) {
         this.tasks.delete(t.rootTaskId);
         this.counters.expired++;
       }
-      return ++scanned >= SCAN;
-    });
+    }
+    this.scan.length = 0;
     if (this.tasks.size < this.maxTasks) return;
-    let victim: TaskState | undefined;
-    scanned = 0;
-    this.tasks.walkOldest((t) => {
-      victim ??= t;
-      // prefer idle tasks; keep cancelled ones (an evicted adopted task would come back uncancelled)
+    const oldest = this.tasks.oldest(SCAN, this.scan);
+    // prefer an idle task; keep cancelled ones (an evicted adopted task would come back uncancelled)
+    let victim: TaskState | undefined = oldest[0];
+    for (const t of oldest) {
       if (t.inFlight === 0 && !t.cancelled) {
         victim = t;
-        return true;
+        break;
       }
-      return ++scanned >= SCAN;
-    });
+    }
+    this.scan.length = 0;
     if (victim) {
-      const v: TaskState = victim;
-      this.tasks.delete(v.rootTaskId);
+      this.tasks.delete(victim.rootTaskId);
       this.counters.evicted++;
-      this.onEvict?.(v);
+      this.onEvict?.(victim);
     }
   }
 
@@ -161,9 +162,8 @@ export class TaskRegistry {
     // LRU touch (an evicted task object stays detached)
     if (this.tasks.get(task.rootTaskId) === task) this.tasks.touch(task.rootTaskId);
     if (callerAgent !== undefined) this.windows?.recordCall(callerAgent, now);
-    const call: CallState = { callId, task, parentCallId, callerAgent, finished: false };
-    this.calls.set(callId, call);
-    return call;
+    this.inFlightCalls++;
+    return { callId, task, parentCallId, callerAgent, finished: false };
   }
 
   /** Children already started under `callId`. */
@@ -172,25 +172,23 @@ export class TaskRegistry {
   }
 
   /** The call ended (answer, upstream error or abort). Idempotent: returns false if already finished. */
-  finishCall(callId: string): boolean {
-    const c = this.calls.get(callId);
-    if (!c || c.finished) return false;
+  finishCall(c: CallState): boolean {
+    if (c.finished) return false;
     c.finished = true;
     c.task.inFlight--;
-    this.calls.delete(callId);
+    this.inFlightCalls--;
     return true;
   }
 
   /**
    * Charge `amount` for an in-flight call: the root task, the caller's agent account (costPerDay) and, via
-   * onCost, every ancestor call in the tree. Returns false if the call is unknown or already finished.
+   * onCost, every ancestor call in the tree. Returns false if the call already finished.
    */
-  recordCost(callId: string, amount: number, now: number): boolean {
-    const c = this.calls.get(callId);
-    if (!c) return false;
+  recordCost(c: CallState, amount: number, now: number): boolean {
+    if (c.finished) return false;
     c.task.cost += amount;
     if (c.callerAgent !== undefined) this.windows?.recordCost(c.callerAgent, amount, now);
-    this.onCost?.(c.task.rootTaskId, callId, c.parentCallId, amount);
+    this.onCost?.(c.task.rootTaskId, c.callId, c.parentCallId, amount);
     return true;
   }
 
@@ -216,6 +214,6 @@ export class TaskRegistry {
   }
 
   stats(): { tasks: number; inFlightCalls: number; evicted: number; expired: number; adopted: number } {
-    return { tasks: this.tasks.size, inFlightCalls: this.calls.size, ...this.counters };
+    return { tasks: this.tasks.size, inFlightCalls: this.inFlightCalls, ...this.counters };
   }
 }

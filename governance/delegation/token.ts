@@ -77,20 +77,22 @@ function encodeChain(h: readonly string[]): string {
   return text;
 }
 
-function tokenFor(p: ContextPayload, key: DelegationKey, chainText: string): string {
-  const signed = `v2.${key.kid}.${p.rootTaskId}~${p.callId}~${p.rootStartedAt}~${p.issuedAt - p.rootStartedAt}~${p.expiresAt - p.issuedAt}~${chainText}`;
-  return `${signed}.${mac(key, signed).toString('base64url')}`;
+function signedText(p: ContextPayload, key: DelegationKey, chainText: string): string {
+  return `v2.${key.kid}.${p.rootTaskId}~${p.callId}~${p.rootStartedAt}~${p.issuedAt - p.rootStartedAt}~${p.expiresAt - p.issuedAt}~${chainText}`;
 }
 
 /** Sign a context with the given (current) key. */
 export function signContext(p: ContextPayload, key: DelegationKey): string {
-  return tokenFor(p, key, p.chainText ?? encodeChain(p.chain));
+  const signed = signedText(p, key, p.chainText ?? encodeChain(p.chain));
+  return `${signed}.${mac(key, signed).toString('base64url')}`;
 }
 
-/** Sign a context, and return it as openContext would decode the token (for IssuedContexts). */
-export function issueContext(p: ContextPayload, key: DelegationKey): { token: string; context: DelegationContext } {
+/** Sign a context, and return it as openContext would decode the token, with its MAC text (for IssuedContexts). */
+export function issueContext(p: ContextPayload, key: DelegationKey): { token: string; mac: string; context: DelegationContext } {
   const chainText = p.chainText ?? encodeChain(p.chain);
-  const token = tokenFor(p, key, chainText);
+  const signed = signedText(p, key, chainText);
+  const macText = mac(key, signed).toString('base64url');
+  const token = `${signed}.${macText}`;
   const context: DelegationContext = {
     rootTaskId: p.rootTaskId,
     chain: p.chain,
@@ -102,7 +104,7 @@ export function issueContext(p: ContextPayload, key: DelegationKey): { token: st
     chainText,
     kid: key.kid,
   };
-  return { token, context };
+  return { token, mac: macText, context };
 }
 
 /**

@@ -75,6 +75,13 @@ export class Lru<K, V> {
     }
   }
 
+  /** Up to `n` values, oldest first, into `out` (cleared first; reused by callers on the request path: no allocation). */
+  oldest(n: number, out: V[]): V[] {
+    out.length = 0;
+    for (let node = this.head; node !== undefined && out.length < n; node = node.next) out.push(node.value);
+    return out;
+  }
+
   /** Values, oldest first. */
   values(): V[] {
     const out: V[] = [];

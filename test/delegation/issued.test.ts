@@ -23,8 +23,8 @@ describe('contexts the gateway issued (IssuedContexts)', () => {
     const ring = new KeyRing({ now: clock.now, retentionMs: 1000 });
     const issued = new IssuedContexts(16);
     const key = ring.current();
-    const { token, context } = issueContext(payload(clock.now()), key);
-    issued.remember(token, context);
+    const { token, mac, context } = issueContext(payload(clock.now()), key);
+    issued.remember(token, mac, context);
     const macs = vi.spyOn(key.hmac, 'mac');
 
     const v = verifyContext(token, ID.researcher, clock.now(), ring, issued);
@@ -53,7 +53,7 @@ describe('contexts the gateway issued (IssuedContexts)', () => {
     const ring = new KeyRing({ now: clock.now, retentionMs: 900_000 });
     const issued = new IssuedContexts(2);
     const t = ['c1', 'c2', 'c3'].map((id) => issueContext(payload(clock.now(), id), ring.current()));
-    for (const x of t) issued.remember(x.token, x.context);
+    for (const x of t) issued.remember(x.token, x.mac, x.context);
     expect(issued.size).toBe(2);
     expect(issued.get(t[0].token)).toBeUndefined();
     expect(issued.get(t[2].token)).toBe(t[2].context);
