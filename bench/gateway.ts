@@ -114,7 +114,10 @@ async function firstJsonLine(p: ChildProcess): Promise<{ port: number }> {
 
 function stop(p: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (p.exitCode !== null) return resolve();
+    if (p.exitCode !== null) {
+      resolve();
+      return;
+    }
     p.once('exit', () => resolve());
     p.kill('SIGTERM');
     setTimeout(() => p.kill('SIGKILL'), 3000).unref();
@@ -130,7 +133,7 @@ async function saturate(url: string, path: string, tls: { key: string; cert: str
     connections,
     duration,
     tlsOptions: { ...tls, servername: 'localhost' },
-  } as autocannon.Options);
+  });
   return { requests: r['2xx'], errors: r.errors + r.non2xx + r.timeouts, reqPerSec: r['2xx'] / duration };
 }
 

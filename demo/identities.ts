@@ -15,7 +15,7 @@ export interface Enrollee {
 
 /** Run `fn` over `items`, at most `limit` at a time (each token is a CLI process: 2 cores, keep it small). */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

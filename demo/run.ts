@@ -60,7 +60,7 @@ function silenceIpServernameWarning(): void {
   process.emitWarning = ((...args: unknown[]) => {
     const code = typeof args[2] === 'string' ? args[2] : (args[1] as { code?: string } | undefined)?.code;
     if (code !== 'DEP0123') original(...args);
-  }) as typeof process.emitWarning;
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {

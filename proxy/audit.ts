@@ -153,7 +153,10 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
       exitHooks.delete(onExit);
       uninstall();
       return new Promise<void>((resolve) => {
-        if (opts.path === undefined) return resolve(); // never end stdout
+        if (opts.path === undefined) {
+          resolve(); // never end stdout
+          return;
+        }
         dest.once('close', () => resolve());
         dest.once('error', () => resolve());
         dest.end();

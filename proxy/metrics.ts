@@ -173,7 +173,7 @@ function findEntry(metric: object, labels: Record<string, string>): Entries[stri
   return undefined;
 }
 
-export function counterCell(counter: Counter<string>, labels: Record<string, string>): CounterCell {
+export function counterCell(counter: Counter, labels: Record<string, string>): CounterCell {
   counter.inc(labels, 0);
   const e = findEntry(counter, labels);
   if (e && typeof e.value === 'number') {
@@ -187,7 +187,7 @@ export function counterCell(counter: Counter<string>, labels: Record<string, str
   return { inc: () => child.inc() };
 }
 
-export function histogramCell(h: Histogram<string>, labels: Record<string, string>): HistogramCell {
+export function histogramCell(h: Histogram, labels: Record<string, string>): HistogramCell {
   h.zero(labels);
   const e = findEntry(h, labels);
   const bounds = (h as unknown as { upperBounds?: number[] }).upperBounds;

@@ -50,13 +50,15 @@ export function httpProxyUpstream(spec: UpstreamSpec, opts: EngineOptions): Upst
     fetch() {
       return Promise.reject(new Error('the http-proxy-3 engine is for benchmarks only: no card fetching'));
     },
-    close: async () => {
+    close: () => {
       proxy.close();
       agent.destroy();
+      return Promise.resolve();
     },
-    destroy: async () => {
+    destroy: () => {
       proxy.close();
       agent.destroy();
+      return Promise.resolve();
     },
   };
 }

@@ -58,7 +58,7 @@ export function agentCard(name: string, description: string, url: string, stream
     skills: [{ id: name, name, description, tags: ['demo'], examples: [], inputModes: ['text/plain'], outputModes: ['text/plain'], securityRequirements: [] }],
     signatures: [],
     iconUrl: '',
-  } as unknown as AgentCard;
+  };
 }
 
 export interface ServeOptions {

@@ -113,7 +113,7 @@ export async function startDemoAgent(deps: AgentDeps, spec: AgentSpec): Promise<
 }
 
 /** An executor that answers every message with one text message. */
-export function replyExecutor(answer: (text: string, rc: RequestContext) => Promise<string>): AgentExecutor {
+export function replyExecutor(answer: (text: string, rc: RequestContext) => string | Promise<string>): AgentExecutor {
   return {
     async execute(rc: RequestContext, bus: ExecutionEventBus) {
       let text: string;

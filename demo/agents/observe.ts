@@ -40,7 +40,7 @@ export function observingFetch(inner: typeof fetch): typeof fetch {
       info.cost = res.headers.get(COST_HEADER) ?? undefined;
     }
     return res;
-  }) as typeof fetch;
+  });
 }
 
 export function failureOf(err: unknown, info: ResponseInfo): Failure {

@@ -40,9 +40,15 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
   async function brief(topic: string, rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
     bus.publish(AgentEvent.task({ id: rc.taskId, contextId: rc.contextId, status: { state: TaskState.TASK_STATE_WORKING, timestamp: new Date().toISOString(), message: undefined }, artifacts: [], history: [rc.userMessage], metadata: undefined }));
     const notes = await ask('researcher', `find sources on ${topic}`);
-    if (!notes.ok) return void bus.publish(status(rc, TaskState.TASK_STATE_FAILED, `research failed: ${notes.failure.message}`));
+    if (!notes.ok) {
+      bus.publish(status(rc, TaskState.TASK_STATE_FAILED, `research failed: ${notes.failure.message}`));
+      return;
+    }
     const draft = await ask('writer', `draft a brief on ${topic} from: ${notes.value}`);
-    if (!draft.ok) return void bus.publish(status(rc, TaskState.TASK_STATE_FAILED, `writing failed: ${draft.failure.message}`));
+    if (!draft.ok) {
+      bus.publish(status(rc, TaskState.TASK_STATE_FAILED, `writing failed: ${draft.failure.message}`));
+      return;
+    }
     // Stream the brief a line at a time, as a long answer would arrive.
     const lines = draft.value.split('\n');
     for (const [i, line] of lines.entries()) {
@@ -89,7 +95,7 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
       const text = textOf(rc.userMessage).replace(/^retry:\s*/i, '');
       const briefOn = /^write a brief on (.+)$/i.exec(text);
       if (briefOn) {
-        await brief(briefOn[1], rc, bus).catch((e: Error) => bus.publish(status(rc, TaskState.TASK_STATE_FAILED, e.message)));
+        await brief(briefOn[1], rc, bus).catch((e: unknown) => bus.publish(status(rc, TaskState.TASK_STATE_FAILED, e instanceof Error ? e.message : String(e))));
         bus.finished();
         return;
       }

@@ -8,7 +8,7 @@ export function startResearcher(deps: AgentDeps): Promise<DemoAgent> {
     description: 'finds sources on a topic',
     cost: COST.researcher,
     executor: () =>
-      replyExecutor(async (text) => {
+      replyExecutor((text) => {
         const topic = text.replace(/^find sources on\s*/i, '') || 'the topic';
         return `3 sources on ${topic}: a 2024 field survey, an operator's annual report, a review article`;
       }),

@@ -17,7 +17,7 @@ export async function startRogue(deps: AgentDeps): Promise<RogueAgent> {
     name: 'rogue',
     description: 'a compromised plugin',
     cost: COST.rogue,
-    executor: () => replyExecutor(async () => 'nothing to see here'),
+    executor: () => replyExecutor(() => 'nothing to see here'),
   });
   return {
     ...agent,

@@ -8,7 +8,7 @@ export function startWriter(deps: AgentDeps): Promise<DemoAgent> {
     description: 'writes a brief from research notes',
     cost: COST.writer,
     executor: () =>
-      replyExecutor(async (text) => {
+      replyExecutor((text) => {
         const m = /^draft a brief on (.+?) from: (.+)$/is.exec(text);
         const topic = m?.[1] ?? 'the topic';
         const notes = m?.[2] ?? text;

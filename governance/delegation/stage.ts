@@ -215,7 +215,7 @@ export class DelegationStage {
     this.keyring.setRetention(opts.config.delegation.tokenTtl);
     // bound, so the pipeline may pass them around as plain functions
     for (const m of ['beforeForward', 'onResponse', 'onComplete', 'onFinished', 'onRefused', 'cancelTask', 'reloadConfig', 'tick'] as const) {
-      (this as Record<string, unknown>)[m] = (this[m] as (...a: never[]) => unknown).bind(this);
+      (this as Record<string, unknown>)[m] = (this[m]).bind(this);
     }
   }
 

@@ -104,7 +104,7 @@ export class AggregateGraph {
         live: false,
       };
       this.edges.set(`${from} ${to}`, e);
-      if (tos === undefined) this.byFrom.set(from, (tos = new Map()));
+      if (tos === undefined) this.byFrom.set(from, (tos = new Map<string, Edge>()));
       tos.set(to, e);
     }
     return e;

@@ -66,7 +66,7 @@ export class Lru<K, V> {
   }
 
   /** Walk oldest first; stop when fn returns true. fn may delete the entry it is given. */
-  walkOldest(fn: (value: V, key: K) => boolean | void): void {
+  walkOldest(fn: (value: V, key: K) => boolean | undefined): void {
     let n = this.head;
     while (n) {
       const next = n.next;

@@ -11,7 +11,7 @@ export function governanceStage(governance: Governance, ex: Exchange): Refusal |
   try {
     const r = governance.beforeForward(ex);
     if (r !== undefined && typeof (r as Promise<unknown>).then === 'function') return (r as Promise<Refusal | undefined>).catch(hookFailed);
-    return r as Refusal | undefined;
+    return r;
   } catch (e) {
     return hookFailed(e);
   }

@@ -1,4 +1,4 @@
-import { Pool, type Dispatcher } from 'undici';
+import { Pool } from 'undici';
 import { isIP } from 'node:net';
 import { upstreamSecureContext } from '../tls/trust.js';
 import { UpstreamIdentity } from './identity.js';
@@ -48,12 +48,12 @@ export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstrea
   return {
     forward(job) {
       const h = new ForwardHandler(job);
-      current().dispatch({ method: job.httpMethod as Dispatcher.HttpMethod, path: job.upstreamPath, headers: job.forwardHeaders, body: job.body ?? null }, h);
+      current().dispatch({ method: job.httpMethod, path: job.upstreamPath, headers: job.forwardHeaders, body: job.body ?? null }, h);
     },
     async fetch(path, headers) {
       const r = await current().request({ method: 'GET', path, headers });
       const body = Buffer.from(await r.body.arrayBuffer());
-      return { status: r.statusCode, headers: r.headers as Record<string, string | string[] | undefined>, body };
+      return { status: r.statusCode, headers: r.headers, body };
     },
     close: () => pool.close(),
     destroy: () => pool.destroy(),
