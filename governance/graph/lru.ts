@@ -65,8 +65,8 @@ export class Lru<K, V> {
     return n.value;
   }
 
-  /** Walk oldest first; stop when fn returns true. fn may delete the entry it is given. */
-  walkOldest(fn: (value: V, key: K) => boolean | undefined): void {
+  /** Walk oldest first; stop when fn returns true (anything else goes on). fn may delete the entry it is given. */
+  walkOldest(fn: (value: V, key: K) => unknown): void {
     let n = this.head;
     while (n) {
       const next = n.next;
