@@ -6,7 +6,8 @@
  */
 import { CodedError } from '../../protocol/errors.js';
 import { status, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { mapError, ERROR_CODE_METADATA_KEY, type MappedError } from '../errors.js';
+import { ERROR_CODE_METADATA_KEY } from '../../protocol/errors.js';
+import { mapError, type MappedError } from '../errors.js';
 
 export type AdminErrorCode =
   | 'invalid_argument' // bad input: the message names the field
