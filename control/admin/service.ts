@@ -20,7 +20,7 @@ import { normalizeSerial } from '../../certs/svid.js';
 import { CertError } from '../../certs/errors.js';
 import { stderrLog, type ErrorLog } from '../unary.js';
 import { AdminError, mapAdminError, toAdminServiceError } from './errors.js';
-import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, type AdminContext, type PeerOf } from './authorize.js';
+import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, type PeerOf } from './authorize.js';
 import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from './events.js';
 import { staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
 import { sectionValue, validateConfig, withSection } from './overlay.js';
