@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'ui/app.js', '**/*.mjs', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'ui/app.js', 'protocol/generated/', '**/*.mjs', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -9,7 +9,7 @@ import { newKeyAndCsr } from './keys.js';
 import { toMaterial, type SvidMaterial } from './material.js';
 import { writeIdentityFiles } from './files.js';
 import { callBootstrap, callRenew, checkServerAddress, fetchTrustBundleUnverified, type CallOptions } from './client.js';
-import type { SvidResponse } from '../control/proto.js';
+import type { SvidResponse__Output } from '../protocol/identity.js';
 
 export interface BootstrapOptions extends CallOptions {
   /** control listener, HOST:PORT */
@@ -38,7 +38,7 @@ export function pinnedRoot(bundlePem: string, pinned: string): Buffer {
   return match;
 }
 
-function materialFrom(res: SvidResponse, keyPem: string, source: string): SvidMaterial {
+function materialFrom(res: SvidResponse__Output, keyPem: string, source: string): SvidMaterial {
   return toMaterial(keyPem, res.certChainPem, res.bundlePem, source);
 }
 

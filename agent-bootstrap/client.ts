@@ -4,8 +4,8 @@
  * key and certificate (grpc-js would otherwise reuse a connection made with the old ones).
  */
 import * as grpc from '@grpc/grpc-js';
-import { serviceClient, type RevocationsResponse, type SvidResponse, type TrustBundleResponse } from '../control/proto.js';
-import { ERROR_CODE_METADATA_KEY } from '../control/errors.js';
+import { identityClientConstructor, type IdentityClient, type Revocations__Output, type SvidResponse__Output, type TrustBundle__Output } from '../protocol/identity.js';
+import { ERROR_CODE_METADATA_KEY } from '../protocol/errors.js';
 import { BootstrapError } from './errors.js';
 
 export interface CallOptions {
@@ -22,20 +22,21 @@ export function checkServerAddress(server: string): string {
 }
 
 type Method = 'Bootstrap' | 'Renew' | 'GetTrustBundle' | 'GetRevocations';
+/** One typed call on the client: the request and the answer are checked against identity.proto. */
+type Invoke<Res> = (client: IdentityClient, options: grpc.CallOptions, done: grpc.requestCallback<Res>) => void;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Never share a connection with another channel of this process that has other credentials.
   'grpc.use_local_subchannel_pool': 1,
 };
 
-async function call<Res>(server: string, creds: grpc.ChannelCredentials, method: Method, request: object, opts: CallOptions): Promise<Res> {
-  const Ctor = serviceClient('Identity');
+async function call<Res>(server: string, creds: grpc.ChannelCredentials, method: Method, invoke: Invoke<Res>, opts: CallOptions): Promise<Res> {
+  const Ctor = identityClientConstructor();
   const client = new Ctor(checkServerAddress(server), creds, CHANNEL_OPTIONS);
   const deadline = Date.now() + (opts.deadlineMs ?? 10_000);
   try {
     return await new Promise<Res>((resolve, reject) => {
-      const fn = (client as unknown as Record<string, Function>)[method].bind(client);
-      fn(request, new grpc.Metadata(), { deadline }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+      invoke(client, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
     });
   } catch (err) {
     throw fromGrpcError(err as grpc.ServiceError, method, server);
@@ -65,15 +66,15 @@ function fromGrpcError(err: grpc.ServiceError, method: Method, server: string): 
  * GetTrustBundle over TLS WITHOUT verifying the server: the answer is untrusted until the caller checks
  * it against a pinned fingerprint. Nothing secret is sent on this channel.
  */
-export function fetchTrustBundleUnverified(server: string, opts: CallOptions = {}): Promise<TrustBundleResponse> {
+export function fetchTrustBundleUnverified(server: string, opts: CallOptions = {}): Promise<TrustBundle__Output> {
   const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
-  return call<TrustBundleResponse>(server, creds, 'GetTrustBundle', {}, opts);
+  return call<TrustBundle__Output>(server, creds, 'GetTrustBundle', (c, o, done) => c.GetTrustBundle({}, new grpc.Metadata(), o, done), opts);
 }
 
 /** Bootstrap over a channel that trusts only `rootsPem` and checks the server's hostname as usual. */
-export function callBootstrap(server: string, rootsPem: string, token: string, csrDer: Buffer, opts: CallOptions = {}): Promise<SvidResponse> {
+export function callBootstrap(server: string, rootsPem: string, token: string, csrDer: Buffer, opts: CallOptions = {}): Promise<SvidResponse__Output> {
   const creds = grpc.credentials.createSsl(Buffer.from(rootsPem));
-  return call<SvidResponse>(server, creds, 'Bootstrap', { token, csr: csrDer }, opts);
+  return call<SvidResponse__Output>(server, creds, 'Bootstrap', (c, o, done) => c.Bootstrap({ token, csr: csrDer }, new grpc.Metadata(), o, done), opts);
 }
 
 /** Renew over mTLS: the current key and chain authenticate us; the server is verified against the bundle. */
@@ -82,9 +83,9 @@ export function callRenew(
   current: { keyPem: string; certChainPem: string; bundlePem: string },
   csrDer: Buffer,
   opts: CallOptions = {},
-): Promise<SvidResponse> {
+): Promise<SvidResponse__Output> {
   const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
-  return call<SvidResponse>(server, creds, 'Renew', { csr: csrDer }, opts);
+  return call<SvidResponse__Output>(server, creds, 'Renew', (c, o, done) => c.Renew({ csr: csrDer }, new grpc.Metadata(), o, done), opts);
 }
 
 /** The revocation log after `after`, over mTLS with the current SVID (a page; ask again while `more`). */
@@ -93,7 +94,7 @@ export function callGetRevocations(
   current: { keyPem: string; certChainPem: string; bundlePem: string },
   after: number,
   opts: CallOptions = {},
-): Promise<RevocationsResponse> {
+): Promise<Revocations__Output> {
   const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
-  return call<RevocationsResponse>(server, creds, 'GetRevocations', { after }, opts);
+  return call<Revocations__Output>(server, creds, 'GetRevocations', (c, o, done) => c.GetRevocations({ after }, new grpc.Metadata(), o, done), opts);
 }

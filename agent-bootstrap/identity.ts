@@ -13,7 +13,7 @@ import { BootstrapError } from './errors.js';
 import { bundleDerOf, type SvidMaterial } from './material.js';
 import { readIdentityFiles, writeIdentityFiles } from './files.js';
 import { renew } from './bootstrap.js';
-import { MAX_TIMER_MS, renewalDelay, retryDelay, type RetryPolicy } from './schedule.js';
+import { MAX_TIMER_MS, renewalDelay, retryDelay, type RetryPolicy } from '../certs/rotation.js';
 
 export interface AgentIdentityOptions {
   /** control listener HOST:PORT; needed to renew */

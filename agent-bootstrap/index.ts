@@ -15,5 +15,5 @@ export { currentDelegation, runWithDelegation, delegationFromHeaders, DELEGATION
 export { readIdentityFiles, writeIdentityFiles, KEY_FILE, CERT_FILE, BUNDLE_FILE } from './files.js';
 export { toMaterial, type SvidMaterial } from './material.js';
 export { newKeyAndCsr } from './keys.js';
-export { retryDelay, renewalDelay, renewalTime, type RetryPolicy, type RenewalPlan, type RenewalTiming } from './schedule.js';
+export { retryDelay, renewalDelay, renewalTime, type RetryPolicy, type RenewalPlan, type RenewalTiming } from '../certs/rotation.js';
 export { BootstrapError, type BootstrapErrorCode } from './errors.js';

@@ -1,7 +1,7 @@
 /**
  * What an agent server knows about revocations: the CA's revocation log, polled from the identity API
  * (GetRevocations, mTLS with the agent's own SVID) from a cursor, into the same in-memory view the gateway
- * uses (ca/revocations.ts): two hash lookups per request, no I/O on the request path.
+ * uses (protocol/revocations.ts): two hash lookups per request, no I/O on the request path.
  *
  * Bounded: one poll reads at most MAX_PAGES pages of at most 1,000 events (the CA caps a page); the rest
  * comes at the next poll. Revoked serials are forgotten after their certificate expired. A failed poll
@@ -9,8 +9,7 @@
  * short-lived, so a CA that stays unreachable only delays revocations up to their expiry.
  */
 import { EventEmitter } from 'node:events';
-import { RevocationCache } from '../ca/revocations.js';
-import type { RevocationEvent } from '../ca/store/types.js';
+import { RevocationCache, type RevocationEvent } from '../protocol/revocations.js';
 import { callGetRevocations } from './client.js';
 import { BootstrapError } from './errors.js';
 import type { AgentIdentity } from './identity.js';

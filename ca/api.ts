@@ -2,6 +2,7 @@
  * The contract of the certificate authority as the rest of Tollgate sees it (control/ gRPC services,
  * the proxy, the CLI). ca/authority.ts implements it; everything else depends only on this file.
  */
+import { CodedError } from '../protocol/errors.js';
 import type { ValidatedSvid } from '../certs/svid.js';
 import type { RevocationEvent } from './store/types.js';
 
@@ -20,12 +21,10 @@ export type CaErrorCode =
   | 'internal';
 
 /** One error type for the CA layer: stable code, message safe to show the caller, cause for logs. */
-export class CaError extends Error {
-  readonly code: CaErrorCode;
+export class CaError extends CodedError<CaErrorCode> {
   constructor(code: CaErrorCode, publicMessage: string, options?: { cause?: unknown }) {
-    super(publicMessage, options);
+    super(code, publicMessage, options);
     this.name = 'CaError';
-    this.code = code;
   }
 }
 

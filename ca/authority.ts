@@ -17,7 +17,7 @@ import type { CaCredential } from './keys/credential.js';
 import { CaKeyFiles } from './keys/file-store.js';
 import { MAX_TOKEN_TTL_MS, resolveOptions, type AuthorityOptions, type ResolvedOptions } from './options.js';
 import { IssuedRecorder } from './issued-recorder.js';
-import { RevocationCache } from './revocations.js';
+import { RevocationCache } from '../protocol/revocations.js';
 import { rotationPoint, shouldRotateIntermediate, svidWindow } from './rotation.js';
 import { serverNameSans } from './server-names.js';
 import { SqliteCaStore } from './store/sqlite.js';

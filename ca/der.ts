@@ -5,10 +5,12 @@
  * certificate (≥ 2,000 certificates/s). Building the few fixed structures by hand and signing with
  * node:crypto is ~15× faster. @peculiar/x509 and openssl cross-check the output in test/ca.
  */
+import { CodedError } from '../protocol/errors.js';
 
-export class DerError extends Error {
+/** Malformed ASN.1: callers turn it into their own error (a CSR that cannot be parsed is invalid_argument). */
+export class DerError extends CodedError<'der_malformed'> {
   constructor(message: string) {
-    super(message);
+    super('der_malformed', message);
     this.name = 'DerError';
   }
 }

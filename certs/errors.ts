@@ -2,6 +2,8 @@
  * Errors raised by the certs/ primitives. `code` is stable (tests, metrics and callers key on it);
  * `message` says which rule failed and is safe to show to the peer.
  */
+import { CodedError } from '../protocol/errors.js';
+
 export type CertErrorCode =
   | 'spiffe_id_invalid'
   | 'svid_parse'
@@ -14,11 +16,9 @@ export type CertErrorCode =
   | 'svid_not_yet_valid'
   | 'svid_trust_domain';
 
-export class CertError extends Error {
-  readonly code: CertErrorCode;
+export class CertError extends CodedError<CertErrorCode> {
   constructor(code: CertErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'CertError';
-    this.code = code;
   }
 }

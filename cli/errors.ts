@@ -3,6 +3,7 @@
  * errors). Library errors already carry a message written for the user; unknown errors get a generic line
  * (plus the message), never a stack trace.
  */
+import { CodedError } from '../protocol/errors.js';
 import { CaError } from '../ca/api.js';
 import { ConfigError } from '../config/load.js';
 import { CertError } from '../certs/errors.js';
@@ -13,13 +14,16 @@ import { DelegationError } from '../governance/delegation/errors.js';
 import { UiError } from '../ui/errors.js';
 import { AdminError } from '../control/admin/errors.js';
 
-export class CliError extends Error {
+/** `usage`: the command line is wrong (exit 2); `failed`: the command failed (exit 1 or `exitCode`). */
+export type CliErrorCode = 'usage' | 'failed';
+
+export class CliError extends CodedError<CliErrorCode> {
   constructor(
     message: string,
     readonly hint?: string,
     readonly exitCode = 1,
   ) {
-    super(message);
+    super(exitCode === 2 ? 'usage' : 'failed', message);
     this.name = 'CliError';
   }
 }

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { CodedError } from '../protocol/errors.js';
 import { configSchema, type Config } from './schema.js';
 
-export class ConfigError extends Error {
+/** The config file or a config section is unreadable or invalid; the message names the field. */
+export class ConfigError extends CodedError<'config_invalid'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('config_invalid', message, options);
     this.name = 'ConfigError';
   }
 }

@@ -7,6 +7,7 @@
  * PERMISSION_DENIED: the token IS the caller's credential on Bootstrap, and it did not authenticate anyone.
  * PERMISSION_DENIED is kept for callers we did authenticate but refuse (revoked identity, not allowed).
  */
+import { CodedError, ERROR_CODE_METADATA_KEY } from '../protocol/errors.js';
 import { status, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { CaError, type CaErrorCode } from '../ca/api.js';
 import { CertError } from '../certs/errors.js';
@@ -14,12 +15,10 @@ import { CertError } from '../certs/errors.js';
 export type ControlErrorCode = 'invalid_argument' | 'unauthenticated' | 'permission_denied' | 'unavailable';
 
 /** Errors raised by the control layer itself (bad request shape, missing client certificate). */
-export class ControlError extends Error {
-  readonly code: ControlErrorCode;
+export class ControlError extends CodedError<ControlErrorCode> {
   constructor(code: ControlErrorCode, publicMessage: string, options?: { cause?: unknown }) {
-    super(publicMessage, options);
+    super(code, publicMessage, options);
     this.name = 'ControlError';
-    this.code = code;
   }
 }
 
@@ -43,8 +42,6 @@ const CONTROL_STATUS: Record<ControlErrorCode, status> = {
   unavailable: status.UNAVAILABLE,
 };
 
-/** Sent with every error so clients can branch on the stable code rather than parse messages. */
-export const ERROR_CODE_METADATA_KEY = 'tollgate-error-code';
 
 export interface MappedError {
   code: status;

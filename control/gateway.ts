@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import type { CaEvents, CertificateAuthority, GatewayCredentials } from '../ca/api.js';
 import { openAuthority } from '../ca/authority.js';
 import { authorityOptionsFromConfig } from '../ca/options.js';
-import { renewalDelay, retryDelay } from '../agent-bootstrap/schedule.js';
+import { renewalDelay, retryDelay } from '../certs/rotation.js';
 import { startControlServer, type ControlContext, type ControlServer } from './server.js';
 import type { ErrorLog } from './unary.js';
 import { connectionCaps } from '../config/fd-budget.js';

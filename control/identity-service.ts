@@ -7,7 +7,16 @@ import type { CertificateAuthority, IssuedSvid } from '../ca/api.js';
 import type { ValidatedSvid } from '../certs/svid.js';
 import { ControlError } from './errors.js';
 import { unary, type ErrorLog } from './unary.js';
-import type { BootstrapRequest, RenewRequest, RevocationsRequest, RevocationsResponse, SvidResponse, TrustBundleResponse } from './proto.js';
+import type {
+  BootstrapRequest__Output,
+  Empty__Output,
+  IdentityHandlers,
+  RenewRequest__Output,
+  Revocations,
+  RevocationsRequest__Output,
+  SvidResponse,
+  TrustBundle,
+} from '../protocol/identity.js';
 import { MAX_REVOCATIONS_PAGE } from '../ca/authority.js';
 
 const MAX_CSR_BYTES = 16 * 1024;
@@ -37,21 +46,21 @@ export function toSvidResponse(s: IssuedSvid): SvidResponse {
   };
 }
 
-export function identityService(deps: IdentityServiceDeps): grpc.UntypedServiceImplementation {
+export function identityService(deps: IdentityServiceDeps): IdentityHandlers {
   const { authority } = deps;
   return {
-    Bootstrap: unary<BootstrapRequest, SvidResponse>('Bootstrap', deps.log, async (req) => {
+    Bootstrap: unary<BootstrapRequest__Output, SvidResponse>('Bootstrap', deps.log, async (req) => {
       const token = typeof req.token === 'string' ? req.token.trim() : '';
       if (token.length === 0) throw new ControlError('invalid_argument', 'token is empty: pass the join token from `tollgate token create`');
       if (token.length > MAX_TOKEN_CHARS) throw new ControlError('invalid_argument', 'token is too long to be a Tollgate join token');
       return toSvidResponse(await authority.bootstrap(token, checkCsr(req.csr)));
     }),
-    Renew: unary<RenewRequest, SvidResponse>('Renew', deps.log, async (req, call) => {
+    Renew: unary<RenewRequest__Output, SvidResponse>('Renew', deps.log, async (req, call) => {
       // Authenticate before looking at the request: an anonymous caller learns nothing about the CSR check.
       const peer = deps.peerOf(call);
       return toSvidResponse(await authority.renew(peer, checkCsr(req.csr)));
     }),
-    GetRevocations: unary<RevocationsRequest, RevocationsResponse>('GetRevocations', deps.log, async (req, call) => {
+    GetRevocations: unary<RevocationsRequest__Output, Revocations>('GetRevocations', deps.log, async (req, call) => {
       deps.peerOf(call); // any valid SVID of this trust domain; anonymous callers learn nothing
       const after = Number(req.after ?? 0);
       if (!Number.isSafeInteger(after) || after < 0) throw new ControlError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(req.after)}`);
@@ -68,7 +77,7 @@ export function identityService(deps: IdentityServiceDeps): grpc.UntypedServiceI
         more: page.more,
       };
     }),
-    GetTrustBundle: unary<unknown, TrustBundleResponse>('GetTrustBundle', deps.log, async () => ({
+    GetTrustBundle: unary<Empty__Output, TrustBundle>('GetTrustBundle', deps.log, async () => ({
       bundlePem: authority.bundlePem(),
       trustDomain: authority.trustDomain,
       fingerprint: authority.rootFingerprint(),

@@ -2,6 +2,7 @@
  * The demo's one error type. `message` is the single line printed on failure (safe to show, says what to
  * do); `cause` keeps the underlying error for `--verbose`-style debugging.
  */
+import { CodedError } from '../protocol/errors.js';
 export type DemoErrorCode =
   | 'cli' // a `tollgate` command failed
   | 'gateway' // `tollgate serve` did not start, or stopped
@@ -10,12 +11,10 @@ export type DemoErrorCode =
   | 'story' // a story step did not have the expected outcome
   | 'interrupted'; // Ctrl-C / SIGTERM
 
-export class DemoError extends Error {
-  readonly code: DemoErrorCode;
+export class DemoError extends CodedError<DemoErrorCode> {
   constructor(code: DemoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'DemoError';
-    this.code = code;
   }
 }
 

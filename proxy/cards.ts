@@ -1,3 +1,4 @@
+import { CodedError } from '../protocol/errors.js';
 import { createHash } from 'node:crypto';
 import { rewriteCard } from './a2a/card.js';
 import type { CompiledAgent } from './runtime.js';
@@ -21,14 +22,17 @@ interface Entry {
   expires: number;
 }
 
-export class CardError extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'upstream_status' | 'invalid_card' | 'fetch_failed',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export type CardErrorCode = 'upstream_status' | 'invalid_card' | 'fetch_failed';
+
+export class CardError extends CodedError<CardErrorCode> {
+  constructor(message: string, kind: CardErrorCode, options?: { cause?: unknown }) {
+    super(kind, message, options);
     this.name = 'CardError';
+  }
+
+  /** the code under its older name (discovery.ts classifies fetch failures by it) */
+  get kind(): CardErrorCode {
+    return this.code;
   }
 }
 

@@ -1,3 +1,4 @@
+import { CodedError } from '../protocol/errors.js';
 import type { ServerResponse } from 'node:http';
 import type { Refusal } from '../protocol/refusal.js';
 
@@ -11,12 +12,10 @@ import type { Refusal } from '../protocol/refusal.js';
 export type ProxyErrorCode = 'config' | 'credentials' | 'listen' | 'internal';
 
 /** Startup / reload errors: stable code, message safe to show, cause for logs. */
-export class ProxyError extends Error {
-  readonly code: ProxyErrorCode;
+export class ProxyError extends CodedError<ProxyErrorCode> {
   constructor(code: ProxyErrorCode, publicMessage: string, options?: { cause?: unknown }) {
-    super(publicMessage, options);
+    super(code, publicMessage, options);
     this.name = 'ProxyError';
-    this.code = code;
   }
 }
 

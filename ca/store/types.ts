@@ -5,6 +5,7 @@
  * is; a networked store would keep a local cache for those. Failures throw CaError('storage').
  */
 import type { IssuedRecord } from '../api.js';
+import type { RevocationEvent } from '../../protocol/revocations.js';
 
 export interface NewToken {
   /** SHA-256 hex of the token: the secret itself is never stored */
@@ -40,14 +41,8 @@ export interface NewIssued {
   issuedAt: number;
 }
 
-/**
- * One entry of the append-only revocation log, read incrementally by every process sharing the store
- * (`revocationsSince(cursor)`), so a revocation made by the CLI reaches the running gateway.
- */
-export type RevocationEvent =
-  | { seq: number; kind: 'serial'; serial: string; spiffeId: string; notAfter: number }
-  | { seq: number; kind: 'identity'; spiffeId: string }
-  | { seq: number; kind: 'unrevoke_identity'; spiffeId: string };
+// The log entry lives in protocol/: agent servers read the same log over the identity API.
+export type { RevocationEvent };
 
 export type SerialRevocation = 'revoked' | 'already_revoked' | 'unknown_serial';
 

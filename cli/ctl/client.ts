@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readIdentityFiles } from '../../agent-bootstrap/files.js';
-import { adminClientConstructor } from '../../control/admin/proto.js';
+import { adminClientConstructor, type AdminRequest, type AdminResponse, type AdminStreamMethod, type AdminUnaryMethod } from '../../protocol/admin.js';
 import { CtlError } from './io.js';
 
 export interface ConnectOptions {
@@ -19,8 +19,9 @@ export interface ConnectOptions {
 export interface AdminConnection {
   /** SPIFFE ID in cert.pem: who we are to the gateway */
   identity: string;
-  call<Res = any>(method: string, request: object): Promise<Res>;
-  stream<Res = any>(method: string, request: object): grpc.ClientReadableStream<Res>;
+  /** one unary Admin call; method, request and answer are checked against admin.proto */
+  call<M extends AdminUnaryMethod>(method: M, request: AdminRequest<M>): Promise<AdminResponse<M>>;
+  stream<M extends AdminStreamMethod>(method: M, request: AdminRequest<M>): grpc.ClientReadableStream<AdminResponse<M>>;
   close(): void;
 }
 
@@ -39,14 +40,16 @@ export async function connectAdmin(opts: ConnectOptions): Promise<AdminConnectio
   const deadline = () => new Date(Date.now() + opts.timeoutMs);
   return {
     identity: material.spiffeId,
-    call(method, request) {
-      const fn = (client as unknown as Record<string, Function>)[method];
-      return new Promise((resolve, reject) => {
-        fn.call(client, request, { deadline: deadline() }, (err: grpc.ServiceError | null, res: any) => (err ? reject(err) : resolve(res)));
+    // Calls by method name: TypeScript cannot pick one overload of the generated client for a name it only
+    // knows as a union, so the lookup is cast here, once; the signatures above keep callers checked.
+    call<M extends AdminUnaryMethod>(method: M, request: AdminRequest<M>) {
+      const fn = client[method] as unknown as (req: AdminRequest<M>, options: grpc.CallOptions, cb: grpc.requestCallback<AdminResponse<M>>) => grpc.ClientUnaryCall;
+      return new Promise<AdminResponse<M>>((resolve, reject) => {
+        fn.call(client, request, { deadline: deadline() }, (err, res) => (err ? reject(err) : resolve(res as AdminResponse<M>)));
       });
     },
-    stream(method, request) {
-      const fn = (client as unknown as Record<string, Function>)[method];
+    stream<M extends AdminStreamMethod>(method: M, request: AdminRequest<M>) {
+      const fn = client[method] as unknown as (req: AdminRequest<M>, options: grpc.CallOptions) => grpc.ClientReadableStream<AdminResponse<M>>;
       return fn.call(client, request, {});
     },
     close() {

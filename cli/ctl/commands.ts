@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { formatDuration } from '../../config/duration.js';
+import type { Agent__Output, Certificate__Output, Event__Output, Limits__Output, PolicyRule } from '../../protocol/admin.js';
 import type { AdminConnection } from './client.js';
 import { CtlError, type CtlIo } from './io.js';
 import { json, table, time } from './format.js';
@@ -91,11 +92,8 @@ function readYamlFile(file: string): unknown {
 
 const VERSION_OPT: OptionSpec = { type: 'string', value: 'N', desc: 'the version you read (get/list); refused with ABORTED if it changed since' };
 
-interface RuleMsg {
-  from: string[];
-  to: string[];
-  methods: string[];
-}
+/** A rule as `policy set` sends it (every field filled in) and `policy get` receives it. */
+type RuleMsg = Required<Pick<PolicyRule, 'from' | 'to' | 'methods'>>;
 
 /** Proto rule -> the config file's shape (so `policy get` output can be edited and fed to `policy set`). */
 function ruleToYaml(r: RuleMsg): Record<string, unknown> {
@@ -127,12 +125,6 @@ function rulesFromFile(file: string): RuleMsg[] {
   });
 }
 
-interface LimitsMsg {
-  version: number;
-  rateLimitsJson: string;
-  delegationJson: string;
-}
-
 /** Durations travel as ms; show them the way the config file writes them. */
 function readableDelegation(d: Record<string, any>): Record<string, unknown> {
   const out: Record<string, any> = { ...d };
@@ -141,16 +133,7 @@ function readableDelegation(d: Record<string, any>): Record<string, unknown> {
   return out;
 }
 
-interface AgentMsg {
-  name: string;
-  url: string;
-  id: string;
-  requireDelegationContext: boolean;
-  maxRevisits: number;
-  limits: Record<string, number | undefined> | null;
-}
-
-function limitsText(l: AgentMsg['limits']): string {
+function limitsText(l: Agent__Output['limits']): string {
   if (!l) return '-';
   const parts: string[] = [];
   if (l.callsPerMinute !== undefined) parts.push(`${l.callsPerMinute}/min`);
@@ -160,7 +143,7 @@ function limitsText(l: AgentMsg['limits']): string {
   return parts.length > 0 ? parts.join(' ') : '-';
 }
 
-function plainAgent(a: AgentMsg) {
+function plainAgent(a: Agent__Output) {
   const limits = a.limits ? Object.fromEntries(Object.entries(a.limits).filter(([k, v]) => v !== undefined && !k.startsWith('_'))) : undefined;
   return { name: a.name, url: a.url, id: a.id, requireDelegationContext: a.requireDelegationContext, maxRevisits: a.maxRevisits, ...(limits ? { limits } : {}) };
 }
@@ -191,13 +174,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     async run(ctx) {
       const res = await ctx.conn.call('ListAgents', {});
-      const agents = (res.agents as AgentMsg[]).map(plainAgent);
+      const agents = res.agents.map(plainAgent);
       if (ctx.json) return ctx.io.stdout(json({ version: res.version, agents }));
       if (agents.length === 0) ctx.io.stdout('no agents registered\n');
       ctx.io.stdout(
         table(
           ['NAME', 'URL', 'SPIFFE ID', 'DELEGATION CONTEXT', 'MAX REVISITS', 'LIMITS'],
-          (res.agents as AgentMsg[]).map((a) => [a.name, a.url, a.id, a.requireDelegationContext ? 'required' : 'optional', String(a.maxRevisits), limitsText(a.limits)]),
+          res.agents.map((a) => [a.name, a.url, a.id, a.requireDelegationContext ? 'required' : 'optional', String(a.maxRevisits), limitsText(a.limits)]),
         ),
       );
       ctx.io.stdout(`registry version ${res.version}\n`);
@@ -242,7 +225,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       };
       const expectedVersion = wholeNumber(ctx, 'version');
       const res = await ctx.conn.call('PutAgent', { agent, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-      if (ctx.json) return ctx.io.stdout(json({ created: res.created, version: res.version, agent: plainAgent(res.agent) }));
+      if (ctx.json) return ctx.io.stdout(json({ created: res.created, version: res.version, agent: res.agent && plainAgent(res.agent) }));
       ctx.io.stdout(`agent ${name} ${res.created ? 'registered' : 'updated'} (registry version ${res.version})\n`);
     },
   },
@@ -266,7 +249,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     async run(ctx) {
       const res = await ctx.conn.call('GetPolicy', {});
-      const rules = (res.rules as RuleMsg[]).map(ruleToYaml);
+      const rules = res.rules.map(ruleToYaml);
       if (ctx.json) return ctx.io.stdout(json({ version: res.version, rules }));
       ctx.io.stdout(`# policy version ${res.version}: change with tollgate ctl policy set --file FILE --version ${res.version}\n`);
       ctx.io.stdout(toYaml({ policy: rules }));
@@ -287,7 +270,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       const rules = rulesFromFile(required(ctx, 'file', 'give a YAML file with the new rules (see tollgate ctl policy get)'));
       const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetPolicy', {})).version;
       const res = await ctx.conn.call('SetPolicy', { version, rules });
-      if (ctx.json) return ctx.io.stdout(json({ version: res.version, rules: (res.rules as RuleMsg[]).map(ruleToYaml) }));
+      if (ctx.json) return ctx.io.stdout(json({ version: res.version, rules: res.rules.map(ruleToYaml) }));
       ctx.io.stdout(`policy set: ${res.rules.length} rule${res.rules.length === 1 ? '' : 's'} (policy version ${res.version})\n`);
     },
   },
@@ -296,7 +279,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'print rate limits (rateLimits) and delegation budgets (delegation)',
     options: {},
     async run(ctx) {
-      const res: LimitsMsg = await ctx.conn.call('GetLimits', {});
+      const res: Limits__Output = await ctx.conn.call('GetLimits', {});
       const doc = { rateLimits: JSON.parse(res.rateLimitsJson || '{}'), delegation: JSON.parse(res.delegationJson || '{}') };
       if (ctx.json) return ctx.io.stdout(json({ version: res.version, ...doc }));
       ctx.io.stdout(`# limits version ${res.version}: change with tollgate ctl limits set --file FILE --version ${res.version}\n`);
@@ -320,7 +303,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       const d = doc as { rateLimits?: unknown; delegation?: unknown };
       if (d.rateLimits === undefined && d.delegation === undefined) throw new CtlError('usage', `${file} sets neither rateLimits nor delegation`);
       const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetLimits', {})).version;
-      const res: LimitsMsg = await ctx.conn.call('SetLimits', {
+      const res: Limits__Output = await ctx.conn.call('SetLimits', {
         version,
         rateLimitsJson: d.rateLimits === undefined ? '' : JSON.stringify(d.rateLimits ?? {}),
         delegationJson: d.delegation === undefined ? '' : JSON.stringify(d.delegation ?? {}),
@@ -357,8 +340,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     async run(ctx) {
       const res = await ctx.conn.call('ListCertificates', { spiffeId: str(ctx, 'spiffe-id') ?? '', limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
-      type Cert = { serial: string; spiffeId: string; notBeforeUnixMs: number; notAfterUnixMs: number; issuedAtUnixMs: number; revoked: boolean };
-      const certs = res.certificates as Cert[];
+      const certs: Certificate__Output[] = res.certificates;
       if (ctx.json) return ctx.io.stdout(json(certs.map((c) => ({ serial: c.serial, spiffeId: c.spiffeId, notBefore: c.notBeforeUnixMs, notAfter: c.notAfterUnixMs, issuedAt: c.issuedAtUnixMs, revoked: c.revoked }))));
       if (certs.length === 0) return ctx.io.stdout('no certificates\n');
       ctx.io.stdout(table(['SERIAL', 'SPIFFE ID', 'ISSUED', 'EXPIRES', 'STATUS'], certs.map((c) => [c.serial, c.spiffeId, time(c.issuedAtUnixMs), time(c.notAfterUnixMs), c.revoked ? 'revoked' : c.notAfterUnixMs < Date.now() ? 'expired' : 'valid'])));
@@ -417,7 +399,7 @@ export const COMMANDS: readonly CommandSpec[] = [
             stream.cancel();
             resolve();
           };
-          stream.on('data', (e: { timeUnixMs: number; kind: string; actor: string; agent: string; summary: string; json: string }) => {
+          stream.on('data', (e: Event__Output) => {
             if (stopping) return;
             if (ctx.json) ctx.io.stdout(`${e.json}\n`);
             else ctx.io.stdout(`${time(e.timeUnixMs)}  ${e.kind.padEnd(10)}  ${e.actor}${e.agent ? ` -> ${e.agent}` : ''}  ${e.summary}\n`);

@@ -1,3 +1,5 @@
+import { CodedError } from '../../protocol/errors.js';
+
 /** Where `tollgate ctl` writes, and its one error type. Injectable so tests run commands in-process. */
 export interface CtlIo {
   stdout(text: string): void;
@@ -12,14 +14,17 @@ export const processIo: CtlIo = {
 };
 
 /** `usage`: the command line is wrong (exit 2). `failed`: the operation failed (exit 1). */
-export class CtlError extends Error {
-  constructor(
-    readonly kind: 'usage' | 'failed',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export type CtlErrorCode = 'usage' | 'failed';
+
+export class CtlError extends CodedError<CtlErrorCode> {
+  constructor(kind: CtlErrorCode, message: string, options?: { cause?: unknown }) {
+    super(kind, message, options);
     this.name = 'CtlError';
+  }
+
+  /** the code under its older name */
+  get kind(): CtlErrorCode {
+    return this.code;
   }
 }
 

@@ -11,6 +11,7 @@
 import { TLSSocket, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { validateSvid, TrustBundle, type ValidatedSvid } from '../../certs/svid.js';
+import type { AdminServerRequest, AdminServerResponse, AdminStreamMethod, AdminUnaryMethod } from '../../protocol/admin.js';
 import { AdminError } from './errors.js';
 
 /** Any server-side call (grpc-js does not export its ServerSurfaceCall type). */
@@ -97,9 +98,22 @@ export interface AdminContext<Call> {
   call: Call;
 }
 
-export type AdminUnaryHandler = (req: any, ctx: AdminContext<grpc.ServerUnaryCall<any, any>>) => Promise<unknown>;
-export type AdminStreamHandler = (req: any, ctx: AdminContext<grpc.ServerWritableStream<any, any>>) => void;
-export type AdminHandlers = Record<string, AdminUnaryHandler | AdminStreamHandler>;
+/** Method M's handler: the decoded request in, the answer out; both typed from admin.proto. */
+export type AdminUnaryHandler<M extends AdminUnaryMethod> = (
+  req: AdminServerRequest<M>,
+  ctx: AdminContext<grpc.ServerUnaryCall<AdminServerRequest<M>, AdminServerResponse<M>>>,
+) => Promise<AdminServerResponse<M>>;
+export type AdminStreamHandler<M extends AdminStreamMethod> = (
+  req: AdminServerRequest<M>,
+  ctx: AdminContext<grpc.ServerWritableStream<AdminServerRequest<M>, AdminServerResponse<M>>>,
+) => void;
+/** Handlers by method name; a method left out answers UNIMPLEMENTED (see withAdminAuth). */
+export type AdminHandlers = { [M in AdminUnaryMethod]?: AdminUnaryHandler<M> } & { [M in AdminStreamMethod]?: AdminStreamHandler<M> };
+
+// What withAdminAuth sees while it walks the definition by name: the per-method types are checked where
+// the handlers are written (AdminHandlers), and grpc-js hands over what that method's definition decoded.
+type AnyUnaryHandler = (req: unknown, ctx: AdminContext<grpc.ServerUnaryCall<unknown, unknown>>) => Promise<unknown>;
+type AnyStreamHandler = (req: unknown, ctx: AdminContext<grpc.ServerWritableStream<unknown, unknown>>) => void;
 
 export interface AdminWrapOptions {
   authorize: (call: ServerCall) => string;
@@ -119,12 +133,13 @@ export function withAdminAuth(definition: grpc.ServiceDefinition, handlers: Admi
     if (s.hidden) opts.onHiddenError?.(method, err);
     return s.error;
   };
+  const byName = handlers as unknown as Record<string, AnyUnaryHandler | AnyStreamHandler | undefined>;
   for (const [method, def] of Object.entries(definition)) {
-    const handler = handlers[method];
+    const handler = byName[method];
     if (!handler) continue;
     if (def.requestStream) throw new Error(`admin method ${method}: client streaming is not supported by withAdminAuth`);
     if (def.responseStream) {
-      const h = handler as AdminStreamHandler;
+      const h = handler as AnyStreamHandler;
       impl[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         try {
           const actor = opts.authorize(call);
@@ -134,7 +149,7 @@ export function withAdminAuth(definition: grpc.ServiceDefinition, handlers: Admi
         }
       }) as grpc.handleServerStreamingCall<unknown, unknown>;
     } else {
-      const h = handler as AdminUnaryHandler;
+      const h = handler as AnyUnaryHandler;
       impl[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         let p: Promise<unknown>;
         try {

@@ -1,38 +1,19 @@
 /**
  * Admin API messages <-> config shapes. Every input goes through the config's own zod schemas, so the admin
  * API and the config file accept exactly the same things and report problems the same way (field path
- * first). The message types mirror proto/tollgate/v1/admin.proto as proto-loader decodes it (camelCase,
- * int64 as number, unset message fields null, unset `optional` scalars absent).
+ * first). The message types are generated from proto/tollgate/v1/admin.proto (protocol/generated/): the
+ * decoded shapes (camelCase, int64 as number, unset message fields null, unset `optional` scalars absent),
+ * which the answers built here fill in completely too.
  */
 import { z } from 'zod';
 import { configSchema, policyRule, rateLimitsSchema, delegationSchema, type AgentConfig, type Config, type PolicyRule } from '../../config/schema.js';
 import { formatIssues } from '../../config/load.js';
+import type { Agent__Output, Limits__Output, PolicyRule__Output } from '../../protocol/admin.js';
 import { AdminError } from './errors.js';
 
-export interface AgentLimitsMsg {
-  callsPerMinute?: number;
-  callsPerHour?: number;
-  callsPerDay?: number;
-  costPerDay?: number;
-}
-export interface AgentMsg {
-  name: string;
-  url: string;
-  id: string;
-  requireDelegationContext: boolean;
-  maxRevisits: number;
-  limits?: AgentLimitsMsg | null;
-}
-export interface PolicyRuleMsg {
-  from: string[];
-  to: string[];
-  methods: string[];
-}
-export interface LimitsMsg {
-  version: number;
-  rateLimitsJson: string;
-  delegationJson: string;
-}
+export type AgentMsg = Agent__Output;
+export type PolicyRuleMsg = PolicyRule__Output;
+export type LimitsMsg = Limits__Output;
 
 type Issues = readonly { path: readonly PropertyKey[]; message: string }[];
 

@@ -4,8 +4,10 @@
  * can say: a stale version (ABORTED), an unknown task (NOT_FOUND), a change the gateway refused
  * (FAILED_PRECONDITION).
  */
+import { CodedError } from '../../protocol/errors.js';
 import { status, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { mapError, ERROR_CODE_METADATA_KEY, type MappedError } from '../errors.js';
+import { ERROR_CODE_METADATA_KEY } from '../../protocol/errors.js';
+import { mapError, type MappedError } from '../errors.js';
 
 export type AdminErrorCode =
   | 'invalid_argument' // bad input: the message names the field
@@ -19,12 +21,10 @@ export type AdminErrorCode =
   | 'storage' // settings store failure
   | 'internal';
 
-export class AdminError extends Error {
-  readonly code: AdminErrorCode;
+export class AdminError extends CodedError<AdminErrorCode> {
   constructor(code: AdminErrorCode, publicMessage: string, options?: { cause?: unknown }) {
-    super(publicMessage, options);
+    super(code, publicMessage, options);
     this.name = 'AdminError';
-    this.code = code;
   }
 }
 

@@ -6,8 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import { protoRoot } from '../proto.js';
-import { LOADER_OPTIONS } from './proto.js';
+import { LOADER_OPTIONS, protoRoot } from '../../protocol/protos.js';
 
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 

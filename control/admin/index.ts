@@ -6,6 +6,6 @@ export { openSqliteSettingsStore, settingsDbPath, versionOf, SETTINGS_SECTIONS }
 export type { SettingsStore, SettingsSection, StoredSetting } from './settings-store.js';
 export { overlaySettings, SECTION_KEYS } from './overlay.js';
 export { registerHealthAndReflection, HEALTH_SERVICE_NAME } from './health.js';
-export { adminServiceDefinition, adminClientConstructor, ADMIN_PROTO, ADMIN_SERVICE_NAME } from './proto.js';
+export { adminServiceDefinition, adminClientConstructor, ADMIN_PROTO, ADMIN_SERVICE_NAME } from '../../protocol/admin.js';
 export { nativeTlsPeerOf, adminAuthorizer, type PeerOf } from './authorize.js';
 export { AdminError, mapAdminError, toAdminServiceError, type AdminErrorCode } from './errors.js';

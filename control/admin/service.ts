@@ -20,7 +20,7 @@ import { normalizeSerial } from '../../certs/svid.js';
 import { CertError } from '../../certs/errors.js';
 import { stderrLog, type ErrorLog } from '../unary.js';
 import { AdminError, mapAdminError, toAdminServiceError } from './errors.js';
-import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, type AdminContext, type PeerOf } from './authorize.js';
+import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, type PeerOf } from './authorize.js';
 import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from './events.js';
 import { staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
 import { sectionValue, validateConfig, withSection } from './overlay.js';
@@ -32,11 +32,8 @@ import {
   ruleToMsg,
   rulesFromMsg,
   versionArg,
-  type AgentMsg,
-  type LimitsMsg,
-  type PolicyRuleMsg,
 } from './convert.js';
-import { adminServiceDefinition } from './proto.js';
+import { adminServiceDefinition } from '../../protocol/admin.js';
 
 export interface CallGraphSource {
   /** aggregate graph (no taskId) or one root task's tree; undefined = unknown task */
@@ -152,8 +149,8 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     return { config: checked.config, version };
   };
 
-  const handlers = {
-    async CreateJoinToken(req: { spiffeId: string; ttl: string }, { actor }: AdminContext<unknown>) {
+  const handlers: Required<AdminHandlers> = {
+    async CreateJoinToken(req, { actor }) {
       const raw = text(req.spiffeId, 'spiffe_id');
       if (!raw) throw new AdminError('invalid_argument', 'spiffe_id is empty: name the identity the token will issue, e.g. spiffe://<trust-domain>/agent/writer');
       const id = parseWorkloadId(raw).uri;
@@ -179,7 +176,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { agents, version: versionOf(settings, 'agents') };
     },
 
-    async PutAgent(req: { agent: AgentMsg | null; expectedVersion?: number }, { actor }: AdminContext<unknown>) {
+    async PutAgent(req, { actor }) {
       const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
       const { name, agent } = agentFromMsg(req.agent);
       const created = !(name in deps.getConfig().agents);
@@ -191,7 +188,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { agent: agentToMsg(name, config.agents[name]), version, created };
     },
 
-    async RemoveAgent(req: { name: string; expectedVersion?: number }, { actor }: AdminContext<unknown>) {
+    async RemoveAgent(req, { actor }) {
       const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
       const name = text(req.name, 'name', 64);
       if (!name) throw new AdminError('invalid_argument', 'name is empty: name the agent to remove');
@@ -215,7 +212,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { version: versionOf(settings, 'policy'), rules: deps.getConfig().policy.map(ruleToMsg) };
     },
 
-    async SetPolicy(req: { version: number; rules: PolicyRuleMsg[] }, { actor }: AdminContext<unknown>) {
+    async SetPolicy(req, { actor }) {
       const expected = versionArg(req.version);
       const rules = rulesFromMsg(req.rules);
       const { config, version } = commit(actor, 'policy', expected, () => rules, {
@@ -229,14 +226,14 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return limitsToMsg(deps.getConfig(), versionOf(settings, 'limits'));
     },
 
-    async SetLimits(req: LimitsMsg, { actor }: AdminContext<unknown>) {
+    async SetLimits(req, { actor }) {
       const expected = versionArg(req.version);
       const next = limitsFromMsg(req, deps.getConfig());
       const { config, version } = commit(actor, 'limits', expected, () => next, { summary: 'rate limits and budgets set', data: next });
       return limitsToMsg(config, version);
     },
 
-    async Revoke(req: { spiffeId: string; serial: string; reason: string }, { actor }: AdminContext<unknown>) {
+    async Revoke(req, { actor }) {
       const spiffeId = text(req.spiffeId, 'spiffe_id');
       const serialText = text(req.serial, 'serial', 128);
       const reason = text(req.reason, 'reason', MAX_REASON) || undefined;
@@ -256,7 +253,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { certificatesRevoked: 1 };
     },
 
-    async ListCertificates(req: { spiffeId: string; limit: number }) {
+    async ListCertificates(req) {
       const raw = text(req.spiffeId, 'spiffe_id');
       const limit = req.limit ?? 0;
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_CERT_LIST) throw new AdminError('invalid_argument', `limit must be 0..${MAX_CERT_LIST} (0 = ${DEFAULT_CERT_LIST})`);
@@ -264,7 +261,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { certificates: records.map(certToMsg) };
     },
 
-    async GetCallGraph(req: { taskId: string; format: string }) {
+    async GetCallGraph(req) {
       const taskId = text(req.taskId, 'task_id', MAX_TASK_ID) || undefined;
       const format = text(req.format, 'format', 8) || 'json';
       if (format !== 'json' && format !== 'dot') throw new AdminError('invalid_argument', `format must be "json" or "dot", got ${JSON.stringify(format)}`);
@@ -279,7 +276,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { json: JSON.stringify(value), dot: '' };
     },
 
-    async CancelTask(req: { taskId: string; reason: string }, { actor }: AdminContext<unknown>) {
+    async CancelTask(req, { actor }) {
       const taskId = text(req.taskId, 'task_id', MAX_TASK_ID);
       if (!taskId) throw new AdminError('invalid_argument', 'task_id is empty: name the root task to cancel (see tollgate ctl graph)');
       const reason = text(req.reason, 'reason', MAX_REASON) || undefined;
@@ -288,7 +285,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { cancelled };
     },
 
-    WatchEvents(req: { agents: string[]; kinds: string[] }, { call }: AdminContext<grpc.ServerWritableStream<unknown, unknown>>) {
+    WatchEvents(req, { call }) {
       const kinds = (req.kinds ?? []).map((k) => k.trim()).filter((k) => k !== '');
       for (const k of kinds) {
         if (!(EVENT_KINDS as readonly string[]).includes(k)) {
@@ -321,7 +318,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       if (!ended) call.sendMetadata(new Metadata());
     },
   };
-  return handlers as unknown as AdminHandlers;
+  return handlers;
 }
 
 /**

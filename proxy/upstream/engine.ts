@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Trust } from '../tls/trust.js';
+import { CodedError } from '../../protocol/errors.js';
 
 /**
  * The forwarding engine seam. The gateway uses proxy/upstream/undici.ts (undici Pool.dispatch, chosen by
@@ -66,10 +67,9 @@ export interface Upstream {
 export type UpstreamFactory = (spec: UpstreamSpec, opts: EngineOptions) => Upstream;
 
 /** The error an engine passes to onEnd when the caller went away first. */
-export class ClientAbortError extends Error {
-  readonly code = 'ERR_TOLLGATE_CLIENT_ABORT';
+export class ClientAbortError extends CodedError<'ERR_TOLLGATE_CLIENT_ABORT'> {
   constructor() {
-    super('the caller closed the connection before the response completed');
+    super('ERR_TOLLGATE_CLIENT_ABORT', 'the caller closed the connection before the response completed');
     this.name = 'ClientAbortError';
   }
 }

@@ -1,4 +1,5 @@
 import type { PeerCertificate } from 'node:tls';
+import { CodedError } from '../../protocol/errors.js';
 import { validateSvid, type TrustBundle } from '../../certs/index.js';
 
 /**
@@ -6,10 +7,10 @@ import { validateSvid, type TrustBundle } from '../../certs/index.js';
  * (validateSvid, usage server), never from the hostname: agents are addressed by IP or internal names that
  * say nothing about who answers.
  */
-export class UpstreamIdentityError extends Error {
-  readonly code = 'ERR_TOLLGATE_UPSTREAM_IDENTITY';
+export class UpstreamIdentityError extends CodedError<'ERR_TOLLGATE_UPSTREAM_IDENTITY'> {
+  // A Node-style code: classifyUpstreamError matches it along the cause chain, like the system codes next to it.
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('ERR_TOLLGATE_UPSTREAM_IDENTITY', message, options);
     this.name = 'UpstreamIdentityError';
   }
 }

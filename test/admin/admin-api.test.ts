@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { ERROR_CODE_METADATA_KEY } from '../../control/errors.js';
+import { ERROR_CODE_METADATA_KEY } from '../../protocol/errors.js';
 import { openSqliteSettingsStore } from '../../control/admin/settings-store.js';
 import { overlaySettings } from '../../control/admin/overlay.js';
 import fs from 'node:fs';

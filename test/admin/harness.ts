@@ -19,7 +19,7 @@ import { createAdminService } from '../../control/admin/service.js';
 import { createEventBus, type EventBus } from '../../control/admin/events.js';
 import { openSqliteSettingsStore, type SettingsStore } from '../../control/admin/settings-store.js';
 import { registerHealthAndReflection } from '../../control/admin/health.js';
-import { ADMIN_PROTO, ADMIN_SERVICE_NAME, adminClientConstructor } from '../../control/admin/proto.js';
+import { ADMIN_PROTO, ADMIN_SERVICE_NAME, adminClientConstructor } from '../../protocol/admin.js';
 import { makeIntermediate, makeLeaf, makeRoot, EKU_CLIENT } from '../pki.js';
 
 export const TD = 'tollgate.test';

@@ -11,8 +11,9 @@ import * as grpc from '@grpc/grpc-js';
 import { startTestControl, tempDir, id, TD, type TestControl } from './harness.js';
 import { bootstrap, renew, BootstrapError, newKeyAndCsr, readIdentityFiles } from '../../agent-bootstrap/index.js';
 import { callGetRevocations } from '../../agent-bootstrap/client.js';
-import { serviceClient, type SvidResponse, type TrustBundleResponse } from '../../control/proto.js';
-import { ERROR_CODE_METADATA_KEY, mapError, toServiceError } from '../../control/errors.js';
+import { identityClientConstructor, type SvidResponse__Output as SvidResponse, type TrustBundle__Output as TrustBundleResponse } from '../../protocol/identity.js';
+import { ERROR_CODE_METADATA_KEY } from '../../protocol/errors.js';
+import { mapError, toServiceError } from '../../control/errors.js';
 import { CaError } from '../../ca/api.js';
 import { CertError } from '../../certs/errors.js';
 import { fingerprint, pemBlocks } from '../../certs/pem.js';
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 /** A raw Identity client (no agent-bootstrap) with the given TLS material. */
 function rawClient(creds: grpc.ChannelCredentials): grpc.Client & Record<string, Function> {
-  const Ctor = serviceClient('Identity');
+  const Ctor = identityClientConstructor();
   return new Ctor(t.server, creds, { 'grpc.use_local_subchannel_pool': 1 }) as unknown as grpc.Client & Record<string, Function>;
 }
 

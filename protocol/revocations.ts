@@ -1,9 +1,18 @@
 /**
- * The in-memory revocation view the proxy consults per request: two hash lookups, no I/O. It is fed from
- * the store's append-only revocation log, incrementally from a cursor, so revocations written by another
- * process (the CLI) on the same database show up at the next refresh.
+ * The CA's revocation log and the in-memory view built from it: two hash lookups per check, no I/O.
+ * Shared by both ends of the log: the gateway feeds it from the store (ca/authority.ts, so revocations
+ * written by another process such as the CLI show up at the next refresh), agent servers from the
+ * identity API's GetRevocations (agent-bootstrap/revocations.ts). Both apply it incrementally from a cursor.
  */
-import type { RevocationEvent } from './store/types.js';
+
+/**
+ * One entry of the append-only revocation log, read incrementally by every process sharing the store
+ * (`revocationsSince(cursor)`), so a revocation made by the CLI reaches the running gateway.
+ */
+export type RevocationEvent =
+  | { seq: number; kind: 'serial'; serial: string; spiffeId: string; notAfter: number }
+  | { seq: number; kind: 'identity'; spiffeId: string }
+  | { seq: number; kind: 'unrevoke_identity'; spiffeId: string };
 
 /** Revoked serials are forgotten this long after their certificate expired (beyond any clock skew allowance). */
 const EXPIRED_GRACE_MS = 10 * 60_000;

@@ -1,0 +1,12 @@
+// Original file: proto/tollgate/v1/admin.proto
+
+
+export interface CallGraph {
+  'json'?: (string);
+  'dot'?: (string);
+}
+
+export interface CallGraph__Output {
+  'json': (string);
+  'dot': (string);
+}

@@ -1,0 +1,14 @@
+// Original file: proto/tollgate/v1/admin.proto
+
+import type { PolicyRule as _tollgate_v1_PolicyRule, PolicyRule__Output as _tollgate_v1_PolicyRule__Output } from '../../tollgate/v1/PolicyRule.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface Policy {
+  'version'?: (number | string | Long);
+  'rules'?: (_tollgate_v1_PolicyRule)[];
+}
+
+export interface Policy__Output {
+  'version': (number);
+  'rules': (_tollgate_v1_PolicyRule__Output)[];
+}

@@ -1,0 +1,20 @@
+// Original file: proto/tollgate/v1/admin.proto
+
+import type { PolicyRule as _tollgate_v1_PolicyRule, PolicyRule__Output as _tollgate_v1_PolicyRule__Output } from '../../tollgate/v1/PolicyRule.js';
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * `version` is required: the version GetPolicy returned (the rules are replaced as a whole).
+ */
+export interface SetPolicyRequest {
+  'version'?: (number | string | Long);
+  'rules'?: (_tollgate_v1_PolicyRule)[];
+}
+
+/**
+ * `version` is required: the version GetPolicy returned (the rules are replaced as a whole).
+ */
+export interface SetPolicyRequest__Output {
+  'version': (number);
+  'rules': (_tollgate_v1_PolicyRule__Output)[];
+}
