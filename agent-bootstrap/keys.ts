@@ -12,10 +12,10 @@ export interface KeyAndCsr {
 }
 
 export async function newKeyAndCsr(): Promise<KeyAndCsr> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
   // The CA sets the identity from the token or the current SVID and ignores names in the CSR;
   // the CSR only proves possession of the new key.
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: ALG });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return { keyPem: derToPem(new Uint8Array(pkcs8), 'PRIVATE KEY'), csrDer: Buffer.from(csr.rawData) };
 }

@@ -91,7 +91,7 @@ export function createMtlsFetch(identity: AgentIdentity, opts: MtlsFetchOptions 
       // An explicit header always wins: the agent may be starting a new chain on purpose.
       if (ctx.delegation && !h.has(DELEGATION_HEADER)) h.set(DELEGATION_HEADER, ctx.delegation);
       if (ctx.traceparent && !h.has(TRACEPARENT_HEADER)) h.set(TRACEPARENT_HEADER, ctx.traceparent);
-      headers = h as unknown as typeof headers;
+      headers = h;
     }
     return undiciFetch(input, { ...init, headers, dispatcher });
   }) as unknown as MtlsFetch;

@@ -11,7 +11,7 @@ export type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 
 export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O): { values: Values<O> } {
   try {
     const { values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
-    return { values: values as Values<O> };
+    return { values: values };
   } catch (e) {
     // node's messages look like: Unknown option '--x'. To specify a positional argument starting with a '-' ...
     const msg = (e as Error).message.split('. ')[0].replace(/\.$/, '');

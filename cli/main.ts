@@ -66,7 +66,7 @@ function silenceIpServernameWarning(): void {
     const code = typeof args[2] === 'string' ? args[2] : (args[1] as { code?: string } | undefined)?.code;
     if (code === 'DEP0123') return;
     original(...args);
-  }) as typeof process.emitWarning;
+  });
 }
 
 /**

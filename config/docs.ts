@@ -42,7 +42,7 @@ interface Row {
 
 /** The config's JSON Schema as a user writes it (input side of every transform). */
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
 }
 
 // zod emits Number.MAX_SAFE_INTEGER as the maximum of every .int(); it says nothing to a reader.
@@ -121,7 +121,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The whole reference as Markdown: one row per key path, depth first, in schema order. */
 export function renderConfigReference(): string {
   const rows: Row[] = [];
-  walk(configJsonSchema() as Node, '', false, rows);
+  walk(configJsonSchema(), '', false, rows);
   const lines = [
     '## Config reference',
     '',

@@ -57,7 +57,7 @@ export function explainGrpcError(err: ServiceError, ctx: HintContext): string {
     case status.NOT_FOUND:
       return details;
     case status.RESOURCE_EXHAUSTED:
-      return `${details}`;
+      return details;
     case status.UNIMPLEMENTED:
       return `the server at ${ctx.server} does not serve the Tollgate admin API: is --server the control listener (listen.control), not the proxy?`;
     default:
@@ -66,5 +66,5 @@ export function explainGrpcError(err: ServiceError, ctx: HintContext): string {
 }
 
 export function isServiceError(e: unknown): e is ServiceError {
-  return typeof e === 'object' && e !== null && typeof (e as ServiceError).code === 'number' && 'details' in (e as object);
+  return typeof e === 'object' && e !== null && typeof (e as ServiceError).code === 'number' && 'details' in (e);
 }

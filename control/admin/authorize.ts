@@ -139,7 +139,7 @@ export function withAdminAuth(definition: grpc.ServiceDefinition, handlers: Admi
     if (!handler) continue;
     if (def.requestStream) throw new Error(`admin method ${method}: client streaming is not supported by withAdminAuth`);
     if (def.responseStream) {
-      const h = handler as AnyStreamHandler;
+      const h = handler;
       impl[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         try {
           const actor = opts.authorize(call);
