@@ -34,6 +34,9 @@ export const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 export const OID_ISSUER_ALT_NAME = '2.5.29.18';
 export const OID_SUBJECT_KEY_ID = '2.5.29.14';
 export const OID_AUTHORITY_KEY_ID = '2.5.29.35';
+export const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
+export const OID_CERTIFICATE_POLICIES = '2.5.29.32';
+export const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 
 /** keyUsage bits as numbers: bit n of the BIT STRING (n = 0 is the first, most significant bit) is 1 << n. */
 export const KeyUsage = {
@@ -155,20 +158,27 @@ export function checkGeneralNames(buf: Uint8Array, seq: Tlv): void {
   }
 }
 
+/** A BIT STRING's framing: an unused-bit count of 0-7 (0 when empty) and those bits zero (DER). */
+function checkBitString(buf: Uint8Array, t: Tlv, what: string): void {
+  const len = t.end - t.contentStart;
+  const unused = buf[t.contentStart];
+  if (len < 1 || unused > 7 || (len === 1 && unused !== 0)) throw new DerError(`${what} has a bad unused-bit count`);
+  if ((buf[t.end - 1] & ((1 << unused) - 1)) !== 0) throw new DerError(`${what} has non-zero unused bits`);
+}
+
 /** KeyUsage BIT STRING -> mask; unused bits must be zero (DER), at most 32 named bits. */
 function decodeKeyUsage(buf: Uint8Array, t: Tlv): number {
   expectTag(t, TAG.BIT_STRING, 'keyUsage');
+  checkBitString(buf, t, 'keyUsage');
   const len = t.end - t.contentStart;
-  if (len < 1 || len > 5) throw new DerError('keyUsage BIT STRING has a bad length');
-  const unused = buf[t.contentStart];
-  if (unused > 7 || (len === 1 && unused !== 0)) throw new DerError('keyUsage BIT STRING has a bad unused-bit count');
-  const last = buf[t.end - 1];
-  if (len > 1 && (last & ((1 << unused) - 1)) !== 0) throw new DerError('keyUsage BIT STRING has non-zero unused bits');
+  if (len > 5) throw new DerError('keyUsage has more than 32 bits');
   let mask = 0;
   for (let i = 1; i < len; i++) {
     const byte = buf[t.contentStart + i];
     for (let b = 0; b < 8; b++) if (byte & (0x80 >> b)) mask += 2 ** ((i - 1) * 8 + b);
   }
+  // RFC 5280 4.2.1.3: when the extension appears, at least one bit is set.
+  if (mask === 0) throw new DerError('keyUsage has no bit set');
   return mask;
 }
 
@@ -201,8 +211,69 @@ function checkAuthorityKeyId(buf: Uint8Array, t: Tlv): void {
     const n = c.tag === 0x80 ? 0 : c.tag === 0xa1 ? 1 : c.tag === 0x82 ? 2 : -1;
     if (n <= last) throw new DerError('authorityKeyIdentifier has unexpected or out-of-order fields');
     last = n;
-    if (n === 1) checkGeneralNames(buf, { tag: TAG.SEQUENCE, start: c.start, contentStart: c.contentStart, end: c.end });
+    if (n === 1) implicitNames(buf, c);
     if (n === 2) integerBytes(buf, { ...c, tag: TAG.INTEGER }, 'authorityCertSerialNumber');
+  }
+}
+
+/** A GeneralNames value under an IMPLICIT tag (its content is the SEQUENCE OF GeneralName's). */
+const implicitNames = (buf: Uint8Array, c: Tlv) => checkGeneralNames(buf, { tag: TAG.SEQUENCE, start: c.start, contentStart: c.contentStart, end: c.end });
+
+/** A non-empty SEQUENCE OF SEQUENCE, each checked by `item`. */
+function sequenceOf(buf: Uint8Array, t: Tlv, what: string, item: (parts: Tlv[]) => void): void {
+  expectTag(t, TAG.SEQUENCE, what);
+  const items = children(buf, t);
+  if (items.length === 0) throw new DerError(`${what} is empty`);
+  for (const i of items) item(children(buf, expectTag(i, TAG.SEQUENCE, `${what} item`)));
+}
+
+/**
+ * The other extensions a certificate from an upstream CA commonly carries, decoded to their RFC 5280 shape so
+ * a malformed one fails here rather than being passed over (the proxy does not act on them).
+ */
+function checkOtherKnown(buf: Uint8Array, oid: string, t: Tlv): void {
+  switch (oid) {
+    case OID_CRL_DISTRIBUTION_POINTS:
+      // DistributionPoint ::= SEQUENCE { [0] DistributionPointName OPTIONAL, [1] ReasonFlags OPTIONAL, [2] cRLIssuer OPTIONAL }
+      sequenceOf(buf, t, 'cRLDistributionPoints', (parts) => {
+        let last = -1;
+        for (const c of parts) {
+          const n = c.tag === 0xa0 ? 0 : c.tag === 0x81 ? 1 : c.tag === 0xa2 ? 2 : -1;
+          if (n <= last) throw new DerError('DistributionPoint has unexpected or out-of-order fields');
+          last = n;
+          if (n === 0) {
+            const name = children(buf, c);
+            if (name.length !== 1) throw new DerError('DistributionPointName is not one choice');
+            if (name[0].tag === 0xa0) implicitNames(buf, name[0]);
+            else if (name[0].tag === 0xa1) checkName(buf, { ...name[0], tag: TAG.SEQUENCE }, 'nameRelativeToCRLIssuer');
+            else throw new DerError('DistributionPointName has an unknown choice');
+          }
+          if (n === 1) checkBitString(buf, c, 'reasons');
+          if (n === 2) implicitNames(buf, c);
+        }
+      });
+      break;
+    case OID_AUTHORITY_INFO_ACCESS:
+      // AccessDescription ::= SEQUENCE { accessMethod OID, accessLocation GeneralName }
+      sequenceOf(buf, t, 'authorityInfoAccess', (parts) => {
+        if (parts.length !== 2) throw new DerError('AccessDescription is not a method and a location');
+        readOid(buf, parts[0], 'accessMethod');
+        checkGeneralNames(buf, { tag: TAG.SEQUENCE, start: parts[1].start, contentStart: parts[1].start, end: parts[1].end });
+      });
+      break;
+    case OID_CERTIFICATE_POLICIES:
+      // PolicyInformation ::= SEQUENCE { policyIdentifier OID, policyQualifiers SEQUENCE OF PolicyQualifierInfo OPTIONAL }
+      sequenceOf(buf, t, 'certificatePolicies', (parts) => {
+        if (parts.length < 1 || parts.length > 2) throw new DerError('PolicyInformation has unexpected fields');
+        readOid(buf, parts[0], 'policyIdentifier');
+        if (parts[1]) {
+          sequenceOf(buf, parts[1], 'policyQualifiers', (q) => {
+            if (q.length !== 2) throw new DerError('PolicyQualifierInfo is not an id and a qualifier');
+            readOid(buf, q[0], 'policyQualifierId');
+          });
+        }
+      });
+      break;
   }
 }
 
@@ -241,14 +312,12 @@ export function parseCertificate(der: Uint8Array): CertificateFields {
     const [keyAlg, key, spkiExtra] = children(der, spki);
     checkAlgorithm(der, keyAlg, 'subjectPublicKeyInfo algorithm');
     expectTag(key, TAG.BIT_STRING, 'subjectPublicKey');
+    if (key.end - key.contentStart < 2 || der[key.contentStart] !== 0) throw new DerError('subjectPublicKey is not a whole number of octets');
     if (spkiExtra) throw new DerError('subjectPublicKeyInfo has trailing fields');
-    if (f[i]?.tag === 0x81) {
-      if (version < 1) throw new DerError('issuerUniqueID needs v2 or v3');
-      i++;
-    }
-    if (f[i]?.tag === 0x82) {
-      if (version < 1) throw new DerError('subjectUniqueID needs v2 or v3');
-      i++;
+    for (const [tag, what] of [[0x81, 'issuerUniqueID'], [0x82, 'subjectUniqueID']] as const) {
+      if (f[i]?.tag !== tag) continue;
+      if (version < 1) throw new DerError(`${what} needs v2 or v3`);
+      checkBitString(der, f[i++], what);
     }
     if (f[i]?.tag === 0xa3) {
       if (version !== 2) throw new DerError('extensions need v3');
@@ -306,6 +375,8 @@ export function parseCertificate(der: Uint8Array): CertificateFields {
         case OID_AUTHORITY_KEY_ID:
           checkAuthorityKeyId(v, body);
           break;
+        default:
+          checkOtherKnown(v, oid, body);
       }
     } catch (err) {
       throw new CertificateDecodeError(`extension ${oid}: ${(err as Error).message}`, oid);

@@ -94,10 +94,20 @@ const MAX_DEPTH = 32;
 
 /**
  * Check that an element is well-formed all the way down: the content of every constructed element is a
- * run of well-formed elements that fills it exactly. Primitive contents are not interpreted.
+ * run of well-formed elements that fills it exactly, and universal primitives whose DER form is fixed
+ * (BOOLEAN, INTEGER, BIT STRING, NULL, OBJECT IDENTIFIER, times, UTF8String, BMPString, UniversalString) are
+ * valid. Other string contents are not interpreted.
  */
 export function checkWellFormed(buf: Uint8Array, t: Tlv, depth = 0): void {
-  if ((t.tag & 0x20) === 0) return;
+  // Universal class: only SEQUENCE and SET are constructed in DER (no constructed strings), and they never primitive.
+  if ((t.tag & 0xc0) === 0) {
+    const n = t.tag & 0x1f;
+    if ((t.tag & 0x20) !== 0 ? n !== 0x10 && n !== 0x11 : n === 0 || n === 0x10 || n === 0x11) throw new DerError(`universal tag 0x${t.tag.toString(16)} in a form DER does not allow`);
+  }
+  if ((t.tag & 0x20) === 0) {
+    checkPrimitive(buf, t);
+    return;
+  }
   if (depth >= MAX_DEPTH) throw new DerError('nesting too deep');
   for (let p = t.contentStart; p < t.end; ) {
     const c = readTlv(buf, p, t.end);
@@ -105,6 +115,48 @@ export function checkWellFormed(buf: Uint8Array, t: Tlv, depth = 0): void {
     p = c.end;
   }
 }
+
+function checkPrimitive(buf: Uint8Array, t: Tlv): void {
+  const len = t.end - t.contentStart;
+  switch (t.tag) {
+    case TAG.BOOLEAN:
+      readBoolean(buf, t, 'BOOLEAN');
+      break;
+    case TAG.INTEGER:
+      integerBytes(buf, t, 'INTEGER');
+      break;
+    case TAG.BIT_STRING: {
+      const unused = buf[t.contentStart];
+      if (len < 1 || unused > 7 || (len === 1 && unused !== 0) || (buf[t.end - 1] & ((1 << unused) - 1)) !== 0) throw new DerError('BIT STRING is not DER');
+      break;
+    }
+    case TAG.NULL:
+      if (len !== 0) throw new DerError('NULL has content');
+      break;
+    case TAG.OID:
+      decodeOid(buf.subarray(t.contentStart, t.end));
+      break;
+    case TAG.UTC_TIME:
+    case TAG.GENERALIZED_TIME:
+      decodeTime(buf, t);
+      break;
+    case TAG.UTF8_STRING:
+      try {
+        utf8.decode(buf.subarray(t.contentStart, t.end));
+      } catch {
+        throw new DerError('UTF8String is not valid UTF-8');
+      }
+      break;
+    case 0x1e: // BMPString
+      if (len % 2 !== 0) throw new DerError('BMPString has an odd length');
+      break;
+    case 0x1c: // UniversalString
+      if (len % 4 !== 0) throw new DerError('UniversalString length is not a multiple of 4');
+      break;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Dotted form of an OID's content octets; minimal arcs only (no 0x80 lead octet), at most 32-bit arcs past the first. */
 export function decodeOid(bytes: Uint8Array): string {
