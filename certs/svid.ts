@@ -67,6 +67,25 @@ function parse(der: Uint8Array, what: string): Parsed {
   return { der, node, fields };
 }
 
+/**
+ * Parsed intermediates, keyed by their exact DER: every connection from a workload presents the same
+ * intermediate, and parsing it (node:crypto's X509Certificate alone is ~100 µs) was most of the cost of a
+ * validation. Only the parse is cached, a pure function of the bytes; every check (CA, pathLen, keyUsage,
+ * validity, signatures) still runs on each validation. Bounded; the oldest entry goes first.
+ */
+const ISSUER_CACHE_MAX = 256;
+const issuerCache = new Map<string, Parsed>();
+
+function parseIssuer(der: Uint8Array, what: string): Parsed {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const hit = issuerCache.get(key);
+  if (hit) return { ...hit, der };
+  const p = parse(der, what);
+  if (issuerCache.size >= ISSUER_CACHE_MAX) issuerCache.delete(issuerCache.keys().next().value as string);
+  issuerCache.set(key, p);
+  return p;
+}
+
 /** Lowercase hex serial without leading zero bytes' sign padding ambiguity. */
 export function normalizeSerial(hex: string): string {
   const h = hex.replace(/[^0-9a-fA-F]/g, '').toLowerCase().replace(/^0+/, '');
@@ -222,7 +241,7 @@ export function validateSvid(opts: SvidValidationOptions, bundle?: TrustBundle):
   const skew = opts.skewMs ?? 30_000;
   if (opts.chain.length === 0) throw new CertError('svid_parse', 'no certificate was presented');
   const leaf = parse(opts.chain[0], 'leaf certificate');
-  const pool = opts.chain.slice(1).map((d, i) => parse(d, `chain certificate #${i + 2}`));
+  const pool = opts.chain.slice(1).map((d, i) => parseIssuer(d, `chain certificate #${i + 2}`));
   const tb = bundle ?? new TrustBundle(opts.bundle);
 
   // Leaf shape first: these are cheap and give the clearest reason for a crafted certificate.
