@@ -219,6 +219,16 @@ const LEAF_SHAPES: LeafOptions[] = [
   { notBefore: new Date(now + 10_000), notAfter: new Date(now + 3_600_000) },
   { notBefore: new Date(Date.UTC(2049, 11, 31, 23, 59, 59)), notAfter: new Date(Date.UTC(2050, 0, 1, 0, 0, 1)) },
   { authorityKeyId: false },
+  // extensions an upstream CA's certificates commonly carry (decoded to their shape by certificate.ts)
+  {
+    extraExtensions: [
+      new x509.CRLDistributionPointsExtension(['http://crl.example.org/ca.crl']),
+      new x509.AuthorityInfoAccessExtension({ ocsp: ['http://ocsp.example.org'], caIssuers: ['http://ca.example.org/ca.cer'] }),
+      new x509.CertificatePolicyExtension(['2.23.140.1.2.1', '1.3.6.1.4.1.99999.1']),
+      new x509.Extension('2.5.29.18', false, new Uint8Array(tlv(0x30, tlv(0x82, ascii('ca.example.org'))))),
+      new x509.Extension('1.3.6.1.4.1.99999.7', false, new Uint8Array(tlv(0x30, tlv(0x02, Buffer.from([1])), tlv(0x0c, ascii('x'))))),
+    ],
+  },
 ];
 
 interface Signed {
