@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { runIssuanceBench } from './issuance.js';
 import { runDelegationBench } from './delegation.js';
 import { runGatewayBench } from './gateway.js';
+import { runSvidBench } from './svid.js';
 
 const quick = process.argv.includes('--quick');
 const log = (l: string) => console.error(l);
@@ -30,10 +31,12 @@ log('1/3 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinn
 const issuance = await runIssuanceBench({ seconds: quick ? 2 : 5 });
 log('2/3 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
 const delegation = await runDelegationBench(quick ? { n: 5000, rounds: 3 } : {});
+log('peer SVID validation (validateSvid, leaf + intermediate, prebuilt bundle), pinned to core 0');
+const svid = await runSvidBench({ n: quick ? 1000 : 3000 });
 log('3/3 gateway (this takes a minute)');
 const gateway = await runGatewayBench({ durationSec: quick ? 2 : 3, rounds: quick ? 2 : 6, log });
 
-const summary = { issuance, delegation, gateway };
+const summary = { issuance, delegation, svid, gateway };
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(summary, null, 2));
 } else {
@@ -41,6 +44,7 @@ if (process.argv.includes('--json')) {
   console.log('\n== Tollgate benchmarks (CPU per operation; ratios are against baselines from this same run) ==');
   console.log(`SVID issuance:     ${Math.round(issuance.certsPerSecond)} certs/s on one core, ${f(issuance.cpuUsPerCert)} us CPU/cert (target >= 2000/s)`);
   console.log(`delegation:        verify + re-sign ${f(delegation.verifyAndSignUs)} us (a context this gateway issued: ${f(delegation.issuedVerifyAndSignUs)} us), whole stage ${f(delegation.decideUs)} us CPU/call (target <= 10 us for verify + re-sign); one HMAC ${f(delegation.macUs, 2)} us (createHmac ${f(delegation.hmacUs, 2)} us)`);
+  console.log(`SVID validation:   ${f(svid.usPerValidation)} us CPU per validateSvid (bare signature checks ${f(svid.cryptoFloorUs)} us); importing certs/svid.js adds ${f(svid.importRssMb)} MB RSS, ${svid.importModules} modules`);
   console.log('gateway targets:   CPU us/req   req/s    p50 us   p99 us');
   for (const t of gateway.targets) {
     console.log(`  ${t.name.padEnd(30)} ${f(t.cpuUsPerReq).padStart(8)} ${String(Math.round(t.reqPerSec)).padStart(7)} ${String(Math.round(t.latencyP50Us ?? NaN)).padStart(8)} ${String(Math.round(t.latencyP99Us ?? NaN)).padStart(8)}`);

@@ -5,31 +5,11 @@
  * certificate (≥ 2,000 certificates/s). Building the few fixed structures by hand and signing with
  * node:crypto is ~15× faster. @peculiar/x509 and openssl cross-check the output in test/ca.
  */
-import { CodedError } from '../protocol/errors.js';
+import { DerError, TAG } from '../certs/der.js';
 
-/** Malformed ASN.1: callers turn it into their own error (a CSR that cannot be parsed is invalid_argument). */
-export class DerError extends CodedError<'der_malformed'> {
-  constructor(message: string) {
-    super('der_malformed', message);
-    this.name = 'DerError';
-  }
-}
-
-export const TAG = {
-  BOOLEAN: 0x01,
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  NULL: 0x05,
-  OID: 0x06,
-  UTF8_STRING: 0x0c,
-  PRINTABLE_STRING: 0x13,
-  IA5_STRING: 0x16,
-  UTC_TIME: 0x17,
-  GENERALIZED_TIME: 0x18,
-  SEQUENCE: 0x30,
-  SET: 0x31,
-} as const;
+// The reader (and DerError, TAG) lives in certs/der.ts, shared with SVID validation; re-exported here so the
+// CA keeps one import for both directions.
+export { DerError, TAG, readTlv, readWhole, children, expectTag, content, whole, decodeOid, decodeTime, type Tlv } from '../certs/der.js';
 
 // ---------------------------------------------------------------- encoding
 
@@ -131,92 +111,4 @@ export function time(ms: number): Buffer {
   const rest = `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
   if (y >= 1950 && y < 2050) return tlv(TAG.UTC_TIME, Buffer.from(pad(y % 100) + rest, 'ascii'));
   return tlv(TAG.GENERALIZED_TIME, Buffer.from(pad(y, 4) + rest, 'ascii'));
-}
-
-// ---------------------------------------------------------------- reading
-
-/** One element: its tag and where its content lies in the buffer. */
-export interface Tlv {
-  tag: number;
-  start: number;
-  contentStart: number;
-  end: number;
-}
-
-/** Read the element at `offset`, which must end by `limit`. Definite, minimal lengths only (DER). */
-export function readTlv(buf: Uint8Array, offset: number, limit = buf.length): Tlv {
-  if (offset + 2 > limit) throw new DerError('truncated element');
-  const tag = buf[offset];
-  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not supported');
-  let p = offset + 1;
-  const first = buf[p++];
-  let len: number;
-  if (first < 0x80) {
-    len = first;
-  } else {
-    const n = first & 0x7f;
-    if (n === 0) throw new DerError('indefinite length is not DER');
-    if (n > 4) throw new DerError('element too long');
-    if (p + n > limit) throw new DerError('truncated length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[p++];
-    if (len < 0x80 || buf[offset + 2] === 0) throw new DerError('non-minimal length encoding');
-  }
-  if (p + len > limit) throw new DerError('element extends past its container');
-  return { tag, start: offset, contentStart: p, end: p + len };
-}
-
-/** The element filling the whole buffer (trailing bytes are an error). */
-export function readWhole(buf: Uint8Array, tag: number): Tlv {
-  const t = readTlv(buf, 0);
-  if (t.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}, found 0x${t.tag.toString(16)}`);
-  if (t.end !== buf.length) throw new DerError('trailing bytes after the element');
-  return t;
-}
-
-/** The children of a constructed element. */
-export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = parent.contentStart; p < parent.end; ) {
-    const t = readTlv(buf, p, parent.end);
-    out.push(t);
-    p = t.end;
-  }
-  return out;
-}
-
-export function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
-  if (!t) throw new DerError(`${what} is missing`);
-  if (t.tag !== tag) throw new DerError(`${what} has tag 0x${t.tag.toString(16)}, expected 0x${tag.toString(16)}`);
-  return t;
-}
-
-export const content = (buf: Uint8Array, t: Tlv): Buffer => Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart);
-export const whole = (buf: Uint8Array, t: Tlv): Buffer => Buffer.from(buf.buffer, buf.byteOffset + t.start, t.end - t.start);
-
-export function decodeOid(bytes: Uint8Array): string {
-  const arcs: number[] = [];
-  let v = 0;
-  for (const b of bytes) {
-    v = v * 128 + (b & 0x7f);
-    if ((b & 0x80) === 0) {
-      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else arcs.push(v);
-      v = 0;
-    }
-  }
-  return arcs.join('.');
-}
-
-export function decodeTime(buf: Uint8Array, t: Tlv): number {
-  const s = content(buf, t).toString('ascii');
-  let m: RegExpExecArray | null;
-  if (t.tag === TAG.UTC_TIME && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
-    const yy = Number(m[1]);
-    return Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  }
-  if (t.tag === TAG.GENERALIZED_TIME && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
-    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  }
-  throw new DerError(`unsupported time ${JSON.stringify(s)}`);
 }

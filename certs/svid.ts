@@ -1,6 +1,7 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
-import { x509 } from './x509.js';
 import { CertError } from './errors.js';
+import { CertificateDecodeError, KeyUsage, parseCertificate, type CertificateFields } from './certificate.js';
+import { readTlv as readDerTlv, DerError } from './der.js';
 import { parseWorkloadId, type SpiffeId } from './spiffe-id.js';
 
 /**
@@ -13,6 +14,10 @@ import { parseWorkloadId, type SpiffeId } from './spiffe-id.js';
  * its validity window with `skewMs` allowance; chain to the bundle (signatures via node:crypto; issuers
  * must be CAs with keyCertSign, within their pathLenConstraint and validity window); trust domain matches.
  * Leaf shape comes before the chain so a crafted certificate gets the most specific reason.
+ *
+ * Fields come from the DER through certificate.ts (a strict DER reader, no ASN.1 library); signatures, issuer
+ * name matching and public keys from node:crypto's X509Certificate. @peculiar/x509 is not imported here: it
+ * only cross-checks this code in the tests (test/certs/svid-differential.test.ts).
  */
 export type SvidUsage = 'client' | 'server';
 
@@ -37,7 +42,6 @@ export interface ValidatedSvid {
   notAfter: number;
 }
 
-const OID_SAN = '2.5.29.17';
 const EKU_SERVER = '1.3.6.1.5.5.7.3.1';
 const EKU_CLIENT = '1.3.6.1.5.5.7.3.2';
 const MAX_CHAIN = 5;
@@ -45,29 +49,41 @@ const MAX_CHAIN = 5;
 interface Parsed {
   der: Uint8Array;
   node: NodeX509;
-  cert: x509.X509Certificate;
+  fields: CertificateFields;
 }
 
 function parse(der: Uint8Array, what: string): Parsed {
-  let cert: x509.X509Certificate;
+  let fields: CertificateFields;
   let node: NodeX509;
   try {
-    cert = new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
+    fields = parseCertificate(der);
     node = new NodeX509(der);
-    void cert.notBefore;
-    void cert.notAfter;
-    void cert.serialNumber;
   } catch (cause) {
+    if (cause instanceof CertificateDecodeError && cause.extension !== null) {
+      throw new CertError('svid_parse', `the ${what} has an extension that cannot be decoded`, { cause });
+    }
     throw new CertError('svid_parse', `the ${what} is not a valid DER X.509 certificate`, { cause });
   }
-  try {
-    // @peculiar/x509 decodes extensions lazily; decode them now so a malformed one fails closed here with a
-    // CertError instead of escaping later as a plain Error from a getter.
-    void cert.extensions;
-  } catch (cause) {
-    throw new CertError('svid_parse', `the ${what} has an extension that cannot be decoded`, { cause });
-  }
-  return { der, node, cert };
+  return { der, node, fields };
+}
+
+/**
+ * Parsed intermediates, keyed by their exact DER: every connection from a workload presents the same
+ * intermediate, and parsing it (node:crypto's X509Certificate alone is ~100 µs) was most of the cost of a
+ * validation. Only the parse is cached, a pure function of the bytes; every check (CA, pathLen, keyUsage,
+ * validity, signatures) still runs on each validation. Bounded; the oldest entry goes first.
+ */
+const ISSUER_CACHE_MAX = 256;
+const issuerCache = new Map<string, Parsed>();
+
+function parseIssuer(der: Uint8Array, what: string): Parsed {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const hit = issuerCache.get(key);
+  if (hit) return { ...hit, der };
+  const p = parse(der, what);
+  if (issuerCache.size >= ISSUER_CACHE_MAX) issuerCache.delete(issuerCache.keys().next().value as string);
+  issuerCache.set(key, p);
+  return p;
 }
 
 /** Lowercase hex serial without leading zero bytes' sign padding ambiguity. */
@@ -77,22 +93,12 @@ export function normalizeSerial(hex: string): string {
 }
 
 function checkTime(p: Parsed, now: number, skew: number, what: string): void {
-  if (now + skew < p.cert.notBefore.getTime()) {
-    throw new CertError('svid_not_yet_valid', `the ${what} is not valid until ${p.cert.notBefore.toISOString()}`);
+  if (now + skew < p.fields.notBefore) {
+    throw new CertError('svid_not_yet_valid', `the ${what} is not valid until ${new Date(p.fields.notBefore).toISOString()}`);
   }
-  if (now - skew > p.cert.notAfter.getTime()) {
-    throw new CertError('svid_expired', `the ${what} expired at ${p.cert.notAfter.toISOString()}`);
+  if (now - skew > p.fields.notAfter) {
+    throw new CertError('svid_expired', `the ${what} expired at ${new Date(p.fields.notAfter).toISOString()}`);
   }
-}
-
-function isCa(p: Parsed): boolean {
-  const bc = p.cert.getExtension(x509.BasicConstraintsExtension);
-  return bc !== null && bc.ca;
-}
-
-function keyUsage(p: Parsed): number | null {
-  const ku = p.cert.getExtension(x509.KeyUsagesExtension);
-  return ku === null ? null : ku.usages;
 }
 
 function signedBy(child: Parsed, issuer: Parsed): boolean {
@@ -138,13 +144,13 @@ function verifyChain(leaf: Parsed, pool: Parsed[], roots: readonly Parsed[], now
 }
 
 function checkIssuer(p: Parsed, now: number, skew: number, what: string, casBelow: number): void {
-  const bc = p.cert.getExtension(x509.BasicConstraintsExtension);
+  const bc = p.fields.basicConstraints;
   if (bc === null || !bc.ca) throw new CertError('svid_chain', `the ${what} is not a CA (basicConstraints cA=false or absent)`);
-  if (bc.pathLength !== undefined && casBelow > bc.pathLength) {
-    throw new CertError('svid_chain', `the ${what} allows ${bc.pathLength} CA certificate(s) below it (pathLenConstraint) but the chain has ${casBelow}`);
+  if (bc.pathLen !== undefined && casBelow > bc.pathLen) {
+    throw new CertError('svid_chain', `the ${what} allows ${bc.pathLen} CA certificate(s) below it (pathLenConstraint) but the chain has ${casBelow}`);
   }
-  const ku = keyUsage(p);
-  if (ku !== null && (ku & x509.KeyUsageFlags.keyCertSign) === 0) {
+  const ku = p.fields.keyUsage;
+  if (ku !== null && (ku & KeyUsage.keyCertSign) === 0) {
     throw new CertError('svid_chain', `the ${what} lacks keyCertSign`);
   }
   checkTime(p, now, skew, what);
@@ -160,12 +166,25 @@ export class TrustBundle {
 
 /**
  * The value held by the single URI SAN of a certificate, read from the DER SAN extension.
- * Throws CertError('svid_uri_san') when there is no SAN, no URI SAN, more than one, or the SAN is malformed.
+ * Throws CertError('svid_uri_san') when there is no SAN, no URI SAN, more than one, or the SAN is malformed
+ * (CertError('svid_parse') when the certificate itself does not decode). Takes the DER, or any object with
+ * the DER as `rawData` (an @peculiar/x509 certificate, which agent-bootstrap still passes).
  */
-export function uriSanOf(cert: x509.X509Certificate): string {
-  const exts = cert.extensions.filter((e) => e.type === OID_SAN);
+export function uriSanOf(cert: Uint8Array | { readonly rawData: ArrayBuffer }): string {
+  const der = cert instanceof Uint8Array ? cert : new Uint8Array(cert.rawData);
+  let fields: CertificateFields;
+  try {
+    fields = parseCertificate(der);
+  } catch (cause) {
+    throw new CertError('svid_parse', 'the certificate is not a valid DER X.509 certificate', { cause });
+  }
+  return uriSanIn(fields);
+}
+
+function uriSanIn(fields: CertificateFields): string {
+  const exts = fields.subjectAltNames;
   if (exts.length !== 1) throw new CertError('svid_uri_san', exts.length === 0 ? 'the certificate has no subjectAltName' : 'the certificate has more than one subjectAltName extension');
-  const uris = uriNamesInSan(new Uint8Array(exts[0].value));
+  const uris = uriNamesInSan(exts[0]);
   if (uris.length === 0) throw new CertError('svid_uri_san', 'the certificate has no URI SAN');
   if (uris.length > 1) throw new CertError('svid_uri_san', `the certificate has ${uris.length} URI SANs; an SVID has exactly one`);
   return uris[0];
@@ -179,30 +198,21 @@ function malformedSan(why: string): never {
   throw new CertError('svid_uri_san', `the subjectAltName extension is malformed: ${why}`);
 }
 
-/** One DER tag-length-value header at `pos`; the content is [start, end). */
+/** One strict DER element header at `pos`; the content is [start, end). */
 function readTlv(buf: Uint8Array, pos: number, limit: number): { tag: number; start: number; end: number } {
-  if (pos + 2 > limit) malformedSan('truncated element');
-  const tag = buf[pos];
-  if ((tag & 0x1f) === 0x1f) malformedSan('unexpected high tag number');
-  let len = buf[pos + 1];
-  let p = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 3) malformedSan('unsupported length encoding');
-    len = 0;
-    for (let i = 0; i < n; i++) {
-      if (p >= limit) malformedSan('truncated length');
-      len = len * 256 + buf[p++];
-    }
+  try {
+    const t = readDerTlv(buf, pos, limit);
+    return { tag: t.tag, start: t.contentStart, end: t.end };
+  } catch (e) {
+    if (e instanceof DerError) malformedSan(e.message);
+    throw e;
   }
-  if (p + len > limit) malformedSan('element runs past its container');
-  return { tag, start: p, end: p + len };
 }
 
 /**
- * URI names in a GeneralNames DER value. Walked by hand rather than through @peculiar/x509's GeneralNames,
- * which silently skips entries it cannot decode: a skipped second URI SAN would make a two-URI certificate
- * look like a valid single-URI SVID. Every entry is visited; other name types are allowed and ignored.
+ * URI names in a GeneralNames DER value. Every entry is visited (a library that silently skips entries it
+ * cannot decode, as @peculiar/x509's GeneralNames does, would let a skipped second URI SAN pass a two-URI
+ * certificate as a single-URI SVID); other name types are allowed and ignored.
  */
 function uriNamesInSan(der: Uint8Array): string[] {
   const seq = readTlv(der, 0, der.length);
@@ -231,27 +241,27 @@ export function validateSvid(opts: SvidValidationOptions, bundle?: TrustBundle):
   const skew = opts.skewMs ?? 30_000;
   if (opts.chain.length === 0) throw new CertError('svid_parse', 'no certificate was presented');
   const leaf = parse(opts.chain[0], 'leaf certificate');
-  const pool = opts.chain.slice(1).map((d, i) => parse(d, `chain certificate #${i + 2}`));
+  const pool = opts.chain.slice(1).map((d, i) => parseIssuer(d, `chain certificate #${i + 2}`));
   const tb = bundle ?? new TrustBundle(opts.bundle);
 
   // Leaf shape first: these are cheap and give the clearest reason for a crafted certificate.
-  const uri = uriSanOf(leaf.cert);
+  const uri = uriSanIn(leaf.fields);
   let id: SpiffeId;
   try {
     id = parseWorkloadId(uri);
   } catch (e) {
     throw new CertError('svid_uri_san', `the URI SAN is not a workload SPIFFE ID: ${(e as Error).message}`, { cause: e });
   }
-  if (isCa(leaf)) throw new CertError('svid_basic_constraints', 'the leaf certificate is a CA (basicConstraints cA=true)');
-  const ku = keyUsage(leaf);
+  if (leaf.fields.basicConstraints?.ca === true) throw new CertError('svid_basic_constraints', 'the leaf certificate is a CA (basicConstraints cA=true)');
+  const ku = leaf.fields.keyUsage;
   if (ku === null) throw new CertError('svid_key_usage', 'the leaf certificate has no keyUsage extension');
-  if ((ku & x509.KeyUsageFlags.digitalSignature) === 0) throw new CertError('svid_key_usage', 'the leaf keyUsage lacks digitalSignature');
-  if (ku & x509.KeyUsageFlags.keyCertSign) throw new CertError('svid_key_usage', 'the leaf keyUsage has keyCertSign');
-  if (ku & x509.KeyUsageFlags.cRLSign) throw new CertError('svid_key_usage', 'the leaf keyUsage has cRLSign');
-  const eku = leaf.cert.getExtension(x509.ExtendedKeyUsageExtension);
+  if ((ku & KeyUsage.digitalSignature) === 0) throw new CertError('svid_key_usage', 'the leaf keyUsage lacks digitalSignature');
+  if (ku & KeyUsage.keyCertSign) throw new CertError('svid_key_usage', 'the leaf keyUsage has keyCertSign');
+  if (ku & KeyUsage.cRLSign) throw new CertError('svid_key_usage', 'the leaf keyUsage has cRLSign');
+  const eku = leaf.fields.extKeyUsage;
   const want = opts.usage === 'client' ? EKU_CLIENT : EKU_SERVER;
   if (!eku) throw new CertError('svid_ext_key_usage', `the leaf has no extendedKeyUsage; ${opts.usage}Auth is required`);
-  if (!eku.usages.map(String).includes(want)) {
+  if (!eku.includes(want)) {
     throw new CertError('svid_ext_key_usage', `the leaf extendedKeyUsage lacks ${opts.usage}Auth`);
   }
   checkTime(leaf, opts.now, skew, 'leaf certificate');
@@ -261,8 +271,8 @@ export function validateSvid(opts: SvidValidationOptions, bundle?: TrustBundle):
   }
   return {
     id,
-    serial: normalizeSerial(leaf.cert.serialNumber),
-    notBefore: leaf.cert.notBefore.getTime(),
-    notAfter: leaf.cert.notAfter.getTime(),
+    serial: normalizeSerial(leaf.fields.serialHex),
+    notBefore: leaf.fields.notBefore,
+    notAfter: leaf.fields.notAfter,
   };
 }

@@ -8,6 +8,9 @@ import { x509 } from '../certs/x509.js';
 
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+/** Every certificate these helpers made in this process, with its issuer (null for a root): the differential test's corpus. */
+export const crafted: { kind: 'root' | 'intermediate' | 'leaf'; cert: TestCert; issuer: TestCert | null }[] = [];
+
 export interface TestCert {
   cert: x509.X509Certificate;
   keys: CryptoKeyPair;
@@ -54,7 +57,9 @@ export async function makeRoot(
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return finish(cert, keys);
+  const out = await finish(cert, keys);
+  crafted.push({ kind: 'root', cert: out, issuer: null });
+  return out;
 }
 
 export interface IntermediateOptions {
@@ -93,7 +98,9 @@ export async function makeIntermediate(issuer: TestCert, opts: IntermediateOptio
     signingAlgorithm: alg,
     extensions,
   });
-  return finish(cert, keys);
+  const out = await finish(cert, keys);
+  crafted.push({ kind: 'intermediate', cert: out, issuer });
+  return out;
 }
 
 export interface LeafOptions {
@@ -145,7 +152,9 @@ export async function makeLeaf(issuer: TestCert, opts: LeafOptions = {}): Promis
     signingAlgorithm: alg,
     extensions: exts,
   });
-  return finish(cert, keys);
+  const out = await finish(cert, keys);
+  crafted.push({ kind: 'leaf', cert: out, issuer });
+  return out;
 }
 
 /** root -> intermediate -> leaf in one call; `chainPem` is leaf + intermediate (what a workload presents). */
