@@ -75,8 +75,8 @@ policy:
   prom = spawn(prometheusBin, [`--config.file=${path.join(e.dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(e.dir, 'prom')}`, `--web.listen-address=127.0.0.1:${webPort}`, '--log.level=warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  prom.stdout!.on('data', (d: Buffer) => (promLog += d));
-  prom.stderr!.on('data', (d: Buffer) => (promLog += d));
+  prom.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
+  prom.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
   await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined));
 }, 60_000);
 
