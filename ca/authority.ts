@@ -47,6 +47,17 @@ interface Signer {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * The CA contract (ca/api.ts) is promise-based, while this implementation works synchronously (SQLite,
+ * node:crypto). Runs `work` now and hands its result over as a promise, and a throw as a rejection, just
+ * as an async function would: callers (and their `.catch`) see no difference.
+ */
+function settled<T>(work: () => T): Promise<T> {
+  return new Promise<T>((resolve) => {
+    resolve(work());
+  });
+}
+
 export class Authority implements CertificateAuthority {
   readonly trustDomain: string;
   private readonly bundle: string;
@@ -102,51 +113,55 @@ export class Authority implements CertificateAuthority {
 
   // ------------------------------------------------------------ tokens and issuance
 
-  async createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
-    this.assertOpen();
-    this.assertStoreIntact();
-    const id = this.workloadId(spiffeId);
-    this.refuseReserved(id, 'no join token is issued for it');
-    const ttl = ttlMs ?? this.o.tokenTtlMs;
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
-      throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
-    }
-    if (this.store.isBanned(id)) throw this.revokedIdentity(id);
-    const now = this.o.now();
-    const token = generateToken();
-    const expiresAt = now + Math.floor(ttl);
-    this.store.createToken({ hash: hashToken(token), spiffeId: id, createdAt: now, expiresAt });
-    return { token, expiresAt };
+  createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
+    return settled(() => {
+      this.assertOpen();
+      this.assertStoreIntact();
+      const id = this.workloadId(spiffeId);
+      this.refuseReserved(id, 'no join token is issued for it');
+      const ttl = ttlMs ?? this.o.tokenTtlMs;
+      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
+        throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
+      }
+      if (this.store.isBanned(id)) throw this.revokedIdentity(id);
+      const now = this.o.now();
+      const token = generateToken();
+      const expiresAt = now + Math.floor(ttl);
+      this.store.createToken({ hash: hashToken(token), spiffeId: id, createdAt: now, expiresAt });
+      return { token, expiresAt };
+    });
   }
 
-  async bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
-    this.assertOpen();
-    this.assertStoreIntact();
-    const t = checkTokenShape(token);
-    const now = this.o.now();
-    const signer = this.signerAt(now); // before the store transaction: rotation takes the store lock itself
-    // One transaction: the token is consumed first (before its expiry, the CSR or anything else is looked
-    // at), then signed for and recorded with the certificate, so a crash cannot burn a token for nothing.
-    const r = this.store.redeemToken(hashToken(t), now, (use) => {
-      if (now >= use.expiresAt) {
-        throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
+  bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
+    return settled(() => {
+      this.assertOpen();
+      this.assertStoreIntact();
+      const t = checkTokenShape(token);
+      const now = this.o.now();
+      const signer = this.signerAt(now); // before the store transaction: rotation takes the store lock itself
+      // One transaction: the token is consumed first (before its expiry, the CSR or anything else is looked
+      // at), then signed for and recorded with the certificate, so a crash cannot burn a token for nothing.
+      const r = this.store.redeemToken(hashToken(t), now, (use) => {
+        if (now >= use.expiresAt) {
+          throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
+        }
+        // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
+        if (use.banned) throw this.revokedIdentity(use.spiffeId);
+        // a token made before the namespace was reserved
+        this.refuseReserved(use.spiffeId, 'no join token is redeemed for it');
+        const key = verifyCsr(csrDer);
+        const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
+        return { cert: signed.record, value: signed.issued };
+      });
+      if (r.status === 'unknown') {
+        throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
       }
-      // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
-      if (use.banned) throw this.revokedIdentity(use.spiffeId);
-      // a token made before the namespace was reserved
-      this.refuseReserved(use.spiffeId, 'no join token is redeemed for it');
-      const key = verifyCsr(csrDer);
-      const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
-      return { cert: signed.record, value: signed.issued };
+      if (r.status === 'already_used') {
+        throw new CaError('token_used', `join token already used (at ${iso(r.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
+      }
+      this.o.events.onIssued?.('svid');
+      return r.value;
     });
-    if (r.status === 'unknown') {
-      throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
-    }
-    if (r.status === 'already_used') {
-      throw new CaError('token_used', `join token already used (at ${iso(r.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
-    }
-    this.o.events.onIssued?.('svid');
-    return r.value;
   }
 
   async renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid> {
@@ -231,11 +246,13 @@ export class Authority implements CertificateAuthority {
 
   // ------------------------------------------------------------ intermediate rotation
 
-  async rotateIfNeeded(now: number = this.o.now()): Promise<boolean> {
-    this.assertOpen();
-    const before = this.signer.cred.serial;
-    this.selectSigner(now, true);
-    return this.signer.cred.serial !== before;
+  rotateIfNeeded(now: number = this.o.now()): Promise<boolean> {
+    return settled(() => {
+      this.assertOpen();
+      const before = this.signer.cred.serial;
+      this.selectSigner(now, true);
+      return this.signer.cred.serial !== before;
+    });
   }
 
   /** The signer for `now`, rotating first when due. A failed rotation is retried later while the current one still works. */
@@ -281,36 +298,42 @@ export class Authority implements CertificateAuthority {
 
   // ------------------------------------------------------------ revocation
 
-  async revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
-    this.assertOpen();
-    this.assertStoreIntact();
-    const id = this.workloadId(spiffeId);
-    const n = this.store.revokeIdentity(id, String(reason), this.o.now());
-    this.syncRevocations();
-    return n;
+  revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
+    return settled(() => {
+      this.assertOpen();
+      this.assertStoreIntact();
+      const id = this.workloadId(spiffeId);
+      const n = this.store.revokeIdentity(id, reason, this.o.now());
+      this.syncRevocations();
+      return n;
+    });
   }
 
-  async unrevokeIdentity(spiffeId: string): Promise<boolean> {
-    this.assertOpen();
-    this.assertStoreIntact();
-    const id = this.workloadId(spiffeId);
-    const lifted = this.store.unrevokeIdentity(id, this.o.now());
-    this.syncRevocations();
-    return lifted;
+  unrevokeIdentity(spiffeId: string): Promise<boolean> {
+    return settled(() => {
+      this.assertOpen();
+      this.assertStoreIntact();
+      const id = this.workloadId(spiffeId);
+      const lifted = this.store.unrevokeIdentity(id, this.o.now());
+      this.syncRevocations();
+      return lifted;
+    });
   }
 
-  async revokeSerial(serial: string, reason = ''): Promise<void> {
-    this.assertOpen();
-    this.assertStoreIntact();
-    if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
-      throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
-    }
-    const s = normalizeSerial(serial.trim());
-    const r = this.store.revokeSerial(s, String(reason), this.o.now());
-    if (r === 'unknown_serial') {
-      throw new CaError('invalid_argument', `no certificate with serial ${s} was issued by this CA; list issued certificates with \`tollgate ctl certs list\``);
-    }
-    this.syncRevocations();
+  revokeSerial(serial: string, reason = ''): Promise<void> {
+    return settled(() => {
+      this.assertOpen();
+      this.assertStoreIntact();
+      if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
+        throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
+      }
+      const s = normalizeSerial(serial.trim());
+      const r = this.store.revokeSerial(s, reason, this.o.now());
+      if (r === 'unknown_serial') {
+        throw new CaError('invalid_argument', `no certificate with serial ${s} was issued by this CA; list issued certificates with \`tollgate ctl certs list\``);
+      }
+      this.syncRevocations();
+    });
   }
 
   isRevoked(serial: string, spiffeId: string): boolean {
@@ -440,21 +463,23 @@ export class Authority implements CertificateAuthority {
  * Open the CA in `dataDir`, creating it (root, first intermediate, database) on the first call for an
  * empty directory. Later opens reuse it; a different trust domain than the stored one is refused.
  */
-export async function openAuthority(opts: AuthorityOptions): Promise<Authority> {
-  const o = resolveOptions(opts);
-  const files = new CaKeyFiles(o.dataDir);
-  files.ensureDirectories();
-  assertStorePresent(files, o.recreateStore);
-  const store = new SqliteCaStore(files.dbFile);
-  try {
-    const now = o.now();
-    const { root, created } = store.exclusive(() => openOrCreateRoot(o, files, store, now));
-    if (created) o.events.onIssued?.('root');
-    const authority = new Authority(o, files, store, root);
-    authority.pruneTokens(now);
-    return authority;
-  } catch (e) {
-    store.close();
-    throw e;
-  }
+export function openAuthority(opts: AuthorityOptions): Promise<Authority> {
+  return settled(() => {
+    const o = resolveOptions(opts);
+    const files = new CaKeyFiles(o.dataDir);
+    files.ensureDirectories();
+    assertStorePresent(files, o.recreateStore);
+    const store = new SqliteCaStore(files.dbFile);
+    try {
+      const now = o.now();
+      const { root, created } = store.exclusive(() => openOrCreateRoot(o, files, store, now));
+      if (created) o.events.onIssued?.('root');
+      const authority = new Authority(o, files, store, root);
+      authority.pruneTokens(now);
+      return authority;
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  });
 }

@@ -116,7 +116,7 @@ export function verifyCsr(csrDer: Uint8Array): CsrPublicKey {
   } catch (e) {
     throw bad('its public key is not a valid P-256 point', e);
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = verify(hash, parsed.info, key, parsed.signature);
   } catch {

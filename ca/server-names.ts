@@ -32,7 +32,7 @@ function ipv6Bytes(s: string): Buffer {
   const parse = (part: string | undefined) => (part ? part.split(':').filter((g) => g.length > 0).map((g) => parseInt(g, 16)) : []);
   const hi = parse(head);
   const lo = [...parse(rest), ...tail];
-  const groups = rest === undefined ? [...hi, ...tail] : [...hi, ...new Array(8 - hi.length - lo.length).fill(0), ...lo];
+  const groups = rest === undefined ? [...hi, ...tail] : [...hi, ...new Array<number>(8 - hi.length - lo.length).fill(0), ...lo];
   const out = Buffer.alloc(16);
   groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
   return out;

@@ -11,4 +11,4 @@ export const processIo: Io = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-export type Command = (argv: string[], io: Io) => Promise<number | void>;
+export type Command = (argv: string[], io: Io) => Promise<number | undefined>;

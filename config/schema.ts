@@ -23,14 +23,14 @@ const duration = (def: string, what: string) =>
     .describe(`${what} (duration, default ${def})`);
 
 /** 0 would switch the timeout off: refused so a typo cannot reopen the hole the timeout closes. */
-const positive = (d: ReturnType<typeof duration>) => d.refine((ms) => ms > 0, { message: 'must be longer than 0' });
+const positive = (d: ReturnType<typeof duration>) => d.refine((ms) => ms > 0, { error: 'must be longer than 0' });
 
 const hostPort = (def: string, what: string) =>
   z
     .string()
     .default(def)
     .refine((v) => /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, {
-      message: 'expected HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)',
+      error: 'expected HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)',
     })
     .describe(`${what} (HOST:PORT, default ${def})`);
 
@@ -78,9 +78,8 @@ const windowLimits = z
 export const agentSchema = z
   .object({
     url: z
-      .string()
       .url()
-      .refine((u) => u.startsWith('https://'), { message: 'upstream url must be https:// (the gateway forwards over mTLS)' })
+      .refine((u) => u.startsWith('https://'), { error: 'upstream url must be https:// (the gateway forwards over mTLS)' })
       .describe("the agent's upstream base URL (https)"),
     id: spiffeIdString.describe('the SPIFFE ID the upstream must present'),
     requireDelegationContext: z.boolean().default(false).describe('refuse this agent\'s calls unless they carry a delegation context'),

@@ -33,7 +33,7 @@ import { stderrLog, type ErrorLog } from './unary.js';
 export interface ControlContext {
   authority: CertificateAuthority;
   /** the validated client SVID of a call's connection (throws -> map with control/errors.ts) */
-  peerOf(call: { getPeer(): string }): ValidatedSvid;
+  peerOf: (call: { getPeer(): string }) => ValidatedSvid;
   log?: ErrorLog;
 }
 
@@ -134,7 +134,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     });
     tlsServer.listen(port, host, () => {
       tlsServer.removeAllListeners('error');
-      tlsServer.on('error', (err) => (opts.log ?? stderrLog).error({ err }, 'control listener error'));
+      tlsServer.on('error', (err: Error) => (opts.log ?? stderrLog).error({ err }, 'control listener error'));
       resolve();
     });
   });

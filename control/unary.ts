@@ -1,4 +1,4 @@
-/** Adapter from an async function to a grpc-js unary handler, with error mapping in one place. */
+/** Adapter from a function (sync or async) to a grpc-js unary handler, with error mapping in one place. */
 import type * as grpc from '@grpc/grpc-js';
 import { mapError, toServiceError } from './errors.js';
 
@@ -10,7 +10,8 @@ export interface ErrorLog {
 export const stderrLog: ErrorLog = {
   error(obj, msg) {
     const err = (obj as { err?: unknown }).err;
-    const detail = err instanceof Error ? `${err.name}: ${err.message}${err.cause ? ` (cause: ${String((err.cause as Error).message ?? err.cause)})` : ''}` : String(err);
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a cause is any value; one without a message prints as String() prints it, as before (this fallback logger has no formatter)
+    const detail = err instanceof Error ? `${err.name}: ${err.message}${err.cause ? ` (cause: ${String((err.cause as { message?: unknown }).message ?? err.cause)})` : ''}` : String(err);
     process.stderr.write(`tollgate control: ${msg}: ${detail}\n`);
   },
 };
@@ -18,15 +19,13 @@ export const stderrLog: ErrorLog = {
 export function unary<Req, Res>(
   method: string,
   log: ErrorLog | undefined,
-  fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
+  fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    let p: Promise<Res>;
-    try {
-      p = fn(call.request, call);
-    } catch (err) {
-      p = Promise.reject(err);
-    }
+    // a throw rejects p like a rejected answer does
+    const p = new Promise<Res>((resolve) => {
+      resolve(fn(call.request, call));
+    });
     p.then(
       (res) => callback(null, res),
       (err: unknown) => {

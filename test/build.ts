@@ -54,7 +54,7 @@ export function ensureBuilt(): void {
       execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'pipe' });
     } catch (e) {
       const out = (e as { stdout?: Buffer }).stdout?.toString() ?? '';
-      throw new Error(`the build failed (npx tsc -p .):\n${out.slice(0, 4000)}`);
+      throw new Error(`the build failed (npx tsc -p .):\n${out.slice(0, 4000)}`, { cause: e });
     }
   } finally {
     fs.rmSync(LOCK, { recursive: true, force: true });

@@ -20,7 +20,7 @@ export interface TestCert {
 }
 
 async function finish(cert: x509.X509Certificate, keys: CryptoKeyPair): Promise<TestCert> {
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const b64 = Buffer.from(pkcs8).toString('base64').match(/.{1,64}/g)!.join('\n');
   return {
     cert,
@@ -32,7 +32,7 @@ async function finish(cert: x509.X509Certificate, keys: CryptoKeyPair): Promise<
 }
 
 export function newKeys(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
 }
 
 const serial = () => '01' + randomBytes(15).toString('hex');
@@ -135,6 +135,7 @@ export async function makeLeaf(issuer: TestCert, opts: LeafOptions = {}): Promis
   ];
   const exts: x509.Extension[] = [new x509.BasicConstraintsExtension(opts.ca ?? false, undefined, true)];
   const ku = opts.keyUsage === undefined ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : opts.keyUsage;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- KeyUsageFlags is a bit-flag enum: the extension takes flags OR-ed together, which TypeScript types as number
   if (ku !== null) exts.push(new x509.KeyUsagesExtension(ku, true));
   const eku = opts.eku === undefined ? [EKU_SERVER, EKU_CLIENT] : opts.eku;
   if (eku !== null) exts.push(new x509.ExtendedKeyUsageExtension(eku, false));

@@ -47,7 +47,7 @@ export class CaKeyFiles {
           throw fsFailure('set permissions on', dir, e);
         }
       }
-      let isDir = false;
+      let isDir: boolean;
       try {
         isDir = statSync(dir).isDirectory();
       } catch (e) {

@@ -234,7 +234,10 @@ export class SqliteCaStore implements CaStore {
   }
 
   recordIssuedMany(certs: readonly NewIssued[]): void {
-    if (certs.length === 1) return this.recordIssued(certs[0]);
+    if (certs.length === 1) {
+      this.recordIssued(certs[0]);
+      return;
+    }
     this.run('record issued certificates', () =>
       this.db.transaction(() => {
         for (const c of certs) this.stmt.recordIssued.run(c.serial, c.spiffeId, c.kind, c.notBefore, c.notAfter, c.issuedAt);

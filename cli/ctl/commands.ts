@@ -126,10 +126,12 @@ function rulesFromFile(file: string): RuleMsg[] {
 }
 
 /** Durations travel as ms; show them the way the config file writes them. */
-function readableDelegation(d: Record<string, any>): Record<string, unknown> {
-  const out: Record<string, any> = { ...d };
+function readableDelegation(d: unknown): Record<string, unknown> {
+  // the server's JSON, not trusted to be the shape the config has
+  const out: Record<string, unknown> = { ...(d as Record<string, unknown>) };
   if (typeof out.tokenTtl === 'number') out.tokenTtl = formatDuration(out.tokenTtl);
-  if (out.task && typeof out.task.deadline === 'number') out.task = { ...out.task, deadline: formatDuration(out.task.deadline) };
+  const task = out.task as Record<string, unknown> | null | undefined;
+  if (task && typeof task.deadline === 'number') out.task = { ...task, deadline: formatDuration(task.deadline) };
   return out;
 }
 
@@ -163,7 +165,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const spiffeId = required(ctx, 'spiffe-id', 'name the identity the token will issue, e.g. --spiffe-id spiffe://tollgate.local/agent/writer');
       const res = await ctx.conn.call('CreateJoinToken', { spiffeId, ttl: str(ctx, 'ttl') ?? '' });
-      if (ctx.json) return void ctx.io.stdout(json({ token: res.token, spiffeId: res.spiffeId, expiresAt: res.expiresAtUnixMs }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ token: res.token, spiffeId: res.spiffeId, expiresAt: res.expiresAtUnixMs }));
+        return;
+      }
       ctx.io.stdout(`${res.token}\n`);
       ctx.io.stderr(`join token for ${res.spiffeId}, single use, expires ${time(res.expiresAtUnixMs)}\n`);
     },
@@ -175,7 +180,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const res = await ctx.conn.call('ListAgents', {});
       const agents = res.agents.map(plainAgent);
-      if (ctx.json) return void ctx.io.stdout(json({ version: res.version, agents }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ version: res.version, agents }));
+        return;
+      }
       if (agents.length === 0) ctx.io.stdout('no agents registered\n');
       ctx.io.stdout(
         table(
@@ -225,7 +233,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       };
       const expectedVersion = wholeNumber(ctx, 'version');
       const res = await ctx.conn.call('PutAgent', { agent, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-      if (ctx.json) return void ctx.io.stdout(json({ created: res.created, version: res.version, agent: res.agent && plainAgent(res.agent) }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ created: res.created, version: res.version, agent: res.agent && plainAgent(res.agent) }));
+        return;
+      }
       ctx.io.stdout(`agent ${name} ${res.created ? 'registered' : 'updated'} (registry version ${res.version})\n`);
     },
   },
@@ -238,7 +249,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const expectedVersion = wholeNumber(ctx, 'version');
       const res = await ctx.conn.call('RemoveAgent', { name: ctx.positionals[0], ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-      if (ctx.json) return void ctx.io.stdout(json({ removed: res.removed, version: res.version }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ removed: res.removed, version: res.version }));
+        return;
+      }
       if (!res.removed) throw new CtlError('failed', `no agent named ${ctx.positionals[0]} (see tollgate ctl agents list)`);
       ctx.io.stdout(`agent ${ctx.positionals[0]} removed (registry version ${res.version})\n`);
     },
@@ -250,7 +264,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const res = await ctx.conn.call('GetPolicy', {});
       const rules = res.rules.map(ruleToYaml);
-      if (ctx.json) return void ctx.io.stdout(json({ version: res.version, rules }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ version: res.version, rules }));
+        return;
+      }
       ctx.io.stdout(`# policy version ${res.version}: change with tollgate ctl policy set --file FILE --version ${res.version}\n`);
       ctx.io.stdout(toYaml({ policy: rules }));
     },
@@ -270,7 +287,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       const rules = rulesFromFile(required(ctx, 'file', 'give a YAML file with the new rules (see tollgate ctl policy get)'));
       const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetPolicy', {})).version;
       const res = await ctx.conn.call('SetPolicy', { version, rules });
-      if (ctx.json) return void ctx.io.stdout(json({ version: res.version, rules: res.rules.map(ruleToYaml) }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ version: res.version, rules: res.rules.map(ruleToYaml) }));
+        return;
+      }
       ctx.io.stdout(`policy set: ${res.rules.length} rule${res.rules.length === 1 ? '' : 's'} (policy version ${res.version})\n`);
     },
   },
@@ -280,8 +300,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     async run(ctx) {
       const res: Limits__Output = await ctx.conn.call('GetLimits', {});
-      const doc = { rateLimits: JSON.parse(res.rateLimitsJson || '{}'), delegation: JSON.parse(res.delegationJson || '{}') };
-      if (ctx.json) return void ctx.io.stdout(json({ version: res.version, ...doc }));
+      const doc: { rateLimits: unknown; delegation: unknown } = { rateLimits: JSON.parse(res.rateLimitsJson || '{}'), delegation: JSON.parse(res.delegationJson || '{}') };
+      if (ctx.json) {
+        ctx.io.stdout(json({ version: res.version, ...doc }));
+        return;
+      }
       ctx.io.stdout(`# limits version ${res.version}: change with tollgate ctl limits set --file FILE --version ${res.version}\n`);
       ctx.io.stdout(toYaml({ rateLimits: doc.rateLimits, delegation: readableDelegation(doc.delegation) }));
     },
@@ -308,7 +331,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         rateLimitsJson: d.rateLimits === undefined ? '' : JSON.stringify(d.rateLimits ?? {}),
         delegationJson: d.delegation === undefined ? '' : JSON.stringify(d.delegation ?? {}),
       });
-      if (ctx.json) return void ctx.io.stdout(json({ version: res.version, rateLimits: JSON.parse(res.rateLimitsJson), delegation: JSON.parse(res.delegationJson) }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ version: res.version, rateLimits: JSON.parse(res.rateLimitsJson) as unknown, delegation: JSON.parse(res.delegationJson) as unknown }));
+        return;
+      }
       ctx.io.stdout(`limits set (limits version ${res.version})\n`);
     },
   },
@@ -326,7 +352,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       const serial = str(ctx, 'serial');
       if ((spiffeId === undefined) === (serial === undefined)) throw new CtlError('usage', 'give exactly one of --spiffe-id ID or --serial HEX');
       const res = await ctx.conn.call('Revoke', { spiffeId: spiffeId ?? '', serial: serial ?? '', reason: str(ctx, 'reason') ?? '' });
-      if (ctx.json) return void ctx.io.stdout(json({ certificatesRevoked: res.certificatesRevoked }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ certificatesRevoked: res.certificatesRevoked }));
+        return;
+      }
       ctx.io.stdout(spiffeId ? `revoked ${spiffeId}: ${res.certificatesRevoked} certificate(s)\n` : `revoked certificate ${serial}\n`);
     },
   },
@@ -341,8 +370,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const res = await ctx.conn.call('ListCertificates', { spiffeId: str(ctx, 'spiffe-id') ?? '', limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
       const certs: Certificate__Output[] = res.certificates;
-      if (ctx.json) return void ctx.io.stdout(json(certs.map((c) => ({ serial: c.serial, spiffeId: c.spiffeId, notBefore: c.notBeforeUnixMs, notAfter: c.notAfterUnixMs, issuedAt: c.issuedAtUnixMs, revoked: c.revoked }))));
-      if (certs.length === 0) return void ctx.io.stdout('no certificates\n');
+      if (ctx.json) {
+        ctx.io.stdout(json(certs.map((c) => ({ serial: c.serial, spiffeId: c.spiffeId, notBefore: c.notBeforeUnixMs, notAfter: c.notAfterUnixMs, issuedAt: c.issuedAtUnixMs, revoked: c.revoked }))));
+        return;
+      }
+      if (certs.length === 0) {
+        ctx.io.stdout('no certificates\n');
+        return;
+      }
       ctx.io.stdout(table(['SERIAL', 'SPIFFE ID', 'ISSUED', 'EXPIRES', 'STATUS'], certs.map((c) => [c.serial, c.spiffeId, time(c.issuedAtUnixMs), time(c.notAfterUnixMs), c.revoked ? 'revoked' : c.notAfterUnixMs < Date.now() ? 'expired' : 'valid'])));
     },
   },
@@ -358,7 +393,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const dot = ctx.values.dot === true;
       const res = await ctx.conn.call('GetCallGraph', { taskId: str(ctx, 'task') ?? '', format: dot ? 'dot' : 'json' });
-      if (dot) return void ctx.io.stdout(res.dot.endsWith('\n') ? res.dot : `${res.dot}\n`);
+      if (dot) {
+        ctx.io.stdout(res.dot.endsWith('\n') ? res.dot : `${res.dot}\n`);
+        return;
+      }
       ctx.io.stdout(json(JSON.parse(res.json)));
     },
   },
@@ -371,7 +409,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const taskId = ctx.positionals[0];
       const res = await ctx.conn.call('CancelTask', { taskId, reason: str(ctx, 'reason') ?? '' });
-      if (ctx.json) return void ctx.io.stdout(json({ taskId, cancelled: res.cancelled }));
+      if (ctx.json) {
+        ctx.io.stdout(json({ taskId, cancelled: res.cancelled }));
+        return;
+      }
       if (!res.cancelled) throw new CtlError('failed', `no running root task ${taskId} (see tollgate ctl graph)`);
       ctx.io.stdout(`task ${taskId} cancelled\n`);
     },

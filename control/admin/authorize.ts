@@ -15,7 +15,7 @@ import type { AdminServerRequest, AdminServerResponse, AdminStreamMethod, AdminU
 import { AdminError } from './errors.js';
 
 /** Any server-side call (grpc-js does not export its ServerSurfaceCall type). */
-export type ServerCall = grpc.ServerUnaryCall<any, any> | grpc.ServerWritableStream<any, any>;
+export type ServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
 /** The validated client SVID of a call; throws (ControlError / CertError / AdminError) when there is none. */
 export type PeerOf = (call: ServerCall) => ValidatedSvid;
@@ -98,11 +98,14 @@ export interface AdminContext<Call> {
   call: Call;
 }
 
-/** Method M's handler: the decoded request in, the answer out; both typed from admin.proto. */
+/**
+ * Method M's handler: the decoded request in, the answer out; both typed from admin.proto. A handler whose
+ * work is synchronous returns the answer itself; withAdminAuth treats a throw and a rejection alike.
+ */
 export type AdminUnaryHandler<M extends AdminUnaryMethod> = (
   req: AdminServerRequest<M>,
   ctx: AdminContext<grpc.ServerUnaryCall<AdminServerRequest<M>, AdminServerResponse<M>>>,
-) => Promise<AdminServerResponse<M>>;
+) => AdminServerResponse<M> | Promise<AdminServerResponse<M>>;
 export type AdminStreamHandler<M extends AdminStreamMethod> = (
   req: AdminServerRequest<M>,
   ctx: AdminContext<grpc.ServerWritableStream<AdminServerRequest<M>, AdminServerResponse<M>>>,
@@ -112,7 +115,7 @@ export type AdminHandlers = { [M in AdminUnaryMethod]?: AdminUnaryHandler<M> } &
 
 // What withAdminAuth sees while it walks the definition by name: the per-method types are checked where
 // the handlers are written (AdminHandlers), and grpc-js hands over what that method's definition decoded.
-type AnyUnaryHandler = (req: unknown, ctx: AdminContext<grpc.ServerUnaryCall<unknown, unknown>>) => Promise<unknown>;
+type AnyUnaryHandler = (req: unknown, ctx: AdminContext<grpc.ServerUnaryCall<unknown, unknown>>) => unknown;
 type AnyStreamHandler = (req: unknown, ctx: AdminContext<grpc.ServerWritableStream<unknown, unknown>>) => void;
 
 export interface AdminWrapOptions {
@@ -133,13 +136,14 @@ export function withAdminAuth(definition: grpc.ServiceDefinition, handlers: Admi
     if (s.hidden) opts.onHiddenError?.(method, err);
     return s.error;
   };
-  const byName = handlers as unknown as Record<string, AnyUnaryHandler | AnyStreamHandler | undefined>;
+  // which of the two a handler is follows from its method's definition (responseStream), not from its type
+  const byName = handlers as unknown as Record<string, unknown>;
   for (const [method, def] of Object.entries(definition)) {
     const handler = byName[method];
     if (!handler) continue;
     if (def.requestStream) throw new Error(`admin method ${method}: client streaming is not supported by withAdminAuth`);
     if (def.responseStream) {
-      const h = handler;
+      const h = handler as AnyStreamHandler;
       impl[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         try {
           const actor = opts.authorize(call);
@@ -151,13 +155,11 @@ export function withAdminAuth(definition: grpc.ServiceDefinition, handlers: Admi
     } else {
       const h = handler as AnyUnaryHandler;
       impl[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        let p: Promise<unknown>;
-        try {
+        // a throw (from authorize or the handler) rejects p like a rejected answer does
+        const p = new Promise<unknown>((resolve) => {
           const actor = opts.authorize(call);
-          p = h(call.request, { actor, call });
-        } catch (err) {
-          p = Promise.reject(err);
-        }
+          resolve(h(call.request, { actor, call }));
+        });
         p.then(
           (res) => callback(null, res),
           (err: unknown) => callback(fail(method, err)),

@@ -37,7 +37,7 @@ import { adminServiceDefinition } from '../../protocol/admin.js';
 
 export interface CallGraphSource {
   /** aggregate graph (no taskId) or one root task's tree; undefined = unknown task */
-  json(taskId?: string): unknown | undefined;
+  json(taskId?: string): unknown;
   dot(taskId?: string): string | undefined;
 }
 
@@ -170,13 +170,13 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { token, expiresAtUnixMs: expiresAt, spiffeId: id };
     },
 
-    async ListAgents() {
+    ListAgents() {
       const agents = Object.entries(deps.getConfig().agents).map(([name, a]) => agentToMsg(name, a));
       agents.sort((a, b) => a.name.localeCompare(b.name));
       return { agents, version: versionOf(settings, 'agents') };
     },
 
-    async PutAgent(req, { actor }) {
+    PutAgent(req, { actor }) {
       const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
       const { name, agent } = agentFromMsg(req.agent);
       const created = !(name in deps.getConfig().agents);
@@ -188,7 +188,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { agent: agentToMsg(name, config.agents[name]), version, created };
     },
 
-    async RemoveAgent(req, { actor }) {
+    RemoveAgent(req, { actor }) {
       const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
       const name = text(req.name, 'name', 64);
       if (!name) throw new AdminError('invalid_argument', 'name is empty: name the agent to remove');
@@ -208,11 +208,11 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { removed: true, version };
     },
 
-    async GetPolicy() {
+    GetPolicy() {
       return { version: versionOf(settings, 'policy'), rules: deps.getConfig().policy.map(ruleToMsg) };
     },
 
-    async SetPolicy(req, { actor }) {
+    SetPolicy(req, { actor }) {
       const expected = versionArg(req.version);
       const rules = rulesFromMsg(req.rules);
       const { config, version } = commit(actor, 'policy', expected, () => rules, {
@@ -222,11 +222,11 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { version, rules: config.policy.map(ruleToMsg) };
     },
 
-    async GetLimits() {
+    GetLimits() {
       return limitsToMsg(deps.getConfig(), versionOf(settings, 'limits'));
     },
 
-    async SetLimits(req, { actor }) {
+    SetLimits(req, { actor }) {
       const expected = versionArg(req.version);
       const next = limitsFromMsg(req, deps.getConfig());
       const { config, version } = commit(actor, 'limits', expected, () => next, { summary: 'rate limits and budgets set', data: next });
@@ -253,7 +253,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { certificatesRevoked: 1 };
     },
 
-    async ListCertificates(req) {
+    ListCertificates(req) {
       const raw = text(req.spiffeId, 'spiffe_id');
       const limit = req.limit ?? 0;
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_CERT_LIST) throw new AdminError('invalid_argument', `limit must be 0..${MAX_CERT_LIST} (0 = ${DEFAULT_CERT_LIST})`);
@@ -261,7 +261,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { certificates: records.map(certToMsg) };
     },
 
-    async GetCallGraph(req) {
+    GetCallGraph(req) {
       const taskId = text(req.taskId, 'task_id', MAX_TASK_ID) || undefined;
       const format = text(req.format, 'format', 8) || 'json';
       if (format !== 'json' && format !== 'dot') throw new AdminError('invalid_argument', `format must be "json" or "dot", got ${JSON.stringify(format)}`);
@@ -276,7 +276,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { json: JSON.stringify(value), dot: '' };
     },
 
-    async CancelTask(req, { actor }) {
+    CancelTask(req, { actor }) {
       const taskId = text(req.taskId, 'task_id', MAX_TASK_ID);
       if (!taskId) throw new AdminError('invalid_argument', 'task_id is empty: name the root task to cancel (see tollgate ctl graph)');
       const reason = text(req.reason, 'reason', MAX_REASON) || undefined;

@@ -103,10 +103,10 @@ describe('health and reflection', () => {
     const health = new Health(gw.target, credsOf(gw, null)) as any;
     try {
       for (const service of ['', 'tollgate.v1.Admin']) {
-        const res = await new Promise<any>((resolve, reject) => health.Check({ service }, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
+        const res = await new Promise<any>((resolve, reject) => health.Check({ service }, (e: grpc.ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r))));
         expect(res.status).toBe('SERVING');
       }
-      const unknown = new Promise((resolve, reject) => health.Check({ service: 'no.Such' }, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
+      const unknown = new Promise((resolve, reject) => health.Check({ service: 'no.Such' }, (e: grpc.ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r))));
       await expectStatus(unknown, grpc.status.NOT_FOUND);
     } finally {
       health.close();
@@ -138,7 +138,7 @@ describe('health and reflection', () => {
 
 describe('policy', () => {
   it('sets the policy with the current version, applies it at once and refuses a stale version with ABORTED', async () => {
-    const before = await call(admin, 'GetPolicy', {});
+    const before = await call<{ version: number }>(admin, 'GetPolicy', {});
     const rules = [{ from: [`spiffe://${TD}/user/*`], to: ['writer', 'researcher'], methods: [] }];
     const set = await call(admin, 'SetPolicy', { version: before.version, rules });
     expect(set.version).toBe(before.version + 1);
@@ -196,7 +196,7 @@ describe('agents', () => {
   });
 
   it('registers, updates (with an optional version check) and removes an agent', async () => {
-    const { version } = await call(admin, 'ListAgents', {});
+    const { version } = await call<{ version: number }>(admin, 'ListAgents', {});
     const put = await call(admin, 'PutAgent', {
       agent: { name: 'mailer', url: 'https://127.0.0.1:9010', id: `spiffe://${TD}/agent/mailer`, maxRevisits: 1, limits: { callsPerMinute: 30 } },
       expectedVersion: version,
@@ -226,7 +226,7 @@ describe('agents', () => {
 
 describe('limits', () => {
   it('sets rate limits with the config schema and refuses a bad field', async () => {
-    const cur = await call(admin, 'GetLimits', {});
+    const cur = await call<{ version: number; rateLimitsJson: string }>(admin, 'GetLimits', {});
     expect(JSON.parse(cur.rateLimitsJson)).toEqual({ perCaller: { rps: 10, burst: 20 } });
     const bad = await expectStatus(call(admin, 'SetLimits', { version: cur.version, rateLimitsJson: JSON.stringify({ perCaller: { rps: -1, burst: 2 } }) }), grpc.status.INVALID_ARGUMENT);
     expect(bad.details).toContain('rateLimits.perCaller.rps');

@@ -141,7 +141,8 @@ export async function foreignAdminCreds(gw: Gateway): Promise<grpc.ChannelCreden
   return grpc.credentials.createSsl(Buffer.from(gw.authority.bundlePem()), Buffer.from(leaf.keyPem), Buffer.from(leaf.pem + inter.pem));
 }
 
-export type AdminClient = grpc.Client & Record<string, Function>;
+/** The admin methods by name, as grpc-js builds them from admin.proto (unary and streaming alike). */
+export type AdminClient = grpc.Client & Record<string, (...args: any[]) => unknown>;
 
 export function adminClient(target: string, creds: grpc.ChannelCredentials): AdminClient {
   const Ctor = adminClientConstructor();
@@ -160,7 +161,7 @@ export async function expectStatus(p: Promise<unknown>, code: grpc.status): Prom
     await p;
   } catch (e) {
     const err = e as grpc.ServiceError;
-    if (err.code !== code) throw new Error(`expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`);
+    if (err.code !== code) throw new Error(`expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`, { cause: e });
     return err;
   }
   throw new Error(`expected ${grpc.status[code]}, but the call succeeded`);

@@ -16,7 +16,7 @@ import { gatewayIdentity, localIdentity } from './helpers.js';
 
 const text = (value: string) => ({ content: { $case: 'text' as const, value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
 const message = (role: Role, value: string): Message =>
-  ({ messageId: randomUUID(), role, parts: [text(value)], contextId: '', taskId: '', metadata: undefined, extensions: [], referenceTaskIds: [] }) as Message;
+  ({ messageId: randomUUID(), role, parts: [text(value)], contextId: '', taskId: '', metadata: undefined, extensions: [], referenceTaskIds: [] });
 const textOf = (m: Message) => (m.parts[0]?.content?.$case === 'text' ? m.parts[0].content.value : '');
 
 let t: TestCa;
@@ -75,9 +75,10 @@ describe('agent-bootstrap with @a2a-js/sdk', () => {
     const callee = await sdkAgent(
       'researcher',
       {
-        async execute(rc, bus) {
+        execute(rc, bus) {
           bus.publish(AgentEvent.message(message(Role.ROLE_AGENT, `found: ${textOf(rc.userMessage)}`)));
           bus.finished();
+          return Promise.resolve();
         },
         async cancelTask() {},
       },
@@ -89,7 +90,6 @@ describe('agent-bootstrap with @a2a-js/sdk', () => {
       },
     );
 
-    let writerFetch!: MtlsFetch;
     const writer = await sdkAgent(
       'writer',
       {
@@ -97,7 +97,7 @@ describe('agent-bootstrap with @a2a-js/sdk', () => {
           // Onward call from inside the executor: no header handling in agent code.
           const client = await sdkClientFactory(writerFetch).createFromUrl(callee.url);
           const res = await client.sendMessage({ message: message(Role.ROLE_USER, textOf(rc.userMessage)), tenant: '', configuration: undefined, metadata: undefined });
-          const reply = 'parts' in res ? textOf(res as Message) : '?';
+          const reply = 'parts' in res ? textOf(res) : '?';
           bus.publish(AgentEvent.message(message(Role.ROLE_AGENT, `wrote about (${reply})`)));
           bus.finished();
         },
@@ -107,7 +107,8 @@ describe('agent-bootstrap with @a2a-js/sdk', () => {
     );
     // The writer calls onward with its own SVID (the callee allows agent/writer).
     const writerSelf = await localIdentity(t.ca, id('agent/writer'));
-    writerFetch = createMtlsFetch(writerSelf, { expectedServerId: id('agent/researcher') });
+    // the writer's executor above runs only once a call arrives, by then this is set
+    const writerFetch = createMtlsFetch(writerSelf, { expectedServerId: id('agent/researcher') });
     closers.push(() => writerFetch.close());
 
     const gateway = await gatewayIdentity(t.ca);

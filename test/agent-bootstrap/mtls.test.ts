@@ -11,11 +11,11 @@ import { createAgentServer, createMtlsFetch, peerOf, currentDelegation, callerMa
 import type { AgentIdentity } from '../../agent-bootstrap/identity.js';
 import { gatewayIdentity, localIdentity } from './helpers.js';
 
-import { TD, id } from '../control/harness.js';
+import { id } from '../control/harness.js';
 
 let testCa: TestCa;
 let ca: TestCa['ca'];
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });

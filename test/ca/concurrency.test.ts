@@ -45,12 +45,12 @@ function child(dataDir: string, attempts: number): Child {
   const lines: Array<(line: string) => void> = [];
   const waiters: Array<Promise<string>> = [0, 1].map(() => new Promise<string>((r) => lines.push(r)));
   let delivered = 0;
-  p.stdout.on('data', (d) => {
-    out += d;
+  p.stdout.on('data', (d: Buffer | string) => {
+    out += d.toString();
     const complete = out.split('\n').slice(0, -1);
     while (delivered < complete.length && delivered < lines.length) lines[delivered](complete[delivered++]);
   });
-  p.stderr.on('data', (d) => (err += d));
+  p.stderr.on('data', (d: Buffer | string) => (err += d.toString()));
   const exited = new Promise<never>((_, reject) => p.on('close', (code) => reject(new Error(`child exited ${code} after ${JSON.stringify(out)}: ${err}`))));
   exited.catch(() => {});
   const line = (i: number) => Promise.race([waiters[i], exited]).then((l) => JSON.parse(l));

@@ -29,8 +29,8 @@ function runChild(dataDir: string): Promise<{ signal: NodeJS.Signals | null; std
   });
   let stdout = '';
   let stderr = '';
-  p.stdout.on('data', (d) => (stdout += d));
-  p.stderr.on('data', (d) => (stderr += d));
+  p.stdout.on('data', (d: Buffer | string) => (stdout += d.toString()));
+  p.stderr.on('data', (d: Buffer | string) => (stderr += d.toString()));
   return new Promise((resolve) => p.on('close', (_code, signal) => resolve({ signal, stdout, stderr })));
 }
 

@@ -67,7 +67,7 @@ export function closeAll(): void {
 const P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export function p256Keys(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
 }
 
 /** A P-256 CSR from @peculiar/x509, optionally asking for SANs the CA must ignore. */

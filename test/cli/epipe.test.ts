@@ -33,7 +33,7 @@ function runIntoClosingReader(args: string[], lines: number, meanwhile?: () => v
   const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let kept = '';
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d: Buffer | string) => (stderr += d.toString()));
   if (lines === 0) child.stdout.destroy();
   else
     child.stdout.on('data', (d: Buffer) => {

@@ -37,9 +37,20 @@ export function start(args: string[], opts: { cwd?: string; fileLimit?: number }
   let err = '';
   const waiters: (() => void)[] = [];
   const poke = () => waiters.splice(0).forEach((w) => w());
-  child.stdout.on('data', (d) => ((out += d), poke()));
-  child.stderr.on('data', (d) => ((err += d), poke()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => (poke(), resolve(code))));
+  child.stdout.on('data', (d: Buffer | string) => {
+    out += d.toString();
+    poke();
+  });
+  child.stderr.on('data', (d: Buffer | string) => {
+    err += d.toString();
+    poke();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      poke();
+      resolve(code);
+    }),
+  );
   return {
     child,
     stdout: () => out,

@@ -36,7 +36,7 @@ export async function openTestCa(opts: { svidTtlMs?: number; now?: () => number 
 export interface TestControl extends TestCa {
   control: ControlServer;
   server: string;
-  creds(): GatewayCredentials;
+  creds: () => GatewayCredentials;
   setCreds(c: GatewayCredentials): void;
   closeAll(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { startTestControl, tempDir, id, TD, type TestControl } from './harness.js';
 import { bootstrap, renew, BootstrapError, newKeyAndCsr, readIdentityFiles } from '../../agent-bootstrap/index.js';
 import { callGetRevocations } from '../../agent-bootstrap/client.js';
-import { identityClientConstructor, type SvidResponse__Output as SvidResponse, type TrustBundle__Output as TrustBundleResponse } from '../../protocol/identity.js';
+import { identityClientConstructor, type TrustBundle__Output as TrustBundleResponse } from '../../protocol/identity.js';
 import { ERROR_CODE_METADATA_KEY } from '../../protocol/errors.js';
 import { mapError, toServiceError } from '../../control/errors.js';
 import { CaError } from '../../ca/api.js';
@@ -28,13 +28,16 @@ afterAll(async () => {
   await t.closeAll();
 });
 
+/** The Identity methods by name, as grpc-js builds them from identity.proto. */
+type RawClient = grpc.Client & Record<string, (...args: any[]) => unknown>;
+
 /** A raw Identity client (no agent-bootstrap) with the given TLS material. */
-function rawClient(creds: grpc.ChannelCredentials): grpc.Client & Record<string, Function> {
+function rawClient(creds: grpc.ChannelCredentials): RawClient {
   const Ctor = identityClientConstructor();
-  return new Ctor(t.server, creds, { 'grpc.use_local_subchannel_pool': 1 }) as unknown as grpc.Client & Record<string, Function>;
+  return new Ctor(t.server, creds, { 'grpc.use_local_subchannel_pool': 1 }) as unknown as RawClient;
 }
 
-function callRaw<T>(client: grpc.Client & Record<string, Function>, method: string, req: object): Promise<T> {
+function callRaw<T>(client: RawClient, method: string, req: object): Promise<T> {
   return new Promise((resolve, reject) => client[method](req, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res))));
 }
 

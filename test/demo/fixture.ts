@@ -1,6 +1,5 @@
 /** Running the built demo (dist/demo/run.js) as a user would; ensureBuilt (test/build.ts) builds it when stale. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureBuilt } from '../build.js';
 import { canConnect } from '../../demo/gateway-process.js';
@@ -37,7 +36,10 @@ export function startDemo(args: string[] = [], env: NodeJS.ProcessEnv = {}): Dem
     waitFor(text, ms) {
       const seen = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
       return new Promise((resolve, reject) => {
-        if (seen()) return resolve();
+        if (seen()) {
+          resolve();
+          return;
+        }
         const timer = setTimeout(() => reject(new Error(`demo output never showed ${String(text)}; stdout:\n${out}\nstderr:\n${err}`)), ms);
         const check = () => {
           if (seen()) {

@@ -21,7 +21,7 @@ import { ensureBuilt } from './fixture.js';
 const TD = 'spiffe://tollgate.local';
 let dir: string;
 let gateway: GatewayProcess | undefined;
-const closers: (() => Promise<unknown> | unknown)[] = [];
+const closers: (() => unknown)[] = [];
 let proxy: number;
 let metrics: number;
 let user: AgentIdentity;

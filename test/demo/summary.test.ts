@@ -128,7 +128,7 @@ describe('demo plumbing', () => {
     c.add('b', () => {
       throw new Error('boom');
     });
-    c.add('c', async () => order.push('c'));
+    c.add('c', () => Promise.resolve(order.push('c')));
     expect(await c.run()).toEqual(['b: boom']);
     expect(await c.run()).toEqual(['b: boom']);
     expect(order).toEqual(['c', 'a']);
@@ -154,8 +154,9 @@ describe('demo plumbing', () => {
     let out = '';
     let t = 1000;
     const say = new Narrator((s) => (out += s), () => t);
-    await say.progress('starting gateway', async () => {
+    await say.progress('starting gateway', () => {
       t += 800;
+      return Promise.resolve();
     });
     await expect(say.progress('failing', () => Promise.reject(new Error('x')))).rejects.toThrow('x');
     expect(out).toBe('  starting gateway… ok (0.8 s)\n  failing… failed (0.0 s)\n');

@@ -61,7 +61,7 @@ beforeAll(async () => {
   metricsServer = await startMetricsServer({ listen: '127.0.0.1:0', metrics });
 
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-prometheus-'));
-  const config = readYaml<ScrapeConfig>(scrapeConfigFile);
+  const config = readYaml(scrapeConfigFile) as ScrapeConfig;
   config.global.scrape_interval = '1s';
   config.global.scrape_timeout = '1s';
   config.global.evaluation_interval = '1s';

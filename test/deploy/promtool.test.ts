@@ -46,7 +46,7 @@ afterAll(() => {
 function mutatedCopy(alert: string, change: (rule: Record<string, unknown>) => void): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-promtool-'));
   tmpDirs.push(dir);
-  const rules = readYaml<RuleFile>(alertsFile);
+  const rules = readYaml(alertsFile) as RuleFile;
   const rule = rules.groups.flatMap((g) => g.rules).find((r) => 'alert' in r && r.alert === alert);
   if (!rule) throw new Error(`no alert ${alert} in alerts.yml`);
   change(rule as unknown as Record<string, unknown>);
@@ -118,7 +118,7 @@ describe('alerts.yml', () => {
   const rules = alertRules();
 
   it('has exactly the required alerts, once each, in group `tollgate`', () => {
-    const file = readYaml<RuleFile>(alertsFile);
+    const file = readYaml(alertsFile) as RuleFile;
     expect(file.groups.map((g) => g.name)).toEqual(['tollgate']);
     expect([...rules.map((r) => r.alert)].sort()).toEqual([...REQUIRED_ALERTS].sort());
   });
@@ -141,7 +141,7 @@ describe('alerts.yml', () => {
 
 describe('alerts.test.yml covers alerts.yml', () => {
   const rules = alertRules();
-  const tests = readYaml<RuleTestFile>(alertsTestFile);
+  const tests = readYaml(alertsTestFile) as RuleTestFile;
   const cases = tests.tests.flatMap((t) => (t.alert_rule_test ?? []).map((c) => ({ group: t.name ?? '(unnamed)', ...c })));
 
   it('loads alerts.yml from its own directory', () => {
@@ -179,7 +179,7 @@ describe('prometheus.yml', () => {
     rule_files: string[];
     scrape_configs: { job_name: string; metrics_path?: string; scheme?: string; static_configs: { targets: string[] }[] }[];
   }
-  const config = readYaml<ScrapeConfig>(scrapeConfigFile);
+  const config = readYaml(scrapeConfigFile) as ScrapeConfig;
 
   it('scrapes the `npm start` metrics listener every 5s', () => {
     expect(config.global.scrape_interval).toBe('5s');
@@ -187,7 +187,7 @@ describe('prometheus.yml', () => {
     expect(job, 'job tollgate').toBeDefined();
     expect(job!.metrics_path ?? '/metrics').toBe('/metrics');
     expect(job!.scheme ?? 'http').toBe('http');
-    const example = readYaml<{ listen?: { metrics?: string } }>(path.join(repoRoot, 'tollgate.example.yaml'));
+    const example = readYaml(path.join(repoRoot, 'tollgate.example.yaml')) as { listen?: { metrics?: string } };
     const listen = example.listen?.metrics ?? '127.0.0.1:9464';
     expect(listen).toBe('127.0.0.1:9464');
     expect(job!.static_configs.flatMap((s) => s.targets)).toEqual([listen]);

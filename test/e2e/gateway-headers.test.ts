@@ -104,7 +104,10 @@ function rawCall(who: { keyPem: string; certChainPem: string }, port: number, pa
     s.on('error', reject);
     s.on('close', () => {
       const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      if (!m) return reject(new Error(`no HTTP response: ${JSON.stringify(text.slice(0, 200))}`));
+      if (!m) {
+        reject(new Error(`no HTTP response: ${JSON.stringify(text.slice(0, 200))}`));
+        return;
+      }
       resolve({ status: Number(m[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
     });
   });

@@ -55,7 +55,7 @@ async function series(name: string): Promise<number> {
   return 0;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -66,14 +66,14 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 /** The worker's answer depends on the path: /reset drops the connection, /slow never answers in time, /hold waits for release. */
-let holdRelease: (() => void)[] = [];
+const holdRelease: (() => void)[] = [];
 const worker: UpstreamHandler = (req, res) => {
   if (req.url === '/reset') return handlers.reset()(req, res);
   if (req.url === '/slow') return handlers.slow(10_000)(req, res);
   if (req.url === '/hold') {
     return new Promise<void>((resolve) => {
       holdRelease.push(() => {
-        if (!res.destroyed) handlers.jsonRpcOk()(req, res);
+        if (!res.destroyed) void handlers.jsonRpcOk()(req, res);
         resolve();
       });
       res.once('close', () => resolve());
@@ -195,7 +195,7 @@ describe('concurrency slots (rateLimits.maxConcurrentPerCallee: 1) are given bac
   it('the cap holds: a second call while one is in flight is refused with 429 (concurrency)', async () => {
     const seen = upstreams.worker.requests.length;
     const held = call('alice', 'worker', rpc(1), { path: 'hold' });
-    await until('the held call to reach the worker', async () => (upstreams.worker.requests.length > seen ? true : undefined));
+    await until('the held call to reach the worker', () => (upstreams.worker.requests.length > seen ? true : undefined));
     const second = await call('alice', 'worker', rpc(2));
     expect(second.status).toBe(429);
     expect(second.json!.error!.data).toMatchObject({ limit: 'concurrency' });
@@ -241,11 +241,11 @@ describe('concurrency slots (rateLimits.maxConcurrentPerCallee: 1) are given bac
     const seen = upstreams.worker.requests.length;
     const abortedBefore = upstreams.worker.aborted.length;
     const ac = new AbortController();
-    const gone = call('alice', 'worker', rpc(40), { path: 'hold', signal: ac.signal }).catch((err: Error) => err);
-    await until('the call to reach the worker', async () => (upstreams.worker.requests.length > seen ? true : undefined));
+    const gone = call('alice', 'worker', rpc(40), { path: 'hold', signal: ac.signal }).catch((err: unknown) => err);
+    await until('the call to reach the worker', () => (upstreams.worker.requests.length > seen ? true : undefined));
     ac.abort();
     expect(await gone).toBeInstanceOf(Error);
-    await until('the gateway to abort the upstream call', async () => (upstreams.worker.aborted.length > abortedBefore ? true : undefined));
+    await until('the gateway to abort the upstream call', () => (upstreams.worker.aborted.length > abortedBefore ? true : undefined));
     holdRelease.splice(0);
     // the gateway frees the slot when it sees the caller leave; a leaked slot would answer 429 forever
     const statuses: number[] = [];
@@ -353,7 +353,7 @@ describe('the proxy listener', () => {
     });
     const body = rpc(200);
     sock.write(`POST /a2a/worker/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    const answeredAt = await until('the answer', async () => (/\r\n\r\n[\s\S]*"result"/.test(received) ? Date.now() : undefined));
+    const answeredAt = await until('the answer', () => (/\r\n\r\n[\s\S]*"result"/.test(received) ? Date.now() : undefined));
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
     expect(received.toLowerCase()).toContain('connection: keep-alive');
     const closedAt = await Promise.race([closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the idle connection was not closed within 10 s')), 10_000))]);

@@ -65,7 +65,7 @@ policy:
   e.tg.reload();
 
   // a real Prometheus with the shipped scrape config and alert rules, pointed at this gateway
-  const config = readYaml<{ global: Record<string, string>; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>(scrapeConfigFile);
+  const config = readYaml(scrapeConfigFile) as { global: Record<string, string>; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
   Object.assign(config.global, { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
   config.scrape_configs.find((j) => j.job_name === 'tollgate')!.static_configs = [{ targets: [`127.0.0.1:${e.tg.ports.metrics}`] }];
   fs.writeFileSync(path.join(e.dir, 'prometheus.yml'), stringify(config));
@@ -75,8 +75,8 @@ policy:
   prom = spawn(prometheusBin, [`--config.file=${path.join(e.dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(e.dir, 'prom')}`, `--web.listen-address=127.0.0.1:${webPort}`, '--log.level=warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  prom.stdout!.on('data', (d: Buffer) => (promLog += d));
-  prom.stderr!.on('data', (d: Buffer) => (promLog += d));
+  prom.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
+  prom.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
   await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined));
 }, 60_000);
 

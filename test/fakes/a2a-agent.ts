@@ -77,9 +77,10 @@ function textOf(m: Message): string {
 /** Replies "echo: <text>" as a Message. */
 export function echoExecutor(): AgentExecutor {
   return {
-    async execute(rc: RequestContext, bus: ExecutionEventBus) {
+    execute(rc: RequestContext, bus: ExecutionEventBus) {
       bus.publish(AgentEvent.message(agentMessage(`echo: ${textOf(rc.userMessage)}`, { contextId: rc.contextId })));
       bus.finished();
+      return Promise.resolve();
     },
     async cancelTask() {},
   };
@@ -138,7 +139,7 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
     skills: [{ id: 'echo', name: 'Echo', description: 'echoes', tags: ['test'], examples: [], inputModes: ['text'], outputModes: ['text'], securityRequirements: [] }],
     signatures: [],
     iconUrl: '',
-  } as unknown as AgentCard;
+  };
   const sdkHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), opts.executor ?? echoExecutor());
   const handler = opts.onMethod ? recording(sdkHandler, opts.onMethod) : sdkHandler;
   const app = express();

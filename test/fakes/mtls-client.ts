@@ -1,4 +1,4 @@
-import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 /**
  * An HTTPS client presenting a client certificate (what an agent uses to call the gateway), as an undici
@@ -16,6 +16,6 @@ export function mtlsClient(id: { keyPem: string; certChainPem: string }, bundleP
     connections: opts.connections,
   });
   const f = ((input: unknown, init?: Record<string, unknown>) =>
-    undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init ?? {}), dispatcher: agent as Dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
+    undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init ?? {}), dispatcher: agent })) as unknown as typeof fetch;
   return { agent, fetch: f, close: () => agent.close() };
 }

@@ -57,7 +57,7 @@ export const handlers = {
   slow(ms: number, then: UpstreamHandler = handlers.jsonRpcOk()): UpstreamHandler {
     return (req, res) =>
       new Promise<void>((resolve) => {
-        const t = setTimeout(() => resolve(then(req, res) as void), ms);
+        const t = setTimeout(() => resolve(then(req, res)), ms);
         res.once('close', () => {
           clearTimeout(t);
           resolve();

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { inspect } from 'node:util';
 
 /** A port that was free a moment ago on 127.0.0.1 (for programs that need the port on their command line). */
 export async function freePort(): Promise<number> {
@@ -23,7 +24,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${context()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last instanceof Error ? String(last) : inspect(last)})` : ''}\n${context()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

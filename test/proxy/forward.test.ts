@@ -77,7 +77,7 @@ describe('gateway forwarding', () => {
           s.write(`GET ${t} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
         });
         let buf = '';
-        s.on('data', (d) => (buf += d));
+        s.on('data', (d: Buffer | string) => (buf += d.toString()));
         s.on('end', () => resolve(Number(buf.split(' ')[1])));
         s.on('error', reject);
       });

@@ -13,7 +13,7 @@ function httpGet(url: string): Promise<{ status: number; body: string; type: str
     http
       .get(url, (res) => {
         let body = '';
-        res.on('data', (c) => (body += c));
+        res.on('data', (c: Buffer | string) => (body += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: res.headers['content-type'] }));
       })
       .on('error', reject);

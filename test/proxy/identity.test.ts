@@ -31,7 +31,7 @@ function tlsAttempt(opts: tls.ConnectionOptions): Promise<{ received: string; er
   return new Promise((resolve) => {
     let received = '';
     let error: string | undefined;
-    const s = tls.connect(opts, () => s.write('POST /a2a/echo/rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ' + Buffer.byteLength(SEND(9)) + '\r\nConnection: close\r\n\r\n' + SEND(9)));
+    const s = tls.connect(opts, () => s.write('POST /a2a/echo/rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ' + String(Buffer.byteLength(SEND(9))) + '\r\nConnection: close\r\n\r\n' + SEND(9)));
     s.setEncoding('utf8');
     s.on('data', (d: string) => (received += d));
     s.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));

@@ -34,9 +34,15 @@ describe('proxy connection timeouts (headers 1 s, idle 1 s)', () => {
     let closedAt: number | undefined;
     const waiters = new Set<() => void>();
     const poke = () => waiters.forEach((w) => w());
-    socket.on('data', (d: Buffer) => ((received += d.toString('latin1')), poke()));
+    socket.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      poke();
+    });
     socket.on('error', () => undefined); // a reset counts as closed
-    socket.on('close', () => ((closedAt = Date.now() - t0), poke()));
+    socket.on('close', () => {
+      closedAt = Date.now() - t0;
+      poke();
+    });
     const until = (ok: () => boolean, limitMs: number, what: string) =>
       new Promise<void>((resolve, reject) => {
         const check = () => {

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { X509Certificate, type PeerCertificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import { TrustBundle } from '../../certs/index.js';
 import { spiffeServerIdentity, UpstreamIdentityError } from '../../proxy/upstream/identity.js';
 import { makeRoot, makeIntermediate, makeLeaf } from '../pki.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2e, baseConfig, id, TD, type E2e } from '../e2e/harness.js';
+import { startE2e, baseConfig, id, type E2e } from '../e2e/harness.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
 import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
 import { bootstrap } from '../../agent-bootstrap/index.js';
@@ -180,4 +180,3 @@ describe('red team: the data dir goes away', () => {
     }
   });
 });
-void TD;

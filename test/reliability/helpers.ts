@@ -94,14 +94,15 @@ export function rawExchange(
     s.on('end', () => finish(true));
     s.on('close', () => finish(true));
     s.on('error', (e: NodeJS.ErrnoException) => finish(true, e.code ?? e.message));
-    s.once('secureConnect', async () => {
+    const send = async () => {
       for (let i = 0; i < list.length; i++) {
         if (done) return;
         s.write(list[i]);
         if (opts.gapMs && i < list.length - 1) await new Promise((r) => setTimeout(r, opts.gapMs));
       }
       if (opts.endAfterWrite) s.end();
-    });
+    };
+    s.once('secureConnect', () => void send());
   });
 }
 

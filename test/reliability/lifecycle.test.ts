@@ -23,6 +23,7 @@ describe('red team: header timeout', () => {
 
   it('headers trickled one byte every 200 ms are cut off within timeouts.headers (1 s) + 1.5 s', async () => {
     const text = request('POST', '/a2a/echo/', { 'Content-Type': 'application/json', 'X-Slow': 'x'.repeat(40) }, RPC(1));
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread -- the request is ASCII: one string per byte is the point (trickled one at a time)
     const parts = [...text.slice(0, 60)]; // never completes the header block
     const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, parts, { gapMs: 200, maxMs: 4_000 });
     expect(r.closed).toBe(true);
@@ -39,7 +40,7 @@ describe('red team: the CLI and a closed stdout', () => {
       const child = spawn(process.execPath, [MAIN, 'ca', 'init', '--data-dir', path.join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy(); // like `tollgate ... | true`
       let err = '';
-      child.stderr.on('data', (d) => (err += d));
+      child.stderr.on('data', (d: Buffer | string) => (err += d.toString()));
       const code = await new Promise<number | null>((r) => child.on('exit', r));
       expect(err).not.toMatch(/Unhandled 'error' event|EPIPE/);
       expect(code).toBe(0);

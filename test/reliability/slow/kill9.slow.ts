@@ -28,7 +28,7 @@ beforeAll(async () => {
   const all = tokens.map(({ id, token }) =>
     bootstrap({ server: g.control, token, fingerprint: g.fp })
       .then((m) => void got.set(id, m.serial))
-      .catch((e: Error) => void errs.push(e.message.slice(0, 80))),
+      .catch((e: unknown) => void errs.push((e as Error).message.slice(0, 80))),
   );
   while (got.size < 1 && performance.now() - t0 < 20_000) await new Promise((r) => setImmediate(r));
   const killedAfterMs = Math.round(performance.now() - t0);

@@ -45,7 +45,9 @@ describe('red team (slow): soak', () => {
           await r.body.dump();
           statuses.set(r.statusCode, (statuses.get(r.statusCode) ?? 0) + 1);
         })
-        .catch(() => void errors++)
+        .catch(() => {
+          errors++;
+        })
         .finally(() => {
           inflight--;
           done++;
