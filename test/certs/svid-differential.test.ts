@@ -129,7 +129,7 @@ function compareFields(der: Uint8Array, tally: Tally, label: string): void {
     tally.fieldsBothAccept++;
   } else if (lib.ok) {
     tally.fieldsNewStricter++;
-    bump(tally.stricter, String((mine.error as Error).message).replace(/extension [0-9.]+/, 'extension').replace(/0x[0-9a-f]+|"[^"]*"|\d+/g, '#'));
+    bump(tally.stricter, (mine.error as Error).message.replace(/extension [0-9.]+/, 'extension').replace(/0x[0-9a-f]+|"[^"]*"|\d+/g, '#'));
   } else {
     tally.fieldsBothRefuse++;
   }
