@@ -5,7 +5,8 @@
  *   node dist/bench/memory.js [--connections 1000] [--json]
  *
  * Method: every figure is RSS read in the measured process itself by bench/lib/memory-probe (preloaded with
- * --expose-gc), after collecting garbage until RSS stops falling, so start-up garbage does not count.
+ * --expose-gc) after 12 s without work (V8's memory reducer has run) and a full GC, so start-up garbage and
+ * start-up heap growth do not count. The floor and the gateway idle at the same time (~40 s in all).
  *  - floor: a process that loads @grpc/grpc-js, undici, prom-client, zod, pino, better-sqlite3 and yaml and
  *    nothing else (bench/lib/floor-child)
  *  - idle: the real `node dist/cli/main.js serve` on a fresh data dir, measured once it is listening
@@ -52,7 +53,10 @@ interface Usage {
   external: number;
 }
 
-function measure(child: ChildProcess): Promise<Usage> {
+/** V8's memory reducer runs some seconds after the last busy moment (see bench/lib/memory-probe.ts) */
+const IDLE_MS = 12_000;
+
+function measure(child: ChildProcess, idleMs = IDLE_MS): Promise<Usage> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: { usage: Usage; gc: boolean }) => {
       child.off('exit', onExit);
@@ -62,7 +66,7 @@ function measure(child: ChildProcess): Promise<Usage> {
     const onExit = (code: number | null) => reject(new Error(`the measured process exited (${code})`));
     child.once('message', onMessage);
     child.once('exit', onExit);
-    child.send('measure');
+    child.send({ measure: idleMs });
   });
 }
 
@@ -129,12 +133,6 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
   const children: ChildProcess[] = [];
   const sockets: tls.TLSSocket[] = [];
   try {
-    const floor = await spawnProbed([join(here, 'lib', 'floor-child.js')], /ready/);
-    children.push(floor.child);
-    const floorUsage = await measure(floor.child);
-    await stop(floor.child);
-    log(`  dependency floor: ${(floorUsage.rss / MB).toFixed(1)} MB RSS`);
-
     const cfg = join(dir, 'tollgate.yaml');
     writeFileSync(cfg, 'trustDomain: tollgate.local\nserverNames: [localhost, 127.0.0.1]\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }\n');
     const dataDir = join(dir, 'data');
@@ -146,10 +144,14 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
     const controlPort = port(/control\s+127\.0\.0\.1:(\d+)/);
     const metricsPort = port(/metrics\s+http:\/\/127\.0\.0\.1:(\d+)/);
     const fingerprint = /root\s+(sha256:[0-9a-f]{64})/.exec(out)![1];
-    const idle = await measure(serve.child);
+    const floor = await spawnProbed([join(here, 'lib', 'floor-child.js')], /ready/);
+    children.push(floor.child);
+    const [floorUsage, idle] = await Promise.all([measure(floor.child), measure(serve.child)]);
+    await stop(floor.child);
+    log(`  dependency floor: ${(floorUsage.rss / MB).toFixed(1)} MB RSS`);
     log(`  idle tollgate serve: ${(idle.rss / MB).toFixed(1)} MB RSS`);
 
-    const token = execFileSync(process.execPath, [cli, 'token', 'create', '--spiffe-id', 'spiffe://tollgate.local/agent/bench', '--config', cfg, '--data-dir', dataDir], { encoding: 'utf8' }).trim();
+    const token = execFileSync(process.execPath, [cli, 'token', 'create', '--spiffe-id', 'spiffe://tollgate.local/agent/bench', '--config', cfg, '--data-dir', dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const identity = await bootstrap({ server: `localhost:${controlPort}`, token, fingerprint });
     const before = await measure(serve.child);
     sockets.push(...(await openConnections(n, proxyPort, identity)));
