@@ -6,6 +6,8 @@
  *   2. delegation context verify + re-sign, and the whole delegation stage, CPU per call
  *   3. the gateway: CPU per governed call pinned to one core, vs the upstream direct, a bare undici proxy,
  *      http-proxy-3 and nginx (when installed); added latency at a fixed 350 req/s
+ *   4. memory: idle RSS of `tollgate serve` against the floor of its dependencies, and RSS per 1,000 open
+ *      idle mTLS connections to the proxy (~40 s: both processes idle long enough for V8 to shrink)
  * Flags: --quick (shorter runs), --json (machine-readable summary on stdout).
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { runIssuanceBench } from './issuance.js';
 import { runDelegationBench } from './delegation.js';
 import { runGatewayBench } from './gateway.js';
 import { runSvidBench } from './svid.js';
+import { runMemoryBench } from './memory.js';
 
 const quick = process.argv.includes('--quick');
 const log = (l: string) => console.error(l);
@@ -27,16 +30,18 @@ function pinSelf(core: number): void {
 
 log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}, node ${process.version}`);
 pinSelf(0);
-log('1/3 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
+log('1/5 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
 const issuance = await runIssuanceBench({ seconds: quick ? 2 : 5 });
-log('2/3 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
+log('2/5 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
 const delegation = await runDelegationBench(quick ? { n: 5000, rounds: 3 } : {});
-log('peer SVID validation (validateSvid, leaf + intermediate, prebuilt bundle), pinned to core 0');
+log('3/5 peer SVID validation (validateSvid, leaf + intermediate, prebuilt bundle), pinned to core 0');
 const svid = await runSvidBench({ n: quick ? 1000 : 3000 });
-log('3/3 gateway (this takes a minute)');
+log('4/5 gateway (this takes a minute)');
 const gateway = await runGatewayBench({ durationSec: quick ? 2 : 3, rounds: quick ? 2 : 6, log });
+log('5/5 memory: idle `tollgate serve` vs its dependency floor, and per 1,000 idle mTLS connections');
+const memory = await runMemoryBench({ connections: quick ? 300 : 1000, log });
 
-const summary = { issuance, delegation, svid, gateway };
+const summary = { issuance, delegation, svid, gateway, memory };
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(summary, null, 2));
 } else {
@@ -52,5 +57,6 @@ if (process.argv.includes('--json')) {
   console.log(`gateway governed call: ${f(gateway.gatewayCpuUsPerReq)} us CPU (lowest round); with delegation ${f(gateway.fullCpuUsPerReq)} us`);
   console.log(`ratios: gateway / bare undici proxy ${f(gateway.vsBare, 2)}x, gateway / nginx ${f(gateway.vsNginx, 2)}x`);
   console.log(`paired by round (median): gateway / bare ${f(gateway.pairedVsBare, 2)}x (= ${f(gateway.referenceScaledUs, 0)} us at the reference bare proxy's 142 us), gateway / nginx ${f(gateway.pairedVsNginx, 2)}x, delegation stage +${f(gateway.pairedDelegationUs)} us; bar <= 170 us (judged reference-scaled): ${gateway.meetsBar ? 'met' : 'MISSED'}`);
+  console.log(`memory:            idle tollgate serve ${f(memory.idleRssMb)} MB RSS = dependency floor ${f(memory.floorRssMb)} MB + ${f(memory.aboveFloorMb)} MB (goal <= 10 MB above); +${f(memory.rssPerThousandConnectionsMb)} MB RSS per 1,000 idle mTLS connections`);
   console.log(`added latency at 350 req/s over direct: p50 ${Math.round(gateway.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(gateway.addedLatencyP99Us ?? NaN)} us`);
 }

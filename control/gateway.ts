@@ -1,44 +1,22 @@
 /**
- * The gateway process, composed in order. Each step gets what the previous ones built; close() undoes
- * them in reverse. Add listeners here (proxy, metrics) as numbered steps.
+ * The gateway's identity plane: its identity (control/gateway-identity.ts: the CA, its own SVID, rotation)
+ * and the control listener serving the identity API (+ extra services such as the admin API). startGateway
+ * composes both in order; gateway/tollgate.ts composes the same two pieces itself, with the proxy between
+ * them, and hands back the same Gateway view. close() undoes them in reverse.
  *
- *   1. open the CA (first start initialises it in the data directory)
- *   2. issue the gateway's own SVID (spiffe://<td>/tollgate/gateway, DNS/IP SANs = config serverNames)
- *   3. control listener: identity API (+ extra services such as the admin API)
- *   4. rotation: gateway SVID at half-life (with jitter), intermediate when the CA says it is due
+ *   1. the identity: CA, gateway SVID, rotation
+ *   2. control listener: identity API (+ extra services), following the SVID's rotation
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config/schema.js';
-import type { CaEvents, CertificateAuthority, GatewayCredentials } from '../ca/api.js';
-import { openAuthority } from '../ca/authority.js';
-import { authorityOptionsFromConfig } from '../ca/options.js';
-import { renewalDelay, retryDelay } from '../certs/rotation.js';
+import type { CertificateAuthority, GatewayCredentials } from '../ca/api.js';
 import { startControlServer, type ControlContext, type ControlServer } from './server.js';
-import type { ErrorLog } from './unary.js';
 import { connectionCaps } from '../config/fd-budget.js';
+import { openGatewayIdentity, type GatewayIdentity, type GatewayIdentityOptions, type GatewayLog } from './gateway-identity.js';
 
-export const GATEWAY_PATH = '/tollgate/gateway';
+export { GATEWAY_PATH, gatewaySpiffeId, openGatewayIdentity, type GatewayIdentity, type GatewayIdentityOptions, type GatewayLog } from './gateway-identity.js';
 
-export function gatewaySpiffeId(trustDomain: string): string {
-  return `spiffe://${trustDomain}${GATEWAY_PATH}`;
-}
-
-/** pino-compatible subset */
-export interface GatewayLog extends ErrorLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-export interface GatewayOptions {
-  dataDir: string;
-  now?: () => number;
-  random?: () => number;
-  log?: GatewayLog;
-  caEvents?: CaEvents;
-  /** open the CA although its database is missing or new (`--recreate-store`) */
-  recreateStore?: boolean;
-  /** how often to ask the CA whether the intermediate is due (default: 1/10 of the SVID TTL, 1 s..60 s) */
-  intermediateCheckMs?: number;
+export interface GatewayOptions extends GatewayIdentityOptions {
   /** more gRPC services on the control listener (admin API, health, reflection) */
   extraServices?: (server: grpc.Server, ctx: ControlContext) => void;
 }
@@ -56,122 +34,64 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const silentLog: GatewayLog = { info() {}, warn() {}, error() {} };
+export interface ControlListenerOptions {
+  now?: () => number;
+  log?: GatewayLog;
+  extraServices?: (server: grpc.Server, ctx: ControlContext) => void;
+}
+
+/**
+ * The control listener on listen.control with the gateway's SVID, swapping its TLS context on every
+ * rotation. Subscribe it before anything else follows the rotation: "the control listener is already
+ * updated" when the others hear of it.
+ */
+export async function startControlListener(config: Config, identity: GatewayIdentity, opts: ControlListenerOptions): Promise<ControlServer> {
+  const control = await startControlServer({
+    authority: identity.authority,
+    credentials: identity.credentials,
+    listen: config.listen.control,
+    now: opts.now,
+    log: opts.log,
+    extraServices: opts.extraServices,
+    handshakeTimeoutMs: config.timeouts.handshake,
+    idleMs: config.timeouts.controlIdle,
+    maxUnauthenticated: connectionCaps(config).controlUnauthenticated,
+    unauthenticatedLifetimeMs: config.timeouts.controlUnauthenticated,
+  });
+  identity.onCredentials(() => control.reloadCredentials());
+  return control;
+}
+
+/** The Gateway view of an identity and its control listener; close() stops rotation, the listener, then the CA. */
+export function gatewayOf(config: Config, identity: GatewayIdentity, control: ControlServer): Gateway {
+  let closed = false;
+  return {
+    config,
+    authority: identity.authority,
+    control,
+    credentials: identity.credentials,
+    onCredentials: (listener) => identity.onCredentials(listener),
+    rotateCredentials: identity.rotateCredentials,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // reverse order: listeners first, the CA last
+      identity.stopRotation();
+      await control.close(config.timeouts.shutdown);
+      identity.close();
+    },
+  };
+}
 
 export async function startGateway(config: Config, opts: GatewayOptions): Promise<Gateway> {
-  const now = opts.now ?? Date.now;
-  const random = opts.random ?? Math.random;
-  const log = opts.log ?? silentLog;
-  const timers = new Set<NodeJS.Timeout>();
-  const listeners = new Set<(c: GatewayCredentials) => void>();
-  let closed = false;
-
-  // 1. the CA
-  const authority = await openAuthority({ ...authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents), recreateStore: opts.recreateStore });
-
-  let control: ControlServer | undefined;
+  // 1. the identity
+  const identity = await openGatewayIdentity(config, opts);
   try {
-    // 2. the gateway's own SVID
-    const gatewayId = gatewaySpiffeId(authority.trustDomain);
-    let creds = await authority.issueGatewayCredentials(gatewayId, config.serverNames);
-    let issuedAt = now();
-
-    // 3. control listener
-    control = await startControlServer({
-      authority,
-      credentials: () => creds,
-      listen: config.listen.control,
-      now,
-      log,
-      extraServices: opts.extraServices,
-      handshakeTimeoutMs: config.timeouts.handshake,
-      idleMs: config.timeouts.controlIdle,
-      maxUnauthenticated: connectionCaps(config).controlUnauthenticated,
-      unauthenticatedLifetimeMs: config.timeouts.controlUnauthenticated,
-    });
-    const ctl = control;
-
-    // 4. rotation
-    const later = (ms: number, fn: () => void) => {
-      if (closed) return;
-      const t = setTimeout(() => {
-        timers.delete(t);
-        fn();
-      }, Math.min(ms, 2 ** 31 - 1));
-      t.unref();
-      timers.add(t);
-    };
-
-    const rotateCredentials = async (): Promise<GatewayCredentials> => {
-      const next = await authority.issueGatewayCredentials(gatewayId, config.serverNames);
-      creds = next;
-      issuedAt = now();
-      ctl.reloadCredentials();
-      for (const l of listeners) l(next);
-      return next;
-    };
-
-    let failures = 0;
-    const runRotation = (): void => {
-      rotateCredentials().then(
-        (c) => {
-          failures = 0;
-          log.info({ spiffeId: c.spiffeId, notAfter: new Date(c.notAfter).toISOString() }, 'gateway SVID rotated');
-          planRotation();
-        },
-        (err: unknown) => {
-          failures++;
-          const delay = retryDelay(failures, { initialMs: 1000, maxMs: 30_000 }, random);
-          log.error({ err, retryInMs: delay }, 'gateway SVID rotation failed');
-          later(delay, runRotation);
-        },
-      );
-    };
-    // Half-life of the lifetime left when issued (the CA backdates notBefore): see renewalDelay.
-    const planRotation = () => later(renewalDelay({ notBefore: creds.notBefore, notAfter: creds.notAfter, obtainedAt: issuedAt }, now(), random, {}, true), runRotation);
-    planRotation();
-
-    const checkEvery = opts.intermediateCheckMs ?? Math.min(60_000, Math.max(1000, Math.floor(config.ca.svidTtl / 10)));
-    const checkIntermediate = () =>
-      later(checkEvery, () => {
-        authority.rotateIfNeeded(now()).then(
-          (rotated) => {
-            if (rotated) log.info({ notAfter: new Date(authority.intermediateNotAfter()).toISOString() }, 'intermediate CA rotated');
-            checkIntermediate();
-          },
-          (err: unknown) => {
-            log.error({ err }, 'intermediate CA rotation failed; retrying at the next check');
-            checkIntermediate();
-          },
-        );
-      });
-    checkIntermediate();
-
-    return {
-      config,
-      authority,
-      control: ctl,
-      credentials: () => creds,
-      onCredentials(listener) {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-      rotateCredentials,
-      async close() {
-        if (closed) return;
-        closed = true;
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        // reverse order: listeners first, the CA last
-        await ctl.close(config.timeouts.shutdown);
-        authority.close();
-      },
-    };
+    // 2. control listener
+    const control = await startControlListener(config, identity, opts);
+    return gatewayOf(config, identity, control);
   } catch (err) {
-    closed = true;
-    for (const t of timers) clearTimeout(t);
-    await control?.close(0).catch(() => undefined);
-    authority.close();
+    identity.close();
     throw err;
   }
 }

@@ -5,21 +5,22 @@
  *   1. config: the file (or defaults), overlaid with sections saved through the admin API
  *   2. metrics registry, audit log, event bus (for `ctl watch`)
  *   3. delegation core: persisted context keys, the stage (loops, budgets), the call graph
- *   4. identity plane: CA + gateway SVID + control listener (identity API, admin API, health, reflection)
+ *   4. identity: CA + gateway SVID, rotating
  *   5. data plane: the mTLS A2A proxy, with the delegation stage in its slot
- *   6. metrics listener: /metrics, /graph, /graph/tasks/<id>, the live page /ui
- *   7. housekeeping timer; SIGHUP reload is reload() (the CLI wires the signal)
+ *   6. config changes: what an admin write or SIGHUP applies, in order
+ *   7. control listener: identity API, admin API (built with 6), health, reflection
+ *   8. metrics listener: /metrics, /graph, /graph/tasks/<id>, the live page /ui
+ *   9. housekeeping timer; SIGHUP reload is reload() (the CLI wires the signal)
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
 import { CaError } from '../ca/api.js';
 import { assertStorePresent } from '../ca/ca-state.js';
 import { CaKeyFiles } from '../ca/keys/file-store.js';
-import type * as grpc from '@grpc/grpc-js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { startGateway, type Gateway, type GatewayLog } from '../control/gateway.js';
+import { gatewayOf, openGatewayIdentity, startControlListener, type Gateway, type GatewayLog } from '../control/gateway.js';
 import type { ControlContext } from '../control/server.js';
 import { PROTO_FILES } from '../control/proto.js';
 import {
@@ -34,13 +35,14 @@ import {
   type SettingsStore,
 } from '../control/admin/index.js';
 import { createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
+import { splitHostPort } from '../proxy/metrics-server.js';
 import { createDelegationStage, openKeyRing, type DelegationStage } from '../governance/delegation/index.js';
 import { createGraphPage, type GraphPage } from '../ui/server.js';
+import { createGraphRoutes } from '../ui/graph-routes.js';
 import { agentBudgets, createGraphSource } from '../ui/source.js';
-import { decideAccess } from '../ui/access.js';
-import { isLoopback } from '../ui/access.js';
+import { listenerAccess } from '../ui/access.js';
 import { governanceSlot } from './governance-slot.js';
-import { splitHostPort } from '../proxy/metrics-server.js';
+import { caEvents, delegationMetrics } from './adapters.js';
 
 export interface TollgateOptions {
   /** config file; reload() re-reads it. Without it: defaults (plus `config` if given). */
@@ -108,67 +110,57 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     let live = readConfig(opts, settings);
 
     // 2. metrics, audit, events
-    const metrics = createMetrics();
+    const metrics = createMetrics({ now });
     const auditPath = live.audit.path === '-' ? undefined : (live.audit.path ?? path.join(opts.dataDir, 'audit.log'));
-    const audit = createAuditLog({ path: auditPath });
+    const audit = createAuditLog({ path: auditPath, now });
     undo.push(() => audit.close());
     const events = createEventBus();
     undo.push(() => events.close());
 
     // 3. delegation core
     const keyring = openKeyRing({ dataDir: opts.dataDir, now, retentionMs: live.delegation.tokenTtl, log });
-    const stage = createDelegationStage({
-      config: live,
-      keyring,
-      now,
-      log,
-      metrics: {
-        refusal: (caller, callee, reason) => metrics.delegationRefusals.labels(caller, callee, reason).inc(),
-        loopCut: (caller, callee) => metrics.loopsCut.labels(caller, callee).inc(),
-        cycles: (n) => metrics.callGraphCycles.set(n),
-        budgetExhausted: (scope, budget) => metrics.budgetExhausted.labels(scope, budget).inc(),
-        cost: (agent, amount) => metrics.costTotal.labels(agent).inc(amount),
-      },
-    });
+    const stage = createDelegationStage({ config: live, keyring, now, log, metrics: delegationMetrics(metrics) });
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
 
-    // 4. identity plane (+ admin API on the same control listener)
-    const caMetrics = metrics.caEvents();
-    let applyConfig: (next: Config, actor: string) => void = () => {
-      throw new Error('the gateway is still starting');
+    // 4. identity: the CA and the gateway's own SVID, rotating
+    const identity = await openGatewayIdentity(live, { dataDir: opts.dataDir, now, log, caEvents: caEvents(metrics, events, log, now), recreateStore: opts.recreateStore });
+    undo.push(() => identity.close());
+    metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
+
+    // 5. data plane, following the SVID's rotation
+    const proxy = await startProxy({
+      config: live,
+      credentials: identity.credentials,
+      revocation: identity.authority,
+      now,
+      metrics,
+      audit,
+      governance: governanceSlot({ stage, events, changed: () => source.changed(), now }),
+    });
+    undo.push(() => proxy.close(live.timeouts.shutdown));
+
+    // 6. config changes (admin writes, SIGHUP): the proxy validates and swaps first (it throws and keeps the
+    // old config on a bad one), then the delegation core follows. Open connections see it on their next request.
+    const applyConfig = (next: Config, actor: string): void => {
+      proxy.reloadConfig(next);
+      stage.reloadConfig(next);
+      live = next;
+      log.info({ actor }, 'config applied');
     };
-    const gateway = await startGateway(live, {
-      dataDir: opts.dataDir,
+
+    // 7. control listener: identity API, admin API, health + reflection; it follows the rotation before the proxy
+    const control = await startControlListener(live, identity, {
       now,
       log,
-      caEvents: {
-        onIssued: (kind) => {
-          caMetrics.onIssued?.(kind);
-          if (events.subscribers > 0) events.publish({ time: now(), kind: 'issuance', actor: 'ca', summary: `issued a ${kind} certificate` });
-        },
-        onSigningFailure: (err) => caMetrics.onSigningFailure?.(err),
-        onStoreLost: (err) => {
-          caMetrics.onStoreLost?.(err);
-          log.error({ err }, 'CA database lost: issuing and revoking stopped');
-        },
-        onStoreRestored: () => {
-          caMetrics.onStoreRestored?.();
-          log.info({}, 'CA database back at its path: issuing resumed');
-        },
-      },
-      recreateStore: opts.recreateStore,
       extraServices: (server: grpc.Server, ctx: ControlContext) => {
         createAdminService({
           authority: ctx.authority,
           admins: () => live.admins,
           trustDomain: live.trustDomain,
           getConfig: () => live,
-          applyConfig: (next, actor) => applyConfig(next, actor),
+          applyConfig,
           settings,
-          graph: {
-            json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())),
-            dot: (id) => (id ? stage.graph.taskDot(id) : stage.graph.aggregateDot(now())),
-          },
+          graph: { json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())), dot: (id) => (id ? stage.graph.taskDot(id) : stage.graph.aggregateDot(now())) },
           cancelTask: (id) => {
             const ok = stage.cancelTask(id);
             if (ok) source.changed();
@@ -182,76 +174,27 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
         registerHealthAndReflection(server, [...PROTO_FILES, ADMIN_PROTO], ['tollgate.v1.Identity', ADMIN_SERVICE_NAME]);
       },
     });
-    undo.push(() => gateway.close());
-    metrics.setGatewayCertNotAfter(() => gateway.credentials().notAfter);
-    metrics.setIntermediateCertNotAfter(gateway.authority.intermediateNotAfter());
-
-    // 5. data plane
-    const proxy = await startProxy({
-      config: live,
-      credentials: () => gateway.credentials(),
-      revocation: gateway.authority,
-      now,
-      metrics,
-      audit,
-      governance: governanceSlot({ stage, events, changed: () => source.changed(), now }),
+    // shutdown: no rotation from here on; the control listener closes, then the proxy drains, the CA last
+    undo.push(() => {
+      identity.stopRotation();
+      return control.close(live.timeouts.shutdown);
     });
-    undo.push(() => proxy.close(live.timeouts.shutdown));
-    const offCreds = gateway.onCredentials(() => proxy.reloadCredentials());
-    undo.push(offCreds);
+    const gateway = gatewayOf(live, identity, control);
+    undo.push(identity.onCredentials(() => proxy.reloadCredentials()));
 
-    // Admin writes and SIGHUP land here: the proxy validates and swaps first (it throws and keeps the old
-    // config on a bad one), then the delegation core follows. Open connections see it on their next request.
-    applyConfig = (next, actor) => {
-      proxy.reloadConfig(next);
-      stage.reloadConfig(next);
-      live = next;
-      log.info({ actor }, 'config applied');
-    };
-
-    // 6. metrics listener: /metrics, the graph (read-only) and the live page
-    const { host: metricsHost } = splitHostPort(live.listen.metrics);
-    const access = { loopbackOnly: isLoopback(metricsHost) || metricsHost === 'localhost', token: live.uiToken };
+    // 8. metrics listener: /metrics, the graph (read-only) and the live page
+    const access = listenerAccess(splitHostPort(live.listen.metrics).host, live.uiToken);
     const page: GraphPage = createGraphPage({ source, loopbackOnly: access.loopbackOnly, token: access.token, now });
     undo.push(() => page.close());
-    const guarded = (handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void) => (req: IncomingMessage, res: ServerResponse) => {
-      const url = new URL(req.url ?? '/', 'http://tollgate');
-      const verdict = decideAccess(access, { remoteAddress: req.socket.remoteAddress, queryToken: url.searchParams.get('token'), authorization: req.headers.authorization });
-      if (!verdict.ok) {
-        res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end(`${verdict.message}\n`);
-        return;
-      }
-      handler(req, res, url);
-    };
-    const send = (res: ServerResponse, body: unknown, dot: boolean) => {
-      if (body === undefined) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such task among the recent tasks"}\n');
-        return;
-      }
-      res.writeHead(200, { 'content-type': dot ? 'text/vnd.graphviz; charset=utf-8' : 'application/json', 'cache-control': 'no-store' });
-      res.end(dot ? String(body) : JSON.stringify(body));
-    };
-    const routes = {
-      ...page.routes,
-      '/graph': guarded((_req, res, url) => {
-        const dot = url.searchParams.get('format') === 'dot';
-        send(res, dot ? stage.graph.aggregateDot(now()) : stage.graph.aggregateJSON(now()), dot);
-      }),
-      '/graph/tasks/': guarded((_req, res, url) => {
-        let id = decodeURIComponent(url.pathname.slice('/graph/tasks/'.length));
-        const dot = id.endsWith('.dot') || url.searchParams.get('format') === 'dot';
-        if (id.endsWith('.dot')) id = id.slice(0, -4);
-        send(res, dot ? stage.graph.taskDot(id) : stage.graph.taskJSON(id), dot);
-      }),
-    };
+    const routes = { ...page.routes, ...createGraphRoutes({ graph: stage.graph, access, now }) };
     const metricsServer = await startMetricsServer({ listen: live.listen.metrics, metrics, routes });
     undo.push(() => metricsServer.close());
 
-    // 7. housekeeping, off the request path
+    // 9. housekeeping, off the request path
     const tick = setInterval(() => {
       stage.tick();
       keyring.rotateIfOlderThan(DAY);
-      metrics.setIntermediateCertNotAfter(gateway.authority.intermediateNotAfter());
+      metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
     }, opts.tickMs ?? 2000);
     tick.unref();
     undo.push(() => clearInterval(tick));

@@ -44,6 +44,8 @@ export interface AuditLogOptions {
   path?: string;
   /** flush on SIGTERM (default true): see installSigtermFlush */
   flushOnSigterm?: boolean;
+  /** clock for each line's "time" (ms since epoch); default Date.now */
+  now?: () => number;
 }
 
 const SAFE = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/; // printable ASCII without '"' and '\\'
@@ -88,6 +90,7 @@ function hookExit(): void {
 
 export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   hookExit();
+  const now = opts.now ?? Date.now;
   // Lines are gathered here into Buffer chunks and sonic-boom (contentMode 'buffer') is handed whole chunks.
   // Measured with 200k lines to a file: handing sonic-boom one string per line cost ~7 us per
   // line (a byteLength of its growing buffer per write and a string fs.write per batch); writing lines into a
@@ -132,7 +135,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   return {
     write(rec) {
       if (closed) return;
-      const line = auditLine(rec, Date.now());
+      const line = auditLine(rec, now());
       // a UTF-8 line is at most 3 bytes per UTF-16 unit: check the cheap bound before the exact one
       if (CHUNK - used < line.length * 3 && CHUNK - used < Buffer.byteLength(line)) {
         handOver();

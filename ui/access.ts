@@ -71,3 +71,11 @@ export function decideAccess(policy: AccessPolicy, req: AccessRequest): AccessVe
   }
   return OK;
 }
+
+/**
+ * The policy for a listener on `host`: loopback-only when the listener itself is only reachable from this
+ * machine (then a token is optional); otherwise the token is required (createGraphPage refuses none).
+ */
+export function listenerAccess(host: string, token: string | undefined): AccessPolicy {
+  return { loopbackOnly: isLoopback(host) || host === 'localhost', token };
+}

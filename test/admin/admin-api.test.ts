@@ -134,6 +134,40 @@ describe('health and reflection', () => {
       client.close();
     }
   });
+
+  // health and reflection load their implementations on the first call (control/admin/health.ts): the
+  // streaming methods and v1alpha go through that path too
+  it('answers Health/Watch and v1alpha reflection by symbol (implementations loaded on first call)', async () => {
+    const hdef = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
+    const Health = (grpc.loadPackageDefinition(hdef) as any).grpc.health.v1.Health as grpc.ServiceClientConstructor;
+    const health = new Health(gw.target, credsOf(gw, null)) as any;
+    const require = createRequire(import.meta.url);
+    const reflectionDir = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto');
+    const rdef = protoLoader.loadSync('grpc/reflection/v1alpha/reflection.proto', { keepCase: true, includeDirs: [reflectionDir] });
+    const Reflection = (grpc.loadPackageDefinition(rdef) as any).grpc.reflection.v1alpha.ServerReflection as grpc.ServiceClientConstructor;
+    const client = new Reflection(gw.target, credsOf(gw, null)) as any;
+    try {
+      const watch = health.Watch({ service: 'tollgate.v1.Admin' });
+      const first = await new Promise<any>((resolve, reject) => {
+        watch.on('data', resolve);
+        watch.on('error', reject);
+      });
+      watch.cancel();
+      expect(first.status).toBe('SERVING');
+      const stream = client.ServerReflectionInfo();
+      const answer = new Promise<any>((resolve, reject) => {
+        stream.on('data', resolve);
+        stream.on('error', reject);
+      });
+      stream.write({ file_containing_symbol: 'tollgate.v1.Admin' });
+      const res = await answer;
+      stream.end();
+      expect(res.file_descriptor_response.file_descriptor_proto.length).toBeGreaterThan(0);
+    } finally {
+      health.close();
+      client.close();
+    }
+  });
 });
 
 describe('policy', () => {

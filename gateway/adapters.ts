@@ -1,0 +1,41 @@
+/**
+ * Small adapters the composition root hands from one part to another: they translate events of the CA and
+ * the delegation core into metrics, log lines and `ctl watch` events. Kept here so gateway/tollgate.ts stays
+ * a list of steps.
+ */
+import type { CaEvents } from '../ca/api.js';
+import type { EventBus } from '../control/admin/index.js';
+import type { GatewayLog } from '../control/gateway-identity.js';
+import type { DelegationMetrics } from '../governance/delegation/index.js';
+import type { GatewayMetrics } from '../proxy/index.js';
+
+/** CA events: counted, logged when the database goes or comes back, and published when someone watches. */
+export function caEvents(metrics: GatewayMetrics, events: EventBus, log: GatewayLog, now: () => number): CaEvents {
+  const counted = metrics.caEvents();
+  return {
+    onIssued: (kind) => {
+      counted.onIssued?.(kind);
+      if (events.subscribers > 0) events.publish({ time: now(), kind: 'issuance', actor: 'ca', summary: `issued a ${kind} certificate` });
+    },
+    onSigningFailure: (err) => counted.onSigningFailure?.(err),
+    onStoreLost: (err) => {
+      counted.onStoreLost?.(err);
+      log.error({ err }, 'CA database lost: issuing and revoking stopped');
+    },
+    onStoreRestored: () => {
+      counted.onStoreRestored?.();
+      log.info({}, 'CA database back at its path: issuing resumed');
+    },
+  };
+}
+
+/** The delegation core's outcomes as Prometheus series. */
+export function delegationMetrics(metrics: GatewayMetrics): DelegationMetrics {
+  return {
+    refusal: (caller, callee, reason) => metrics.delegationRefusals.labels(caller, callee, reason).inc(),
+    loopCut: (caller, callee) => metrics.loopsCut.labels(caller, callee).inc(),
+    cycles: (n) => metrics.callGraphCycles.set(n),
+    budgetExhausted: (scope, budget) => metrics.budgetExhausted.labels(scope, budget).inc(),
+    cost: (agent, amount) => metrics.costTotal.labels(agent).inc(amount),
+  };
+}
