@@ -48,7 +48,7 @@ export interface ControlListenerOptions {
 export async function startControlListener(config: Config, identity: GatewayIdentity, opts: ControlListenerOptions): Promise<ControlServer> {
   const control = await startControlServer({
     authority: identity.authority,
-    credentials: identity.credentials,
+    credentials: () => identity.credentials(),
     listen: config.listen.control,
     now: opts.now,
     log: opts.log,
@@ -69,9 +69,9 @@ export function gatewayOf(config: Config, identity: GatewayIdentity, control: Co
     config,
     authority: identity.authority,
     control,
-    credentials: identity.credentials,
+    credentials: () => identity.credentials(),
     onCredentials: (listener) => identity.onCredentials(listener),
-    rotateCredentials: identity.rotateCredentials,
+    rotateCredentials: () => identity.rotateCredentials(),
     async close() {
       if (closed) return;
       closed = true;

@@ -24,8 +24,10 @@ function rootTaskOf(ex: Exchange): string | undefined {
 export function governanceSlot(opts: GovernanceOptions): Governance {
   const { stage, events, changed, now } = opts;
   return {
-    beforeForward: stage.beforeForward,
-    onResponse: stage.onResponse,
+    beforeForward: (ex) => stage.beforeForward(ex),
+    onResponse: (ex) => {
+      stage.onResponse(ex);
+    },
     onRefused(ex, refusal) {
       stage.onRefused(ex, refusal);
       changed?.();

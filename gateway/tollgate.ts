@@ -130,7 +130,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // 5. data plane, following the SVID's rotation
     const proxy = await startProxy({
       config: live,
-      credentials: identity.credentials,
+      credentials: () => identity.credentials(),
       revocation: identity.authority,
       now,
       metrics,

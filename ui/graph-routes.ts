@@ -24,7 +24,7 @@ function send(res: http.ServerResponse, body: unknown, dot: boolean): void {
     return;
   }
   res.writeHead(200, { 'content-type': dot ? 'text/vnd.graphviz; charset=utf-8' : 'application/json', 'cache-control': 'no-store' });
-  res.end(dot ? String(body) : JSON.stringify(body));
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 export function createGraphRoutes(opts: GraphRoutesOptions): Record<string, Route> {

@@ -129,9 +129,15 @@ export function createGraphPage(opts: GraphPageOptions): GraphPage {
       const url = admit(req, res, true);
       if (!url) return;
       const id = idFrom(url);
-      if (!id || id.length > MAX_TASK_ID) return json(res, 400, { error: `task id must be 1-${MAX_TASK_ID} characters` });
+      if (!id || id.length > MAX_TASK_ID) {
+        json(res, 400, { error: `task id must be 1-${MAX_TASK_ID} characters` });
+        return;
+      }
       const tree = source.task(id);
-      if (!tree) return json(res, 404, { error: `no recent task ${id}` });
+      if (!tree) {
+        json(res, 404, { error: `no recent task ${id}` });
+        return;
+      }
       json(res, 200, tree);
     };
   }
