@@ -4,7 +4,13 @@
  * key and certificate (grpc-js would otherwise reuse a connection made with the old ones).
  */
 import * as grpc from '@grpc/grpc-js';
-import { identityClientConstructor, type IdentityClient, type Revocations__Output, type SvidResponse__Output, type TrustBundle__Output } from '../protocol/identity.js';
+import {
+  identityClientConstructor,
+  type IdentityClient,
+  type Revocations__Output,
+  type SvidResponse__Output,
+  type TrustBundle__Output,
+} from '../protocol/identity.js';
 import { ERROR_CODE_METADATA_KEY } from '../protocol/errors.js';
 import { BootstrapError } from './errors.js';
 
@@ -51,13 +57,21 @@ function fromGrpcError(err: grpc.ServiceError, method: Method, server: string): 
   // answer is its own (a full disk or a lost database is UNAVAILABLE too, and no network problem).
   const reason = err.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0]?.toString();
   if (reason !== undefined && err.code === grpc.status.UNAVAILABLE) {
-    return new BootstrapError('unavailable', `the Tollgate CA at ${server} answered but cannot serve ${method} now (${statusName}): ${err.details}`, { cause: err, grpcStatus: statusName, reason });
-  }
-  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-    return new BootstrapError('unavailable', `cannot reach the Tollgate CA at ${server} (${statusName}: ${err.details}); check the address and that \`tollgate serve\` is running`, {
+    return new BootstrapError('unavailable', `the Tollgate CA at ${server} answered but cannot serve ${method} now (${statusName}): ${err.details}`, {
       cause: err,
       grpcStatus: statusName,
+      reason,
     });
+  }
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new BootstrapError(
+      'unavailable',
+      `cannot reach the Tollgate CA at ${server} (${statusName}: ${err.details}); check the address and that \`tollgate serve\` is running`,
+      {
+        cause: err,
+        grpcStatus: statusName,
+      },
+    );
   }
   return new BootstrapError('refused', `${method} refused by the CA (${statusName}): ${err.details}`, { cause: err, grpcStatus: statusName, reason });
 }

@@ -50,7 +50,10 @@ export class AgentIdentity extends EventEmitter {
   private readonly now: () => number;
   private readonly random: () => number;
 
-  constructor(material: SvidMaterial, private readonly opts: AgentIdentityOptions = {}) {
+  constructor(
+    material: SvidMaterial,
+    private readonly opts: AgentIdentityOptions = {},
+  ) {
     super();
     this.current = material;
     this.bundle = bundleDerOf(material);
@@ -106,7 +109,8 @@ export class AgentIdentity extends EventEmitter {
   /** Keep renewing until stop(). Idempotent. */
   start(): this {
     if (!this.running) {
-      if (!this.opts.server && !this.opts.renewFn) throw new BootstrapError('invalid_argument', 'AgentIdentity.start() needs the `server` option (the control listener HOST:PORT)');
+      if (!this.opts.server && !this.opts.renewFn)
+        throw new BootstrapError('invalid_argument', 'AgentIdentity.start() needs the `server` option (the control listener HOST:PORT)');
       this.running = true;
       this.schedule(this.plannedDelay(false));
     }

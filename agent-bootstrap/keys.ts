@@ -12,7 +12,7 @@ export interface KeyAndCsr {
 }
 
 export async function newKeyAndCsr(): Promise<KeyAndCsr> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   // The CA sets the identity from the token or the current SVID and ignores names in the CSR;
   // the CSR only proves possession of the new key.
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: ALG });

@@ -46,11 +46,20 @@ export function chainFromPeerCertificate(cert: PeerCertificate | DetailedPeerCer
 
 export function createMtlsFetch(identity: AgentIdentity, opts: MtlsFetchOptions = {}): MtlsFetch {
   const now = opts.now ?? Date.now;
-  const expected = opts.expectedServerId === undefined ? null : (Array.isArray(opts.expectedServerId) ? opts.expectedServerId : [opts.expectedServerId]).map((id) => parseSpiffeId(id).uri);
+  const expected =
+    opts.expectedServerId === undefined
+      ? null
+      : (Array.isArray(opts.expectedServerId) ? opts.expectedServerId : [opts.expectedServerId]).map((id) => parseSpiffeId(id).uri);
 
   const checkServerId = (_host: string, cert: PeerCertificate): Error | undefined => {
     try {
-      const svid = validateSvid({ chain: chainFromPeerCertificate(cert), bundle: identity.bundleDer(), now: now(), trustDomain: identity.trustDomain, usage: 'server' });
+      const svid = validateSvid({
+        chain: chainFromPeerCertificate(cert),
+        bundle: identity.bundleDer(),
+        now: now(),
+        trustDomain: identity.trustDomain,
+        usage: 'server',
+      });
       if (!expected!.includes(svid.id.uri)) {
         return new Error(`the server presented ${svid.id.uri}, expected ${expected!.join(' or ')}`);
       }
@@ -86,7 +95,8 @@ export function createMtlsFetch(identity: AgentIdentity, opts: MtlsFetchOptions 
     const ctx = currentDelegation();
     let headers = init?.headers;
     if (ctx && (ctx.delegation || ctx.traceparent)) {
-      const fromRequest = typeof input === 'object' && input !== null && 'headers' in input && !(input instanceof URL) ? (input as { headers: HeadersInit }).headers : undefined;
+      const fromRequest =
+        typeof input === 'object' && input !== null && 'headers' in input && !(input instanceof URL) ? (input as { headers: HeadersInit }).headers : undefined;
       const h = new Headers((init?.headers ?? fromRequest) as ConstructorParameters<typeof Headers>[0]);
       // An explicit header always wins: the agent may be starting a new chain on purpose.
       if (ctx.delegation && !h.has(DELEGATION_HEADER)) h.set(DELEGATION_HEADER, ctx.delegation);

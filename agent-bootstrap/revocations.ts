@@ -38,12 +38,17 @@ export class RevocationFeed extends EventEmitter implements RevocationView {
   private polling: Promise<void> | null = null;
   private lastOk = 0;
 
-  constructor(private readonly identity: AgentIdentity, opts: RevocationFeedOptions = {}) {
+  constructor(
+    private readonly identity: AgentIdentity,
+    opts: RevocationFeedOptions = {},
+  ) {
     super();
     const server = opts.server ?? identity.server;
-    if (!server) throw new BootstrapError('invalid_argument', 'a revocation feed needs the control listener address: give the identity a server, or pass server');
+    if (!server)
+      throw new BootstrapError('invalid_argument', 'a revocation feed needs the control listener address: give the identity a server, or pass server');
     const interval = opts.intervalMs ?? 5000;
-    if (!Number.isFinite(interval) || interval < 100) throw new BootstrapError('invalid_argument', `revocation poll interval must be at least 100 ms, got ${String(opts.intervalMs)}`);
+    if (!Number.isFinite(interval) || interval < 100)
+      throw new BootstrapError('invalid_argument', `revocation poll interval must be at least 100 ms, got ${String(opts.intervalMs)}`);
     this.server = server;
     this.intervalMs = interval;
     this.now = opts.now ?? Date.now;

@@ -96,7 +96,11 @@ function refuse(res: ServerResponse, status: number, error: string, reason: stri
 }
 
 /** Pure: what is wrong with the identity headers of a request from the gateway `gatewayId`, or undefined. */
-export function gatewayHeadersProblem(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, gatewayId: string, requireDelegation: boolean): string | undefined {
+export function gatewayHeadersProblem(
+  req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>,
+  gatewayId: string,
+  requireDelegation: boolean,
+): string | undefined {
   if (req.method === 'GET' || req.method === 'HEAD') {
     const url = req.url ?? '';
     const q = url.indexOf('?');

@@ -43,7 +43,9 @@ function measure(rounds: number, n: number, fn: () => void): number {
   return best;
 }
 
-export function runDelegationBench(opts: { n?: number; rounds?: number } = {}): Promise<{ verifyAndSignUs: number; issuedVerifyAndSignUs: number; decideUs: number; newRootUs: number; macUs: number; hmacUs: number }> {
+export function runDelegationBench(
+  opts: { n?: number; rounds?: number } = {},
+): Promise<{ verifyAndSignUs: number; issuedVerifyAndSignUs: number; decideUs: number; newRootUs: number; macUs: number; hmacUs: number }> {
   const n = opts.n ?? 20_000;
   const rounds = opts.rounds ?? 5;
   const agents = Object.fromEntries(names.map((name, i) => [name, { url: `https://127.0.0.1:${9000 + i}`, id: id(name), limits: { callsPerMinute: 1e9 } }]));
@@ -54,28 +56,68 @@ export function runDelegationBench(opts: { n?: number; rounds?: number } = {}): 
 
   // 1. verify + re-sign a 4-hop context
   const chain = [`${TD}/user/alice`, ...names.slice(0, 4).map(id)];
-  const inbound = signContext({ rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain, callId: 'x1', depth: 4, rootStartedAt: now, issuedAt: now, expiresAt: now + 600_000 }, keyring.current());
+  const inbound = signContext(
+    { rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain, callId: 'x1', depth: 4, rootStartedAt: now, issuedAt: now, expiresAt: now + 600_000 },
+    keyring.current(),
+  );
   const caller = chain[4];
   const limits = { maxDepth: 8, tokenTtlMs: 600_000, maxCalls: 1e9, maxFanOut: 1e9, maxConcurrent: 1e9, deadlineMs: 3_600_000, maxCost: undefined };
-  const task = { rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', initiator: chain[0], startedAt: now, adopted: false, calls: 1, inFlight: 1, cost: 0, cancelled: false, expiresAt: now + 600_000, deadlineAt: now + 3_600_000, fanOut: undefined };
+  const task = {
+    rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA',
+    initiator: chain[0],
+    startedAt: now,
+    adopted: false,
+    calls: 1,
+    inFlight: 1,
+    cost: 0,
+    cancelled: false,
+    expiresAt: now + 600_000,
+    deadlineAt: now + 3_600_000,
+    fanOut: undefined,
+  };
   const callee = { name: 'publisher', id: id('publisher'), maxRevisits: 0 };
   const callerInfo = { id: caller, name: 'reviewer', requireDelegationContext: false };
   const verifyAndSign = () => {
     const v = verifyContext(inbound, caller, now, keyring);
     if (!v.ok) throw new Error(v.reason);
-    const d = decide({ now, context: v.context, caller: callerInfo, callee, limits, task, parentFanOut: 0, windows: undefined, newCallId: 'x2', newRootTaskId: () => 'unused' });
+    const d = decide({
+      now,
+      context: v.context,
+      caller: callerInfo,
+      callee,
+      limits,
+      task,
+      parentFanOut: 0,
+      windows: undefined,
+      newCallId: 'x2',
+      newRootTaskId: () => 'unused',
+    });
     if (!d.allow) throw new Error(d.refusal.message);
     signContext(d.child, keyring.current());
   };
   measure(1, n, verifyAndSign); // warm-up
   const verifyAndSignUs = measure(rounds, n, verifyAndSign);
   const issued = new IssuedContexts(4096);
-  const mine = issueContext({ rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain, callId: 'x1', depth: 4, rootStartedAt: now, issuedAt: now, expiresAt: now + 600_000 }, keyring.current());
+  const mine = issueContext(
+    { rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain, callId: 'x1', depth: 4, rootStartedAt: now, issuedAt: now, expiresAt: now + 600_000 },
+    keyring.current(),
+  );
   issued.remember(mine.token, mine.mac, mine.context);
   const issuedVerifyAndSign = () => {
     const v = verifyContext(mine.token, caller, now, keyring, issued);
     if (!v.ok) throw new Error(v.reason);
-    const d = decide({ now, context: v.context, caller: callerInfo, callee, limits, task, parentFanOut: 0, windows: undefined, newCallId: 'x2', newRootTaskId: () => 'unused' });
+    const d = decide({
+      now,
+      context: v.context,
+      caller: callerInfo,
+      callee,
+      limits,
+      task,
+      parentFanOut: 0,
+      windows: undefined,
+      newCallId: 'x2',
+      newRootTaskId: () => 'unused',
+    });
     if (!d.allow) throw new Error(d.refusal.message);
     signContext(d.child, keyring.current());
   };
@@ -132,7 +174,14 @@ export function runDelegationBench(opts: { n?: number; rounds?: number } = {}): 
   measure(1, n, newRoot);
   const newRootUs = measure(rounds, n, newRoot);
   // synchronous work behind a promise: bench/run.ts awaits every benchmark alike
-  return Promise.resolve({ verifyAndSignUs: round(verifyAndSignUs), issuedVerifyAndSignUs: round(issuedVerifyAndSignUs), decideUs: round(decideUs), newRootUs: round(newRootUs), macUs: round(macUs), hmacUs: round(hmacUs) });
+  return Promise.resolve({
+    verifyAndSignUs: round(verifyAndSignUs),
+    issuedVerifyAndSignUs: round(issuedVerifyAndSignUs),
+    decideUs: round(decideUs),
+    newRootUs: round(newRootUs),
+    macUs: round(macUs),
+    hmacUs: round(hmacUs),
+  });
 }
 
 function round(x: number): number {

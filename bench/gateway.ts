@@ -182,7 +182,14 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
         JSON.stringify({
           engine,
           auditPath: join(dir, `audit-${engine}.log`),
-          credentials: { keyPem: gw.keyPem, certChainPem: gw.chainPem, bundlePem: pki.rootPem, spiffeId: `spiffe://${TD}/tollgate/gateway`, notBefore: gw.notBefore, notAfter: gw.notAfter },
+          credentials: {
+            keyPem: gw.keyPem,
+            certChainPem: gw.chainPem,
+            bundlePem: pki.rootPem,
+            spiffeId: `spiffe://${TD}/tollgate/gateway`,
+            notBefore: gw.notBefore,
+            notAfter: gw.notAfter,
+          },
           config: {
             trustDomain: TD,
             listen: { proxy: '127.0.0.1:0', control: '127.0.0.1:0', metrics: '127.0.0.1:0' },
@@ -248,7 +255,10 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
 
     if (opts.cpuProfileDir) {
       const i = targets.findIndex((t) => t.name === `gateway (${opts.cpuProfileEngine ?? 'undici+delegation'})`);
-      if (i >= 0) log(`CPU profile of ${targets[i].name} in ${opts.cpuProfileDir}: it served ${served[i]} requests (compare profiles with dist/bench/profile-diff.js FILE:${served[i]} ...)`);
+      if (i >= 0)
+        log(
+          `CPU profile of ${targets[i].name} in ${opts.cpuProfileDir}: it served ${served[i]} requests (compare profiles with dist/bench/profile-diff.js FILE:${served[i]} ...)`,
+        );
     }
     const direct = results[0];
     const gwRes = results.find((r) => r.name === 'gateway (undici)') ?? results[1];
@@ -347,9 +357,18 @@ http {
   const proc = spawn('taskset', ['-c', '0', bin, '-c', join(n, 'nginx.conf'), '-p', n], { stdio: 'ignore' });
   for (let i = 0; i < 50 && !existsSync(join(n, 'nginx.pid')); i++) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 300));
-  const master = Number(execFileSync('cat', [join(n, 'nginx.pid')]).toString().trim());
+  const master = Number(
+    execFileSync('cat', [join(n, 'nginx.pid')])
+      .toString()
+      .trim(),
+  );
   const pids = () => {
-    const kids = execFileSync('pgrep', ['-P', String(master)]).toString().trim().split('\n').filter(Boolean).map(Number);
+    const kids = execFileSync('pgrep', ['-P', String(master)])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     return [master, ...kids];
   };
   return { proc, port, pids };
@@ -377,20 +396,35 @@ if (isMain) {
     console.log('\ntarget                 CPU us/req   req/s    p50 us   p99 us   errors');
     for (const t of res.targets) {
       console.log(
-        `${t.name.padEnd(22)} ${t.cpuUsPerReq.toFixed(1).padStart(9)} ${Math.round(t.reqPerSec).toString().padStart(8)} ${Math.round(t.latencyP50Us ?? NaN).toString().padStart(8)} ${Math.round(t.latencyP99Us ?? NaN).toString().padStart(8)} ${String(t.errors).padStart(8)}`,
+        `${t.name.padEnd(22)} ${t.cpuUsPerReq.toFixed(1).padStart(9)} ${Math.round(t.reqPerSec).toString().padStart(8)} ${Math.round(t.latencyP50Us ?? NaN)
+          .toString()
+          .padStart(8)} ${Math.round(t.latencyP99Us ?? NaN)
+          .toString()
+          .padStart(8)} ${String(t.errors).padStart(8)}`,
       );
     }
     const judged = res.referenceScaledUs !== undefined ? `${res.referenceScaledUs.toFixed(0)} us reference-scaled` : `${res.gatewayCpuUsPerReq.toFixed(1)} us`;
-    console.log(`\ngateway (undici): ${res.gatewayCpuUsPerReq.toFixed(1)} us CPU per governed call (lowest round); judged on ${judged}: bar <= 170 ${res.meetsBar ? 'MET' : 'MISSED'}, goal <= 100 ${res.meetsGoal ? 'MET' : 'missed'}`);
-    if (res.fullCpuUsPerReq !== undefined) console.log(`gateway with the delegation stage (as \`tollgate serve\` runs): ${res.fullCpuUsPerReq.toFixed(1)} us CPU per call (+${res.delegationCpuUs!.toFixed(1)} us)`);
+    console.log(
+      `\ngateway (undici): ${res.gatewayCpuUsPerReq.toFixed(1)} us CPU per governed call (lowest round); judged on ${judged}: bar <= 170 ${res.meetsBar ? 'MET' : 'MISSED'}, goal <= 100 ${res.meetsGoal ? 'MET' : 'missed'}`,
+    );
+    if (res.fullCpuUsPerReq !== undefined)
+      console.log(
+        `gateway with the delegation stage (as \`tollgate serve\` runs): ${res.fullCpuUsPerReq.toFixed(1)} us CPU per call (+${res.delegationCpuUs!.toFixed(1)} us)`,
+      );
     if (res.vsBare !== undefined) console.log(`gateway / bare undici proxy CPU per request: ${res.vsBare.toFixed(2)}x (the price of governance)`);
     if (res.vsNginx !== undefined) console.log(`gateway / nginx CPU per request: ${res.vsNginx.toFixed(2)}x`);
     if (res.pairedVsBare !== undefined) {
-      console.log(`paired by round (median): gateway / bare ${res.pairedVsBare.toFixed(2)}x = ${res.referenceScaledUs!.toFixed(0)} us at the reference bare proxy's 142 us (bar <= 170)`);
+      console.log(
+        `paired by round (median): gateway / bare ${res.pairedVsBare.toFixed(2)}x = ${res.referenceScaledUs!.toFixed(0)} us at the reference bare proxy's 142 us (bar <= 170)`,
+      );
     }
     if (res.pairedVsNginx !== undefined) console.log(`paired by round (median): gateway / nginx ${res.pairedVsNginx.toFixed(2)}x`);
-    if (res.pairedDelegationUs !== undefined) console.log(`paired by round (median): the delegation stage adds ${res.pairedDelegationUs.toFixed(1)} us CPU per call`);
-    if (res.pairedDelegationVsBare !== undefined) console.log(`paired by round (median): gateway with the delegation stage / bare ${res.pairedDelegationVsBare.toFixed(2)}x`);
-    console.log(`added latency at fixed rate (gateway - direct): p50 ${Math.round(res.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(res.addedLatencyP99Us ?? NaN)} us`);
+    if (res.pairedDelegationUs !== undefined)
+      console.log(`paired by round (median): the delegation stage adds ${res.pairedDelegationUs.toFixed(1)} us CPU per call`);
+    if (res.pairedDelegationVsBare !== undefined)
+      console.log(`paired by round (median): gateway with the delegation stage / bare ${res.pairedDelegationVsBare.toFixed(2)}x`);
+    console.log(
+      `added latency at fixed rate (gateway - direct): p50 ${Math.round(res.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(res.addedLatencyP99Us ?? NaN)} us`,
+    );
   }
 }

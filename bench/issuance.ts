@@ -72,7 +72,12 @@ export async function runIssuanceBench(opts: IssuanceBenchOptions = {}): Promise
   try {
     const id = 'spiffe://bench.local/agent/bench';
     const csrs = Array.from({ length: 1000 }, p256Csr);
-    const peer: ValidatedSvid = { id: { trustDomain: 'bench.local', path: '/agent/bench', uri: id }, serial: '1', notBefore: 0, notAfter: Date.now() + 3_600_000 };
+    const peer: ValidatedSvid = {
+      id: { trustDomain: 'bench.local', path: '/agent/bench', uri: id },
+      serial: '1',
+      notBefore: 0,
+      notAfter: Date.now() + 3_600_000,
+    };
     // warm-up: JIT, prepared statements, first WAL pages
     for (let i = 0; i < 50; i++) await ca.renew(peer, csrs[i]);
 

@@ -112,7 +112,10 @@ async function openConnections(n: number, port: number, identity: { keyPem: stri
   const one = () =>
     new Promise<tls.TLSSocket>((resolve, reject) => {
       // the gateway's own SVID names 127.0.0.1 (serverNames); identity checks are the proxy bench's business
-      const s = tls.connect({ host: '127.0.0.1', port, key: identity.keyPem, cert: identity.certChainPem, ca: identity.bundlePem, servername: 'localhost' }, () => resolve(s));
+      const s = tls.connect(
+        { host: '127.0.0.1', port, key: identity.keyPem, cert: identity.certChainPem, ca: identity.bundlePem, servername: 'localhost' },
+        () => resolve(s),
+      );
       s.once('error', reject);
     });
   // a few handshakes at a time: the gateway's handshake path, not a flood
@@ -134,7 +137,10 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
   const sockets: tls.TLSSocket[] = [];
   try {
     const cfg = join(dir, 'tollgate.yaml');
-    writeFileSync(cfg, 'trustDomain: tollgate.local\nserverNames: [localhost, 127.0.0.1]\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }\n');
+    writeFileSync(
+      cfg,
+      'trustDomain: tollgate.local\nserverNames: [localhost, 127.0.0.1]\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }\n',
+    );
     const dataDir = join(dir, 'data');
     const serve = await spawnProbed([cli, 'serve', '--config', cfg, '--data-dir', dataDir], /root\s+sha256:[0-9a-f]{64}/);
     children.push(serve.child);
@@ -151,7 +157,11 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
     log(`  dependency floor: ${(floorUsage.rss / MB).toFixed(1)} MB RSS`);
     log(`  idle tollgate serve: ${(idle.rss / MB).toFixed(1)} MB RSS`);
 
-    const token = execFileSync(process.execPath, [cli, 'token', 'create', '--spiffe-id', 'spiffe://tollgate.local/agent/bench', '--config', cfg, '--data-dir', dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const token = execFileSync(
+      process.execPath,
+      [cli, 'token', 'create', '--spiffe-id', 'spiffe://tollgate.local/agent/bench', '--config', cfg, '--data-dir', dataDir],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    ).trim();
     const identity = await bootstrap({ server: `localhost:${controlPort}`, token, fingerprint });
     const before = await measure(serve.child);
     sockets.push(...(await openConnections(n, proxyPort, identity)));
@@ -167,7 +177,9 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
       rssPerThousandConnectionsMb: perThousand(before.rss, after.rss),
       heapPerThousandConnectionsMb: perThousand(before.heapUsed + before.external, after.heapUsed + after.external),
     };
-    log(`  ${n} idle mTLS connections: +${result.rssPerThousandConnectionsMb.toFixed(1)} MB RSS per 1,000 (heap + external +${result.heapPerThousandConnectionsMb.toFixed(1)} MB)`);
+    log(
+      `  ${n} idle mTLS connections: +${result.rssPerThousandConnectionsMb.toFixed(1)} MB RSS per 1,000 (heap + external +${result.heapPerThousandConnectionsMb.toFixed(1)} MB)`,
+    );
     return result;
   } finally {
     for (const s of sockets) s.destroy();
@@ -179,5 +191,9 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--connections');
   const r = await runMemoryBench({ connections: i > 0 ? Number(process.argv[i + 1]) : undefined, log: (l) => console.error(l) });
-  console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : `idle ${r.idleRssMb.toFixed(1)} MB RSS (floor ${r.floorRssMb.toFixed(1)} MB, +${r.aboveFloorMb.toFixed(1)} MB), +${r.rssPerThousandConnectionsMb.toFixed(1)} MB per 1,000 idle mTLS connections`);
+  console.log(
+    process.argv.includes('--json')
+      ? JSON.stringify(r, null, 2)
+      : `idle ${r.idleRssMb.toFixed(1)} MB RSS (floor ${r.floorRssMb.toFixed(1)} MB, +${r.aboveFloorMb.toFixed(1)} MB), +${r.rssPerThousandConnectionsMb.toFixed(1)} MB per 1,000 idle mTLS connections`,
+  );
 }

@@ -82,7 +82,8 @@ function main(): void {
   const rows = [...new Set([...a.keys(), ...b.keys()])].map((k) => [k, a.get(k) ?? 0, b.get(k) ?? 0] as const);
   rows.sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
   console.log(`${'function'.padEnd(64)} ${'A us'.padStart(8)} ${'B us'.padStart(8)} ${'B - A'.padStart(8)}`);
-  for (const [k, x, y] of rows.slice(0, top)) console.log(`${k.slice(0, 64).padEnd(64)} ${x.toFixed(2).padStart(8)} ${y.toFixed(2).padStart(8)} ${(y - x).toFixed(2).padStart(8)}`);
+  for (const [k, x, y] of rows.slice(0, top))
+    console.log(`${k.slice(0, 64).padEnd(64)} ${x.toFixed(2).padStart(8)} ${y.toFixed(2).padStart(8)} ${(y - x).toFixed(2).padStart(8)}`);
 }
 
 if (process.argv[1]?.endsWith('profile-diff.js')) main();

@@ -28,7 +28,12 @@ function pinSelf(core: number): void {
   }
 }
 
-log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}, node ${process.version}`);
+log(
+  `machine: ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}, node ${process.version}`,
+);
 pinSelf(0);
 log('1/5 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
 const issuance = await runIssuanceBench({ seconds: quick ? 2 : 5 });
@@ -48,15 +53,27 @@ if (process.argv.includes('--json')) {
   const f = (n: number | undefined, d = 1) => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d));
   console.log('\n== Tollgate benchmarks (CPU per operation; ratios are against baselines from this same run) ==');
   console.log(`SVID issuance:     ${Math.round(issuance.certsPerSecond)} certs/s on one core, ${f(issuance.cpuUsPerCert)} us CPU/cert (target >= 2000/s)`);
-  console.log(`delegation:        verify + re-sign ${f(delegation.verifyAndSignUs)} us (a context this gateway issued: ${f(delegation.issuedVerifyAndSignUs)} us), whole stage ${f(delegation.decideUs)} us CPU/call (target <= 10 us for verify + re-sign); one HMAC ${f(delegation.macUs, 2)} us (createHmac ${f(delegation.hmacUs, 2)} us)`);
-  console.log(`SVID validation:   ${f(svid.usPerValidation)} us CPU per validateSvid (bare signature checks ${f(svid.cryptoFloorUs)} us); importing certs/svid.js adds ${f(svid.importRssMb)} MB RSS, ${svid.importModules} modules`);
+  console.log(
+    `delegation:        verify + re-sign ${f(delegation.verifyAndSignUs)} us (a context this gateway issued: ${f(delegation.issuedVerifyAndSignUs)} us), whole stage ${f(delegation.decideUs)} us CPU/call (target <= 10 us for verify + re-sign); one HMAC ${f(delegation.macUs, 2)} us (createHmac ${f(delegation.hmacUs, 2)} us)`,
+  );
+  console.log(
+    `SVID validation:   ${f(svid.usPerValidation)} us CPU per validateSvid (bare signature checks ${f(svid.cryptoFloorUs)} us); importing certs/svid.js adds ${f(svid.importRssMb)} MB RSS, ${svid.importModules} modules`,
+  );
   console.log('gateway targets:   CPU us/req   req/s    p50 us   p99 us');
   for (const t of gateway.targets) {
-    console.log(`  ${t.name.padEnd(30)} ${f(t.cpuUsPerReq).padStart(8)} ${String(Math.round(t.reqPerSec)).padStart(7)} ${String(Math.round(t.latencyP50Us ?? NaN)).padStart(8)} ${String(Math.round(t.latencyP99Us ?? NaN)).padStart(8)}`);
+    console.log(
+      `  ${t.name.padEnd(30)} ${f(t.cpuUsPerReq).padStart(8)} ${String(Math.round(t.reqPerSec)).padStart(7)} ${String(Math.round(t.latencyP50Us ?? NaN)).padStart(8)} ${String(Math.round(t.latencyP99Us ?? NaN)).padStart(8)}`,
+    );
   }
   console.log(`gateway governed call: ${f(gateway.gatewayCpuUsPerReq)} us CPU (lowest round); with delegation ${f(gateway.fullCpuUsPerReq)} us`);
   console.log(`ratios: gateway / bare undici proxy ${f(gateway.vsBare, 2)}x, gateway / nginx ${f(gateway.vsNginx, 2)}x`);
-  console.log(`paired by round (median): gateway / bare ${f(gateway.pairedVsBare, 2)}x (= ${f(gateway.referenceScaledUs, 0)} us at the reference bare proxy's 142 us), gateway / nginx ${f(gateway.pairedVsNginx, 2)}x, delegation stage +${f(gateway.pairedDelegationUs)} us; bar <= 170 us (judged reference-scaled): ${gateway.meetsBar ? 'met' : 'MISSED'}`);
-  console.log(`memory:            idle tollgate serve ${f(memory.idleRssMb)} MB RSS = dependency floor ${f(memory.floorRssMb)} MB + ${f(memory.aboveFloorMb)} MB (goal <= 10 MB above); +${f(memory.rssPerThousandConnectionsMb)} MB RSS per 1,000 idle mTLS connections`);
-  console.log(`added latency at 350 req/s over direct: p50 ${Math.round(gateway.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(gateway.addedLatencyP99Us ?? NaN)} us`);
+  console.log(
+    `paired by round (median): gateway / bare ${f(gateway.pairedVsBare, 2)}x (= ${f(gateway.referenceScaledUs, 0)} us at the reference bare proxy's 142 us), gateway / nginx ${f(gateway.pairedVsNginx, 2)}x, delegation stage +${f(gateway.pairedDelegationUs)} us; bar <= 170 us (judged reference-scaled): ${gateway.meetsBar ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `memory:            idle tollgate serve ${f(memory.idleRssMb)} MB RSS = dependency floor ${f(memory.floorRssMb)} MB + ${f(memory.aboveFloorMb)} MB (goal <= 10 MB above); +${f(memory.rssPerThousandConnectionsMb)} MB RSS per 1,000 idle mTLS connections`,
+  );
+  console.log(
+    `added latency at 350 req/s over direct: p50 ${Math.round(gateway.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(gateway.addedLatencyP99Us ?? NaN)} us`,
+  );
 }

@@ -46,13 +46,22 @@ export function importFootprint(target: string): { rssMb: number; modules: numbe
   const rss: number[] = [];
   for (let i = 0; i < 3; i++) {
     fs.writeFileSync(list, '');
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', path.join(here, 'lib/module-hook-register.js'), '--input-type=module', '-e', script], {
-      env: { ...process.env, TOLLGATE_MODULE_LIST: list },
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--import', path.join(here, 'lib/module-hook-register.js'), '--input-type=module', '-e', script],
+      {
+        env: { ...process.env, TOLLGATE_MODULE_LIST: list },
+        encoding: 'utf8',
+      },
+    );
     rss.push(Number(out.trim()) / 1024 / 1024);
   }
-  const mods = new Set(fs.readFileSync(list, 'utf8').split('\n').filter((l) => l.startsWith('file:')));
+  const mods = new Set(
+    fs
+      .readFileSync(list, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('file:')),
+  );
   fs.rmSync(path.dirname(list), { recursive: true, force: true });
   rss.sort((a, b) => a - b);
   return { rssMb: Math.round(rss[1] * 10) / 10, modules: mods.size };

@@ -174,7 +174,8 @@ export class Authority implements CertificateAuthority {
     if (peer.id.trustDomain !== this.trustDomain) {
       throw new CaError('unauthenticated', `the client certificate is for trust domain ${peer.id.trustDomain}, not ${this.trustDomain}`);
     }
-    if (peer.notAfter <= now - 30_000) throw new CaError('unauthenticated', `the client certificate expired at ${iso(peer.notAfter)}; bootstrap again with a new join token`);
+    if (peer.notAfter <= now - 30_000)
+      throw new CaError('unauthenticated', `the client certificate expired at ${iso(peer.notAfter)}; bootstrap again with a new join token`);
     this.refuseReserved(peer.id.uri, 'it is not renewed through the identity API');
     if (this.store.isBanned(peer.id.uri)) throw this.revokedIdentity(peer.id.uri);
     if (this.store.isRevoked(peer.serial, peer.id.uri)) {
@@ -216,14 +217,28 @@ export class Authority implements CertificateAuthority {
   }
 
   /** Sign a leaf: the certificate and the record to store before handing it out. */
-  private sign(signer: Signer, kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): { record: NewIssued; issued: IssuedSvid } {
+  private sign(
+    signer: Signer,
+    kind: 'svid' | 'gateway',
+    san: SanEntries,
+    spkiDer: Buffer,
+    point: Buffer,
+    now: number,
+  ): { record: NewIssued; issued: IssuedSvid } {
     const window = svidWindow(now, this.o.svidTtlMs, signer.cred.notAfter);
     if (window.notAfter <= now) throw new CaError('internal', 'the signing intermediate CA is expiring and no new one could be made; retry shortly');
     const serial = randomSerial();
     let der: Buffer;
     try {
       der = signCertificate(
-        { serial, notBefore: window.notBefore, notAfter: window.notAfter, subjectDer: SVID_SUBJECT, spkiDer, extensions: leafExtensions(san, point, signer.authorityKeyId) },
+        {
+          serial,
+          notBefore: window.notBefore,
+          notAfter: window.notAfter,
+          subjectDer: SVID_SUBJECT,
+          spkiDer,
+          extensions: leafExtensions(san, point, signer.authorityKeyId),
+        },
         signer.cred,
       );
     } catch (e) {
@@ -330,7 +345,10 @@ export class Authority implements CertificateAuthority {
       const s = normalizeSerial(serial.trim());
       const r = this.store.revokeSerial(s, reason, this.o.now());
       if (r === 'unknown_serial') {
-        throw new CaError('invalid_argument', `no certificate with serial ${s} was issued by this CA; list issued certificates with \`tollgate ctl certs list\``);
+        throw new CaError(
+          'invalid_argument',
+          `no certificate with serial ${s} was issued by this CA; list issued certificates with \`tollgate ctl certs list\``,
+        );
       }
       this.syncRevocations();
     });
@@ -355,7 +373,8 @@ export class Authority implements CertificateAuthority {
 
   revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean } {
     this.assertOpen();
-    if (!Number.isSafeInteger(after) || after < 0) throw new CaError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(after)}`);
+    if (!Number.isSafeInteger(after) || after < 0)
+      throw new CaError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(after)}`);
     const n = Math.max(1, Math.min(Math.floor(limit), MAX_REVOCATIONS_PAGE));
     const events = this.store.revocationsSince(after, n + 1);
     const more = events.length > n;

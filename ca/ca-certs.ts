@@ -23,10 +23,7 @@ export function createRootCertificate(trustDomain: string, window: Window): NewC
   const serial = randomSerial();
   // the serial prefix tells two roots of the same trust domain apart (in names, logs, chain building)
   const subjectDer = name({ o: 'Tollgate', cn: `Tollgate Root CA ${serial.toString('hex').slice(0, 8)} ${trustDomain}` });
-  const certDer = signCertificate(
-    { serial, ...window, subjectDer, spkiDer, extensions: caExtensions(trustDomain, point, 1) },
-    { subjectDer, key },
-  );
+  const certDer = signCertificate({ serial, ...window, subjectDer, spkiDer, extensions: caExtensions(trustDomain, point, 1) }, { subjectDer, key });
   return { certDer, key };
 }
 

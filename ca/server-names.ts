@@ -29,7 +29,13 @@ function ipv6Bytes(s: string): Buffer {
     if (text.endsWith(':') && !text.endsWith('::')) text = text.slice(0, -1);
   }
   const [head, rest] = text.split('::');
-  const parse = (part: string | undefined) => (part ? part.split(':').filter((g) => g.length > 0).map((g) => parseInt(g, 16)) : []);
+  const parse = (part: string | undefined) =>
+    part
+      ? part
+          .split(':')
+          .filter((g) => g.length > 0)
+          .map((g) => parseInt(g, 16))
+      : [];
   const hi = parse(head);
   const lo = [...parse(rest), ...tail];
   const groups = rest === undefined ? [...hi, ...tail] : [...hi, ...new Array<number>(8 - hi.length - lo.length).fill(0), ...lo];

@@ -10,20 +10,7 @@
  * trust domain (a signing certificate's SPIFFE ID has no path), SKI, and AKI on the intermediate.
  */
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import {
-  bitString,
-  bool,
-  explicit,
-  implicitPrimitive,
-  octetString,
-  oid,
-  seq,
-  set,
-  smallInteger,
-  time,
-  unsignedInteger,
-  utf8String,
-} from './der.js';
+import { bitString, bool, explicit, implicitPrimitive, octetString, oid, seq, set, smallInteger, time, unsignedInteger, utf8String } from './der.js';
 import { OID } from './oids.js';
 
 /** The signing side of a certificate: what a child certificate copies from its issuer. */

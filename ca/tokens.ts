@@ -26,7 +26,10 @@ export function checkTokenShape(token: unknown): string {
   const t = token.trim();
   if (!TOKEN_SHAPE.test(t)) {
     // an unknown token to the caller (it authenticates no one), with a hint at the expected shape
-    throw new CaError('token_unknown', `unknown join token: Tollgate tokens look like ${TOKEN_PREFIX}<43 characters of base64url>; create one with \`tollgate token create\``);
+    throw new CaError(
+      'token_unknown',
+      `unknown join token: Tollgate tokens look like ${TOKEN_PREFIX}<43 characters of base64url>; create one with \`tollgate token create\``,
+    );
   }
   return t;
 }

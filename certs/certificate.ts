@@ -314,7 +314,10 @@ export function parseCertificate(der: Uint8Array): CertificateFields {
     expectTag(key, TAG.BIT_STRING, 'subjectPublicKey');
     if (key.end - key.contentStart < 2 || der[key.contentStart] !== 0) throw new DerError('subjectPublicKey is not a whole number of octets');
     if (spkiExtra) throw new DerError('subjectPublicKeyInfo has trailing fields');
-    for (const [tag, what] of [[0x81, 'issuerUniqueID'], [0x82, 'subjectUniqueID']] as const) {
+    for (const [tag, what] of [
+      [0x81, 'issuerUniqueID'],
+      [0x82, 'subjectUniqueID'],
+    ] as const) {
       if (f[i]?.tag !== tag) continue;
       if (version < 1) throw new DerError(`${what} needs v2 or v3`);
       checkBitString(der, f[i++], what);

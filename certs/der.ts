@@ -9,7 +9,6 @@
  */
 import { CodedError } from '../protocol/errors.js';
 
-
 export class DerError extends CodedError<'der_malformed'> {
   constructor(message: string) {
     super('der_malformed', message);
@@ -75,7 +74,7 @@ export function readWhole(buf: Uint8Array, tag: number): Tlv {
 /** The children of a constructed element. */
 export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let p = parent.contentStart; p < parent.end; ) {
+  for (let p = parent.contentStart; p < parent.end;) {
     const t = readTlv(buf, p, parent.end);
     out.push(t);
     p = t.end;
@@ -104,14 +103,15 @@ export function checkWellFormed(buf: Uint8Array, t: Tlv, depth = 0): void {
   // Universal class: only SEQUENCE and SET are constructed in DER (no constructed strings), and they never primitive.
   if ((t.tag & 0xc0) === 0) {
     const n = t.tag & 0x1f;
-    if ((t.tag & 0x20) !== 0 ? n !== 0x10 && n !== 0x11 : n === 0 || n === 0x10 || n === 0x11) throw new DerError(`universal tag 0x${t.tag.toString(16)} in a form DER does not allow`);
+    if ((t.tag & 0x20) !== 0 ? n !== 0x10 && n !== 0x11 : n === 0 || n === 0x10 || n === 0x11)
+      throw new DerError(`universal tag 0x${t.tag.toString(16)} in a form DER does not allow`);
   }
   if ((t.tag & 0x20) === 0) {
     checkPrimitive(buf, t);
     return;
   }
   if (depth >= MAX_DEPTH) throw new DerError('nesting too deep');
-  for (let p = t.contentStart; p < t.end; ) {
+  for (let p = t.contentStart; p < t.end;) {
     const c = readTlv(buf, p, t.end);
     checkWellFormed(buf, c, depth + 1);
     p = c.end;

@@ -88,7 +88,10 @@ function parseIssuer(der: Uint8Array, what: string): Parsed {
 
 /** Lowercase hex serial without leading zero bytes' sign padding ambiguity. */
 export function normalizeSerial(hex: string): string {
-  const h = hex.replace(/[^0-9a-fA-F]/g, '').toLowerCase().replace(/^0+/, '');
+  const h = hex
+    .replace(/[^0-9a-fA-F]/g, '')
+    .toLowerCase()
+    .replace(/^0+/, '');
   return h.length === 0 ? '0' : h;
 }
 
@@ -183,7 +186,11 @@ export function uriSanOf(cert: Uint8Array | { readonly rawData: ArrayBuffer }): 
 
 function uriSanIn(fields: CertificateFields): string {
   const exts = fields.subjectAltNames;
-  if (exts.length !== 1) throw new CertError('svid_uri_san', exts.length === 0 ? 'the certificate has no subjectAltName' : 'the certificate has more than one subjectAltName extension');
+  if (exts.length !== 1)
+    throw new CertError(
+      'svid_uri_san',
+      exts.length === 0 ? 'the certificate has no subjectAltName' : 'the certificate has more than one subjectAltName extension',
+    );
   const uris = uriNamesInSan(exts[0]);
   if (uris.length === 0) throw new CertError('svid_uri_san', 'the certificate has no URI SAN');
   if (uris.length > 1) throw new CertError('svid_uri_san', `the certificate has ${uris.length} URI SANs; an SVID has exactly one`);
@@ -219,7 +226,7 @@ function uriNamesInSan(der: Uint8Array): string[] {
   if (seq.tag !== TAG_SEQUENCE) malformedSan('GeneralNames is not a SEQUENCE');
   if (seq.end !== der.length) malformedSan('trailing bytes after GeneralNames');
   const out: string[] = [];
-  for (let pos = seq.start; pos < seq.end; ) {
+  for (let pos = seq.start; pos < seq.end;) {
     const el = readTlv(der, pos, seq.end);
     if (el.tag === TAG_URI_CONSTRUCTED) malformedSan('a URI name uses the constructed form');
     if (el.tag === TAG_URI) {

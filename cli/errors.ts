@@ -71,7 +71,17 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
     message = err.message;
     hint = err.hint;
     exitCode = err.exitCode;
-  } else if (err instanceof ConfigError || err instanceof CaError || err instanceof CertError || err instanceof BootstrapError || err instanceof ControlError || err instanceof ProxyError || err instanceof DelegationError || err instanceof UiError || err instanceof AdminError) {
+  } else if (
+    err instanceof ConfigError ||
+    err instanceof CaError ||
+    err instanceof CertError ||
+    err instanceof BootstrapError ||
+    err instanceof ControlError ||
+    err instanceof ProxyError ||
+    err instanceof DelegationError ||
+    err instanceof UiError ||
+    err instanceof AdminError
+  ) {
     message = err.message;
     hint = hintFor(err);
   } else {

@@ -62,11 +62,11 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
 // deprecation warning (DEP0123) on every `tollgate bootstrap`. It is noise for CLI users: drop that one only.
 function silenceIpServernameWarning(): void {
   const original = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((...args: unknown[]) => {
+  process.emitWarning = (...args: unknown[]) => {
     const code = typeof args[2] === 'string' ? args[2] : (args[1] as { code?: string } | undefined)?.code;
     if (code === 'DEP0123') return;
     original(...args);
-  });
+  };
 }
 
 /**

@@ -55,9 +55,7 @@ export const spiffePattern = z.string().transform((v, ctx) => {
   }
 });
 
-const agentName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'agent names are 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit');
+const agentName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'agent names are 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit');
 
 const rate = z
   .object({
@@ -82,7 +80,7 @@ export const agentSchema = z
       .refine((u) => u.startsWith('https://'), { error: 'upstream url must be https:// (the gateway forwards over mTLS)' })
       .describe("the agent's upstream base URL (https)"),
     id: spiffeIdString.describe('the SPIFFE ID the upstream must present'),
-    requireDelegationContext: z.boolean().default(false).describe('refuse this agent\'s calls unless they carry a delegation context'),
+    requireDelegationContext: z.boolean().default(false).describe("refuse this agent's calls unless they carry a delegation context"),
     maxRevisits: z.number().int().min(0).default(0).describe('times this agent may reappear in one delegation chain'),
     limits: windowLimits.optional().describe('per-agent call and cost windows'),
   })
@@ -139,9 +137,14 @@ export const timeoutsSchema = z
     upstream: duration('30s', 'time for the upstream to answer (headers)'),
     shutdown: duration('10s', 'time in-flight calls get on SIGTERM'),
     handshake: positive(duration('10s', 'time to finish the TLS handshake on the proxy and control listeners. Restart to change')),
-    controlIdle: positive(duration('2m', 'a control connection with no call in flight is closed (GOAWAY) after this; gRPC clients reconnect. Restart to change')),
+    controlIdle: positive(
+      duration('2m', 'a control connection with no call in flight is closed (GOAWAY) after this; gRPC clients reconnect. Restart to change'),
+    ),
     controlUnauthenticated: positive(
-      duration('30s', 'a control connection without a verified client certificate (bootstrap, trust bundle, health probe) is closed this long after it opened. Restart to change'),
+      duration(
+        '30s',
+        'a control connection without a verified client certificate (bootstrap, trust bundle, health probe) is closed this long after it opened. Restart to change',
+      ),
     ),
   })
   .strict();
@@ -159,7 +162,9 @@ export const connectionsSchema = z
       .int()
       .positive()
       .default(128)
-      .describe('control connections without a verified client certificate (still in the TLS handshake, or none presented); more are closed on accept (capped at 1/8 of the open-file limit). Restart to change'),
+      .describe(
+        'control connections without a verified client certificate (still in the TLS handshake, or none presented); more are closed on accept (capped at 1/8 of the open-file limit). Restart to change',
+      ),
   })
   .strict();
 
@@ -204,8 +209,15 @@ export const configSchema = z
     delegation: delegationSchema.default(delegationSchema.parse({})).describe('delegation chain limits and per root task budgets'),
     graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('listener and upstream timeouts'),
-    connections: connectionsSchema.default(connectionsSchema.parse({})).describe('connection caps: separate budgets so a flood on one listener cannot starve the other of file descriptors'),
-    maxBodyBytes: z.number().int().positive().default(1024 * 1024).describe('largest request body (bytes)'),
+    connections: connectionsSchema
+      .default(connectionsSchema.parse({}))
+      .describe('connection caps: separate budgets so a flood on one listener cannot starve the other of file descriptors'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024)
+      .describe('largest request body (bytes)'),
     // Node keeps only the first ~1,000 headers of a request and drops the rest without a word: above that a
     // limit could not be enforced, and the callee could lose the gateway's own headers.
     maxHeaders: z.number().int().min(16).max(1000).default(100).describe('most request headers a caller may send; more is refused with 431'),

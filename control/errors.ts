@@ -42,7 +42,6 @@ const CONTROL_STATUS: Record<ControlErrorCode, status> = {
   unavailable: status.UNAVAILABLE,
 };
 
-
 export interface MappedError {
   code: status;
   /** stable Tollgate error code (CaErrorCode, ControlErrorCode or a certs code) */

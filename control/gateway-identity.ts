@@ -84,10 +84,13 @@ export async function openGatewayIdentity(config: Config, opts: GatewayIdentityO
   // 3. rotation
   const later = (ms: number, fn: () => void) => {
     if (stopped) return;
-    const t = setTimeout(() => {
-      timers.delete(t);
-      fn();
-    }, Math.min(ms, 2 ** 31 - 1));
+    const t = setTimeout(
+      () => {
+        timers.delete(t);
+        fn();
+      },
+      Math.min(ms, 2 ** 31 - 1),
+    );
     t.unref();
     timers.add(t);
   };
@@ -117,7 +120,8 @@ export async function openGatewayIdentity(config: Config, opts: GatewayIdentityO
     );
   };
   // Half-life of the lifetime left when issued (the CA backdates notBefore): see renewalDelay.
-  const planRotation = () => later(renewalDelay({ notBefore: creds.notBefore, notAfter: creds.notAfter, obtainedAt: issuedAt }, now(), random, {}, true), runRotation);
+  const planRotation = () =>
+    later(renewalDelay({ notBefore: creds.notBefore, notAfter: creds.notAfter, obtainedAt: issuedAt }, now(), random, {}, true), runRotation);
   planRotation();
 
   const checkEvery = opts.intermediateCheckMs ?? Math.min(60_000, Math.max(1000, Math.floor(config.ca.svidTtl / 10)));

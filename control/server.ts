@@ -86,8 +86,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const ctx: ControlContext = {
     authority: opts.authority,
     log: opts.log,
-    peerOf: (call) =>
-      peers.validate(call.getPeer(), { bundleDer: opts.authority.bundleDer(), trustDomain: opts.authority.trustDomain, now: now() }),
+    peerOf: (call) => peers.validate(call.getPeer(), { bundleDer: opts.authority.bundleDer(), trustDomain: opts.authority.trustDomain, now: now() }),
   };
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024, 'grpc.max_connection_idle_ms': opts.idleMs ?? 120_000 });

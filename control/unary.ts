@@ -7,11 +7,16 @@ export interface ErrorLog {
   error(obj: object, msg: string): void;
 }
 
+/** A cause is any value: its message when it has one, else what String() prints (this fallback logger has no formatter). */
+function causeText(cause: unknown): string {
+  const message = (cause as { message?: unknown }).message;
+  return String(message ?? cause);
+}
+
 export const stderrLog: ErrorLog = {
   error(obj, msg) {
     const err = (obj as { err?: unknown }).err;
-    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a cause is any value; one without a message prints as String() prints it, as before (this fallback logger has no formatter)
-    const detail = err instanceof Error ? `${err.name}: ${err.message}${err.cause ? ` (cause: ${String((err.cause as { message?: unknown }).message ?? err.cause)})` : ''}` : String(err);
+    const detail = err instanceof Error ? `${err.name}: ${err.message}${err.cause ? ` (cause: ${causeText(err.cause)})` : ''}` : String(err);
     process.stderr.write(`tollgate control: ${msg}: ${detail}\n`);
   },
 };

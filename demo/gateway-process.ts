@@ -111,7 +111,12 @@ export function spawnGateway(opts: GatewayProcessOptions): GatewayProcess {
   return { ...handle, ready };
 }
 
-async function waitReady(handle: Omit<GatewayProcess, 'ready'>, opts: GatewayProcessOptions, exitCode: () => number | null | undefined, lines: string[]): Promise<void> {
+async function waitReady(
+  handle: Omit<GatewayProcess, 'ready'>,
+  opts: GatewayProcessOptions,
+  exitCode: () => number | null | undefined,
+  lines: string[],
+): Promise<void> {
   const why = (what: string) => {
     const last = lines[lines.length - 1];
     return `${what}${last ? `: ${last.replace(/^\S+Z (info|warn|error) /, '')}` : ''} (log: ${opts.logPath})`;
@@ -125,7 +130,8 @@ async function waitReady(handle: Omit<GatewayProcess, 'ready'>, opts: GatewayPro
     ['metrics', () => metricsUp(opts.ports.metrics)],
   ]);
   while (pending.size > 0) {
-    if (exitCode() !== undefined) throw new DemoError('gateway', why(`\`tollgate serve\` exited with code ${exitCode() ?? '(killed by a signal)'} while starting`));
+    if (exitCode() !== undefined)
+      throw new DemoError('gateway', why(`\`tollgate serve\` exited with code ${exitCode() ?? '(killed by a signal)'} while starting`));
     for (const [name, check] of pending) if (await check()) pending.delete(name);
     if (pending.size === 0) break;
     if (Date.now() > deadline) {

@@ -28,7 +28,16 @@ async function getJson<T>(url: string): Promise<T | undefined> {
 }
 
 function summaryOf(t: TaskTreeJSON): TaskSummaryJSON {
-  return { rootTaskId: t.rootTaskId, initiator: t.initiator, startedAt: t.startedAt, calls: t.totals.calls, refused: t.totals.refused, cost: t.totals.cost, loops: t.loops.length, cancelled: t.cancelled };
+  return {
+    rootTaskId: t.rootTaskId,
+    initiator: t.initiator,
+    startedAt: t.startedAt,
+    calls: t.totals.calls,
+    refused: t.totals.refused,
+    cost: t.totals.cost,
+    loops: t.loops.length,
+    cancelled: t.cancelled,
+  };
 }
 
 /** The first snapshot of the live page's event stream (/ui/events): {aggregate, tasks, budgets}. */
@@ -91,7 +100,8 @@ export async function printSummary(say: Narrator, metricsPort: number, story: St
   const tasks = await recentTasks(base, graph, story.loop.rootTaskId ? [story.loop.rootTaskId] : []);
   for (const l of renderTasks(taskRows(tasks, story.tasks, USER_ID), unit)) say.line(`  ${l}`);
   // the rate limiter refuses before the delegation stage: those calls never join a task's tree
-  if (counts.refusals.some((r) => r.status === 429 && RATE_LIMITS.has(r.reason))) say.line('  (calls the rate limiter refused are counted above; they never became part of a task)');
+  if (counts.refusals.some((r) => r.status === 429 && RATE_LIMITS.has(r.reason)))
+    say.line('  (calls the rate limiter refused are counted above; they never became part of a task)');
   for (const c of graph?.cycles ?? []) say.line(`  cycle in the aggregate call graph: ${c.names.join(' -> ')}`);
 
   const loopTaskId = story.loop.rootTaskId ?? tasks.find((t) => t.loops > 0)?.rootTaskId;

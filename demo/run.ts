@@ -57,10 +57,10 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 // grpc-js sets the TLS ServerName for IP targets, and Node warns (DEP0123) on each bootstrap: noise here.
 function silenceIpServernameWarning(): void {
   const original = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((...args: unknown[]) => {
+  process.emitWarning = (...args: unknown[]) => {
     const code = typeof args[2] === 'string' ? args[2] : (args[1] as { code?: string } | undefined)?.code;
     if (code !== 'DEP0123') original(...args);
-  });
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -103,7 +103,11 @@ export async function main(argv: string[]): Promise<number> {
       throw new DemoError('gateway', `tollgate serve stopped unexpectedly (exit code ${c}): ${w.gateway.tail(1)[0] ?? 'no output'} (log: ${w.logPath})`);
     });
     gatewayDied.catch(() => undefined);
-    const story = await Promise.race([within(playStory({ narrator: say, log: w.log, user: w.user, rogue: w.rogue }), STORY_TIMEOUT_MS, 'the story'), gatewayDied, stopped]);
+    const story = await Promise.race([
+      within(playStory({ narrator: say, log: w.log, user: w.user, rogue: w.rogue }), STORY_TIMEOUT_MS, 'the story'),
+      gatewayDied,
+      stopped,
+    ]);
     const { loopTaskId } = await Promise.race([printSummary(say, w.ports.metrics, story), gatewayDied, stopped]);
     say.line();
     say.line(`Done in ${seconds(Date.now() - t0)}: every call went through the gateway with mTLS; it refused a rogue (403), a burst (429) and a loop (508).`);

@@ -72,17 +72,20 @@ export async function startWorld(say: Narrator, cleanup: Cleanup, opts: { keep: 
     ...(opts.keep ? [{ name: 'admin', spiffeId: ADMIN_ID }] : []),
   ];
   // Tokens come from the CA on disk, so they are made while the gateway starts.
-  const [gateway, tokens] = await say.progress(`starting the gateway (tollgate serve) and ${enrollees.length} join tokens (tollgate token create)`, async () => {
-    const gw = spawnGateway({ configPath, dataDir, logPath, ports });
-    cleanup.add('stop the gateway', () => gw.stop());
-    cleanup.addLastResort(() => gw.killNow());
-    // allSettled, not all: when the gateway fails to start, the `token create` children are still writing in the
-    // data dir, and removing the workspace under them failed (ENOTEMPTY); wait for both, then report the first failure
-    const [ready, toks] = await Promise.allSettled([gw.ready, createTokens(enrollees, dataDir, configPath)]);
-    if (ready.status === 'rejected') throw ready.reason;
-    if (toks.status === 'rejected') throw toks.reason;
-    return [gw, toks.value] as const;
-  });
+  const [gateway, tokens] = await say.progress(
+    `starting the gateway (tollgate serve) and ${enrollees.length} join tokens (tollgate token create)`,
+    async () => {
+      const gw = spawnGateway({ configPath, dataDir, logPath, ports });
+      cleanup.add('stop the gateway', () => gw.stop());
+      cleanup.addLastResort(() => gw.killNow());
+      // allSettled, not all: when the gateway fails to start, the `token create` children are still writing in the
+      // data dir, and removing the workspace under them failed (ENOTEMPTY); wait for both, then report the first failure
+      const [ready, toks] = await Promise.allSettled([gw.ready, createTokens(enrollees, dataDir, configPath)]);
+      if (ready.status === 'rejected') throw ready.reason;
+      if (toks.status === 'rejected') throw toks.reason;
+      return [gw, toks.value] as const;
+    },
+  );
   const printed = gateway.fingerprint();
   if (printed && printed !== fingerprint) throw new DemoError('gateway', `tollgate serve reports root ${printed}, but ca init created ${fingerprint}`);
 
@@ -99,7 +102,14 @@ export async function startWorld(say: Narrator, cleanup: Cleanup, opts: { keep: 
 
   const gatewayUrl = `https://127.0.0.1:${proxy}`;
   const log = new CallLog();
-  const deps = (name: AgentName): AgentDeps => ({ identity: identity.get(name)!, gatewayUrl, gatewayId: GATEWAY_ID, port: ports.agents[name], narrator: say, log });
+  const deps = (name: AgentName): AgentDeps => ({
+    identity: identity.get(name)!,
+    gatewayUrl,
+    gatewayId: GATEWAY_ID,
+    port: ports.agents[name],
+    narrator: say,
+    log,
+  });
   const { agents, rogue } = await say.progress(`starting ${AGENT_NAMES.length} A2A agents (@a2a-js/sdk on mTLS, callable only by the gateway)`, async () => {
     const started: DemoAgent[] = [];
     const track = async <T extends DemoAgent>(p: Promise<T>): Promise<T> => {
@@ -108,7 +118,13 @@ export async function startWorld(say: Narrator, cleanup: Cleanup, opts: { keep: 
       cleanup.add(`stop the ${a.name} agent`, () => a.close());
       return a;
     };
-    const [, , , , r] = await Promise.all([track(startOrchestrator(deps('orchestrator'))), track(startResearcher(deps('researcher'))), track(startWriter(deps('writer'))), track(startFlaky(deps('flaky'))), track(startRogue(deps('rogue')))]);
+    const [, , , , r] = await Promise.all([
+      track(startOrchestrator(deps('orchestrator'))),
+      track(startResearcher(deps('researcher'))),
+      track(startWriter(deps('writer'))),
+      track(startFlaky(deps('flaky'))),
+      track(startRogue(deps('rogue'))),
+    ]);
     return { agents: started, rogue: r };
   });
 

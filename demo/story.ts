@@ -83,16 +83,31 @@ export async function playStory(cast: StoryCast): Promise<StoryResult> {
     }),
   );
   const completed = finalState === '3' || finalState === 'TASK_STATE_COMPLETED';
-  if (streamed.ok) say.ok(`stream complete: ${chunks} chunks, task ${completed ? 'completed' : `ended in state ${finalState || '?'}`} (HTTP ${streamed.info.status}, orchestrator's cost ${streamed.info.cost ?? '?'} USD)`);
+  if (streamed.ok)
+    say.ok(
+      `stream complete: ${chunks} chunks, task ${completed ? 'completed' : `ended in state ${finalState || '?'}`} (HTTP ${streamed.info.status}, orchestrator's cost ${streamed.info.cost ?? '?'} USD)`,
+    );
   else say.refused(`stream failed: ${describeFailure(streamed.failure)}`);
   const s1 = log.since(mark);
-  expectStep(streamed.ok && completed && chunks >= 2, 'delegated work', streamed.ok ? `the stream ended with ${chunks} chunks in state ${finalState}` : describeFailure(streamed.failure));
-  expectStep(find(s1, 'orchestrator', 'researcher').some((r) => r.ok) && find(s1, 'orchestrator', 'writer').some((r) => r.ok), 'delegated work', 'the orchestrator did not reach both the researcher and the writer');
+  expectStep(
+    streamed.ok && completed && chunks >= 2,
+    'delegated work',
+    streamed.ok ? `the stream ended with ${chunks} chunks in state ${finalState}` : describeFailure(streamed.failure),
+  );
+  expectStep(
+    find(s1, 'orchestrator', 'researcher').some((r) => r.ok) && find(s1, 'orchestrator', 'writer').some((r) => r.ok),
+    'delegated work',
+    'the orchestrator did not reach both the researcher and the writer',
+  );
 
   // 2. a rogue agent
   say.step(2, 'A rogue agent (valid SVID, no policy rule) calls the writer directly');
   const attack = await cast.rogue.attack();
-  expectStep(!attack.ok && attack.failure.status === 403, 'rogue agent', attack.ok ? 'the writer answered the rogue' : `expected 403, got ${describeFailure(attack.failure)}`);
+  expectStep(
+    !attack.ok && attack.failure.status === 403,
+    'rogue agent',
+    attack.ok ? 'the writer answered the rogue' : `expected 403, got ${describeFailure(attack.failure)}`,
+  );
 
   // 3. a burst
   say.step(3, `A burst of ${BURST_SIZE} calls trips the per-edge rate limit (perEdge: burst ${EDGE_LIMIT.burst}, ${EDGE_LIMIT.rps}/s)`);
@@ -101,8 +116,16 @@ export async function playStory(cast: StoryCast): Promise<StoryResult> {
   await userTask(surveyText, () => callAgent(cast, user, USER_NAME, 'orchestrator', surveyText));
   const burst = find(log.since(mark), 'orchestrator', 'researcher');
   const limited = burst.filter((r) => r.failure?.status === 429);
-  expectStep(limited.length > 0 && burst.some((r) => r.ok), 'burst', `expected some calls answered and some refused with 429, got ${burst.filter((r) => r.ok).length} answered, ${limited.length} refused`);
-  expectStep(limited.every((r) => Number(r.failure?.retryAfter) >= 1), 'burst', 'a 429 came without a Retry-After header');
+  expectStep(
+    limited.length > 0 && burst.some((r) => r.ok),
+    'burst',
+    `expected some calls answered and some refused with 429, got ${burst.filter((r) => r.ok).length} answered, ${limited.length} refused`,
+  );
+  expectStep(
+    limited.every((r) => Number(r.failure?.retryAfter) >= 1),
+    'burst',
+    'a 429 came without a Retry-After header',
+  );
 
   // 4. the flaky agent's retry loop
   say.step(4, "A flaky sub-agent's retry calls the orchestrator again: a delegation loop");
@@ -111,12 +134,18 @@ export async function playStory(cast: StoryCast): Promise<StoryResult> {
   await userTask(figures, () => callAgent(cast, user, USER_NAME, 'orchestrator', figures));
   const retry = find(log.since(mark), 'flaky', 'orchestrator')[0];
   const f = retry?.failure;
-  expectStep(f?.status === 508 && f.reason === 'loop', 'retry loop', f ? `expected 508 loop, got ${describeFailure(f)}` : retry ? 'the retry went through' : 'the flaky agent never retried');
+  expectStep(
+    f?.status === 508 && f.reason === 'loop',
+    'retry loop',
+    f ? `expected 508 loop, got ${describeFailure(f)}` : retry ? 'the retry went through' : 'the flaky agent never retried',
+  );
   const cycle = Array.isArray(f!.data.cycle) ? (f!.data.cycle as string[]).map(shortName) : [];
   const edge = f!.data.closingEdge as { from?: string; to?: string } | undefined;
   const closingEdge = edge?.from && edge.to ? `${shortName(edge.from)} -> ${shortName(edge.to)}` : undefined;
   const rootTaskId = typeof f!.data.rootTaskId === 'string' ? f!.data.rootTaskId : undefined;
-  say.note(`the gateway cut the loop at the first revisit: cycle ${cycle.join(' -> ') || '?'}${closingEdge ? `, closing edge ${closingEdge}` : ''}${rootTaskId ? `, task ${rootTaskId}` : ''}`);
+  say.note(
+    `the gateway cut the loop at the first revisit: cycle ${cycle.join(' -> ') || '?'}${closingEdge ? `, closing edge ${closingEdge}` : ''}${rootTaskId ? `, task ${rootTaskId}` : ''}`,
+  );
 
   return { tasks, loop: { rootTaskId, cycle, closingEdge } };
 }

@@ -125,11 +125,18 @@ export function formatCost(n: number, unit: string): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 export function renderCounts(c: CallCounts): string[] {
-  const out = [`calls through the gateway: ${c.calls} A2A calls, ${c.answered} answered by agents, ${c.refused} refused by the gateway (+ ${c.cardLookups} agent-card lookups)`];
+  const out = [
+    `calls through the gateway: ${c.calls} A2A calls, ${c.answered} answered by agents, ${c.refused} refused by the gateway (+ ${c.cardLookups} agent-card lookups)`,
+  ];
   if (c.refusals.length === 0) out.push('refusals by reason: none');
   else {
     out.push('refusals by reason:');

@@ -123,7 +123,13 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
 
     // 4. identity: the CA and the gateway's own SVID, rotating
-    const identity = await openGatewayIdentity(live, { dataDir: opts.dataDir, now, log, caEvents: caEvents(metrics, events, log, now), recreateStore: opts.recreateStore });
+    const identity = await openGatewayIdentity(live, {
+      dataDir: opts.dataDir,
+      now,
+      log,
+      caEvents: caEvents(metrics, events, log, now),
+      recreateStore: opts.recreateStore,
+    });
     undo.push(() => identity.close());
     metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
 
@@ -160,7 +166,10 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
           getConfig: () => live,
           applyConfig,
           settings,
-          graph: { json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())), dot: (id) => (id ? stage.graph.taskDot(id) : stage.graph.aggregateDot(now())) },
+          graph: {
+            json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())),
+            dot: (id) => (id ? stage.graph.taskDot(id) : stage.graph.aggregateDot(now())),
+          },
           cancelTask: (id) => {
             const ok = stage.cancelTask(id);
             if (ok) source.changed();
@@ -205,12 +214,17 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
         if (JSON.stringify(next[key]) !== JSON.stringify(live[key])) log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
       }
       // Fixed when the listeners were created (the proxy's connections.proxy does apply on reload).
-      const listenerLimits = (c: Config) => JSON.stringify([c.timeouts.handshake, c.timeouts.controlIdle, c.timeouts.controlUnauthenticated, c.connections.controlUnauthenticated]);
+      const listenerLimits = (c: Config) =>
+        JSON.stringify([c.timeouts.handshake, c.timeouts.controlIdle, c.timeouts.controlUnauthenticated, c.connections.controlUnauthenticated]);
       if (listenerLimits(next) !== listenerLimits(live)) {
-        log.warn({ key: 'timeouts' }, 'config reload: timeouts.handshake, timeouts.controlIdle, timeouts.controlUnauthenticated or connections.controlUnauthenticated changed; they take effect at the next restart');
+        log.warn(
+          { key: 'timeouts' },
+          'config reload: timeouts.handshake, timeouts.controlIdle, timeouts.controlUnauthenticated or connections.controlUnauthenticated changed; they take effect at the next restart',
+        );
       }
       applyConfig(next, 'reload');
-      if (events.subscribers > 0) events.publish({ time: now(), kind: 'config', actor: 'reload', summary: `config reloaded from ${opts.configPath ?? 'defaults'}` });
+      if (events.subscribers > 0)
+        events.publish({ time: now(), kind: 'config', actor: 'reload', summary: `config reloaded from ${opts.configPath ?? 'defaults'}` });
       return next;
     };
 

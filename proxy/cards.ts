@@ -86,7 +86,8 @@ export class CardCache {
     } catch (e) {
       throw new CardError(`the agent card of "${agent.name}" is not valid JSON`, 'invalid_card', { cause: e });
     }
-    if (typeof card !== 'object' || card === null || Array.isArray(card)) throw new CardError(`the agent card of "${agent.name}" is not a JSON object`, 'invalid_card');
+    if (typeof card !== 'object' || card === null || Array.isArray(card))
+      throw new CardError(`the agent card of "${agent.name}" is not a JSON object`, 'invalid_card');
     const etag = typeof r.headers.etag === 'string' ? r.headers.etag : undefined;
     this.entries.set(key, { upstream: agent.upstream, card, etag, expires: this.now() + ttl });
     return card;

@@ -48,7 +48,13 @@ export async function serveCard(cards: CardCache, req: IncomingMessage, res: Ser
 }
 
 /** The cards of exactly the agents given (the ones the caller may call), as {agents:[{name,url,card|error}]}. */
-export async function serveDirectory(cards: CardCache, req: IncomingMessage, res: ServerResponse, visible: readonly CompiledAgent[], origin: string): Promise<DiscoveryOutcome> {
+export async function serveDirectory(
+  cards: CardCache,
+  req: IncomingMessage,
+  res: ServerResponse,
+  visible: readonly CompiledAgent[],
+  origin: string,
+): Promise<DiscoveryOutcome> {
   const version = versionClass(req.headers['a2a-version']);
   const agents = await Promise.all(
     visible.map(async (a) => {

@@ -37,7 +37,8 @@ export { refusal, type Refusal } from '../protocol/refusal.js';
 
 /** `{"jsonrpc":"2.0","id":<request id>,"error":{code,message,data}}`: the SDK client reads it on any status. */
 export function refusalBody(r: Refusal, id: string | number | null): string {
-  const data = r.data === undefined ? { reason: r.reason } : { reason: r.reason, ...(typeof r.data === 'object' && r.data !== null ? r.data : { detail: r.data }) };
+  const data =
+    r.data === undefined ? { reason: r.reason } : { reason: r.reason, ...(typeof r.data === 'object' && r.data !== null ? r.data : { detail: r.data }) };
   return JSON.stringify({ jsonrpc: '2.0', id, error: { code: r.code, message: r.message, data } });
 }
 

@@ -8,7 +8,17 @@
  * To the caller: hop-by-hop headers are dropped, and an upstream-supplied `tollgate-delegation` is never
  * passed back (`tollgate-cost` is).
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 const STRIP_TO_UPSTREAM = new Set([...HOP_BY_HOP, 'host', 'content-length', 'x-forwarded-client-cert', 'tollgate-delegation', 'expect']);
 const STRIP_TO_CALLER = new Set([...HOP_BY_HOP, 'tollgate-delegation']);
 
@@ -32,7 +42,13 @@ function connectionTokens(v: string | undefined): Set<string> | null {
  * Headers for the upstream request, flat [name, value, ...]: XFCC, content-length and the stages' own
  * headers first, then the caller's raw headers minus the stripped ones.
  */
-export function upstreamRequestHeaders(raw: readonly string[], connection: string | undefined, xfcc: string, bodyLength: number, extra: readonly string[]): string[] {
+export function upstreamRequestHeaders(
+  raw: readonly string[],
+  connection: string | undefined,
+  xfcc: string,
+  bodyLength: number,
+  extra: readonly string[],
+): string[] {
   // The gateway's own headers go first: a receiver that keeps only the first N headers (Node: ~1,000)
   // drops the caller's extras, never the identity, the delegation context or the framing.
   const out: string[] = ['x-forwarded-client-cert', xfcc];
@@ -73,7 +89,6 @@ export function callerResponseHeaders(raw: readonly (Buffer | string)[]): string
   for (let i = 0; i < out.length; i += 2) if (!listed.has(out[i])) kept.push(out[i], out[i + 1]);
   return kept;
 }
-
 
 /** The XFCC value the gateway sets (Envoy format). SPIFFE IDs cannot contain ';', ',' or '"'. */
 export function xfccValue(gatewayId: string, callerId: string): string {

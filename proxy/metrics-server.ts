@@ -25,7 +25,9 @@ export function splitHostPort(listen: string): { host: string; port: number } {
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<{ port: number; server: http.Server; close(): Promise<void> }> {
   const { host, port } = splitHostPort(opts.listen ?? '127.0.0.1:0');
   const routes = opts.routes ?? {};
-  const prefixes = Object.keys(routes).filter((k) => k.endsWith('/')).sort((a, b) => b.length - a.length);
+  const prefixes = Object.keys(routes)
+    .filter((k) => k.endsWith('/'))
+    .sort((a, b) => b.length - a.length);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -64,7 +66,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<{ 
     res.end('not found: try /metrics\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new ProxyError('listen', `cannot listen for metrics on ${opts.listen}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e })));
+    server.once('error', (e) =>
+      reject(new ProxyError('listen', `cannot listen for metrics on ${opts.listen}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e })),
+    );
     server.listen(port, host, () => resolve());
   });
   return {

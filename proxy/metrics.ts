@@ -56,7 +56,12 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
 
   const m: GatewayMetrics = {
     registry,
-    requests: new Counter({ name: 'tollgate_requests_total', help: 'Calls through the gateway, by caller, callee, canonical A2A method and HTTP status', labelNames: ['caller', 'callee', 'method', 'status'], registers }),
+    requests: new Counter({
+      name: 'tollgate_requests_total',
+      help: 'Calls through the gateway, by caller, callee, canonical A2A method and HTTP status',
+      labelNames: ['caller', 'callee', 'method', 'status'],
+      registers,
+    }),
     requestDuration: new Histogram({
       name: 'tollgate_request_duration_seconds',
       help: 'Time from request received to response headers sent (streams: to the first byte), by callee and method',
@@ -64,11 +69,31 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    denials: new Counter({ name: 'tollgate_denials_total', help: 'Calls the gateway refused (authentication, authorization, bad request), by reason', labelNames: ['caller', 'callee', 'reason'], registers }),
-    rateLimited: new Counter({ name: 'tollgate_rate_limited_total', help: 'Calls refused with 429, by the limit that tripped', labelNames: ['caller', 'callee', 'limit'], registers }),
-    upstreamErrors: new Counter({ name: 'tollgate_upstream_errors_total', help: 'Failures talking to an upstream agent, by kind', labelNames: ['callee', 'kind'], registers }),
+    denials: new Counter({
+      name: 'tollgate_denials_total',
+      help: 'Calls the gateway refused (authentication, authorization, bad request), by reason',
+      labelNames: ['caller', 'callee', 'reason'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'tollgate_rate_limited_total',
+      help: 'Calls refused with 429, by the limit that tripped',
+      labelNames: ['caller', 'callee', 'limit'],
+      registers,
+    }),
+    upstreamErrors: new Counter({
+      name: 'tollgate_upstream_errors_total',
+      help: 'Failures talking to an upstream agent, by kind',
+      labelNames: ['callee', 'kind'],
+      registers,
+    }),
     openConnections: new Gauge({ name: 'tollgate_open_connections', help: 'Open client TLS connections to the gateway', registers }),
-    tlsHandshakeFailures: new Counter({ name: 'tollgate_tls_handshake_failures_total', help: 'Client TLS handshakes that failed, and connections whose certificate is not a valid SVID, by reason', labelNames: ['reason'], registers }),
+    tlsHandshakeFailures: new Counter({
+      name: 'tollgate_tls_handshake_failures_total',
+      help: 'Client TLS handshakes that failed, and connections whose certificate is not a valid SVID, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
     gatewayCertExpiry: new Gauge({
       name: 'tollgate_gateway_cert_expiry_seconds',
       help: "Seconds until the gateway's own certificate expires",
@@ -86,13 +111,32 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
         if (intermediateNotAfter !== undefined) this.set((intermediateNotAfter - now()) / 1000);
       },
     }),
-    certificatesIssued: new Counter({ name: 'tollgate_certificates_issued_total', help: 'Certificates the CA signed, by kind', labelNames: ['kind'], registers }),
+    certificatesIssued: new Counter({
+      name: 'tollgate_certificates_issued_total',
+      help: 'Certificates the CA signed, by kind',
+      labelNames: ['kind'],
+      registers,
+    }),
     caSigningFailures: new Counter({ name: 'tollgate_ca_signing_failures_total', help: 'CA signing operations that failed', registers }),
-    caStoreLost: new Gauge({ name: 'tollgate_ca_store_lost', help: '1 while the CA database file is deleted or replaced under the running gateway (issuing stopped)', registers }),
-    delegationRefusals: new Counter({ name: 'tollgate_delegation_refusals_total', help: 'Calls refused by the delegation stage, by reason', labelNames: ['caller', 'callee', 'reason'], registers }),
+    caStoreLost: new Gauge({
+      name: 'tollgate_ca_store_lost',
+      help: '1 while the CA database file is deleted or replaced under the running gateway (issuing stopped)',
+      registers,
+    }),
+    delegationRefusals: new Counter({
+      name: 'tollgate_delegation_refusals_total',
+      help: 'Calls refused by the delegation stage, by reason',
+      labelNames: ['caller', 'callee', 'reason'],
+      registers,
+    }),
     loopsCut: new Counter({ name: 'tollgate_loops_cut_total', help: 'Delegation loops the gateway cut', labelNames: ['caller', 'callee'], registers }),
     callGraphCycles: new Gauge({ name: 'tollgate_call_graph_cycles', help: 'Cycles in the aggregate caller -> callee graph', registers }),
-    budgetExhausted: new Counter({ name: 'tollgate_budget_exhausted_total', help: 'Calls refused because a budget ran out', labelNames: ['scope', 'budget'], registers }),
+    budgetExhausted: new Counter({
+      name: 'tollgate_budget_exhausted_total',
+      help: 'Calls refused because a budget ran out',
+      labelNames: ['scope', 'budget'],
+      registers,
+    }),
     costTotal: new Counter({ name: 'tollgate_cost_total', help: 'Cost reported by agents (tollgate-cost), by agent', labelNames: ['agent'], registers }),
     setGatewayCertNotAfter(source) {
       gatewayNotAfter = source;

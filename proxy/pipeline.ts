@@ -161,7 +161,13 @@ export class Pipeline implements ExchangeSink {
     // be able to crowd the gateway's own out (they are also sent first: headers.ts).
     if (req.rawHeaders.length > rt.config.maxHeaders * 2) {
       const max = rt.config.maxHeaders;
-      ex.refuse(refusal(431, RPC_CODE.tooManyHeaders, 'too_many_headers', `the request has more than ${max} headers, the gateway's limit: send fewer`, { data: { maxHeaders: max } }), 'deny', true);
+      ex.refuse(
+        refusal(431, RPC_CODE.tooManyHeaders, 'too_many_headers', `the request has more than ${max} headers, the gateway's limit: send fewer`, {
+          data: { maxHeaders: max },
+        }),
+        'deny',
+        true,
+      );
       req.resume();
       return;
     }
@@ -169,7 +175,11 @@ export class Pipeline implements ExchangeSink {
     // 2. route
     const route = decideRoute(req.url ?? '', ex.httpMethod, rt.hasAgent);
     if (route.kind === 'error') {
-      ex.refuse(refusal(route.status, route.status === 404 ? RPC_CODE.notFound : RPC_CODE.badRequest, route.reason, route.message), 'deny', route.status === 400);
+      ex.refuse(
+        refusal(route.status, route.status === 404 ? RPC_CODE.notFound : RPC_CODE.badRequest, route.reason, route.message),
+        'deny',
+        route.status === 400,
+      );
       return;
     }
     if (route.kind === 'directory') {
@@ -242,7 +252,11 @@ export class Pipeline implements ExchangeSink {
   }
 
   private tooLarge(ex: Exchange, max: number): void {
-    ex.refuse(refusal(413, RPC_CODE.tooLarge, 'too_large', `the request body is larger than the gateway's limit of ${max} bytes`, { data: { maxBodyBytes: max } }), 'deny', true);
+    ex.refuse(
+      refusal(413, RPC_CODE.tooLarge, 'too_large', `the request body is larger than the gateway's limit of ${max} bytes`, { data: { maxBodyBytes: max } }),
+      'deny',
+      true,
+    );
     ex.req.resume(); // discard the rest; the connection closes after the answer
   }
 
@@ -301,7 +315,13 @@ export class Pipeline implements ExchangeSink {
       this.upstreamEnded(ex, 0, new ClientAbortError());
       return;
     }
-    ex.forwardHeaders = upstreamRequestHeaders(ex.req.rawHeaders, ex.req.headers.connection, ex.xfcc, ex.body === undefined ? 0 : ex.body.length, ex.upstreamHeaders);
+    ex.forwardHeaders = upstreamRequestHeaders(
+      ex.req.rawHeaders,
+      ex.req.headers.connection,
+      ex.xfcc,
+      ex.body === undefined ? 0 : ex.body.length,
+      ex.upstreamHeaders,
+    );
     try {
       ex.agent!.upstream.forward(ex);
     } catch (e) {

@@ -44,7 +44,11 @@ const sameSpec = (a: UpstreamSpec, b: UpstreamSpec) => a.origin === b.origin && 
  * Compile `config`. Upstream pools of agents whose origin and identity did not change are kept (their
  * keep-alive connections survive a reload); the others are returned in `retired` for the caller to drain.
  */
-export function compileRuntime(config: Config, previous: Runtime | undefined, open: (spec: UpstreamSpec) => Upstream): { runtime: Runtime; retired: Upstream[] } {
+export function compileRuntime(
+  config: Config,
+  previous: Runtime | undefined,
+  open: (spec: UpstreamSpec) => Upstream,
+): { runtime: Runtime; retired: Upstream[] } {
   const policy = compilePolicy(config.policy, Object.keys(config.agents)); // throws ProxyError on a bad method name
   const agents = new Map<string, CompiledAgent>();
   const agentNameById = new Map<string, string>();

@@ -53,7 +53,7 @@ export interface ProxyHandle {
 function handshakeReason(err: Error & { code?: string }): string {
   const code = err.code ?? '';
   if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') return 'no_client_cert';
-  if (code.includes('CERTIFICATE_VERIFY_FAILED') || code.includes('UNKNOWN_CA') && !code.includes('ALERT')) return 'bad_client_cert';
+  if (code.includes('CERTIFICATE_VERIFY_FAILED') || (code.includes('UNKNOWN_CA') && !code.includes('ALERT'))) return 'bad_client_cert';
   if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
   if (code.includes('ALERT')) return 'client_alert'; // the client refused the gateway (e.g. it does not trust our certificate)
@@ -92,8 +92,16 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   }
   const state: PipelineState = { runtime: undefined as unknown as Runtime, trust, resolver: new IdentityResolver(trust, now), closing: false };
   // Pools are built with the trust material and timeouts current when they open; a change of either opens new ones.
-  const openWith = (config: Config) => (spec: UpstreamSpec): Upstream =>
-    factory(spec, { trust: state.trust, headersTimeoutMs: config.timeouts.upstream, bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream), now, revocation: opts.revocation });
+  const openWith =
+    (config: Config) =>
+    (spec: UpstreamSpec): Upstream =>
+      factory(spec, {
+        trust: state.trust,
+        headersTimeoutMs: config.timeouts.upstream,
+        bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream),
+        now,
+        revocation: opts.revocation,
+      });
   state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config)).runtime;
 
   const recorder = new Recorder(metrics, opts.audit);

@@ -5,7 +5,6 @@
 import { webcrypto, randomBytes } from 'node:crypto';
 import { x509 } from '../certs/x509.js';
 
-
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 /** Every certificate these helpers made in this process, with its issuer (null for a root): the differential test's corpus. */
@@ -21,7 +20,10 @@ export interface TestCert {
 
 async function finish(cert: x509.X509Certificate, keys: CryptoKeyPair): Promise<TestCert> {
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  const b64 = Buffer.from(pkcs8).toString('base64').match(/.{1,64}/g)!.join('\n');
+  const b64 = Buffer.from(pkcs8)
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return {
     cert,
     keys,
@@ -51,7 +53,7 @@ export async function makeRoot(
     keys,
     signingAlgorithm: alg,
     extensions: [
-      new x509.BasicConstraintsExtension(true, opts.pathLength === undefined ? 1 : opts.pathLength ?? undefined, true),
+      new x509.BasicConstraintsExtension(true, opts.pathLength === undefined ? 1 : (opts.pathLength ?? undefined), true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `spiffe://${td}` }]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -79,7 +81,7 @@ export async function makeIntermediate(issuer: TestCert, opts: IntermediateOptio
   const keys = await newKeys();
   const td = opts.trustDomain ?? 'example.org';
   const ca = opts.ca ?? true;
-  const pathLength = ca ? (opts.pathLength === undefined ? 0 : opts.pathLength ?? undefined) : undefined;
+  const pathLength = ca ? (opts.pathLength === undefined ? 0 : (opts.pathLength ?? undefined)) : undefined;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(ca, pathLength, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),

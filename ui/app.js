@@ -11,16 +11,56 @@
 
   const RED = '#d62828';
   const style = [
-    { selector: 'node', style: { shape: 'round-rectangle', width: 'label', height: 'label', padding: '10px', 'background-color': '#e8eefc', 'border-width': 2, 'border-color': '#3a5ba0', label: 'data(label)', 'text-wrap': 'wrap', 'text-valign': 'center', 'font-size': 12, color: '#1d2433' } },
+    {
+      selector: 'node',
+      style: {
+        shape: 'round-rectangle',
+        width: 'label',
+        height: 'label',
+        padding: '10px',
+        'background-color': '#e8eefc',
+        'border-width': 2,
+        'border-color': '#3a5ba0',
+        label: 'data(label)',
+        'text-wrap': 'wrap',
+        'text-valign': 'center',
+        'font-size': 12,
+        color: '#1d2433',
+      },
+    },
     { selector: 'node.cycle', style: { 'border-color': RED, 'background-color': '#fdeaea' } },
     { selector: 'node.initiator', style: { 'border-color': '#c78a00', 'background-color': '#fff4d6', 'border-width': 3 } },
     { selector: 'node.refused', style: { 'border-color': RED, 'border-style': 'dashed', 'background-color': '#fff' } },
-    { selector: 'edge', style: { width: 'data(width)', 'line-color': '#7d8aa6', 'target-arrow-color': '#7d8aa6', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'control-point-step-size': 70, label: 'data(label)', 'font-size': 10, color: '#4a5366', 'text-background-color': '#fff', 'text-background-opacity': 0.85, 'text-background-padding': '2px', 'text-rotation': 'autorotate' } },
+    {
+      selector: 'edge',
+      style: {
+        width: 'data(width)',
+        'line-color': '#7d8aa6',
+        'target-arrow-color': '#7d8aa6',
+        'target-arrow-shape': 'triangle',
+        'curve-style': 'bezier',
+        'control-point-step-size': 70,
+        label: 'data(label)',
+        'font-size': 10,
+        color: '#4a5366',
+        'text-background-color': '#fff',
+        'text-background-opacity': 0.85,
+        'text-background-padding': '2px',
+        'text-rotation': 'autorotate',
+      },
+    },
     { selector: 'edge.cycle', style: { 'line-color': RED, 'target-arrow-color': RED } },
     { selector: 'edge.refused', style: { 'line-color': RED, 'target-arrow-color': RED, 'line-style': 'dashed' } },
     { selector: 'edge.loop-cut', style: { width: 4, 'line-style': 'dashed', 'target-arrow-shape': 'tee', color: RED, 'font-weight': 'bold' } },
   ];
-  const layered = (roots) => ({ name: 'breadthfirst', directed: true, roots: roots && roots.length ? roots : undefined, spacingFactor: 1.15, padding: 24, animate: false });
+  const layered = (roots) => ({
+    name: 'breadthfirst',
+    directed: true,
+    roots: roots && roots.length ? roots : undefined,
+    spacingFactor: 1.15,
+    padding: 24,
+    animate: false,
+  });
   // the same layers, left to right (a call tree is deeper than wide; the task panel is wide)
   const layeredLeftToRight = (roots) => ({ ...layered(roots), spacingFactor: 1, transform: (node, p) => ({ x: p.y * 2.6, y: p.x * 0.7 }) });
 
@@ -79,12 +119,30 @@
     for (const e of agg.edges) {
       const rate = e.calls / seconds;
       const classes = [e.onCycle && 'cycle', e.refusals > 0 && 'refused', e.errors > 0 && 'errors'].filter(Boolean).join(' ');
-      const label = `${e.calls} call${e.calls === 1 ? '' : 's'} · ${rateText(rate)}/s` + (e.refusals ? ` · ${e.refusals} refused` : '') + (e.errors ? ` · ${e.errors} errors` : '');
-      wanted.push({ group: 'edges', data: { id: `${e.from} -> ${e.to}`, source: e.from, target: e.to, rate, calls: e.calls, refusals: e.refusals, width: Math.max(e.refusals ? 3 : 0, 1.5 + 7 * Math.sqrt(rate / maxRate)), label }, classes });
+      const label =
+        `${e.calls} call${e.calls === 1 ? '' : 's'} · ${rateText(rate)}/s` +
+        (e.refusals ? ` · ${e.refusals} refused` : '') +
+        (e.errors ? ` · ${e.errors} errors` : '');
+      wanted.push({
+        group: 'edges',
+        data: {
+          id: `${e.from} -> ${e.to}`,
+          source: e.from,
+          target: e.to,
+          rate,
+          calls: e.calls,
+          refusals: e.refusals,
+          width: Math.max(e.refusals ? 3 : 0, 1.5 + 7 * Math.sqrt(rate / maxRate)),
+          label,
+        },
+        classes,
+      });
     }
     // wide spacing: edge labels sit on the edges and must not hide short ones
     sync(graph, wanted, { ...layered(agg.nodes.filter((n) => !incoming.has(n.id)).map((n) => n.id)), spacingFactor: 1.7 });
-    $('window').textContent = `last ${fmt(seconds / 60)} min · ${agg.cycles.length} cycle${agg.cycles.length === 1 ? '' : 's'}` + (agg.cycles.length ? `: ${agg.cycles.map((c) => c.names.join(' → ')).join('; ')}` : '');
+    $('window').textContent =
+      `last ${fmt(seconds / 60)} min · ${agg.cycles.length} cycle${agg.cycles.length === 1 ? '' : 's'}` +
+      (agg.cycles.length ? `: ${agg.cycles.map((c) => c.names.join(' → ')).join('; ')}` : '');
   }
 
   function drawBudgets(budgets) {
@@ -98,7 +156,10 @@
       const hot = u.limit !== null && u.used >= 0.8 * u.limit;
       return `<td class="${hot ? 'hot' : ''}">${show(u.used)}${u.limit === null ? '' : ` / ${u.limit}`}</td>`;
     };
-    const rows = budgets.map((b) => `<tr data-agent="${esc(b.agent)}"><td>${esc(b.agent)}</td>${cell(b.callsPerMinute, count)}${cell(b.callsPerHour, count)}${cell(b.callsPerDay, count)}${cell(b.costPerDay, fmt)}</tr>`);
+    const rows = budgets.map(
+      (b) =>
+        `<tr data-agent="${esc(b.agent)}"><td>${esc(b.agent)}</td>${cell(b.callsPerMinute, count)}${cell(b.callsPerHour, count)}${cell(b.callsPerDay, count)}${cell(b.costPerDay, fmt)}</tr>`,
+    );
     const unit = state.last ? esc(state.last.aggregate.costUnit) : '';
     box.innerHTML = `<table><thead><tr><th>agent</th><th>calls/min</th><th>calls/h</th><th>calls/day</th><th>cost/day ${unit}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   }
@@ -117,7 +178,12 @@
         li.dataset.loops = String(t.loops);
         if (t.rootTaskId === state.selectedTask) li.className = 'selected';
         const time = new Date(t.startedAt).toLocaleTimeString();
-        li.innerHTML = `<b>${esc(t.initiator.name)}</b> · ${t.calls} call${t.calls === 1 ? '' : 's'}` + (t.refused ? ` · ${t.refused} refused` : '') + (t.loops ? ` · <span class="loop">loop cut</span>` : '') + (t.cancelled ? ' · cancelled' : '') + `<br><span class="id">${esc(t.rootTaskId)}</span> · ${time}`;
+        li.innerHTML =
+          `<b>${esc(t.initiator.name)}</b> · ${t.calls} call${t.calls === 1 ? '' : 's'}` +
+          (t.refused ? ` · ${t.refused} refused` : '') +
+          (t.loops ? ` · <span class="loop">loop cut</span>` : '') +
+          (t.cancelled ? ' · cancelled' : '') +
+          `<br><span class="id">${esc(t.rootTaskId)}</span> · ${time}`;
         li.addEventListener('click', () => {
           state.userPicked = true;
           showTask(t.rootTaskId);
@@ -147,7 +213,11 @@
     const wanted = [{ group: 'nodes', data: { id: 'initiator', label: `initiator\n${t.initiator.name}` }, classes: 'initiator' }];
     for (const c of t.calls) {
       const refused = c.decision === 'refused';
-      wanted.push({ group: 'nodes', data: { id: `call:${c.id}`, label: c.calleeName + (refused ? `\n✕ ${c.reason}` : '') }, classes: refused ? 'refused' : '' });
+      wanted.push({
+        group: 'nodes',
+        data: { id: `call:${c.id}`, label: c.calleeName + (refused ? `\n✕ ${c.reason}` : '') },
+        classes: refused ? 'refused' : '',
+      });
       const cut = cuts.get(c.id);
       const classes = [refused && 'refused', cut && 'loop-cut'].filter(Boolean).join(' ');
       const label = cut ? `loop cut (${c.status ?? 508})` : `${c.method}${c.status !== null ? ` · ${c.status}` : ''}`;
@@ -158,7 +228,9 @@
     state.drawnTask = { id: t.rootTaskId, calls: t.totals.calls, refused: t.totals.refused };
     $('task-title').textContent = t.rootTaskId;
     const loops = t.loops.map((l) => `<span class="loop">loop cut: ${esc(l.fromName)} → ${esc(l.toName)} closed ${esc(l.cycleNames.join(' → '))}</span>`);
-    $('task-info').innerHTML = `initiator <b>${esc(t.initiator.name)}</b> · ${t.totals.calls} calls · ${t.totals.refused} refused · cost ${fmt(t.totals.cost)} ${esc(t.costUnit)}` + (loops.length ? `<br>${loops.join('<br>')}` : '');
+    $('task-info').innerHTML =
+      `initiator <b>${esc(t.initiator.name)}</b> · ${t.totals.calls} calls · ${t.totals.refused} refused · cost ${fmt(t.totals.cost)} ${esc(t.costUnit)}` +
+      (loops.length ? `<br>${loops.join('<br>')}` : '');
   }
 
   function onSnapshot(s) {
@@ -174,7 +246,8 @@
     }
     // the shown task grew: fetch it again
     const sel = s.tasks.find((t) => t.rootTaskId === state.selectedTask);
-    if (sel && state.drawnTask && state.drawnTask.id === sel.rootTaskId && (sel.calls !== state.drawnTask.calls || sel.refused !== state.drawnTask.refused)) showTask(sel.rootTaskId);
+    if (sel && state.drawnTask && state.drawnTask.id === sel.rootTaskId && (sel.calls !== state.drawnTask.calls || sel.refused !== state.drawnTask.refused))
+      showTask(sel.rootTaskId);
   }
 
   const events = new EventSource(withToken('/ui/events'));
@@ -197,7 +270,15 @@
   });
 
   const describe = (cy, group) =>
-    cy.elements(group).map((el) => ({ id: el.id(), classes: el.classes(), label: el.data('label'), source: el.data('source'), target: el.data('target'), width: el.data('width'), rate: el.data('rate') }));
+    cy.elements(group).map((el) => ({
+      id: el.id(),
+      classes: el.classes(),
+      label: el.data('label'),
+      source: el.data('source'),
+      target: el.data('target'),
+      width: el.data('width'),
+      rate: el.data('rate'),
+    }));
   window.__tollgate = {
     state,
     graph,

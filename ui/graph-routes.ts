@@ -33,7 +33,11 @@ export function createGraphRoutes(opts: GraphRoutesOptions): Record<string, Rout
     (handler: UrlRoute): Route =>
     (req, res) => {
       const url = new URL(req.url ?? '/', 'http://tollgate');
-      const verdict = decideAccess(access, { remoteAddress: req.socket.remoteAddress, queryToken: url.searchParams.get('token'), authorization: req.headers.authorization });
+      const verdict = decideAccess(access, {
+        remoteAddress: req.socket.remoteAddress,
+        queryToken: url.searchParams.get('token'),
+        authorization: req.headers.authorization,
+      });
       if (!verdict.ok) {
         res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end(`${verdict.message}\n`);
         return;

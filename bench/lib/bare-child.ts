@@ -8,7 +8,10 @@ import { Pool } from 'undici';
  * bare / direct = how this machine compares with the reference figures.
  */
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { keyPem: string; chainPem: string; rootPem: string; upstream: string };
-const pool = new Pool(cfg.upstream, { connections: 256, connect: { key: cfg.keyPem, cert: cfg.chainPem, ca: cfg.rootPem, rejectUnauthorized: true, servername: 'localhost' } });
+const pool = new Pool(cfg.upstream, {
+  connections: 256,
+  connect: { key: cfg.keyPem, cert: cfg.chainPem, ca: cfg.rootPem, rejectUnauthorized: true, servername: 'localhost' },
+});
 const server = https.createServer({ key: cfg.keyPem, cert: cfg.chainPem, ca: cfg.rootPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));

@@ -24,7 +24,11 @@ const config = parseConfig(cfg.config);
 // verify + re-sign, loop/budget checks, call graph) in its slot, wired exactly as gateway/tollgate.ts does.
 const governance =
   cfg.engine === 'undici+delegation'
-    ? governanceSlot({ stage: createDelegationStage({ config, keyring: new KeyRing({ now: Date.now, retentionMs: config.delegation.tokenTtl }), now: Date.now }), events: createEventBus(), now: Date.now })
+    ? governanceSlot({
+        stage: createDelegationStage({ config, keyring: new KeyRing({ now: Date.now, retentionMs: config.delegation.tokenTtl }), now: Date.now }),
+        events: createEventBus(),
+        now: Date.now,
+      })
     : undefined;
 const gw = await startProxy({
   config,
@@ -37,5 +41,8 @@ const gw = await startProxy({
 });
 process.stdout.write(JSON.stringify({ port: gw.port }) + '\n');
 process.on('SIGTERM', () => {
-  void gw.close(200).then(() => audit.close()).then(() => process.exit(0));
+  void gw
+    .close(200)
+    .then(() => audit.close())
+    .then(() => process.exit(0));
 });

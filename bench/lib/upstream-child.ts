@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
  * reads the request and answers a ~150-byte JSON-RPC result. Prints {"port":N} when listening.
  */
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { keyPem: string; chainPem: string; rootPem: string };
-const answer = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { kind: 'message', role: 'agent', messageId: 'b7f0c1de-0000-4000-8000-000000000001', parts: [{ kind: 'text', text: 'ok' }] } }));
+const answer = Buffer.from(
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    result: { kind: 'message', role: 'agent', messageId: 'b7f0c1de-0000-4000-8000-000000000001', parts: [{ kind: 'text', text: 'ok' }] },
+  }),
+);
 const server = https.createServer({ key: cfg.keyPem, cert: cfg.chainPem, ca: cfg.rootPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
   req.on('data', () => {});
   req.on('end', () => {

@@ -14,7 +14,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode: numbe
     fd = openSync(tmp, 'wx', mode);
     fchmodSync(fd, mode); // the umask may have narrowed or (for 0644) changed the mode given to open
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;

@@ -103,7 +103,10 @@ export class CaKeyFiles {
   }
 
   saveIntermediate(certDer: Buffer, key: KeyObject, notBefore: number): CaCredential {
-    const stamp = new Date(notBefore).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date(notBefore)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const file = path.join(this.intermediatesDir, `${stamp}-${shortHash(certDer)}.pem`);
     const text = formatCredential(certDer, key);
     writeFileAtomic(file, text, KEY_MODE);

@@ -102,7 +102,8 @@ export class SqliteCaStore implements CaStore {
   /** Bring the schema to SCHEMA_VERSION under the write lock (two processes may open an old file at once). */
   private migrate(): void {
     const version = () => this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value ?? null;
-    const set = (v: string) => this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(v);
+    const set = (v: string) =>
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(v);
     this.db
       .transaction(() => {
         const v = version();
@@ -133,12 +134,16 @@ export class SqliteCaStore implements CaStore {
       recordIssued: db.prepare('INSERT INTO issued (serial, spiffe_id, kind, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?)'),
       listAll: db.prepare<[number], IssuedRow>(`${LIST} ORDER BY i.issued_at DESC, i.serial LIMIT ?`),
       listById: db.prepare<[string, number], IssuedRow>(`${LIST} WHERE i.spiffe_id = ? ORDER BY i.issued_at DESC, i.serial LIMIT ?`),
-      unrevokedOf: db.prepare<[string], { serial: string; not_after: number }>('SELECT serial, not_after FROM issued WHERE spiffe_id = ? AND revoked_at IS NULL'),
+      unrevokedOf: db.prepare<[string], { serial: string; not_after: number }>(
+        'SELECT serial, not_after FROM issued WHERE spiffe_id = ? AND revoked_at IS NULL',
+      ),
       markRevoked: db.prepare('UPDATE issued SET revoked_at = ?, revoke_reason = ? WHERE serial = ? AND revoked_at IS NULL'),
       findIssued: db.prepare<[string], { spiffe_id: string; not_after: number; revoked_at: number | null }>(
         'SELECT spiffe_id, not_after, revoked_at FROM issued WHERE serial = ?',
       ),
-      ban: db.prepare('INSERT INTO banned_identities (spiffe_id, reason, banned_at) VALUES (?, ?, ?) ON CONFLICT (spiffe_id) DO UPDATE SET reason = excluded.reason, banned_at = excluded.banned_at'),
+      ban: db.prepare(
+        'INSERT INTO banned_identities (spiffe_id, reason, banned_at) VALUES (?, ?, ?) ON CONFLICT (spiffe_id) DO UPDATE SET reason = excluded.reason, banned_at = excluded.banned_at',
+      ),
       unban: db.prepare('DELETE FROM banned_identities WHERE spiffe_id = ?'),
       isBanned: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM banned_identities WHERE spiffe_id = ?'),
       log: db.prepare('INSERT INTO revocation_log (kind, spiffe_id, serial, not_after, at) VALUES (?, ?, ?, ?, ?)'),
@@ -319,11 +324,13 @@ export class SqliteCaStore implements CaStore {
 
   revocationsSince(cursor: number, limit = -1): RevocationEvent[] {
     return this.run('read revocations', () =>
-      this.stmt.since.all(cursor, limit).map((r): RevocationEvent =>
-        r.kind === 'serial'
-          ? { seq: r.seq, kind: 'serial', serial: r.serial ?? '', spiffeId: r.spiffe_id, notAfter: r.not_after ?? Number.MAX_SAFE_INTEGER }
-          : { seq: r.seq, kind: r.kind, spiffeId: r.spiffe_id },
-      ),
+      this.stmt.since
+        .all(cursor, limit)
+        .map((r): RevocationEvent =>
+          r.kind === 'serial'
+            ? { seq: r.seq, kind: 'serial', serial: r.serial ?? '', spiffeId: r.spiffe_id, notAfter: r.not_after ?? Number.MAX_SAFE_INTEGER }
+            : { seq: r.seq, kind: r.kind, spiffeId: r.spiffe_id },
+        ),
     );
   }
 

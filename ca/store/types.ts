@@ -27,10 +27,7 @@ export interface ConsumedToken {
  * The result of presenting a token. The store consumes it unconditionally (expired or not) when it exists
  * and is unused; deciding that an expired token fails is `sign`'s job, after consumption.
  */
-export type Redemption<T> =
-  | { status: 'issued'; value: T }
-  | { status: 'already_used'; spiffeId: string; usedAt: number }
-  | { status: 'unknown' };
+export type Redemption<T> = { status: 'issued'; value: T } | { status: 'already_used'; spiffeId: string; usedAt: number } | { status: 'unknown' };
 
 export interface NewIssued {
   serial: string;

@@ -52,7 +52,8 @@ export const bootstrap: Command = async (argv, io) => {
 function renewFraction(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const f = Number(value);
-  if (!Number.isFinite(f) || f < 0.05 || f > 0.9) throw new UsageError(`--renew-at ${JSON.stringify(value)} must be a fraction between 0.05 and 0.9`, 'bootstrap');
+  if (!Number.isFinite(f) || f < 0.05 || f > 0.9)
+    throw new UsageError(`--renew-at ${JSON.stringify(value)} must be a fraction between 0.05 and 0.9`, 'bootstrap');
   return f;
 }
 

@@ -28,10 +28,21 @@ export const graph: Command = async (argv, io) => {
   try {
     res = await fetch(url, { headers: values.token ? { authorization: `Bearer ${values.token}` } : {}, signal: AbortSignal.timeout(10_000) });
   } catch (e) {
-    throw new CliError(`cannot reach the gateway's metrics listener at ${server} (${(e as Error).cause ? (e as { cause: Error }).cause.message : (e as Error).message})`, 'pass --server with the listen.metrics address of `tollgate serve` (default 127.0.0.1:9464)');
+    throw new CliError(
+      `cannot reach the gateway's metrics listener at ${server} (${(e as Error).cause ? (e as { cause: Error }).cause.message : (e as Error).message})`,
+      'pass --server with the listen.metrics address of `tollgate serve` (default 127.0.0.1:9464)',
+    );
   }
-  if (res.status === 404 && values.task) throw new CliError(`no task ${values.task} in the gateway's recent tasks`, 'run `tollgate graph --server …` to list recent tasks; old tasks are evicted (graph.recentTasks)');
-  if (!res.ok) throw new CliError(`the gateway answered ${res.status} for ${path}`, res.status === 403 ? 'the graph is served to loopback callers only' : 'check --server');
+  if (res.status === 404 && values.task)
+    throw new CliError(
+      `no task ${values.task} in the gateway's recent tasks`,
+      'run `tollgate graph --server …` to list recent tasks; old tasks are evicted (graph.recentTasks)',
+    );
+  if (!res.ok)
+    throw new CliError(
+      `the gateway answered ${res.status} for ${path}`,
+      res.status === 403 ? 'the graph is served to loopback callers only' : 'check --server',
+    );
   const body = (await res.json()) as AggregateJSON | TaskTreeJSON;
   if (values.json) io.out(JSON.stringify(body, null, 2));
   else if (values.task) io.out(values.dot ? taskToDot(body as TaskTreeJSON) : renderTaskTree(body as TaskTreeJSON));

@@ -43,7 +43,11 @@ export async function connectAdmin(opts: ConnectOptions): Promise<AdminConnectio
     // Calls by method name: TypeScript cannot pick one overload of the generated client for a name it only
     // knows as a union, so the lookup is cast here, once; the signatures above keep callers checked.
     call<M extends AdminUnaryMethod>(method: M, request: AdminRequest<M>) {
-      const fn = client[method] as unknown as (req: AdminRequest<M>, options: grpc.CallOptions, cb: grpc.requestCallback<AdminResponse<M>>) => grpc.ClientUnaryCall;
+      const fn = client[method] as unknown as (
+        req: AdminRequest<M>,
+        options: grpc.CallOptions,
+        cb: grpc.requestCallback<AdminResponse<M>>,
+      ) => grpc.ClientUnaryCall;
       return new Promise<AdminResponse<M>>((resolve, reject) => {
         fn.call(client, request, { deadline: deadline() }, (err, res) => (err ? reject(err) : resolve(res as AdminResponse<M>)));
       });

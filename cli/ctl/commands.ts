@@ -50,7 +50,10 @@ function list(ctx: CommandContext, name: string): string[] {
   const v = ctx.values[name];
   const raw = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
   // Repeated flags and comma lists both work: --kind call --kind config == --kind call,config
-  return raw.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function required(ctx: CommandContext, name: string, hint: string): string {
@@ -63,7 +66,8 @@ function wholeNumber(ctx: CommandContext, name: string, min = 0): number | undef
   const v = str(ctx, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new CtlError('usage', `--${name} must be a whole number >= ${min}, got ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min)
+    throw new CtlError('usage', `--${name} must be a whole number >= ${min}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -114,7 +118,7 @@ function asArray(v: unknown, what: string, file: string, i: number): string[] {
 /** Accepts a list of rules or a mapping with a `policy:` key (a config file excerpt). */
 function rulesFromFile(file: string): RuleMsg[] {
   const doc = readYamlFile(file);
-  const rules = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && 'policy' in doc ? (doc).policy : undefined;
+  const rules = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && 'policy' in doc ? doc.policy : undefined;
   if (!Array.isArray(rules)) throw new CtlError('usage', `${file} must hold a list of policy rules, or a mapping with a policy: list`);
   return rules.map((r, i) => {
     if (!r || typeof r !== 'object') throw new CtlError('usage', `${file}: policy.${i} must be a mapping with from, to and optionally methods`);
@@ -147,7 +151,14 @@ function limitsText(l: Agent__Output['limits']): string {
 
 function plainAgent(a: Agent__Output) {
   const limits = a.limits ? Object.fromEntries(Object.entries(a.limits).filter(([k, v]) => v !== undefined && !k.startsWith('_'))) : undefined;
-  return { name: a.name, url: a.url, id: a.id, requireDelegationContext: a.requireDelegationContext, maxRevisits: a.maxRevisits, ...(limits ? { limits } : {}) };
+  return {
+    name: a.name,
+    url: a.url,
+    id: a.id,
+    requireDelegationContext: a.requireDelegationContext,
+    maxRevisits: a.maxRevisits,
+    ...(limits ? { limits } : {}),
+  };
 }
 
 // ---- the commands --------------------------------------------------------------------------------
@@ -300,7 +311,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     async run(ctx) {
       const res: Limits__Output = await ctx.conn.call('GetLimits', {});
-      const doc: { rateLimits: unknown; delegation: unknown } = { rateLimits: JSON.parse(res.rateLimitsJson || '{}'), delegation: JSON.parse(res.delegationJson || '{}') };
+      const doc: { rateLimits: unknown; delegation: unknown } = {
+        rateLimits: JSON.parse(res.rateLimitsJson || '{}'),
+        delegation: JSON.parse(res.delegationJson || '{}'),
+      };
       if (ctx.json) {
         ctx.io.stdout(json({ version: res.version, ...doc }));
         return;
@@ -332,7 +346,9 @@ export const COMMANDS: readonly CommandSpec[] = [
         delegationJson: d.delegation === undefined ? '' : JSON.stringify(d.delegation ?? {}),
       });
       if (ctx.json) {
-        ctx.io.stdout(json({ version: res.version, rateLimits: JSON.parse(res.rateLimitsJson) as unknown, delegation: JSON.parse(res.delegationJson) as unknown }));
+        ctx.io.stdout(
+          json({ version: res.version, rateLimits: JSON.parse(res.rateLimitsJson) as unknown, delegation: JSON.parse(res.delegationJson) as unknown }),
+        );
         return;
       }
       ctx.io.stdout(`limits set (limits version ${res.version})\n`);
@@ -371,14 +387,36 @@ export const COMMANDS: readonly CommandSpec[] = [
       const res = await ctx.conn.call('ListCertificates', { spiffeId: str(ctx, 'spiffe-id') ?? '', limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
       const certs: Certificate__Output[] = res.certificates;
       if (ctx.json) {
-        ctx.io.stdout(json(certs.map((c) => ({ serial: c.serial, spiffeId: c.spiffeId, notBefore: c.notBeforeUnixMs, notAfter: c.notAfterUnixMs, issuedAt: c.issuedAtUnixMs, revoked: c.revoked }))));
+        ctx.io.stdout(
+          json(
+            certs.map((c) => ({
+              serial: c.serial,
+              spiffeId: c.spiffeId,
+              notBefore: c.notBeforeUnixMs,
+              notAfter: c.notAfterUnixMs,
+              issuedAt: c.issuedAtUnixMs,
+              revoked: c.revoked,
+            })),
+          ),
+        );
         return;
       }
       if (certs.length === 0) {
         ctx.io.stdout('no certificates\n');
         return;
       }
-      ctx.io.stdout(table(['SERIAL', 'SPIFFE ID', 'ISSUED', 'EXPIRES', 'STATUS'], certs.map((c) => [c.serial, c.spiffeId, time(c.issuedAtUnixMs), time(c.notAfterUnixMs), c.revoked ? 'revoked' : c.notAfterUnixMs < Date.now() ? 'expired' : 'valid'])));
+      ctx.io.stdout(
+        table(
+          ['SERIAL', 'SPIFFE ID', 'ISSUED', 'EXPIRES', 'STATUS'],
+          certs.map((c) => [
+            c.serial,
+            c.spiffeId,
+            time(c.issuedAtUnixMs),
+            time(c.notAfterUnixMs),
+            c.revoked ? 'revoked' : c.notAfterUnixMs < Date.now() ? 'expired' : 'valid',
+          ]),
+        ),
+      );
     },
   },
   {
@@ -421,7 +459,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['watch'],
     args: '[--agent A]... [--kind K]... [--count N]',
     summary: 'stream audit events as they happen (Ctrl-C to stop)',
-    details: 'Kinds: call, refusal, issuance, revocation, config, task. --agent matches the callee, the caller\'s SPIFFE ID or its last path segment.\nWith --json, one JSON record per line.',
+    details:
+      "Kinds: call, refusal, issuance, revocation, config, task. --agent matches the callee, the caller's SPIFFE ID or its last path segment.\nWith --json, one JSON record per line.",
     options: {
       agent: { type: 'string', multiple: true, value: 'A', desc: 'only events about this agent (repeat or comma-separate)' },
       kind: { type: 'string', multiple: true, value: 'K', desc: 'only events of this kind (repeat or comma-separate)' },

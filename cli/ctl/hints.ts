@@ -66,5 +66,5 @@ export function explainGrpcError(err: ServiceError, ctx: HintContext): string {
 }
 
 export function isServiceError(e: unknown): e is ServiceError {
-  return typeof e === 'object' && e !== null && typeof (e as ServiceError).code === 'number' && 'details' in (e);
+  return typeof e === 'object' && e !== null && typeof (e as ServiceError).code === 'number' && 'details' in e;
 }

@@ -134,18 +134,31 @@ export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<num
     }
     const pos = command.positionals ?? { min: 0, max: 0, names: '' };
     if (positionals.length < pos.min) throw new CtlError('usage', `tollgate ctl ${name} needs ${pos.names} (see tollgate ctl ${name} --help)`);
-    if (positionals.length > pos.max) throw new CtlError('usage', `unexpected argument ${JSON.stringify(positionals[pos.max])} (see tollgate ctl ${name} --help)`);
+    if (positionals.length > pos.max)
+      throw new CtlError('usage', `unexpected argument ${JSON.stringify(positionals[pos.max])} (see tollgate ctl ${name} --help)`);
 
     const certDir = (values['cert-dir'] as string | undefined) ?? process.env.TOLLGATE_CERT_DIR;
-    if (!certDir) throw new CtlError('usage', '--cert-dir is required: the directory with the admin identity (key.pem, cert.pem, bundle.pem) written by `tollgate bootstrap` (or set TOLLGATE_CERT_DIR)');
+    if (!certDir)
+      throw new CtlError(
+        'usage',
+        '--cert-dir is required: the directory with the admin identity (key.pem, cert.pem, bundle.pem) written by `tollgate bootstrap` (or set TOLLGATE_CERT_DIR)',
+      );
     const target = (values.server as string | undefined) ?? process.env.TOLLGATE_SERVER ?? DEFAULT_SERVER;
-    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(target)) throw new CtlError('usage', `--server must be HOST:PORT, e.g. ${DEFAULT_SERVER}; got ${JSON.stringify(target)}`);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(target))
+      throw new CtlError('usage', `--server must be HOST:PORT, e.g. ${DEFAULT_SERVER}; got ${JSON.stringify(target)}`);
     const timeoutMs = timeoutOf(values.timeout);
     hint = { ...hint, server: target, certDir, timeoutMs };
 
     conn = await connectAdmin({ server: target, certDir, serverName: values['server-name'] as string | undefined, timeoutMs });
     hint.identity = conn.identity;
-    await command.run({ conn, values: values as Record<string, string | boolean | string[] | undefined>, positionals, io, json: values.json === true, signal: sig.signal });
+    await command.run({
+      conn,
+      values: values as Record<string, string | boolean | string[] | undefined>,
+      positionals,
+      io,
+      json: values.json === true,
+      signal: sig.signal,
+    });
     return EXIT_OK;
   } catch (e) {
     if (e instanceof CtlError) {

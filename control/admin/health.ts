@@ -8,14 +8,14 @@
  * are never asked; measured on an idle `tollgate serve`, loading them at start cost ~3-7 MB RSS
  * (docs/performance.md "Memory"). The calls are answered by the libraries' own handlers, unchanged.
  */
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { createRequire } from "node:module";
-import path from "node:path";
-import type { HealthImplementation, ServingStatus } from "grpc-health-check";
-import { LOADER_OPTIONS, protoRoot } from "../../protocol/protos.js";
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { HealthImplementation, ServingStatus } from 'grpc-health-check';
+import { LOADER_OPTIONS, protoRoot } from '../../protocol/protos.js';
 
-export const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
+export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 const require = createRequire(import.meta.url);
 /** where each library reads its .proto from (relative to its entry; resolving an entry does not load it) */
@@ -41,14 +41,12 @@ const REFLECTION_LOADER_OPTIONS: protoLoader.Options = {
 type Handlers = Record<string, (...args: never[]) => void>;
 
 /** The handlers a library registers, captured from its addToServer(), keyed by service path prefix. */
-function captureHandlers(
-  addToServer: (server: grpc.Server) => void,
-): Map<string, Handlers> {
+function captureHandlers(addToServer: (server: grpc.Server) => void): Map<string, Handlers> {
   const byService = new Map<string, Handlers>();
   const recorder = {
     addService(def: grpc.ServiceDefinition, impl: Handlers) {
       const firstPath = Object.values(def)[0].path;
-      byService.set(firstPath.slice(0, firstPath.lastIndexOf("/")), impl);
+      byService.set(firstPath.slice(0, firstPath.lastIndexOf('/')), impl);
     },
   } as unknown as grpc.Server;
   addToServer(recorder);
@@ -56,12 +54,9 @@ function captureHandlers(
 }
 
 /** The service definition of the one service in `protoFile`. */
-function serviceIn(
-  protoFile: string,
-  options: protoLoader.Options,
-): { name: string; def: grpc.ServiceDefinition } {
+function serviceIn(protoFile: string, options: protoLoader.Options): { name: string; def: grpc.ServiceDefinition } {
   const pkg = protoLoader.loadSync(protoFile, options);
-  const [name, def] = Object.entries(pkg).find(([, v]) => !("format" in v))!;
+  const [name, def] = Object.entries(pkg).find(([, v]) => !('format' in v))!;
   return { name, def: def as grpc.ServiceDefinition };
 }
 
@@ -69,11 +64,7 @@ function serviceIn(
  * Register `def` with handlers that load the implementation (once) and hand each call to it.
  * A failure to load answers the call with INTERNAL.
  */
-function addLazyService(
-  server: grpc.Server,
-  service: { name: string; def: grpc.ServiceDefinition },
-  load: () => Promise<Map<string, Handlers>>,
-): void {
+function addLazyService(server: grpc.Server, service: { name: string; def: grpc.ServiceDefinition }, load: () => Promise<Map<string, Handlers>>): void {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [method, attrs] of Object.entries(service.def)) {
     const fail = (err: unknown) => ({
@@ -84,23 +75,15 @@ function addLazyService(
     const real = () =>
       load().then((all) => {
         const h = all.get(`/${service.name}`)!;
-        return (h[method] ?? h[attrs.originalName ?? ""]) as (
-          ...args: unknown[]
-        ) => void;
+        return (h[method] ?? h[attrs.originalName ?? '']) as (...args: unknown[]) => void;
       });
     impl[method] = attrs.responseStream
       ? (call: grpc.ServerWritableStream<unknown, unknown>) =>
           void real().then(
             (h) => h(call),
-            (err: unknown) =>
-              call.destroy(
-                Object.assign(new Error(fail(err).details), fail(err)),
-              ),
+            (err: unknown) => call.destroy(Object.assign(new Error(fail(err).details), fail(err))),
           )
-      : (
-          call: grpc.ServerUnaryCall<unknown, unknown>,
-          cb: grpc.sendUnaryData<unknown>,
-        ) =>
+      : (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
           void real().then(
             (h) => h(call, cb),
             (err: unknown) => cb(fail(err)),
@@ -119,30 +102,22 @@ export interface HealthStatuses {
  * describes them plus the health service. `services`: fully qualified names reported SERVING (the overall
  * server, "", always is). Returns the statuses: set NOT_SERVING on shutdown.
  */
-export function registerHealthAndReflection(
-  server: grpc.Server,
-  protoFiles: readonly string[],
-  services: readonly string[] = [],
-): HealthStatuses {
-  const statuses: Record<string, ServingStatus> = { "": "SERVING" };
-  for (const s of services) statuses[s] = "SERVING";
+export function registerHealthAndReflection(server: grpc.Server, protoFiles: readonly string[], services: readonly string[] = []): HealthStatuses {
+  const statuses: Record<string, ServingStatus> = { '': 'SERVING' };
+  for (const s of services) statuses[s] = 'SERVING';
 
   let health: HealthImplementation | undefined;
   let healthHandlers: Promise<Map<string, Handlers>> | undefined;
   const loadHealth = () =>
-    (healthHandlers ??= import("grpc-health-check").then((m) => {
+    (healthHandlers ??= import('grpc-health-check').then((m) => {
       health = new m.HealthImplementation(statuses);
       return captureHandlers((s) => health!.addToServer(s));
     }));
-  addLazyService(
-    server,
-    serviceIn(HEALTH_PROTO, HEALTH_LOADER_OPTIONS),
-    loadHealth,
-  );
+  addLazyService(server, serviceIn(HEALTH_PROTO, HEALTH_LOADER_OPTIONS), loadHealth);
 
   let reflectionHandlers: Promise<Map<string, Handlers>> | undefined;
   const loadReflection = () =>
-    (reflectionHandlers ??= import("@grpc/reflection").then((m) => {
+    (reflectionHandlers ??= import('@grpc/reflection').then((m) => {
       const described = protoLoader.loadSync([...protoFiles, HEALTH_PROTO], {
         ...LOADER_OPTIONS,
         includeDirs: [protoRoot()],
@@ -150,12 +125,7 @@ export function registerHealthAndReflection(
       const reflection = new m.ReflectionService(described);
       return captureHandlers((s) => reflection.addToServer(s));
     }));
-  for (const file of REFLECTION_PROTOS)
-    addLazyService(
-      server,
-      serviceIn(file, REFLECTION_LOADER_OPTIONS),
-      loadReflection,
-    );
+  for (const file of REFLECTION_PROTOS) addLazyService(server, serviceIn(file, REFLECTION_LOADER_OPTIONS), loadReflection);
 
   return {
     setStatus(service, status) {

@@ -24,15 +24,7 @@ import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, ty
 import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from './events.js';
 import { staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
 import { sectionValue, validateConfig, withSection } from './overlay.js';
-import {
-  agentFromMsg,
-  agentToMsg,
-  limitsFromMsg,
-  limitsToMsg,
-  ruleToMsg,
-  rulesFromMsg,
-  versionArg,
-} from './convert.js';
+import { agentFromMsg, agentToMsg, limitsFromMsg, limitsToMsg, ruleToMsg, rulesFromMsg, versionArg } from './convert.js';
 import { adminServiceDefinition } from '../../protocol/admin.js';
 
 export interface CallGraphSource {
@@ -152,7 +144,8 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
   const handlers: Required<AdminHandlers> = {
     async CreateJoinToken(req, { actor }) {
       const raw = text(req.spiffeId, 'spiffe_id');
-      if (!raw) throw new AdminError('invalid_argument', 'spiffe_id is empty: name the identity the token will issue, e.g. spiffe://<trust-domain>/agent/writer');
+      if (!raw)
+        throw new AdminError('invalid_argument', 'spiffe_id is empty: name the identity the token will issue, e.g. spiffe://<trust-domain>/agent/writer');
       const id = parseWorkloadId(raw).uri;
       if (!id.startsWith(`spiffe://${deps.trustDomain}/`)) {
         throw new AdminError('invalid_argument', `spiffe_id ${id} is not in this CA's trust domain ${deps.trustDomain}`);
@@ -166,7 +159,13 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       }
       const { token, expiresAt } = await authority.createJoinToken(id, ttlMs);
       // Never the token itself: the audit log must not hold a usable credential.
-      publish({ kind: 'issuance', actor, agent: agentNameFor(id), summary: `join token created for ${id}`, data: { action: 'join_token_created', spiffeId: id, expiresAt } });
+      publish({
+        kind: 'issuance',
+        actor,
+        agent: agentNameFor(id),
+        summary: `join token created for ${id}`,
+        data: { action: 'join_token_created', spiffeId: id, expiresAt },
+      });
       return { token, expiresAtUnixMs: expiresAt, spiffeId: id };
     },
 
@@ -243,10 +242,17 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       if (spiffeId) {
         const id = parseSpiffeId(spiffeId).uri;
         const n = await authority.revokeIdentity(id, reason);
-        publish({ kind: 'revocation', actor, agent: agentNameFor(id), summary: `identity ${id} revoked (${n} certificate${n === 1 ? '' : 's'})`, data: { spiffeId: id, certificates: n, reason } });
+        publish({
+          kind: 'revocation',
+          actor,
+          agent: agentNameFor(id),
+          summary: `identity ${id} revoked (${n} certificate${n === 1 ? '' : 's'})`,
+          data: { spiffeId: id, certificates: n, reason },
+        });
         return { certificatesRevoked: n };
       }
-      if (!/^[0-9a-fA-F:]+$/.test(serialText)) throw new AdminError('invalid_argument', `serial must be hexadecimal (colons allowed), got ${JSON.stringify(serialText)}`);
+      if (!/^[0-9a-fA-F:]+$/.test(serialText))
+        throw new AdminError('invalid_argument', `serial must be hexadecimal (colons allowed), got ${JSON.stringify(serialText)}`);
       const serial = normalizeSerial(serialText);
       await authority.revokeSerial(serial, reason);
       publish({ kind: 'revocation', actor, summary: `certificate ${serial} revoked`, data: { serial, reason } });
@@ -256,7 +262,8 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     ListCertificates(req) {
       const raw = text(req.spiffeId, 'spiffe_id');
       const limit = req.limit ?? 0;
-      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_CERT_LIST) throw new AdminError('invalid_argument', `limit must be 0..${MAX_CERT_LIST} (0 = ${DEFAULT_CERT_LIST})`);
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_CERT_LIST)
+        throw new AdminError('invalid_argument', `limit must be 0..${MAX_CERT_LIST} (0 = ${DEFAULT_CERT_LIST})`);
       const records = authority.listIssued({ spiffeId: raw ? parseSpiffeId(raw).uri : undefined, limit: limit || DEFAULT_CERT_LIST });
       return { certificates: records.map(certToMsg) };
     },
@@ -265,7 +272,11 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       const taskId = text(req.taskId, 'task_id', MAX_TASK_ID) || undefined;
       const format = text(req.format, 'format', 8) || 'json';
       if (format !== 'json' && format !== 'dot') throw new AdminError('invalid_argument', `format must be "json" or "dot", got ${JSON.stringify(format)}`);
-      const notFound = () => new AdminError('not_found', taskId ? `no task ${taskId} in the recent call graph (only the last graph.recentTasks root tasks are kept)` : 'no call graph is available');
+      const notFound = () =>
+        new AdminError(
+          'not_found',
+          taskId ? `no task ${taskId} in the recent call graph (only the last graph.recentTasks root tasks are kept)` : 'no call graph is available',
+        );
       if (format === 'dot') {
         const dot = deps.graph.dot(taskId);
         if (dot === undefined) throw notFound();

@@ -15,7 +15,16 @@ import { COST_HEADER } from './observe.js';
 export const textPart = (value: string) => ({ content: { $case: 'text' as const, value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
 
 export function message(role: Role, value: string, ids: { taskId?: string; contextId?: string } = {}): Message {
-  return { messageId: randomUUID(), role, parts: [textPart(value)], contextId: ids.contextId ?? '', taskId: ids.taskId ?? '', metadata: undefined, extensions: [], referenceTaskIds: [] };
+  return {
+    messageId: randomUUID(),
+    role,
+    parts: [textPart(value)],
+    contextId: ids.contextId ?? '',
+    taskId: ids.taskId ?? '',
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }
 
 export const userMessage = (value: string): Message => message(Role.ROLE_USER, value);

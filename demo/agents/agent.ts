@@ -61,7 +61,14 @@ export interface CallOptions {
  * SendMessage from `from` to `to` through the gateway: narrated ("▶ …", then "✓ …" or "✗ …"), recorded in
  * the call log, and returned as an Outcome with the answer's text. Never throws.
  */
-export async function callAgent(deps: Pick<AgentDeps, 'narrator' | 'log'>, clients: GatewayClients, from: string, to: string, text: string, opts: CallOptions = {}): Promise<Outcome<string>> {
+export async function callAgent(
+  deps: Pick<AgentDeps, 'narrator' | 'log'>,
+  clients: GatewayClients,
+  from: string,
+  to: string,
+  text: string,
+  opts: CallOptions = {},
+): Promise<Outcome<string>> {
   if (!opts.quiet) deps.narrator.call(from, to, 'SendMessage', text);
   const out = await observe(async () => {
     const client = await (opts.blind ? clients.blind(to) : clients.client(to));

@@ -11,7 +11,16 @@ import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcT
 import { AgentIdentity, bootstrap, createAgentServer, createMtlsFetch } from '../../agent-bootstrap/index.js';
 import { agentCard, agentMessage, answerText, sendRequest, textOf } from './a2a.js';
 
-export interface MinimalAgentOptions { name: string; token: string; fingerprint: string; control: string; proxy: string; dir: string; port?: number; onward?: string }
+export interface MinimalAgentOptions {
+  name: string;
+  token: string;
+  fingerprint: string;
+  control: string;
+  proxy: string;
+  dir: string;
+  port?: number;
+  onward?: string;
+}
 
 export async function startMinimalAgent(o: MinimalAgentOptions) {
   // 1. identity: redeem the join token (the CA's root pinned by fingerprint), then keep it renewed
@@ -44,5 +53,13 @@ export async function startMinimalAgent(o: MinimalAgentOptions) {
   const handler = new DefaultRequestHandler(agentCard(o.name, `${o.name} (minimal agent)`, `${server.url}/`), new InMemoryTaskStore(), executor);
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler }));
   app.use('/', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
-  return { url: server.url, identity, close: async () => { await server.close(); await fetchImpl.close(); identity.stop(); } };
+  return {
+    url: server.url,
+    identity,
+    close: async () => {
+      await server.close();
+      await fetchImpl.close();
+      identity.stop();
+    },
+  };
 }

@@ -30,7 +30,7 @@ const current = new AsyncLocalStorage<ResponseInfo>();
 
 /** Wrap a fetch so observe() can read the status and headers of the response. */
 export function observingFetch(inner: typeof fetch): typeof fetch {
-  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+  return async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const res = await inner(input, init);
     const info = current.getStore();
     // card lookups (GET) are not the call being observed
@@ -40,7 +40,7 @@ export function observingFetch(inner: typeof fetch): typeof fetch {
       info.cost = res.headers.get(COST_HEADER) ?? undefined;
     }
     return res;
-  });
+  };
 }
 
 export function failureOf(err: unknown, info: ResponseInfo): Failure {

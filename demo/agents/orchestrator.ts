@@ -38,7 +38,16 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
     });
 
   async function brief(topic: string, rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    bus.publish(AgentEvent.task({ id: rc.taskId, contextId: rc.contextId, status: { state: TaskState.TASK_STATE_WORKING, timestamp: new Date().toISOString(), message: undefined }, artifacts: [], history: [rc.userMessage], metadata: undefined }));
+    bus.publish(
+      AgentEvent.task({
+        id: rc.taskId,
+        contextId: rc.contextId,
+        status: { state: TaskState.TASK_STATE_WORKING, timestamp: new Date().toISOString(), message: undefined },
+        artifacts: [],
+        history: [rc.userMessage],
+        metadata: undefined,
+      }),
+    );
     const notes = await ask('researcher', `find sources on ${topic}`);
     if (!notes.ok) {
       bus.publish(status(rc, TaskState.TASK_STATE_FAILED, `research failed: ${notes.failure.message}`));
@@ -57,7 +66,14 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
         AgentEvent.artifactUpdate({
           taskId: rc.taskId,
           contextId: rc.contextId,
-          artifact: { artifactId: 'brief', name: 'brief', description: `brief on ${topic}`, parts: [textPart(`${line}\n`)], metadata: undefined, extensions: [] },
+          artifact: {
+            artifactId: 'brief',
+            name: 'brief',
+            description: `brief on ${topic}`,
+            parts: [textPart(`${line}\n`)],
+            metadata: undefined,
+            extensions: [],
+          },
           append: i > 0,
           lastChunk: i === lines.length - 1,
           metadata: undefined,
@@ -69,7 +85,9 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
 
   async function survey(n: number, topic: string): Promise<string> {
     deps.narrator.call('orchestrator', 'researcher', `${n} × SendMessage at once`, `find sources on ${topic} (#1..#${n})`);
-    const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => callAgent(deps, clients, 'orchestrator', 'researcher', `find sources on ${topic} (#${i + 1})`, { quiet: true })));
+    const outcomes = await Promise.all(
+      Array.from({ length: n }, (_, i) => callAgent(deps, clients, 'orchestrator', 'researcher', `find sources on ${topic} (#${i + 1})`, { quiet: true })),
+    );
     const answered = outcomes.filter((o) => o.ok).length;
     deps.narrator.ok(`${answered} answered (200, cost ${COST.researcher} USD each)`);
     // one line per distinct refusal
@@ -95,7 +113,9 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
       const text = textOf(rc.userMessage).replace(/^retry:\s*/i, '');
       const briefOn = /^write a brief on (.+)$/i.exec(text);
       if (briefOn) {
-        await brief(briefOn[1], rc, bus).catch((e: unknown) => bus.publish(status(rc, TaskState.TASK_STATE_FAILED, e instanceof Error ? e.message : String(e))));
+        await brief(briefOn[1], rc, bus).catch((e: unknown) =>
+          bus.publish(status(rc, TaskState.TASK_STATE_FAILED, e instanceof Error ? e.message : String(e))),
+        );
         bus.finished();
         return;
       }

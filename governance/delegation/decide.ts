@@ -21,9 +21,14 @@ export function verifyContext(token: string, callerId: string, now: number, keyr
     if (!r.ok) return r;
     c = r.context;
   }
-  if (now >= c.expiresAt) return { ok: false, reason: 'context_expired', detail: `the delegation context expired ${Math.round((now - c.expiresAt) / 1000)}s ago` };
+  if (now >= c.expiresAt)
+    return { ok: false, reason: 'context_expired', detail: `the delegation context expired ${Math.round((now - c.expiresAt) / 1000)}s ago` };
   if (c.chain[c.chain.length - 1] !== callerId) {
-    return { ok: false, reason: 'context_not_yours', detail: `the delegation context was issued to ${shortName(c.chain[c.chain.length - 1])}, not to the caller` };
+    return {
+      ok: false,
+      reason: 'context_not_yours',
+      detail: `the delegation context was issued to ${shortName(c.chain[c.chain.length - 1])}, not to the caller`,
+    };
   }
   return { ok: true, context: c };
 }
@@ -113,7 +118,15 @@ export function decide(input: DecideInput): Decision {
     return {
       allow: true,
       newRoot: true,
-      child: { rootTaskId: root, chain: [caller.id, callee.id], callId: input.newCallId, depth: 1, rootStartedAt: now, issuedAt: now, expiresAt: now + limits.tokenTtlMs },
+      child: {
+        rootTaskId: root,
+        chain: [caller.id, callee.id],
+        callId: input.newCallId,
+        depth: 1,
+        rootStartedAt: now,
+        issuedAt: now,
+        expiresAt: now + limits.tokenTtlMs,
+      },
     };
   }
 
@@ -135,7 +148,13 @@ export function decide(input: DecideInput): Decision {
   }
 
   if (now >= ctx.rootStartedAt + limits.deadlineMs) {
-    return no(refuse('task_deadline', `task deadline exceeded: the task started ${Math.round((now - ctx.rootStartedAt) / 1000)}s ago, deadline ${Math.round(limits.deadlineMs / 1000)}s`, { ...base, budget: 'deadline' }));
+    return no(
+      refuse(
+        'task_deadline',
+        `task deadline exceeded: the task started ${Math.round((now - ctx.rootStartedAt) / 1000)}s ago, deadline ${Math.round(limits.deadlineMs / 1000)}s`,
+        { ...base, budget: 'deadline' },
+      ),
+    );
   }
 
   if (!task) {
@@ -143,26 +162,57 @@ export function decide(input: DecideInput): Decision {
   }
 
   if (task.calls >= limits.maxCalls) {
-    return no(refuse('task_max_calls', `task budget exhausted: maxCalls ${limits.maxCalls} calls in this task`, { ...base, budget: 'maxCalls', limit: limits.maxCalls }));
+    return no(
+      refuse('task_max_calls', `task budget exhausted: maxCalls ${limits.maxCalls} calls in this task`, {
+        ...base,
+        budget: 'maxCalls',
+        limit: limits.maxCalls,
+      }),
+    );
   }
   if (input.parentFanOut >= limits.maxFanOut) {
     return no(
-      refuse('task_fan_out', `task budget exhausted: maxFanOut ${limits.maxFanOut} calls from one call`, { ...base, budget: 'maxFanOut', limit: limits.maxFanOut, parentCallId: ctx.callId }),
+      refuse('task_fan_out', `task budget exhausted: maxFanOut ${limits.maxFanOut} calls from one call`, {
+        ...base,
+        budget: 'maxFanOut',
+        limit: limits.maxFanOut,
+        parentCallId: ctx.callId,
+      }),
     );
   }
   if (task.inFlight >= limits.maxConcurrent) {
     return no(
-      refuse('task_concurrency', `task budget exhausted: maxConcurrent ${limits.maxConcurrent} calls in flight in this task`, { ...base, budget: 'maxConcurrent', limit: limits.maxConcurrent }, 1),
+      refuse(
+        'task_concurrency',
+        `task budget exhausted: maxConcurrent ${limits.maxConcurrent} calls in flight in this task`,
+        { ...base, budget: 'maxConcurrent', limit: limits.maxConcurrent },
+        1,
+      ),
     );
   }
   if (limits.maxCost !== undefined && task.cost >= limits.maxCost) {
-    return no(refuse('task_cost', `task budget exhausted: maxCost ${limits.maxCost} reached (spent ${round(task.cost)})`, { ...base, budget: 'maxCost', limit: limits.maxCost, spent: task.cost }));
+    return no(
+      refuse('task_cost', `task budget exhausted: maxCost ${limits.maxCost} reached (spent ${round(task.cost)})`, {
+        ...base,
+        budget: 'maxCost',
+        limit: limits.maxCost,
+        spent: task.cost,
+      }),
+    );
   }
   if (input.windows) return no(windowRefusal(input.windows, caller, base));
 
   const chain = ctx.chain.slice();
   chain.push(callee.id);
-  const child: ContextPayload = { rootTaskId: ctx.rootTaskId, chain, callId: input.newCallId, depth, rootStartedAt: ctx.rootStartedAt, issuedAt: now, expiresAt: now + limits.tokenTtlMs };
+  const child: ContextPayload = {
+    rootTaskId: ctx.rootTaskId,
+    chain,
+    callId: input.newCallId,
+    depth,
+    rootStartedAt: ctx.rootStartedAt,
+    issuedAt: now,
+    expiresAt: now + limits.tokenTtlMs,
+  };
   if (ctx.chainText !== undefined) {
     // the parent's encoded chain plus one hop: signing need not re-encode the whole chain
     (child as { chainText?: string }).chainText = `${ctx.chainText}~${encodeHop(ctx.chain[ctx.chain.length - 1], callee.id)}`;
@@ -195,5 +245,10 @@ const WINDOW_REASON = {
 
 function windowRefusal(v: WindowVerdict, caller: { id: string; name: string | undefined }, base: Record<string, unknown> = {}): Refusal {
   const who = caller.name ?? shortName(caller.id);
-  return refuse(WINDOW_REASON[v.budget], `agent budget exhausted: ${who} reached ${v.budget} ${v.limit}; retry in ${v.retryAfterSec}s`, { ...base, budget: v.budget, limit: v.limit, agent: who }, v.retryAfterSec);
+  return refuse(
+    WINDOW_REASON[v.budget],
+    `agent budget exhausted: ${who} reached ${v.budget} ${v.limit}; retry in ${v.retryAfterSec}s`,
+    { ...base, budget: v.budget, limit: v.limit, agent: who },
+    v.retryAfterSec,
+  );
 }

@@ -107,7 +107,12 @@ export class KeyRing implements KeyLookup {
   }
 
   list(): { kid: string; createdAt: number; retiredAt?: number; current: boolean }[] {
-    return [...this.keys.values()].map((k) => ({ kid: k.kid, createdAt: k.createdAt, ...(k.retiredAt !== undefined ? { retiredAt: k.retiredAt } : {}), current: k === this.cur }));
+    return [...this.keys.values()].map((k) => ({
+      kid: k.kid,
+      createdAt: k.createdAt,
+      ...(k.retiredAt !== undefined ? { retiredAt: k.retiredAt } : {}),
+      current: k === this.cur,
+    }));
   }
 
   /** Serialised form (secrets included: only for the 0600 key file). */

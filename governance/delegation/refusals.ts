@@ -69,7 +69,9 @@ export interface Refusal extends SharedRefusal {
 
 export function refuse(reason: RefusalReason, message: string, data: Record<string, unknown> = {}, retryAfterSec?: number): Refusal {
   const { status, code } = REFUSAL_TABLE[reason];
-  return retryAfterSec === undefined ? { status, code, reason, message, data: { reason, ...data } } : { status, code, reason, message, data: { reason, ...data }, retryAfterSec };
+  return retryAfterSec === undefined
+    ? { status, code, reason, message, data: { reason, ...data } }
+    : { status, code, reason, message, data: { reason, ...data }, retryAfterSec };
 }
 
 /** Which budget a refusal exhausted (for tollgate_budget_exhausted_total), or undefined for non-budget refusals. */

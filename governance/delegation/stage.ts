@@ -121,7 +121,13 @@ function build(config: Config): Built {
   const byId = new Map<string, AgentEntry>();
   const byName = new Map<string, AgentEntry>();
   for (const [name, a] of Object.entries(config.agents)) {
-    const e: AgentEntry = { name, requireDelegationContext: a.requireDelegationContext, maxRevisits: a.maxRevisits, limits: a.limits, halved: a.limits && halveLimits(a.limits) };
+    const e: AgentEntry = {
+      name,
+      requireDelegationContext: a.requireDelegationContext,
+      maxRevisits: a.maxRevisits,
+      limits: a.limits,
+      halved: a.limits && halveLimits(a.limits),
+    };
     byName.set(name, e);
     if (!byId.has(a.id)) byId.set(a.id, e);
   }
@@ -215,7 +221,7 @@ export class DelegationStage {
     this.keyring.setRetention(opts.config.delegation.tokenTtl);
     // bound, so the pipeline may pass them around as plain functions
     for (const m of ['beforeForward', 'onResponse', 'onComplete', 'onFinished', 'onRefused', 'cancelTask', 'reloadConfig', 'tick'] as const) {
-      (this as Record<string, unknown>)[m] = (this[m]).bind(this);
+      (this as Record<string, unknown>)[m] = this[m].bind(this);
     }
   }
 
@@ -226,7 +232,12 @@ export class DelegationStage {
     this.built = build(config);
     this.keyring.setRetention(config.delegation.tokenTtl);
     this.tasks.setMaxTasks(this.explicitMaxTasks ?? Math.max(10 * config.graph.recentTasks, 10_000));
-    this.graph.reconfigure({ recentTasks: config.graph.recentTasks, maxCallsPerTask: config.graph.maxCallsPerTask, windowMs: config.graph.window, costUnit: config.delegation.costUnit });
+    this.graph.reconfigure({
+      recentTasks: config.graph.recentTasks,
+      maxCallsPerTask: config.graph.maxCallsPerTask,
+      windowMs: config.graph.window,
+      costUnit: config.delegation.costUnit,
+    });
   }
 
   /** Returns a refusal to send, or undefined (outbound headers set, budgets committed). */
@@ -336,10 +347,7 @@ export class DelegationStage {
     }
     if (r.reason === 'loop') {
       this.metrics?.loopCut(label, ctx.callee);
-      this.log?.warn(
-        { rootTaskId: context?.rootTaskId, initiator: r.data.initiator, closingEdge: r.data.closingEdge, chain: r.data.chain },
-        r.message,
-      );
+      this.log?.warn({ rootTaskId: context?.rootTaskId, initiator: r.data.initiator, closingEdge: r.data.closingEdge, chain: r.data.chain }, r.message);
     }
     ctx.governance = { callId, rootTaskId: context?.rootTaskId, startedAt: now, traceId: undefined, call: undefined, refused: true, finished: true };
     return r;
@@ -413,7 +421,15 @@ export class DelegationStage {
     this.keyring.prune();
   }
 
-  stats(): { tasks: ReturnType<TaskRegistry['stats']>; trees: number; treeCalls: number; edges: number; agents: number; invalidCostHeaders: number; lateCosts: number } {
+  stats(): {
+    tasks: ReturnType<TaskRegistry['stats']>;
+    trees: number;
+    treeCalls: number;
+    edges: number;
+    agents: number;
+    invalidCostHeaders: number;
+    lateCosts: number;
+  } {
     return {
       tasks: this.tasks.stats(),
       trees: this.graph.trees.size(),

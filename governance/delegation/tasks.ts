@@ -114,7 +114,19 @@ export class TaskRegistry {
   private insert(rootTaskId: string, initiator: string, startedAt: number, deadlineMs: number, now: number, adopted: boolean, keepUntil: number): TaskState {
     this.makeRoom(now);
     const deadlineAt = startedAt + deadlineMs;
-    const t: TaskState = { rootTaskId, initiator, startedAt, adopted, calls: 0, inFlight: 0, cost: 0, cancelled: false, expiresAt: Math.min(keepUntil, deadlineAt), deadlineAt, fanOut: undefined };
+    const t: TaskState = {
+      rootTaskId,
+      initiator,
+      startedAt,
+      adopted,
+      calls: 0,
+      inFlight: 0,
+      cost: 0,
+      cancelled: false,
+      expiresAt: Math.min(keepUntil, deadlineAt),
+      deadlineAt,
+      fanOut: undefined,
+    };
     this.tasks.set(rootTaskId, t);
     return t;
   }
@@ -150,7 +162,14 @@ export class TaskRegistry {
   }
 
   /** Count an allowed call against its task (and the caller's window account). */
-  beginCall(task: TaskState, callId: string, parentCallId: string | undefined, callerAgent: string | undefined, tokenExpiresAt: number, now: number): CallState {
+  beginCall(
+    task: TaskState,
+    callId: string,
+    parentCallId: string | undefined,
+    callerAgent: string | undefined,
+    tokenExpiresAt: number,
+    now: number,
+  ): CallState {
     task.calls++;
     task.inFlight++;
     if (parentCallId !== undefined) {

@@ -165,7 +165,7 @@ export function openContext(token: string, keys: KeyLookup): OpenResult {
   const e = i + int(token, p4 + 1, p5);
   if (!Number.isSafeInteger(s) || !Number.isSafeInteger(i) || !Number.isSafeInteger(e) || e <= i) return malformed('bad timestamps');
   const chain: string[] = [];
-  for (let at = p5 + 1; at <= d3; ) {
+  for (let at = p5 + 1; at <= d3;) {
     let end = token.indexOf('~', at);
     if (end < 0 || end > d3) end = d3;
     if (end === at) return malformed('empty hop');

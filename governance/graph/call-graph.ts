@@ -34,7 +34,13 @@ export class CallGraph {
     this.trees = new TaskTrees({ maxTasks: opts.recentTasks, maxCallsPerTask: opts.maxCallsPerTask });
     this.aggregate = new AggregateGraph({
       windowMs: opts.windowMs,
-      onCycle: opts.onCycle ? (p) => opts.onCycle!(p, p.map((id) => this.nameOf(id))) : undefined,
+      onCycle: opts.onCycle
+        ? (p) =>
+            opts.onCycle!(
+              p,
+              p.map((id) => this.nameOf(id)),
+            )
+        : undefined,
       onCyclesChanged: opts.onCyclesChanged,
     });
   }
@@ -59,7 +65,10 @@ export class CallGraph {
   /** Recent tasks, most recent first (at most `limit`). */
   tasksJSON(limit = Infinity): TaskSummaryJSON[] {
     const all = this.trees.list();
-    return all.slice(Math.max(0, all.length - limit)).reverse().map(taskSummary);
+    return all
+      .slice(Math.max(0, all.length - limit))
+      .reverse()
+      .map(taskSummary);
   }
 
   aggregateJSON(now: number): AggregateJSON {

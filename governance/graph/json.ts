@@ -78,7 +78,15 @@ export function taskToJSON(t: TaskTree, costUnit: string, nameOf: (id: string) =
     costUnit,
     cancelled: t.cancelled,
     totals: { calls: t.calls.size + t.droppedCalls, refused: t.refused, cost: t.cost, droppedCalls: t.droppedCalls },
-    loops: t.loops.map((l) => ({ callId: l.callId, from: l.from, to: l.to, fromName: nameOf(l.from), toName: nameOf(l.to), cycle: l.cycle, cycleNames: l.cycle.map(nameOf) })),
+    loops: t.loops.map((l) => ({
+      callId: l.callId,
+      from: l.from,
+      to: l.to,
+      fromName: nameOf(l.from),
+      toName: nameOf(l.to),
+      cycle: l.cycle,
+      cycleNames: l.cycle.map(nameOf),
+    })),
     calls: [...t.calls.values()].map((c) => ({
       id: c.id,
       parent: c.parent ?? null,

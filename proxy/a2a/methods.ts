@@ -177,7 +177,8 @@ export function decideMethod(httpMethod: string, rest: string, body: Buffer | un
         id: p.call.id,
       };
     }
-    if (p.kind === 'batch') return { kind: 'refuse', reason: 'batch', message: 'JSON-RPC batches are not accepted by the gateway: send one request per call', id: null };
+    if (p.kind === 'batch')
+      return { kind: 'refuse', reason: 'batch', message: 'JSON-RPC batches are not accepted by the gateway: send one request per call', id: null };
   }
   return { kind: 'ok', method: fromPath, id: null, isRpc: false };
 }

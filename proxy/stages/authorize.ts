@@ -8,9 +8,15 @@ export function authorizeStage(grants: Grants, ex: Exchange): Refusal | undefine
   const d = decideAuthorize(grants, callee, method);
   if (d.allow) return undefined;
   if (d.reason === 'no_rule') {
-    return refusal(403, RPC_CODE.forbidden, 'no_rule', `${callerId} is not allowed to call agent "${callee}": no policy rule allows it (ask an operator to add one)`, {
-      data: { caller: callerId, callee },
-    });
+    return refusal(
+      403,
+      RPC_CODE.forbidden,
+      'no_rule',
+      `${callerId} is not allowed to call agent "${callee}": no policy rule allows it (ask an operator to add one)`,
+      {
+        data: { caller: callerId, callee },
+      },
+    );
   }
   return refusal(403, RPC_CODE.forbidden, 'method_not_allowed', `${callerId} may call agent "${callee}" but not the method ${method}`, {
     data: { caller: callerId, callee, method, allowed: [...(grants.callees.get(callee) ?? [])] },

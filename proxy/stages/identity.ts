@@ -22,14 +22,27 @@ export function decideIdentity(peer: PeerIdentity, now: number, revocation: Revo
     return {
       ok: false,
       close: true,
-      refusal: refusal(401, RPC_CODE.unauthenticated, 'expired', `your certificate expired at ${new Date(svid.notAfter).toISOString()}: renew your SVID and reconnect`),
+      refusal: refusal(
+        401,
+        RPC_CODE.unauthenticated,
+        'expired',
+        `your certificate expired at ${new Date(svid.notAfter).toISOString()}: renew your SVID and reconnect`,
+      ),
     };
   }
   if (now < svid.notBefore - 30_000) {
-    return { ok: false, close: true, refusal: refusal(401, RPC_CODE.unauthenticated, 'not_yet_valid', `your certificate is not valid before ${new Date(svid.notBefore).toISOString()}`) };
+    return {
+      ok: false,
+      close: true,
+      refusal: refusal(401, RPC_CODE.unauthenticated, 'not_yet_valid', `your certificate is not valid before ${new Date(svid.notBefore).toISOString()}`),
+    };
   }
   if (revocation.isRevoked(svid.serial, peer.id)) {
-    return { ok: false, close: true, refusal: refusal(403, RPC_CODE.forbidden, 'revoked', `the identity ${peer.id} (certificate serial ${svid.serial}) is revoked`) };
+    return {
+      ok: false,
+      close: true,
+      refusal: refusal(403, RPC_CODE.forbidden, 'revoked', `the identity ${peer.id} (certificate serial ${svid.serial}) is revoked`),
+    };
   }
   return { ok: true, callerId: peer.id };
 }

@@ -14,6 +14,10 @@ export function limitsStage(limiter: Limiter, ex: Exchange): Refusal | undefined
     return undefined;
   }
   const retry = Math.max(1, Math.ceil(d.retryAfterSec));
-  const what = d.limit === 'caller' ? 'your call rate' : d.limit === 'edge' ? `your call rate to agent "${callee}"` : `the number of calls in flight to agent "${callee}"`;
-  return refusal(429, RPC_CODE.rateLimited, d.limit, `rate limited: ${what} is over the limit; retry after ${retry} s`, { retryAfterSec: retry, data: { limit: d.limit, retryAfterSec: retry } });
+  const what =
+    d.limit === 'caller' ? 'your call rate' : d.limit === 'edge' ? `your call rate to agent "${callee}"` : `the number of calls in flight to agent "${callee}"`;
+  return refusal(429, RPC_CODE.rateLimited, d.limit, `rate limited: ${what} is over the limit; retry after ${retry} s`, {
+    retryAfterSec: retry,
+    data: { limit: d.limit, retryAfterSec: retry },
+  });
 }

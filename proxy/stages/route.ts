@@ -35,7 +35,8 @@ export function checkPath(path: string): string | null {
   if (path.includes('%')) {
     for (const m of path.matchAll(PCT)) {
       if (m[1] === undefined) return 'the path has a malformed percent-escape';
-      if (dangerousEscape(m[1])) return `the path has an encoded "${m[0]}" (an encoded slash, backslash, dot, percent or control character), which the gateway refuses`;
+      if (dangerousEscape(m[1]))
+        return `the path has an encoded "${m[0]}" (an encoded slash, backslash, dot, percent or control character), which the gateway refuses`;
     }
   }
   if (path.includes('//')) return 'the path has an empty segment ("//")';
@@ -59,12 +60,19 @@ export function decideRoute(target: string, httpMethod: string, hasAgent: (name:
   const query = q >= 0 ? target.slice(q) : '';
   const err = checkPath(path);
   if (err !== null) return bad(err);
-  if (query.length > 0 && (!QUERY_CHARS.test(query.slice(1)) || query.includes('#'))) return bad('the query has a character that is not allowed: percent-encode it');
+  if (query.length > 0 && (!QUERY_CHARS.test(query.slice(1)) || query.includes('#')))
+    return bad('the query has a character that is not allowed: percent-encode it');
   if (path === '/a2a' || path === '/a2a/') return { kind: 'directory' };
   if (!path.startsWith('/a2a/')) return { kind: 'error', status: 404, reason: 'no_route', message: 'no such route: A2A calls go to /a2a/<agent>/...' };
   const slash = path.indexOf('/', 5);
   const agent = slash < 0 ? path.slice(5) : path.slice(5, slash);
-  if (!hasAgent(agent)) return { kind: 'error', status: 404, reason: 'unknown_agent', message: `no agent named "${agent.length > 64 ? agent.slice(0, 61) + '...' : agent}" is registered` };
+  if (!hasAgent(agent))
+    return {
+      kind: 'error',
+      status: 404,
+      reason: 'unknown_agent',
+      message: `no agent named "${agent.length > 64 ? agent.slice(0, 61) + '...' : agent}" is registered`,
+    };
   const rest = slash < 0 ? '' : path.slice(slash);
   if ((httpMethod === 'GET' || httpMethod === 'HEAD') && CARD_PATHS.has(rest)) return { kind: 'card', agent };
   return { kind: 'call', agent, rest, query };

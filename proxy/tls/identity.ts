@@ -21,7 +21,10 @@ export class IdentityResolver {
   private cache = new Map<string, ValidatedSvid>();
   private trust: Trust;
 
-  constructor(trust: Trust, private readonly now: () => number) {
+  constructor(
+    trust: Trust,
+    private readonly now: () => number,
+  ) {
     this.trust = trust;
   }
 

@@ -91,7 +91,17 @@ export class UpstreamIdentity {
     let a = this.validated.get(key);
     if (a === undefined || t + SKEW_MS < a.notBefore || t - SKEW_MS > a.notAfter) {
       try {
-        const svid = validateSvid({ chain: [...chain, ...this.trust.intermediates], bundle: this.trust.bundleDer, now: t, trustDomain: this.trustDomain, usage: 'server', skewMs: SKEW_MS }, this.trust.bundle);
+        const svid = validateSvid(
+          {
+            chain: [...chain, ...this.trust.intermediates],
+            bundle: this.trust.bundleDer,
+            now: t,
+            trustDomain: this.trustDomain,
+            usage: 'server',
+            skewMs: SKEW_MS,
+          },
+          this.trust.bundle,
+        );
         a = { id: svid.id.uri, serial: svid.serial, notBefore: svid.notBefore, notAfter: svid.notAfter };
       } catch (e) {
         return new UpstreamIdentityError(`the upstream certificate is not a valid SVID: ${(e as Error).message}`, { cause: e });

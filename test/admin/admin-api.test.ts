@@ -103,10 +103,14 @@ describe('health and reflection', () => {
     const health = new Health(gw.target, credsOf(gw, null)) as any;
     try {
       for (const service of ['', 'tollgate.v1.Admin']) {
-        const res = await new Promise<any>((resolve, reject) => health.Check({ service }, (e: grpc.ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r))));
+        const res = await new Promise<any>((resolve, reject) =>
+          health.Check({ service }, (e: grpc.ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r))),
+        );
         expect(res.status).toBe('SERVING');
       }
-      const unknown = new Promise((resolve, reject) => health.Check({ service: 'no.Such' }, (e: grpc.ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r))));
+      const unknown = new Promise((resolve, reject) =>
+        health.Check({ service: 'no.Such' }, (e: grpc.ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r))),
+      );
       await expectStatus(unknown, grpc.status.NOT_FOUND);
     } finally {
       health.close();
@@ -199,13 +203,16 @@ describe('policy', () => {
 
   it('refuses a malformed caller pattern naming the field', async () => {
     const { version } = await call(admin, 'GetPolicy', {});
-    const err = await expectStatus(call(admin, 'SetPolicy', { version, rules: [{ from: ['http://x/y'], to: ['*'], methods: [] }] }), grpc.status.INVALID_ARGUMENT);
+    const err = await expectStatus(
+      call(admin, 'SetPolicy', { version, rules: [{ from: ['http://x/y'], to: ['*'], methods: [] }] }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     expect(err.details).toMatch(/^invalid policy: policy\.0\.from/);
   });
 });
 
 describe('join tokens', () => {
-  it('refuses a token for the gateway\'s reserved namespace with PERMISSION_DENIED naming it', async () => {
+  it("refuses a token for the gateway's reserved namespace with PERMISSION_DENIED naming it", async () => {
     for (const spiffeId of [`spiffe://${TD}/tollgate/gateway`, `spiffe://${TD}/tollgate/x`]) {
       const err = await expectStatus(call(admin, 'CreateJoinToken', { spiffeId }), grpc.status.PERMISSION_DENIED);
       expect(err.details).toContain(`the namespace spiffe://${TD}/tollgate/ is reserved for the gateway's own identity`);
@@ -225,7 +232,10 @@ describe('agents', () => {
   });
 
   it('refuses a bad agent name naming the field', async () => {
-    const err = await expectStatus(call(admin, 'PutAgent', { agent: { name: 'Bad Name', url: 'https://127.0.0.1:9010', id: `spiffe://${TD}/agent/x` } }), grpc.status.INVALID_ARGUMENT);
+    const err = await expectStatus(
+      call(admin, 'PutAgent', { agent: { name: 'Bad Name', url: 'https://127.0.0.1:9010', id: `spiffe://${TD}/agent/x` } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     expect(err.details).toContain('agents.Bad Name');
   });
 
@@ -236,9 +246,18 @@ describe('agents', () => {
       expectedVersion: version,
     });
     expect(put).toMatchObject({ created: true, version: version + 1 });
-    expect(gw.config().agents.mailer).toEqual({ url: 'https://127.0.0.1:9010', id: `spiffe://${TD}/agent/mailer`, requireDelegationContext: false, maxRevisits: 1, limits: { callsPerMinute: 30 } });
+    expect(gw.config().agents.mailer).toEqual({
+      url: 'https://127.0.0.1:9010',
+      id: `spiffe://${TD}/agent/mailer`,
+      requireDelegationContext: false,
+      maxRevisits: 1,
+      limits: { callsPerMinute: 30 },
+    });
 
-    await expectStatus(call(admin, 'PutAgent', { agent: { name: 'mailer', url: 'https://127.0.0.1:9011', id: `spiffe://${TD}/agent/mailer` }, expectedVersion: version }), grpc.status.ABORTED);
+    await expectStatus(
+      call(admin, 'PutAgent', { agent: { name: 'mailer', url: 'https://127.0.0.1:9011', id: `spiffe://${TD}/agent/mailer` }, expectedVersion: version }),
+      grpc.status.ABORTED,
+    );
     const upd = await call(admin, 'PutAgent', { agent: { name: 'mailer', url: 'https://127.0.0.1:9011', id: `spiffe://${TD}/agent/mailer` } });
     expect(upd.created).toBe(false);
     expect(gw.config().agents.mailer.url).toBe('https://127.0.0.1:9011');
@@ -262,9 +281,16 @@ describe('limits', () => {
   it('sets rate limits with the config schema and refuses a bad field', async () => {
     const cur = await call<{ version: number; rateLimitsJson: string }>(admin, 'GetLimits', {});
     expect(JSON.parse(cur.rateLimitsJson)).toEqual({ perCaller: { rps: 10, burst: 20 } });
-    const bad = await expectStatus(call(admin, 'SetLimits', { version: cur.version, rateLimitsJson: JSON.stringify({ perCaller: { rps: -1, burst: 2 } }) }), grpc.status.INVALID_ARGUMENT);
+    const bad = await expectStatus(
+      call(admin, 'SetLimits', { version: cur.version, rateLimitsJson: JSON.stringify({ perCaller: { rps: -1, burst: 2 } }) }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     expect(bad.details).toContain('rateLimits.perCaller.rps');
-    const set = await call(admin, 'SetLimits', { version: cur.version, rateLimitsJson: JSON.stringify({ perEdge: { rps: 5, burst: 5 } }), delegationJson: JSON.stringify({ maxDepth: 4, tokenTtl: '5m' }) });
+    const set = await call(admin, 'SetLimits', {
+      version: cur.version,
+      rateLimitsJson: JSON.stringify({ perEdge: { rps: 5, burst: 5 } }),
+      delegationJson: JSON.stringify({ maxDepth: 4, tokenTtl: '5m' }),
+    });
     expect(set.version).toBe(cur.version + 1);
     expect(gw.config().rateLimits).toEqual({ perEdge: { rps: 5, burst: 5 } });
     expect(gw.config().delegation.maxDepth).toBe(4);
@@ -296,7 +322,10 @@ describe('identities, certificates, graph, tasks', () => {
 
     expect((await call(admin, 'Revoke', { spiffeId: old, reason: 'test' })).certificatesRevoked).toBe(2);
     expect(gw.authority.isRevoked(a.serial, old)).toBe(true);
-    const upper = other.serial.toUpperCase().match(/.{1,2}/g)!.join(':'); // as openssl prints serials
+    const upper = other.serial
+      .toUpperCase()
+      .match(/.{1,2}/g)!
+      .join(':'); // as openssl prints serials
     expect((await call(admin, 'Revoke', { serial: upper })).certificatesRevoked).toBe(1);
     expect(gw.authority.isRevoked(other.serial, other.spiffeId)).toBe(true);
     await expectStatus(call(admin, 'Revoke', {}), grpc.status.INVALID_ARGUMENT);
@@ -357,7 +386,13 @@ describe('WatchEvents', () => {
     await Promise.all([all.live, mailerConfig.live, writerOnly.live, revocations.live]);
 
     await call(admin, 'PutAgent', { agent: { name: 'mailer', url: 'https://127.0.0.1:9010', id: `spiffe://${TD}/agent/mailer` } });
-    gw.events.publish({ time: Date.now(), kind: 'call', actor: `spiffe://${TD}/agent/researcher`, agent: 'writer', summary: 'researcher -> writer message/send' });
+    gw.events.publish({
+      time: Date.now(),
+      kind: 'call',
+      actor: `spiffe://${TD}/agent/researcher`,
+      agent: 'writer',
+      summary: 'researcher -> writer message/send',
+    });
     await call(admin, 'RemoveAgent', { name: 'mailer' });
 
     await expect.poll(() => all.events.length).toBe(3);

@@ -50,7 +50,21 @@ describe('tollgate ctl: help and usage', () => {
   it('prints help for ctl and for every verb', async () => {
     const out: string[] = [];
     expect(await runCtl(['--help'], { stdout: (t) => void out.push(t), stderr: () => {} })).toBe(0);
-    for (const verb of ['token create', 'agents list', 'agents put', 'agents remove', 'policy get', 'policy set', 'limits get', 'limits set', 'revoke', 'certs list', 'graph', 'task cancel', 'watch']) {
+    for (const verb of [
+      'token create',
+      'agents list',
+      'agents put',
+      'agents remove',
+      'policy get',
+      'policy set',
+      'limits get',
+      'limits set',
+      'revoke',
+      'certs list',
+      'graph',
+      'task cancel',
+      'watch',
+    ]) {
       expect(out.join('')).toContain(verb);
       const help: string[] = [];
       expect(await runCtl([...verb.split(' '), '--help'], { stdout: (t) => void help.push(t), stderr: () => {} })).toBe(0);
@@ -104,7 +118,18 @@ describe('tollgate ctl: operations end to end', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('agents.mailer.url');
     expect(bad.stderr).toContain('Fix the value');
-    const ok = await ctl(['agents', 'put', 'mailer', '--url', 'https://127.0.0.1:9010', '--id', `spiffe://${TD}/agent/mailer`, '--calls-per-minute', '20', '--require-delegation-context']);
+    const ok = await ctl([
+      'agents',
+      'put',
+      'mailer',
+      '--url',
+      'https://127.0.0.1:9010',
+      '--id',
+      `spiffe://${TD}/agent/mailer`,
+      '--calls-per-minute',
+      '20',
+      '--require-delegation-context',
+    ]);
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.stdout).toContain('agent mailer registered');
     expect(gw.config().agents.mailer).toMatchObject({ requireDelegationContext: true, limits: { callsPerMinute: 20 } });
@@ -122,7 +147,10 @@ describe('tollgate ctl: operations end to end', () => {
     const doc = parseYaml(got.stdout) as { policy: unknown[] };
     expect(doc.policy).toEqual([{ from: `spiffe://${TD}/agent/researcher`, to: ['writer'], methods: ['message/send'] }]);
 
-    const rules = file('rules.yaml', `policy:\n  - from: spiffe://${TD}/user/*\n    to: [writer]\n  - from: ${AGENT_ID}\n    to: "*"\n    methods: [message/send]\n`);
+    const rules = file(
+      'rules.yaml',
+      `policy:\n  - from: spiffe://${TD}/user/*\n    to: [writer]\n  - from: ${AGENT_ID}\n    to: "*"\n    methods: [message/send]\n`,
+    );
     const set = await ctl(['policy', 'set', '--file', rules, '--version', String(version)]);
     expect(set).toMatchObject({ code: 0 });
     expect(set.stdout).toContain(`policy version ${version + 1}`);
@@ -167,14 +195,16 @@ describe('tollgate ctl: operations end to end', () => {
 
     const issued = await gw.authority.bootstrap(token, (await newKeyAndCsr()).csrDer); // the token works
     const list = await ctl(['certs', 'list', '--spiffe-id', `spiffe://${TD}/agent/fresh`]);
-    expect(list.stdout).toMatch(new RegExp(`^SERIAL\\s+SPIFFE ID\\s+ISSUED\\s+EXPIRES\\s+STATUS\n${issued.serial}\\s+spiffe://tollgate\\.test/agent/fresh\\s+\\S+\\s+\\S+\\s+valid\n$`));
+    expect(list.stdout).toMatch(
+      new RegExp(`^SERIAL\\s+SPIFFE ID\\s+ISSUED\\s+EXPIRES\\s+STATUS\n${issued.serial}\\s+spiffe://tollgate\\.test/agent/fresh\\s+\\S+\\s+\\S+\\s+valid\n$`),
+    );
     const rev = await ctl(['revoke', '--spiffe-id', `spiffe://${TD}/agent/fresh`, '--reason', 'test']);
     expect(rev).toMatchObject({ code: 0 });
     expect(rev.stdout).toContain('1 certificate');
     expect((await ctl(['certs', 'list', '--json'])).stdout).toContain('"revoked": true');
   });
 
-  it('refuses a join token for the gateway\'s own identity (reserved namespace) with one clear message', async () => {
+  it("refuses a join token for the gateway's own identity (reserved namespace) with one clear message", async () => {
     const r = await ctl(['token', 'create', '--spiffe-id', `spiffe://${TD}/tollgate/gateway`]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
@@ -234,7 +264,11 @@ describe('tollgate ctl: errors that say what to do next', () => {
       });
     });
     let stderr = '';
-    const code = await runCtl(['agents', 'list', '--server', `127.0.0.1:${port}`, '--cert-dir', adminDir, '--timeout', '5s'], { stdout: () => {}, stderr: (t) => void (stderr += t), signal: new AbortController().signal });
+    const code = await runCtl(['agents', 'list', '--server', `127.0.0.1:${port}`, '--cert-dir', adminDir, '--timeout', '5s'], {
+      stdout: () => {},
+      stderr: (t) => void (stderr += t),
+      signal: new AbortController().signal,
+    });
     expect(code).toBe(1);
     expect(stderr).toContain(`cannot reach the gateway's control listener at 127.0.0.1:${port}`);
     expect(stderr).toContain('tollgate serve');

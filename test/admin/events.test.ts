@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createEventBus, eventMatcher, type EventSink, type TollgateEvent } from '../../control/admin/events.js';
 
-const ev = (kind: TollgateEvent['kind'], agent?: string, actor = 'spiffe://td/agent/researcher'): TollgateEvent => ({ time: 1, kind, actor, agent, summary: `${kind} ${agent ?? ''}` });
+const ev = (kind: TollgateEvent['kind'], agent?: string, actor = 'spiffe://td/agent/researcher'): TollgateEvent => ({
+  time: 1,
+  kind,
+  actor,
+  agent,
+  summary: `${kind} ${agent ?? ''}`,
+});
 
 /** A scheduler the test runs by hand: nothing is delivered until flush(). */
 function manual() {

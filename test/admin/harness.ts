@@ -80,7 +80,8 @@ export async function startGateway(opts: { dataDir?: string; config?: Config; wa
     },
     settings,
     graph: {
-      json: (taskId) => (taskId === undefined ? { edges: [{ from: 'researcher', to: 'writer', calls: 3 }] } : taskId === 't-1' ? { task: 't-1', calls: [] } : undefined),
+      json: (taskId) =>
+        taskId === undefined ? { edges: [{ from: 'researcher', to: 'writer', calls: 3 }] } : taskId === 't-1' ? { task: 't-1', calls: [] } : undefined,
       dot: (taskId) => (taskId === undefined || taskId === 't-1' ? 'digraph tollgate {\n  "researcher" -> "writer";\n}\n' : undefined),
     },
     cancelTask: (taskId, actor) => {

@@ -15,8 +15,16 @@ import { openTestCa, id, type TestCa } from '../control/harness.js';
 import { gatewayIdentity, localIdentity } from './helpers.js';
 
 const text = (value: string) => ({ content: { $case: 'text' as const, value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
-const message = (role: Role, value: string): Message =>
-  ({ messageId: randomUUID(), role, parts: [text(value)], contextId: '', taskId: '', metadata: undefined, extensions: [], referenceTaskIds: [] });
+const message = (role: Role, value: string): Message => ({
+  messageId: randomUUID(),
+  role,
+  parts: [text(value)],
+  contextId: '',
+  taskId: '',
+  metadata: undefined,
+  extensions: [],
+  referenceTaskIds: [],
+});
 const textOf = (m: Message) => (m.parts[0]?.content?.$case === 'text' ? m.parts[0].content.value : '');
 
 let t: TestCa;
@@ -96,7 +104,12 @@ describe('agent-bootstrap with @a2a-js/sdk', () => {
         async execute(rc, bus) {
           // Onward call from inside the executor: no header handling in agent code.
           const client = await sdkClientFactory(writerFetch).createFromUrl(callee.url);
-          const res = await client.sendMessage({ message: message(Role.ROLE_USER, textOf(rc.userMessage)), tenant: '', configuration: undefined, metadata: undefined });
+          const res = await client.sendMessage({
+            message: message(Role.ROLE_USER, textOf(rc.userMessage)),
+            tenant: '',
+            configuration: undefined,
+            metadata: undefined,
+          });
           const reply = 'parts' in res ? textOf(res) : '?';
           bus.publish(AgentEvent.message(message(Role.ROLE_AGENT, `wrote about (${reply})`)));
           bus.finished();
@@ -118,7 +131,11 @@ describe('agent-bootstrap with @a2a-js/sdk', () => {
     const withDelegation = ((input: Parameters<MtlsFetch>[0], init?: RequestInit) =>
       gatewayFetch(input, {
         ...init,
-        headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-client-cert': `By=${id('tollgate/gateway')};URI=${id('user/alice')}`, 'tollgate-delegation': 'ctx-from-gateway' },
+        headers: {
+          ...(init?.headers as Record<string, string>),
+          'x-forwarded-client-cert': `By=${id('tollgate/gateway')};URI=${id('user/alice')}`,
+          'tollgate-delegation': 'ctx-from-gateway',
+        },
       })) as MtlsFetch;
 
     const client = await sdkClientFactory(withDelegation).createFromUrl(writer.url);

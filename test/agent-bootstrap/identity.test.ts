@@ -74,7 +74,12 @@ describe('AgentIdentity', () => {
       await t.control.close(100); // the CA's listener goes away
 
       // Its clock runs 31 min ahead: past half of the 1 h lifetime, so it wants to renew at once.
-      const identity = await AgentIdentity.fromDir(out.dir, { server: t.server, now: () => Date.now() + 31 * MIN, retry: { initialMs: 50, maxMs: 200 }, deadlineMs: 2000 });
+      const identity = await AgentIdentity.fromDir(out.dir, {
+        server: t.server,
+        now: () => Date.now() + 31 * MIN,
+        retry: { initialMs: 50, maxMs: 200 },
+        deadlineMs: 2000,
+      });
       const errors: BootstrapError[] = [];
       identity.on('error', (e: BootstrapError) => errors.push(e));
       const rotated = new Promise<void>((resolve) => identity.once('rotated', () => resolve()));

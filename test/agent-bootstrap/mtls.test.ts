@@ -26,7 +26,11 @@ beforeAll(async () => {
 });
 afterAll(() => testCa.close());
 
-async function serverFor(identity: AgentIdentity, allowedCallers: string[], handler?: (req: IncomingMessage, res: ServerResponse) => unknown): Promise<AgentServer> {
+async function serverFor(
+  identity: AgentIdentity,
+  allowedCallers: string[],
+  handler?: (req: IncomingMessage, res: ServerResponse) => unknown,
+): Promise<AgentServer> {
   const s = await createAgentServer(
     handler ??
       ((req, res) => {
@@ -42,7 +46,10 @@ async function serverFor(identity: AgentIdentity, allowedCallers: string[], hand
 }
 
 /** Agent SVIDs carry no DNS/IP SAN: callers verify an agent server by its SPIFFE ID. */
-function fetchFor(identity: AgentIdentity, opts: Parameters<typeof createMtlsFetch>[1] = { expectedServerId: [id('agent/writer'), id('agent/researcher')] }): MtlsFetch {
+function fetchFor(
+  identity: AgentIdentity,
+  opts: Parameters<typeof createMtlsFetch>[1] = { expectedServerId: [id('agent/writer'), id('agent/researcher')] },
+): MtlsFetch {
   const f = createMtlsFetch(identity, opts);
   cleanups.push(() => f.close());
   return f;
@@ -51,11 +58,14 @@ function fetchFor(identity: AgentIdentity, opts: Parameters<typeof createMtlsFet
 /** Serial of the certificate a fresh TLS connection to `port` is shown. */
 function serverSerialOnNewConnection(port: number, client: AgentIdentity): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, key: client.keyPem, cert: client.certChainPem, ca: client.bundlePem, checkServerIdentity: () => undefined }, () => {
-      const serial = s.getPeerCertificate().serialNumber.toLowerCase().replace(/^0+/, '');
-      s.destroy();
-      resolve(serial);
-    });
+    const s = tls.connect(
+      { host: '127.0.0.1', port, key: client.keyPem, cert: client.certChainPem, ca: client.bundlePem, checkServerIdentity: () => undefined },
+      () => {
+        const serial = s.getPeerCertificate().serialNumber.toLowerCase().replace(/^0+/, '');
+        s.destroy();
+        resolve(serial);
+      },
+    );
     s.on('error', reject);
   });
 }
@@ -116,7 +126,10 @@ describe('createAgentServer + createMtlsFetch', () => {
     const caller = await localIdentity(ca, id('agent/caller'));
     const srv = await serverFor(agent, [id('agent/caller')]);
     // A client with fixed material and one keep-alive connection.
-    const client = new Client(srv.url, { connect: { key: caller.keyPem, cert: caller.certChainPem, ca: caller.bundlePem, checkServerIdentity: () => undefined }, pipelining: 1 });
+    const client = new Client(srv.url, {
+      connect: { key: caller.keyPem, cert: caller.certChainPem, ca: caller.bundlePem, checkServerIdentity: () => undefined },
+      pipelining: 1,
+    });
     cleanups.push(() => client.close());
     const first = (await (await client.request({ path: '/', method: 'GET' })).body.json()) as { port: number };
 
@@ -177,7 +190,9 @@ describe('createAgentServer + createMtlsFetch', () => {
     });
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const xfcc = `By=${id('tollgate/gateway')};URI=${id('user/alice')}`;
-    const res = await fetchFor(gateway)(`${middleSrv.url}/`, { headers: { 'x-forwarded-client-cert': xfcc, 'tollgate-delegation': 'signed-ctx-1', traceparent: tp } });
+    const res = await fetchFor(gateway)(`${middleSrv.url}/`, {
+      headers: { 'x-forwarded-client-cert': xfcc, 'tollgate-delegation': 'signed-ctx-1', traceparent: tp },
+    });
     expect(res.status).toBe(200);
     // Outside any handler nothing is attached.
     await middleFetch(`${calleeSrv.url}/c`);

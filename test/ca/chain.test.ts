@@ -151,7 +151,10 @@ describe('gateway credentials', () => {
     fs.writeFileSync(path.join(dir, 'leaf.pem'), leafPem);
     fs.writeFileSync(path.join(dir, 'inter.pem'), interPem);
     const verify = (extra: string[]) =>
-      spawnSync('openssl', ['verify', '-CAfile', 'bundle.pem', '-untrusted', 'inter.pem', '-purpose', 'sslserver', ...extra, 'leaf.pem'], { cwd: dir, encoding: 'utf8' });
+      spawnSync('openssl', ['verify', '-CAfile', 'bundle.pem', '-untrusted', 'inter.pem', '-purpose', 'sslserver', ...extra, 'leaf.pem'], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
     expect(verify(['-verify_hostname', 'gw.example.com']).status).toBe(0);
     expect(verify(['-verify_ip', '127.0.0.1']).status).toBe(0);
     expect(verify(['-verify_ip', '::1']).status).toBe(0);
@@ -165,6 +168,9 @@ describe('gateway credentials', () => {
   it('refuses bad server names and foreign identities', async () => {
     const ca = await open();
     await expect(ca.issueGatewayCredentials(`spiffe://${TD}/gateway`, ['bad name'])).rejects.toMatchObject({ code: 'invalid_argument', message: /bad name/ });
-    await expect(ca.issueGatewayCredentials('spiffe://other.org/gateway', ['localhost'])).rejects.toMatchObject({ code: 'invalid_argument', message: /other\.org/ });
+    await expect(ca.issueGatewayCredentials('spiffe://other.org/gateway', ['localhost'])).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: /other\.org/,
+    });
   });
 });

@@ -47,12 +47,18 @@ describe('kill -9 during concurrent bootstraps', () => {
     expect(used).toBeGreaterThan(0); // it was killed mid-way, not before or after
     expect(used).toBeLessThan(COUNT);
     // every token used has exactly one certificate for its identity (identities are one per token)
-    const burned = sql(db, `SELECT t.spiffe_id FROM tokens t WHERE t.used_at IS NOT NULL AND (SELECT count(*) FROM issued i WHERE i.spiffe_id = t.spiffe_id) != 1`);
+    const burned = sql(
+      db,
+      `SELECT t.spiffe_id FROM tokens t WHERE t.used_at IS NOT NULL AND (SELECT count(*) FROM issued i WHERE i.spiffe_id = t.spiffe_id) != 1`,
+    );
     expect(burned.split('\n').filter(Boolean)).toEqual([]);
     // and no certificate without its token
     expect(Number(sql(db, `SELECT count(*) FROM issued WHERE kind = 'svid'`))).toBe(used);
     // the token row names the certificate it produced
-    const unmatched = sql(db, `SELECT count(*) FROM tokens t WHERE t.used_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM issued i WHERE i.serial = t.serial AND i.spiffe_id = t.spiffe_id)`);
+    const unmatched = sql(
+      db,
+      `SELECT count(*) FROM tokens t WHERE t.used_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM issued i WHERE i.serial = t.serial AND i.spiffe_id = t.spiffe_id)`,
+    );
     expect(Number(unmatched)).toBe(0);
     expect(Number(sql(db, 'PRAGMA integrity_check') === 'ok')).toBe(1);
 
@@ -62,7 +68,10 @@ describe('kill -9 during concurrent bootstraps', () => {
     const isUsed = (t: string) => sql(db, `SELECT used_at IS NOT NULL FROM tokens WHERE hash = '${hashToken(t)}'`) === '1';
     const csr = (await makeCsr()).der;
     await expect(ca.bootstrap(tokens.find(isUsed)!, csr)).rejects.toMatchObject({ code: 'token_used' });
-    const svid = await ca.bootstrap(tokens.find((t) => !isUsed(t))!, csr);
+    const svid = await ca.bootstrap(
+      tokens.find((t) => !isUsed(t))!,
+      csr,
+    );
     expect(sql(db, `SELECT serial FROM tokens WHERE spiffe_id = '${svid.spiffeId}'`)).toBe(svid.serial);
   }, 60_000);
 });

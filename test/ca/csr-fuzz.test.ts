@@ -19,7 +19,8 @@ const GOOD = pemBlocks(fs.readFileSync(fileURLToPath(new URL('./fixtures/fuzz-cs
  * mulberry32: a small 32-bit PRNG, plenty for picking mutations (it guards nothing cryptographic).
  */
 const SEED = process.env.FUZZ_SEED !== undefined && process.env.FUZZ_SEED !== '' ? Number(process.env.FUZZ_SEED) >>> 0 : randomInt(2 ** 32);
-if (process.env.FUZZ_SEED !== undefined && process.env.FUZZ_SEED !== '' && !/^\d+$/.test(process.env.FUZZ_SEED)) throw new Error(`FUZZ_SEED must be a decimal integer, got ${process.env.FUZZ_SEED}`);
+if (process.env.FUZZ_SEED !== undefined && process.env.FUZZ_SEED !== '' && !/^\d+$/.test(process.env.FUZZ_SEED))
+  throw new Error(`FUZZ_SEED must be a decimal integer, got ${process.env.FUZZ_SEED}`);
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -45,9 +46,12 @@ function mutate(src: Buffer, rnd: Buffer, i: number): Buffer {
   const b = Buffer.from(src);
   const kind = rnd[0] % 4;
   const pos = rnd.readUInt16BE(1) % b.length;
-  if (kind === 0) b[pos] ^= 1 << (rnd[3] % 8); // flip a bit
-  else if (kind === 1) b[pos] = rnd[4]; // replace a byte (often a tag or a length)
-  else if (kind === 2) return Buffer.concat([b.subarray(0, pos), b.subarray(pos + 1 + (i % 3))]); // delete bytes
+  if (kind === 0)
+    b[pos] ^= 1 << (rnd[3] % 8); // flip a bit
+  else if (kind === 1)
+    b[pos] = rnd[4]; // replace a byte (often a tag or a length)
+  else if (kind === 2)
+    return Buffer.concat([b.subarray(0, pos), b.subarray(pos + 1 + (i % 3))]); // delete bytes
   else return Buffer.concat([b.subarray(0, pos), rnd.subarray(5, 6 + (i % 4)), b.subarray(pos)]); // insert bytes
   return b;
 }

@@ -52,7 +52,9 @@ describe('CSR key type', () => {
   it('openssl P-256 CSRs (SHA-256 and SHA-384 signatures) are accepted', async () => {
     const { ca, token } = await withToken();
     await expect(ca.bootstrap(await token(), opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']))).resolves.toMatchObject({ spiffeId: ID });
-    await expect(ca.bootstrap(await token(), opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-sha384']))).resolves.toMatchObject({ spiffeId: ID });
+    await expect(ca.bootstrap(await token(), opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-sha384']))).resolves.toMatchObject({
+      spiffeId: ID,
+    });
   });
 });
 
@@ -60,7 +62,12 @@ describe('CSR encoding', () => {
   it('refuses empty, truncated, trailing-garbage and non-DER input with invalid_argument', async () => {
     const good = (await makeCsr()).der;
     expect(verifyCsr(good).point).toHaveLength(65);
-    for (const bad of [Buffer.alloc(0), good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0])]), Buffer.from('-----BEGIN CERTIFICATE REQUEST-----')]) {
+    for (const bad of [
+      Buffer.alloc(0),
+      good.subarray(0, good.length - 1),
+      Buffer.concat([good, Buffer.from([0])]),
+      Buffer.from('-----BEGIN CERTIFICATE REQUEST-----'),
+    ]) {
       await expectCaError(() => verifyCsr(bad), 'invalid_argument', /CSR/);
     }
   });

@@ -71,7 +71,9 @@ export function p256Keys(): Promise<CryptoKeyPair> {
 }
 
 /** A P-256 CSR from @peculiar/x509, optionally asking for SANs the CA must ignore. */
-export async function makeCsr(opts: { keys?: CryptoKeyPair; subject?: string; uris?: string[]; dns?: string[] } = {}): Promise<{ der: Buffer; keys: CryptoKeyPair }> {
+export async function makeCsr(
+  opts: { keys?: CryptoKeyPair; subject?: string; uris?: string[]; dns?: string[] } = {},
+): Promise<{ der: Buffer; keys: CryptoKeyPair }> {
   const keys = opts.keys ?? (await p256Keys());
   const names: x509.JsonGeneralName[] = [
     ...(opts.uris ?? []).map((value) => ({ type: 'url' as const, value })),
@@ -90,9 +92,13 @@ export async function makeCsr(opts: { keys?: CryptoKeyPair; subject?: string; ur
 export function opensslCsr(keyArgs: string[]): Buffer {
   const dir = tempDir('tollgate-csr-');
   const out = path.join(dir, 'req.der');
-  const r = spawnSync('openssl', ['req', '-new', ...keyArgs, '-nodes', '-keyout', path.join(dir, 'key.pem'), '-subj', '/CN=agent', '-outform', 'DER', '-out', out], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'openssl',
+    ['req', '-new', ...keyArgs, '-nodes', '-keyout', path.join(dir, 'key.pem'), '-subj', '/CN=agent', '-outform', 'DER', '-out', out],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
   return fs.readFileSync(out);
 }

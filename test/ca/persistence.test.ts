@@ -34,7 +34,12 @@ describe('restart', () => {
     expect(again.rootFingerprint()).toBe(fp);
     expect(again.intermediateNotAfter()).toBe(interEnd); // the same intermediate, not a new one
     expect(again.bundlePem()).toBe(a.bundlePem);
-    expect(again.listIssued().map((r) => r.serial).sort()).toEqual([a.serial, b.serial, c.serial].sort());
+    expect(
+      again
+        .listIssued()
+        .map((r) => r.serial)
+        .sort(),
+    ).toEqual([a.serial, b.serial, c.serial].sort());
     expect(again.isRevoked(b.serial, `spiffe://${TD}/agent/banned`)).toBe(true);
     expect(again.isRevoked(c.serial, `spiffe://${TD}/agent/other`)).toBe(true);
     expect(again.isRevoked(a.serial, ID)).toBe(false);
@@ -224,7 +229,11 @@ describe('files on disk', () => {
   it('bad options are refused with invalid_argument', async () => {
     await expectCaError(openAuthority({ dataDir: tempDir(), trustDomain: 'Bad Domain' }), 'invalid_argument', /trust domain/);
     await expectCaError(openAuthority({ dataDir: '', trustDomain: TD }), 'invalid_argument', /data directory/);
-    await expectCaError(openAuthority({ dataDir: tempDir(), trustDomain: TD, svidTtlMs: 3 * 3_600_000, intermediateTtlMs: 6 * 3_600_000 }), 'invalid_argument', /3× svidTtl/);
+    await expectCaError(
+      openAuthority({ dataDir: tempDir(), trustDomain: TD, svidTtlMs: 3 * 3_600_000, intermediateTtlMs: 6 * 3_600_000 }),
+      'invalid_argument',
+      /3× svidTtl/,
+    );
     await expectCaError(openAuthority({ dataDir: tempDir(), trustDomain: TD, svidTtlMs: -1 }), 'invalid_argument');
     expect(new CaError('storage', 'x').code).toBe('storage');
   });

@@ -39,7 +39,7 @@ describe('renewal', () => {
     await expectCaError(ca.renew(peer, bad), 'bad_csr_signature');
   });
 
-  it('does not renew an identity in the gateway\'s reserved namespace (the gateway is issued internally)', async () => {
+  it("does not renew an identity in the gateway's reserved namespace (the gateway is issued internally)", async () => {
     const ca = await open();
     const { peer } = await enrol(ca);
     const gateway = { ...peer, id: { trustDomain: TD, path: '/tollgate/gateway', uri: `spiffe://${TD}/tollgate/gateway` } };

@@ -95,10 +95,14 @@ describe('join tokens', () => {
     expect((await ca.bootstrap(token, (await makeCsr()).der)).spiffeId).toBe(`spiffe://${TD}/agent/Writer`);
   });
 
-  it('issues no join token in the gateway\'s reserved namespace spiffe://<td>/tollgate/', async () => {
+  it("issues no join token in the gateway's reserved namespace spiffe://<td>/tollgate/", async () => {
     const ca = await open();
     for (const reserved of [`spiffe://${TD}/tollgate/gateway`, `spiffe://${TD}/tollgate/other`, `spiffe://${TD}/tollgate`]) {
-      await expectCaError(ca.createJoinToken(reserved), 'permission_denied', new RegExp(`namespace spiffe://${TD.replace(/\./g, '\\.')}/tollgate/ is reserved`));
+      await expectCaError(
+        ca.createJoinToken(reserved),
+        'permission_denied',
+        new RegExp(`namespace spiffe://${TD.replace(/\./g, '\\.')}/tollgate/ is reserved`),
+      );
     }
     // a look-alike outside the namespace is an ordinary identity
     expect((await ca.createJoinToken(`spiffe://${TD}/tollgatex/a`)).token).toBeTruthy();

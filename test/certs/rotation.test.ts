@@ -102,7 +102,7 @@ describe('PEM helpers', () => {
 });
 
 describe('fingerprint / parseFingerprint', () => {
-  it('formats sha256:<64 lowercase hex> of the DER, matching OpenSSL\'s fingerprint', async () => {
+  it("formats sha256:<64 lowercase hex> of the DER, matching OpenSSL's fingerprint", async () => {
     const root = await makeRoot();
     const fp = fingerprint(root.der);
     expect(fp).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -85,7 +85,9 @@ function fromLibrary(der: Uint8Array): Fields {
     eku: eku ? eku.usages.map(String) : null,
     uris: exts
       .filter((e) => e.type === OID_SUBJECT_ALT_NAME)
-      .map((e) => (e as x509.SubjectAlternativeNameExtension).names.items.filter((n) => n.type === 'url').map((n) => Buffer.from(n.value, 'latin1').toString('latin1'))),
+      .map((e) =>
+        (e as x509.SubjectAlternativeNameExtension).names.items.filter((n) => n.type === 'url').map((n) => Buffer.from(n.value, 'latin1').toString('latin1')),
+      ),
   };
 }
 
@@ -111,9 +113,19 @@ interface Tally {
   /** why the new reader refused what the library read */
   stricter: Map<string, number>;
 }
-const newTally = (): Tally => ({ fieldsBothAccept: 0, fieldsBothRefuse: 0, fieldsNewStricter: 0, validBothAccept: 0, validBothRefuse: 0, validNewStricter: 0, codes: new Map(), stricter: new Map() });
+const newTally = (): Tally => ({
+  fieldsBothAccept: 0,
+  fieldsBothRefuse: 0,
+  fieldsNewStricter: 0,
+  validBothAccept: 0,
+  validBothRefuse: 0,
+  validNewStricter: 0,
+  codes: new Map(),
+  stricter: new Map(),
+});
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-const summary = (t: Tally) => JSON.stringify({ ...t, codes: Object.fromEntries(t.codes), stricter: Object.fromEntries([...t.stricter].sort((a, b) => b[1] - a[1])) });
+const summary = (t: Tally) =>
+  JSON.stringify({ ...t, codes: Object.fromEntries(t.codes), stricter: Object.fromEntries([...t.stricter].sort((a, b) => b[1] - a[1])) });
 
 /** The allowed reasons for the new validator to refuse what the old one accepted: DER strictness. */
 function strictnessRefusal(e: unknown): boolean {
@@ -124,7 +136,8 @@ function compareFields(der: Uint8Array, tally: Tally, label: string): void {
   const mine = attempt(() => fromNew(parseCertificate(der)));
   const lib = attempt(() => fromLibrary(der));
   if (mine.ok) {
-    if (!lib.ok) throw new Error(`${label}: the new reader accepts a certificate @peculiar/x509 refuses (${String(lib.error)}): ${Buffer.from(der).toString('base64')}`);
+    if (!lib.ok)
+      throw new Error(`${label}: the new reader accepts a certificate @peculiar/x509 refuses (${String(lib.error)}): ${Buffer.from(der).toString('base64')}`);
     expect(mine.value, `${label}: ${Buffer.from(der).toString('base64')}`).toEqual(lib.value);
     tally.fieldsBothAccept++;
   } else if (lib.ok) {
@@ -155,7 +168,8 @@ function compareValidation(c: Case, tally: Tally, label: string): void {
   }
   if (!(mine.error instanceof CertError)) throw new Error(`${label}: the new validator threw a non-CertError: ${String(mine.error)}: ${b64()}`);
   if (old.ok) {
-    if (!strictnessRefusal(mine.error)) throw new Error(`${label}: the new validator refuses (${mine.error.code}: ${mine.error.message}) a chain the old one accepts: ${b64()}`);
+    if (!strictnessRefusal(mine.error))
+      throw new Error(`${label}: the new validator refuses (${mine.error.code}: ${mine.error.message}) a chain the old one accepts: ${b64()}`);
     tally.validNewStricter++;
   } else {
     tally.validBothRefuse++;
@@ -277,7 +291,8 @@ describe('differential: new validator vs @peculiar/x509 on the crafted corpus', 
     expect(crafted.length).toBeGreaterThan(40);
     for (const [i, c] of crafted.entries()) compareFields(c.cert.der, tally, `crafted #${i} (${c.kind})`);
     for (const [i, c] of cases.entries()) {
-      for (const usage of ['client', 'server'] as const) compareValidation({ chain: c.chain, bundle: c.bundle, usage, now: Date.now() }, tally, `case #${i} ${usage}`);
+      for (const usage of ['client', 'server'] as const)
+        compareValidation({ chain: c.chain, bundle: c.bundle, usage, now: Date.now() }, tally, `case #${i} ${usage}`);
     }
     console.log(`differential corpus: ${crafted.length} certificates, ${cases.length * 2} validations; ${summary(tally)}`);
     // the unmutated corpus is well-formed DER but for the two SANs the library cannot decode either
@@ -314,7 +329,7 @@ interface Node {
 
 function toTree(buf: Uint8Array, t: Tlv, depth = 0): Node {
   const body = Buffer.from(buf.subarray(t.contentStart, t.end));
-  if (depth < 12 && (t.tag & 0x20)) return { tag: t.tag, kids: children(buf, t).map((c) => toTree(buf, c, depth + 1)) };
+  if (depth < 12 && t.tag & 0x20) return { tag: t.tag, kids: children(buf, t).map((c) => toTree(buf, c, depth + 1)) };
   if (depth < 12 && t.tag === 0x04 && body.length >= 2) {
     try {
       const inner = readTlv(body, 0);
@@ -349,7 +364,7 @@ const TAGS = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x16, 0x17, 0x18, 0x30, 
 
 /** One mutation of a TBSCertificate (DER): structure-aware most of the time, raw bytes otherwise. */
 function mutateTbs(tbs: Buffer, r: () => number): { tbs: Buffer; how: string } {
-  const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
   if (r() < 0.25) {
     const b = Buffer.from(tbs);
     const at = Math.floor(r() * b.length);

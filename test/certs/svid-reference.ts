@@ -78,7 +78,10 @@ function parse(der: Uint8Array, what: string): Parsed {
 
 /** Lowercase hex serial without leading zero bytes' sign padding ambiguity. */
 export function normalizeSerial(hex: string): string {
-  const h = hex.replace(/[^0-9a-fA-F]/g, '').toLowerCase().replace(/^0+/, '');
+  const h = hex
+    .replace(/[^0-9a-fA-F]/g, '')
+    .toLowerCase()
+    .replace(/^0+/, '');
   return h.length === 0 ? '0' : h;
 }
 
@@ -170,7 +173,11 @@ export class TrustBundle {
  */
 export function uriSanOf(cert: x509.X509Certificate): string {
   const exts = cert.extensions.filter((e) => e.type === OID_SAN);
-  if (exts.length !== 1) throw new CertError('svid_uri_san', exts.length === 0 ? 'the certificate has no subjectAltName' : 'the certificate has more than one subjectAltName extension');
+  if (exts.length !== 1)
+    throw new CertError(
+      'svid_uri_san',
+      exts.length === 0 ? 'the certificate has no subjectAltName' : 'the certificate has more than one subjectAltName extension',
+    );
   const uris = uriNamesInSan(new Uint8Array(exts[0].value));
   if (uris.length === 0) throw new CertError('svid_uri_san', 'the certificate has no URI SAN');
   if (uris.length > 1) throw new CertError('svid_uri_san', `the certificate has ${uris.length} URI SANs; an SVID has exactly one`);
@@ -215,7 +222,7 @@ function uriNamesInSan(der: Uint8Array): string[] {
   if (seq.tag !== TAG_SEQUENCE) malformedSan('GeneralNames is not a SEQUENCE');
   if (seq.end !== der.length) malformedSan('trailing bytes after GeneralNames');
   const out: string[] = [];
-  for (let pos = seq.start; pos < seq.end; ) {
+  for (let pos = seq.start; pos < seq.end;) {
     const el = readTlv(der, pos, seq.end);
     if (el.tag === TAG_URI_CONSTRUCTED) malformedSan('a URI name uses the constructed form');
     if (el.tag === TAG_URI) {

@@ -329,7 +329,7 @@ describe('validateSvid: chain', () => {
     expectRefused(() => check({ chain: [leaf.der] }), 'svid_chain', /leaf certificate does not chain to the trust bundle.*missing intermediate/);
   });
 
-  it('refuses a chain deeper than an issuer\'s pathLenConstraint', async () => {
+  it("refuses a chain deeper than an issuer's pathLenConstraint", async () => {
     const upper = await makeIntermediate(root, { name: 'Upper Intermediate', pathLength: 0 });
     const lower = await makeIntermediate(upper, { name: 'Lower Intermediate' });
     const leaf = await makeLeaf(lower);
@@ -344,7 +344,11 @@ describe('validateSvid: chain', () => {
     const mid = await makeIntermediate(root, { name: 'Mid Intermediate', pathLength: 1 });
     const low = await makeIntermediate(mid, { name: 'Low Intermediate' });
     const leaf3 = await makeLeaf(low);
-    expectRefused(() => check({ chain: [leaf3.der, low.der, mid.der] }), 'svid_chain', /trust bundle root allows 1 CA certificate\(s\) below it \(pathLenConstraint\) but the chain has 2/);
+    expectRefused(
+      () => check({ chain: [leaf3.der, low.der, mid.der] }),
+      'svid_chain',
+      /trust bundle root allows 1 CA certificate\(s\) below it \(pathLenConstraint\) but the chain has 2/,
+    );
   });
 
   it('refuses a leaf when the bundle holds only an unrelated root', async () => {

@@ -13,7 +13,10 @@ function tmp(): string {
 
 /** An error is one line on stderr in the documented shape, with no stack trace. */
 function expectOneLineError(stderr: string, re: RegExp): void {
-  const lines = stderr.trimEnd().split('\n').filter((l) => l.length > 0);
+  const lines = stderr
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l.length > 0);
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^tollgate: .+; .+/);
   expect(lines[0]).toMatch(re);
@@ -71,7 +74,7 @@ describe('tollgate CLI', () => {
     }
   });
 
-  it('token create refuses the gateway\'s reserved namespace with one clear line', () => {
+  it("token create refuses the gateway's reserved namespace with one clear line", () => {
     const dir = tmp();
     try {
       expect(tollgate(['ca', 'init', '--data-dir', dir, '--trust-domain', 'example.test']).code).toBe(0);

@@ -29,7 +29,11 @@ afterAll(async () => {
  * Run the CLI with its stdout read by a reader that keeps `lines` lines and then closes the pipe (0: closes
  * it before the CLI writes anything). `meanwhile` runs every 100 ms until the CLI exits (to make it write).
  */
-function runIntoClosingReader(args: string[], lines: number, meanwhile?: () => void): Promise<{ code: number | null; signal: string | null; stderr: string; kept: string }> {
+function runIntoClosingReader(
+  args: string[],
+  lines: number,
+  meanwhile?: () => void,
+): Promise<{ code: number | null; signal: string | null; stderr: string; kept: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let kept = '';
@@ -63,7 +67,14 @@ describe('tollgate output into a pipe closed early', () => {
   it('help, ca init and one-shot ctl commands exit 0, with no error on stderr', async () => {
     const dataDir = tempDir('tollgate-epipe-ca-');
     dirs.push(dataDir);
-    for (const args of [['--help'], ['ctl', '--help'], ['ca', 'init', '--data-dir', dataDir, '--trust-domain', 'epipe.test'], ctl('agents', 'list'), ctl('certs', 'list', '--json'), ctl('graph', '--dot')]) {
+    for (const args of [
+      ['--help'],
+      ['ctl', '--help'],
+      ['ca', 'init', '--data-dir', dataDir, '--trust-domain', 'epipe.test'],
+      ctl('agents', 'list'),
+      ctl('certs', 'list', '--json'),
+      ctl('graph', '--dot'),
+    ]) {
       const r = await runIntoClosingReader(args, 0);
       expect({ args: args.slice(0, 3), code: r.code, signal: r.signal }).toEqual({ args: args.slice(0, 3), code: 0, signal: null });
       // stderr is for people (ca init says where the CA is); nothing about the pipe, no stack trace

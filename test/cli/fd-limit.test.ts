@@ -62,7 +62,10 @@ describe(`serve under ulimit -n ${FILE_LIMIT}`, () => {
     const writerId = await enroll(`spiffe://${TD}/agent/writer`);
     const aliceId = await enroll(`spiffe://${TD}/user/alice`);
     writer = await startStandInUpstream({ ...writerId, handler: handlers.jsonRpcOk() });
-    fs.writeFileSync(config, `${base}agents: { writer: { url: '${writer.url}', id: 'spiffe://${TD}/agent/writer' } }\npolicy: [{ from: 'spiffe://${TD}/user/alice', to: [writer] }]\n`);
+    fs.writeFileSync(
+      config,
+      `${base}agents: { writer: { url: '${writer.url}', id: 'spiffe://${TD}/agent/writer' } }\npolicy: [{ from: 'spiffe://${TD}/user/alice', to: [writer] }]\n`,
+    );
     const mark = serve.stderr().length;
     serve.child.kill('SIGHUP');
     await waitForStderr(serve, /SIGHUP: config reloaded/, mark);
@@ -72,7 +75,12 @@ describe(`serve under ulimit -n ${FILE_LIMIT}`, () => {
       const r = await alice!.fetch(`https://${proxy}/a2a/writer/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: rpcId, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: rpcId,
+          method: 'message/send',
+          params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
+        }),
       });
       await r.arrayBuffer();
       return r.status;

@@ -21,7 +21,8 @@ async function waitForStderr(s: Running, re: RegExp, from: number): Promise<stri
     const tail = s.stderr().slice(from);
     const m = tail.match(re);
     if (m) return m[0];
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${re} in:\n${tail}\nfull stderr:\n${s.stderr()}\nexit ${s.child.exitCode} ${s.child.signalCode}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${re} in:\n${tail}\nfull stderr:\n${s.stderr()}\nexit ${s.child.exitCode} ${s.child.signalCode}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -32,7 +32,10 @@ export function start(args: string[], opts: { cwd?: string; fileLimit?: number }
   const child =
     opts.fileLimit === undefined
       ? spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: 'pipe' })
-      : spawn('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec ${[process.execPath, MAIN, ...args].map(quote).join(' ')}`], { cwd: opts.cwd ?? ROOT, stdio: 'pipe' });
+      : spawn('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec ${[process.execPath, MAIN, ...args].map(quote).join(' ')}`], {
+          cwd: opts.cwd ?? ROOT,
+          stdio: 'pipe',
+        });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];

@@ -28,7 +28,17 @@ describe('tollgate serve + token create + bootstrap', () => {
 
   it('refuses a wrong fingerprint and writes nothing', () => {
     const out = path.join(f.work, 'wrong');
-    const r = tollgate(['bootstrap', '--server', f.server, '--token', f.token(`spiffe://${TD}/agent/wrong`), '--fingerprint', `sha256:${'00'.repeat(32)}`, '--out', out]);
+    const r = tollgate([
+      'bootstrap',
+      '--server',
+      f.server,
+      '--token',
+      f.token(`spiffe://${TD}/agent/wrong`),
+      '--fingerprint',
+      `sha256:${'00'.repeat(32)}`,
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^tollgate: the server's root certificate .* does not match the pinned fingerprint/);
@@ -44,7 +54,17 @@ describe('tollgate serve + token create + bootstrap', () => {
     expect(fs.statSync(path.join(out, 'key.pem')).mode & 0o777).toBe(0o600);
     expect((await readIdentityFiles(out)).spiffeId).toBe(id);
 
-    const bad = tollgate(['bootstrap', '--server', f.server, '--token', 'not-a-real-token-000000000000000000', '--fingerprint', f.fp, '--out', path.join(f.work, 'x')]);
+    const bad = tollgate([
+      'bootstrap',
+      '--server',
+      f.server,
+      '--token',
+      'not-a-real-token-000000000000000000',
+      '--fingerprint',
+      f.fp,
+      '--out',
+      path.join(f.work, 'x'),
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/^tollgate: Bootstrap refused by the CA \(UNAUTHENTICATED\): .*token/);

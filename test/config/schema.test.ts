@@ -53,7 +53,11 @@ describe('config: unknown keys are refused with their path', () => {
 
 describe('config: bad values are refused with path and reason', () => {
   it.each([
-    ['a duration in words', 'delegation: { tokenTtl: 5 minutes }', /delegation\.tokenTtl: lifetime of a signed delegation context: expected a duration like "500ms", "30s", "10m", "1h" or "7d", got "5 minutes"/],
+    [
+      'a duration in words',
+      'delegation: { tokenTtl: 5 minutes }',
+      /delegation\.tokenTtl: lifetime of a signed delegation context: expected a duration like "500ms", "30s", "10m", "1h" or "7d", got "5 minutes"/,
+    ],
     ['a negative duration', 'ca: { svidTtl: -1 }', /ca\.svidTtl: default SVID lifetime: expected a duration .* got -1/],
     ['a unit-less string duration', 'timeouts: { idle: "60" }', /timeouts\.idle: keep-alive idle timeout: expected a duration/],
     ['a listener without a port', 'listen: { proxy: localhost }', /listen\.proxy: expected HOST:PORT/],
@@ -71,7 +75,11 @@ describe('config: bad values are refused with path and reason', () => {
       /agents\.writer\.id: invalid SPIFFE ID .*must not contain a "\.\." segment/,
     ],
     ['an agent without an id', 'agents: { writer: { url: "https://127.0.0.1:9002" } }', /agents\.writer\.id: /],
-    ['a policy naming an unknown agent', `${AGENT}\npolicy: [ { from: "spiffe://tollgate.local/user/*", to: [writer, ghost] } ]`, /policy\.0\.to\.1: unknown agent "ghost": add it under agents:/],
+    [
+      'a policy naming an unknown agent',
+      `${AGENT}\npolicy: [ { from: "spiffe://tollgate.local/user/*", to: [writer, ghost] } ]`,
+      /policy\.0\.to\.1: unknown agent "ghost": add it under agents:/,
+    ],
     [
       'a bad SPIFFE ID in policy.from',
       `${AGENT}\npolicy: [ { from: "spiffe://tollgate.local/user/", to: [writer] } ]`,
@@ -82,7 +90,11 @@ describe('config: bad values are refused with path and reason', () => {
       `${AGENT}\npolicy: [ { from: ["spiffe://tollgate.local/a", "tollgate.local/b"], to: [writer] } ]`,
       /policy\.0\.from\.1: invalid SPIFFE ID "tollgate\.local\/b": it must start with spiffe:\/\//,
     ],
-    ['a bad SPIFFE ID in admins', 'admins: [ "https://tollgate.local/admin/ops" ]', /admins\.0: invalid SPIFFE ID "https:\/\/tollgate\.local\/admin\/ops": the scheme must be "spiffe"/],
+    [
+      'a bad SPIFFE ID in admins',
+      'admins: [ "https://tollgate.local/admin/ops" ]',
+      /admins\.0: invalid SPIFFE ID "https:\/\/tollgate\.local\/admin\/ops": the scheme must be "spiffe"/,
+    ],
     ['a query in an admin ID', 'admins: [ "spiffe://tollgate.local/admin?x=1" ]', /admins\.0: invalid SPIFFE ID .*a query is not allowed/],
     ['a bad trust domain', 'trustDomain: "tollgate local"', /trustDomain: invalid SPIFFE ID .*the trust domain has the character " "/],
     ['a trust domain with a path', 'trustDomain: "tollgate.local/x"', /trustDomain: .*a trust domain has no path/],
@@ -199,7 +211,15 @@ describe('config: defaults and normalisation', () => {
 
   it('accepts durations in every unit, and bare milliseconds', () => {
     const cfg = parseConfigText('timeouts: { headers: 250ms, idle: 2m, upstream: 1.5s, shutdown: 0 }\nca: { rootTtl: 2d, svidTtl: 1h }', SOURCE);
-    expect(cfg.timeouts).toEqual({ headers: 250, idle: 120_000, upstream: 1500, shutdown: 0, handshake: 10_000, controlIdle: 120_000, controlUnauthenticated: 30_000 });
+    expect(cfg.timeouts).toEqual({
+      headers: 250,
+      idle: 120_000,
+      upstream: 1500,
+      shutdown: 0,
+      handshake: 10_000,
+      controlIdle: 120_000,
+      controlUnauthenticated: 30_000,
+    });
     expect(cfg.ca.rootTtl).toBe(2 * 86_400_000);
     expect(cfg.ca.svidTtl).toBe(3_600_000);
   });
@@ -295,8 +315,20 @@ describe('generated config reference', () => {
         process.execPath,
         [
           path.join(REPO, 'node_modules/typescript/bin/tsc'),
-          '--outDir', out, '--rootDir', REPO, '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-          '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node',
+          '--outDir',
+          out,
+          '--rootDir',
+          REPO,
+          '--module',
+          'NodeNext',
+          '--moduleResolution',
+          'NodeNext',
+          '--target',
+          'ES2022',
+          '--strict',
+          '--skipLibCheck',
+          '--types',
+          'node',
           path.join(REPO, 'config/docs.ts'),
         ],
         { cwd: REPO, stdio: 'pipe' },

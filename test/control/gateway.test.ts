@@ -61,7 +61,9 @@ describe('startGateway', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      await expect(startGateway(config(`127.0.0.1:${port}`), { dataDir: data.dir })).rejects.toThrow(/cannot listen on 127.0.0.1:\d+ for the control API \(EADDRINUSE\); another process/);
+      await expect(startGateway(config(`127.0.0.1:${port}`), { dataDir: data.dir })).rejects.toThrow(
+        /cannot listen on 127.0.0.1:\d+ for the control API \(EADDRINUSE\); another process/,
+      );
       const again = await startGateway(config(), { dataDir: data.dir });
       expect(again.authority.rootFingerprint()).toBe(fp);
       await again.close();

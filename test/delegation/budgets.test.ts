@@ -114,7 +114,12 @@ describe('cost', () => {
     expect(t.costUnit).toBe('credits');
     expect(stage.tasks.get(id)!.cost).toBe(3.875);
     // charged to the calling agent's account (alice is not an agent)
-    expect(rec.costs).toEqual([['researcher', 1.5], ['orchestrator', 0.25], ['orchestrator', 2], ['unregistered', 0.125]]);
+    expect(rec.costs).toEqual([
+      ['researcher', 1.5],
+      ['orchestrator', 0.25],
+      ['orchestrator', 2],
+      ['unregistered', 0.125],
+    ]);
     expect(stage.windows.usage('orchestrator', stage.tasks.get(id)!.startedAt)?.costPerDay).toBe(2.25);
   });
 
@@ -204,7 +209,11 @@ describe('kill switch and context requirements', () => {
     const c3 = call(stage, 'researcher', 'writer', c2.token);
     const id = rootId(root);
     expect(stage.cancelTask(id)).toBe(true);
-    for (const [from, to, tok] of [['orchestrator', 'writer', root.token], ['researcher', 'a', c2.token], ['writer', 'b', c3.token]] as const) {
+    for (const [from, to, tok] of [
+      ['orchestrator', 'writer', root.token],
+      ['researcher', 'a', c2.token],
+      ['writer', 'b', c3.token],
+    ] as const) {
       expect(call(stage, from, to, tok).refusal).toMatchObject({ status: 409, reason: 'context_cancelled', code: -32105 });
     }
     expect(stage.graph.taskJSON(id)!.cancelled).toBe(true);
@@ -225,7 +234,15 @@ describe('kill switch and context requirements', () => {
   it.each([
     ['malformed', () => 'garbage', 400, 'context_malformed'],
     ['unknown key', (t: string) => t.replace(/^v2\.[^.]+\./, 'v2.nosuchkey.'), 403, 'context_unknown_key'],
-    ['tampered', (t: string) => { const i = t.indexOf('.', 3) + 11; return t.slice(0, i) + (t[i] === 'x' ? 'y' : 'x') + t.slice(i + 1); }, 403, 'context_bad_signature'],
+    [
+      'tampered',
+      (t: string) => {
+        const i = t.indexOf('.', 3) + 11;
+        return t.slice(0, i) + (t[i] === 'x' ? 'y' : 'x') + t.slice(i + 1);
+      },
+      403,
+      'context_bad_signature',
+    ],
   ] as const)('the stage refuses a %s context with %i %s', (_n, mutate, status, reason) => {
     const { stage, rec } = makeStage(makeConfig());
     const root = call(stage, 'alice', 'orchestrator');

@@ -9,11 +9,34 @@ const NOW = 1_000_000;
 const limits = { maxDepth: 4, tokenTtlMs: 60_000, maxCalls: 10, maxFanOut: 3, maxConcurrent: 5, deadlineMs: 600_000, maxCost: 2 };
 
 function ctx(chain: string[], over: Partial<DelegationContext> = {}): DelegationContext {
-  return { rootTaskId: 'root', chain, callId: 'parent', depth: chain.length - 1, rootStartedAt: NOW - 1000, issuedAt: NOW - 10, expiresAt: NOW + 1000, kid: 'k', ...over };
+  return {
+    rootTaskId: 'root',
+    chain,
+    callId: 'parent',
+    depth: chain.length - 1,
+    rootStartedAt: NOW - 1000,
+    issuedAt: NOW - 10,
+    expiresAt: NOW + 1000,
+    kid: 'k',
+    ...over,
+  };
 }
 
 function task(over: Partial<TaskState> = {}): TaskState {
-  return { rootTaskId: 'root', initiator: ID.alice, startedAt: NOW - 1000, adopted: false, calls: 1, inFlight: 1, cost: 0, cancelled: false, expiresAt: NOW + 1000, deadlineAt: NOW + 599_000, fanOut: undefined, ...over };
+  return {
+    rootTaskId: 'root',
+    initiator: ID.alice,
+    startedAt: NOW - 1000,
+    adopted: false,
+    calls: 1,
+    inFlight: 1,
+    cost: 0,
+    cancelled: false,
+    expiresAt: NOW + 1000,
+    deadlineAt: NOW + 599_000,
+    fanOut: undefined,
+    ...over,
+  };
 }
 
 function input(over: Partial<DecideInput> = {}): DecideInput {
@@ -38,25 +61,54 @@ describe('decide (pure)', () => {
     expect(d).toEqual({
       allow: true,
       newRoot: false,
-      child: { rootTaskId: 'root', chain: [ID.alice, ID.orchestrator, ID.researcher], callId: 'new-call', depth: 2, rootStartedAt: NOW - 1000, issuedAt: NOW, expiresAt: NOW + 60_000 },
+      child: {
+        rootTaskId: 'root',
+        chain: [ID.alice, ID.orchestrator, ID.researcher],
+        callId: 'new-call',
+        depth: 2,
+        rootStartedAt: NOW - 1000,
+        issuedAt: NOW,
+        expiresAt: NOW + 60_000,
+      },
     });
   });
 
   it('starts a root task for a call without context; the caller is the initiator', () => {
-    const d = decide(input({ context: undefined, task: undefined, caller: { id: ID.alice, name: undefined, requireDelegationContext: false }, callee: { name: 'orchestrator', id: ID.orchestrator, maxRevisits: 0 } }));
-    expect(d).toMatchObject({ allow: true, newRoot: true, child: { rootTaskId: 'new-root', chain: [ID.alice, ID.orchestrator], depth: 1, rootStartedAt: NOW } });
+    const d = decide(
+      input({
+        context: undefined,
+        task: undefined,
+        caller: { id: ID.alice, name: undefined, requireDelegationContext: false },
+        callee: { name: 'orchestrator', id: ID.orchestrator, maxRevisits: 0 },
+      }),
+    );
+    expect(d).toMatchObject({
+      allow: true,
+      newRoot: true,
+      child: { rootTaskId: 'new-root', chain: [ID.alice, ID.orchestrator], depth: 1, rootStartedAt: NOW },
+    });
   });
 
   it('checks in a fixed order: cancelled before loop before depth before deadline before unknown task before budgets', () => {
     const loopy = ctx([ID.alice, ID.researcher, ID.orchestrator, ID.a, ID.b]); // depth 4 = maxDepth, callee researcher revisits
     const late = NOW - limits.deadlineMs - 1;
-    const all = { context: { ...loopy, rootStartedAt: late }, task: task({ cancelled: true, calls: 99, cost: 99 }), parentFanOut: 99, caller: { id: ID.b, name: 'b', requireDelegationContext: false } };
+    const all = {
+      context: { ...loopy, rootStartedAt: late },
+      task: task({ cancelled: true, calls: 99, cost: 99 }),
+      parentFanOut: 99,
+      caller: { id: ID.b, name: 'b', requireDelegationContext: false },
+    };
     const reasons: string[] = [];
     const steps: Partial<DecideInput>[] = [
       all,
       { ...all, task: task({ calls: 99, cost: 99 }) },
       { ...all, task: task({ calls: 99, cost: 99 }), callee: { name: 'writer', id: ID.writer, maxRevisits: 0 } },
-      { ...all, context: { ...ctx([ID.alice, ID.orchestrator, ID.b]), rootStartedAt: late }, callee: { name: 'writer', id: ID.writer, maxRevisits: 0 }, task: task({ calls: 99 }) },
+      {
+        ...all,
+        context: { ...ctx([ID.alice, ID.orchestrator, ID.b]), rootStartedAt: late },
+        callee: { name: 'writer', id: ID.writer, maxRevisits: 0 },
+        task: task({ calls: 99 }),
+      },
       { context: ctx([ID.alice, ID.orchestrator]), task: undefined },
       { task: task({ calls: 10 }) },
       { parentFanOut: 3 },
@@ -68,7 +120,18 @@ describe('decide (pure)', () => {
       const d = decide(input(s));
       reasons.push(d.allow ? 'allow' : d.refusal.reason);
     }
-    expect(reasons).toEqual(['context_cancelled', 'loop', 'depth', 'task_deadline', 'context_task_unknown', 'task_max_calls', 'task_fan_out', 'task_concurrency', 'task_cost', 'agent_calls_per_hour']);
+    expect(reasons).toEqual([
+      'context_cancelled',
+      'loop',
+      'depth',
+      'task_deadline',
+      'context_task_unknown',
+      'task_max_calls',
+      'task_fan_out',
+      'task_concurrency',
+      'task_cost',
+      'agent_calls_per_hour',
+    ]);
   });
 
   it('agent window refusals carry Retry-After and name the budget', () => {

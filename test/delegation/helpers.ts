@@ -1,7 +1,13 @@
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { KeyRing } from '../../governance/delegation/keys.js';
-import { createDelegationStage, type DelegationCallHandle, type GovernedCall, type DelegationStage, type DelegationStageOptions } from '../../governance/delegation/stage.js';
+import {
+  createDelegationStage,
+  type DelegationCallHandle,
+  type GovernedCall,
+  type DelegationStage,
+  type DelegationStageOptions,
+} from '../../governance/delegation/stage.js';
 import type { Refusal } from '../../governance/delegation/refusals.js';
 
 export const TD = 'spiffe://tollgate.local';
@@ -125,7 +131,13 @@ export interface CallResult {
 }
 
 /** One call through the stage: `from` calls `to`, presenting `inbound` (a token it received earlier). */
-export function call(stage: DelegationStage, from: Who, to: Who, inbound?: string, opts: { traceparent?: string; method?: string; callerId?: string } = {}): CallResult {
+export function call(
+  stage: DelegationStage,
+  from: Who,
+  to: Who,
+  inbound?: string,
+  opts: { traceparent?: string; method?: string; callerId?: string } = {},
+): CallResult {
   const headers = new Map<string, string>();
   const ctx = governedCall({
     callerId: opts.callerId ?? ID[from],

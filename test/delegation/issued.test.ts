@@ -6,7 +6,15 @@ import { issueContext, openContext, type ContextPayload } from '../../governance
 import { ID, call, fakeClock, makeConfig, makeStage } from './helpers.js';
 
 function payload(now: number, callId = 'call-1'): ContextPayload {
-  return { rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain: [ID.alice, ID.orchestrator, ID.researcher], callId, depth: 2, rootStartedAt: now - 1000, issuedAt: now, expiresAt: now + 60_000 };
+  return {
+    rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA',
+    chain: [ID.alice, ID.orchestrator, ID.researcher],
+    callId,
+    depth: 2,
+    rootStartedAt: now - 1000,
+    issuedAt: now,
+    expiresAt: now + 60_000,
+  };
 }
 
 describe('contexts the gateway issued (IssuedContexts)', () => {

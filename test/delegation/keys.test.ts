@@ -11,7 +11,15 @@ import { ID, fakeClock } from './helpers.js';
 const TTL = 15 * 60_000;
 
 function payload(now: number): ContextPayload {
-  return { rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA', chain: [ID.alice, ID.orchestrator], callId: 'c1', depth: 1, rootStartedAt: now, issuedAt: now, expiresAt: now + TTL };
+  return {
+    rootTaskId: 'AAAAAAAAAAAAAAAAAAAAAA',
+    chain: [ID.alice, ID.orchestrator],
+    callId: 'c1',
+    depth: 1,
+    rootStartedAt: now,
+    issuedAt: now,
+    expiresAt: now + TTL,
+  };
 }
 
 describe('key ring rotation', () => {
@@ -103,10 +111,16 @@ describe('key file store', () => {
     ['wrong version', JSON.stringify({ version: 2, keys: [] })],
     ['no keys', JSON.stringify({ version: 1, keys: [] })],
     ['short secret', JSON.stringify({ version: 1, keys: [{ kid: 'k1', secret: 'AAAA', createdAt: 1 }] })],
-    ['two current keys', JSON.stringify({ version: 1, keys: [
-      { kid: 'k1', secret: Buffer.alloc(32, 1).toString('base64url'), createdAt: 1 },
-      { kid: 'k2', secret: Buffer.alloc(32, 2).toString('base64url'), createdAt: 2 },
-    ] })],
+    [
+      'two current keys',
+      JSON.stringify({
+        version: 1,
+        keys: [
+          { kid: 'k1', secret: Buffer.alloc(32, 1).toString('base64url'), createdAt: 1 },
+          { kid: 'k2', secret: Buffer.alloc(32, 2).toString('base64url'), createdAt: 2 },
+        ],
+      }),
+    ],
   ])('refuses a corrupt key file (%s) instead of replacing it', (_name, text) => {
     const file = path.join(dir, DELEGATION_KEYS_FILE);
     fs.writeFileSync(file, text, { mode: 0o600 });

@@ -39,7 +39,13 @@ describe('the all-night delegation loop', () => {
     const task = stage.graph.taskJSON(rootId(c1))!;
     expect(task.initiator).toEqual({ id: ID.alice, name: 'alice' });
     expect(task.loops).toHaveLength(1);
-    expect(task.loops[0]).toMatchObject({ from: ID.researcher, to: ID.orchestrator, fromName: 'researcher', toName: 'orchestrator', cycleNames: ['orchestrator', 'researcher', 'orchestrator'] });
+    expect(task.loops[0]).toMatchObject({
+      from: ID.researcher,
+      to: ID.orchestrator,
+      fromName: 'researcher',
+      toName: 'orchestrator',
+      cycleNames: ['orchestrator', 'researcher', 'orchestrator'],
+    });
     expect(task.calls.map((c) => [c.callerName, c.calleeName, c.decision, c.reason])).toEqual([
       ['alice', 'orchestrator', 'allowed', null],
       ['orchestrator', 'researcher', 'allowed', null],

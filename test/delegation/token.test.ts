@@ -92,7 +92,13 @@ describe('delegation context token', () => {
 
   it('round-trips chains across trust domains and with long IDs', () => {
     const keys = ring();
-    const chain = ['spiffe://other.example/user/x', ID.orchestrator, 'spiffe://tollgate.local2/agent/y', 'spiffe://tollgate.local/agent/z', 'spiffe://tollgate.local/agent/z/sub.worker_1'];
+    const chain = [
+      'spiffe://other.example/user/x',
+      ID.orchestrator,
+      'spiffe://tollgate.local2/agent/y',
+      'spiffe://tollgate.local/agent/z',
+      'spiffe://tollgate.local/agent/z/sub.worker_1',
+    ];
     const v = openContext(signContext(payload({ chain, depth: 4 }), keys.current()), keys);
     expect(v.ok && v.context.chain).toEqual(chain);
     expect(v.ok && v.context.depth).toBe(4);
@@ -110,10 +116,28 @@ describe('delegation context token', () => {
       if (!parent.ok) continue;
       for (const next of [ID.writer, 'spiffe://elsewhere.example/agent/z', 'spiffe://tollgate.local']) {
         const d = decide({
-          now: clock.now(), context: parent.context, caller: { id: chain[chain.length - 1], name: undefined, requireDelegationContext: false },
-          callee: { name: 'n', id: next, maxRevisits: 9 }, limits: { maxDepth: 64, tokenTtlMs: 1000, maxCalls: 9, maxFanOut: 9, maxConcurrent: 9, deadlineMs: 1e9, maxCost: undefined },
-          task: { rootTaskId: 'r', initiator: chain[0], startedAt: 0, adopted: false, calls: 0, inFlight: 0, cost: 0, cancelled: false, expiresAt: 0, deadlineAt: 1e15, fanOut: undefined },
-          parentFanOut: 0, windows: undefined, newCallId: 'k', newRootTaskId: () => 'x',
+          now: clock.now(),
+          context: parent.context,
+          caller: { id: chain[chain.length - 1], name: undefined, requireDelegationContext: false },
+          callee: { name: 'n', id: next, maxRevisits: 9 },
+          limits: { maxDepth: 64, tokenTtlMs: 1000, maxCalls: 9, maxFanOut: 9, maxConcurrent: 9, deadlineMs: 1e9, maxCost: undefined },
+          task: {
+            rootTaskId: 'r',
+            initiator: chain[0],
+            startedAt: 0,
+            adopted: false,
+            calls: 0,
+            inFlight: 0,
+            cost: 0,
+            cancelled: false,
+            expiresAt: 0,
+            deadlineAt: 1e15,
+            fanOut: undefined,
+          },
+          parentFanOut: 0,
+          windows: undefined,
+          newCallId: 'k',
+          newRootTaskId: () => 'x',
         });
         expect(d.allow).toBe(true);
         if (!d.allow) continue;
@@ -191,6 +215,9 @@ describe('delegation context token', () => {
     expect(openContext(mk(`r~c~1~0~10~/user/alice~/agent/orchestrator`), keys)).toMatchObject({ ok: false, reason: 'context_malformed' });
     expect(openContext(mk(`~c~1~0~10~${hops}`), keys)).toMatchObject({ ok: false, reason: 'context_malformed' });
     // and the same construction with good content verifies, so the helper is right
-    expect(openContext(mk(`r~c~1~0~10~${hops}`), keys)).toMatchObject({ ok: true, context: { chain: [ID.alice, ID.orchestrator], rootStartedAt: 1, expiresAt: 11 } });
+    expect(openContext(mk(`r~c~1~0~10~${hops}`), keys)).toMatchObject({
+      ok: true,
+      context: { chain: [ID.alice, ID.orchestrator], rootStartedAt: 1, expiresAt: 11 },
+    });
   });
 });

@@ -34,6 +34,11 @@ describe('sliding window counter', () => {
     expect(w.check('x', { callsPerMinute: 5 }, 1000)).toBeUndefined();
     expect(w.check('x', { callsPerMinute: 100, callsPerHour: 4 }, 1000)?.budget).toBe('callsPerHour');
     expect(w.check('x', undefined, 1000)).toBeUndefined();
-    expect(halveLimits({ callsPerMinute: 5, callsPerHour: 1, costPerDay: 3 })).toEqual({ callsPerMinute: 2, callsPerHour: 1, callsPerDay: undefined, costPerDay: 1.5 });
+    expect(halveLimits({ callsPerMinute: 5, callsPerHour: 1, costPerDay: 3 })).toEqual({
+      callsPerMinute: 2,
+      callsPerHour: 1,
+      callsPerDay: undefined,
+      costPerDay: 1.5,
+    });
   });
 });

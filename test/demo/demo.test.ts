@@ -63,7 +63,9 @@ describe('npm run demo', () => {
     const s = step(4);
     expect(s).toMatch(/▶ orchestrator -> flaky: SendMessage/);
     expect(s).toMatch(/↯ flaky: transient error \(simulated\)/);
-    expect(s).toMatch(/▶ flaky -> orchestrator: SendMessage 'retry: [^\n]*\n\s*✗ refused by the gateway: 508 loop: delegation loop detected: orchestrator -> flaky -> orchestrator/);
+    expect(s).toMatch(
+      /▶ flaky -> orchestrator: SendMessage 'retry: [^\n]*\n\s*✗ refused by the gateway: 508 loop: delegation loop detected: orchestrator -> flaky -> orchestrator/,
+    );
     expect(s).toMatch(/cycle orchestrator -> flaky -> orchestrator, closing edge flaky -> orchestrator, task \S+/);
     // cut at the FIRST revisit: the orchestrator was never called a second time
     expect(s.match(/▶ orchestrator -> flaky/g)).toHaveLength(1);

@@ -36,7 +36,9 @@ describe('demo failure', () => {
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^demo failed: `tollgate serve` exited with code 1 while starting: tollgate: cannot listen on 127\.0\.0\.1:1: EACCES \(log: .*gateway\.log\)$/);
+    expect(lines[0]).toMatch(
+      /^demo failed: `tollgate serve` exited with code 1 while starting: tollgate: cannot listen on 127\.0\.0\.1:1: EACCES \(log: .*gateway\.log\)$/,
+    );
     expect(r.stdout).toContain('starting the gateway (tollgate serve)');
     expect(r.stdout).toMatch(/failed \(\d+\.\d s\)/);
     const workspace = /workspace: (\S+)/.exec(r.stdout)?.[1];

@@ -48,12 +48,14 @@ export function startDemo(args: string[] = [], env: NodeJS.ProcessEnv = {}): Dem
           }
         };
         waiters.push(check);
-        void exit.then(() => setTimeout(() => {
-          if (!seen()) {
-            clearTimeout(timer);
-            reject(new Error(`demo exited before showing ${String(text)}; stdout:\n${out}\nstderr:\n${err}`));
-          }
-        }, 50));
+        void exit.then(() =>
+          setTimeout(() => {
+            if (!seen()) {
+              clearTimeout(timer);
+              reject(new Error(`demo exited before showing ${String(text)}; stdout:\n${out}\nstderr:\n${err}`));
+            }
+          }, 50),
+        );
       });
     },
   };

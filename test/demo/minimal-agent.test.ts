@@ -51,12 +51,22 @@ beforeAll(async () => {
   const dataDir = path.join(dir, 'data');
   const fingerprint = (await runCli(['ca', 'init', '--config', configPath, '--data-dir', dataDir])).stdout.trim();
   const who = ['user/alice', 'agent/echo', 'agent/greeter'].map((p) => ({ name: p.split('/')[1], spiffeId: `${TD}/${p}` }));
-  const [gw, tokens] = await Promise.all([startGatewayProcess({ configPath, dataDir, logPath: path.join(dir, 'gateway.log'), ports: { proxy, control, metrics } }), createTokens(who, dataDir, configPath)]);
+  const [gw, tokens] = await Promise.all([
+    startGatewayProcess({ configPath, dataDir, logPath: path.join(dir, 'gateway.log'), ports: { proxy, control, metrics } }),
+    createTokens(who, dataDir, configPath),
+  ]);
   gateway = gw;
   const common = { fingerprint, control: `127.0.0.1:${control}`, proxy: `127.0.0.1:${proxy}` };
   const echo = await startMinimalAgent({ ...common, name: 'echo', token: tokens.get('echo')!, dir: path.join(dir, 'echo'), port: echoPort });
   closers.push(() => echo.close());
-  const greeter = await startMinimalAgent({ ...common, name: 'greeter', token: tokens.get('greeter')!, dir: path.join(dir, 'greeter'), port: greeterPort, onward: 'echo' });
+  const greeter = await startMinimalAgent({
+    ...common,
+    name: 'greeter',
+    token: tokens.get('greeter')!,
+    dir: path.join(dir, 'greeter'),
+    port: greeterPort,
+    onward: 'echo',
+  });
   closers.push(() => greeter.close());
   user = await bootstrapIdentity(who[0], tokens.get('alice')!, { server: common.control, fingerprint, baseDir: dir });
   closers.push(() => user.stop());
@@ -73,7 +83,10 @@ describe('minimal agent (README sample)', () => {
     const fetchImpl = createMtlsFetch(user, { expectedServerId: `${TD}/tollgate/gateway` });
     closers.push(() => fetchImpl.close());
     const factory = new ClientFactory(
-      ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl })], cardResolver: new DefaultAgentCardResolver({ fetchImpl }) }),
+      ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+        transports: [new JsonRpcTransportFactory({ fetchImpl })],
+        cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
+      }),
     );
     const greeter = await factory.createFromUrl(`https://127.0.0.1:${proxy}/a2a/greeter/`);
     // the card came through the gateway: its endpoint is the gateway's route, not the agent's own port

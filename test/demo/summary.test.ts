@@ -13,7 +13,12 @@ import { clip, Narrator } from '../../demo/narrator.js';
 import { freePorts } from '../../demo/ports.js';
 import type { TaskSummaryJSON } from '../../governance/graph/json.js';
 
-const ports: DemoPorts = { proxy: 1001, control: 1002, metrics: 1003, agents: { orchestrator: 2001, researcher: 2002, writer: 2003, flaky: 2004, rogue: 2005 } };
+const ports: DemoPorts = {
+  proxy: 1001,
+  control: 1002,
+  metrics: 1003,
+  agents: { orchestrator: 2001, researcher: 2002, writer: 2003, flaky: 2004, rogue: 2005 },
+};
 
 describe('demo config', () => {
   const config = demoConfig(ports, '/tmp/audit.log');
@@ -153,7 +158,10 @@ describe('demo plumbing', () => {
   it('narrates progress with the time taken, and clips long text to one line', async () => {
     let out = '';
     let t = 1000;
-    const say = new Narrator((s) => (out += s), () => t);
+    const say = new Narrator(
+      (s) => (out += s),
+      () => t,
+    );
     await say.progress('starting gateway', () => {
       t += 800;
       return Promise.resolve();

@@ -36,7 +36,8 @@ async function api<T>(pathAndQuery: string): Promise<T> {
 }
 
 /** polls until check() returns a value; on timeout the error carries the last failure and Prometheus' log */
-const waitFor = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000) => waitForValue(what, check, timeoutMs, () => `prometheus log:\n${promLog.slice(-3000)}`);
+const waitFor = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000) =>
+  waitForValue(what, check, timeoutMs, () => `prometheus log:\n${promLog.slice(-3000)}`);
 
 async function firingAlerts(): Promise<ApiAlert[]> {
   const data = await api<{ alerts: ApiAlert[] }>('alerts');
@@ -109,14 +110,14 @@ describe('Prometheus with the example config', () => {
       return t?.health === 'up' ? t : undefined;
     });
     expect(target.scrapeUrl).toBe(`http://127.0.0.1:${metricsServer.port}/metrics`);
-    const result = await api<{ result: { value: [number, string] }[] }>(
-      `query?query=${encodeURIComponent('sum(tollgate_requests_total{job="tollgate"})')}`,
-    );
+    const result = await api<{ result: { value: [number, string] }[] }>(`query?query=${encodeURIComponent('sum(tollgate_requests_total{job="tollgate"})')}`);
     expect(Number(result.result[0]?.value[1])).toBe(14);
   });
 
   it('loads every alert rule and evaluates each without error on real gateway metrics', async () => {
-    const expected = alertRules().map((r) => r.alert).sort();
+    const expected = alertRules()
+      .map((r) => r.alert)
+      .sort();
     const rules = await waitFor('every rule to be evaluated', async () => {
       const data = await api<{ groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] }>('rules');
       const group = data.groups.find((g) => g.name === 'tollgate');
@@ -138,9 +139,7 @@ describe('Prometheus with the example config', () => {
     const firing = await waitFor('the three alerts to fire', async () => {
       const a = await firingAlerts();
       const names = new Set(a.map((x) => x.labels.alertname));
-      return ['TollgateDelegationLoopDetected', 'TollgateTaskBudgetExhausted', 'TollgateCASigningFailures'].every((n) => names.has(n))
-        ? a
-        : undefined;
+      return ['TollgateDelegationLoopDetected', 'TollgateTaskBudgetExhausted', 'TollgateCASigningFailures'].every((n) => names.has(n)) ? a : undefined;
     });
     const byName = (n: string) => firing.find((a) => a.labels.alertname === n)!.labels;
     expect(byName('TollgateDelegationLoopDetected')).toEqual({

@@ -160,9 +160,7 @@ describe('alerts.test.yml covers alerts.yml', () => {
     for (const c of firing) {
       for (const a of c.exp_alerts!) {
         expect(a.exp_labels?.severity, `${c.group}: exp_labels.severity`).toBe(rule.labels?.severity);
-        expect(Object.keys(a.exp_annotations ?? {}).sort(), `${c.group}: exp_annotations`).toEqual(
-          Object.keys(rule.annotations ?? {}).sort(),
-        );
+        expect(Object.keys(a.exp_annotations ?? {}).sort(), `${c.group}: exp_annotations`).toEqual(Object.keys(rule.annotations ?? {}).sort());
       }
     }
   });

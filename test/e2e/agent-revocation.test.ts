@@ -22,7 +22,12 @@ let served = 0;
 const send = (rpcId: number) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ jsonrpc: '2.0', id: rpcId, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } } }),
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: rpcId,
+    method: 'message/send',
+    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
+  }),
 });
 
 beforeAll(async () => {

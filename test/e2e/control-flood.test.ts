@@ -21,7 +21,12 @@ let alice: MtlsClient;
 const send = (rpcId: number) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ jsonrpc: '2.0', id: rpcId, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } } }),
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: rpcId,
+    method: 'message/send',
+    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
+  }),
 });
 
 const limits = `timeouts: { handshake: 1s, controlUnauthenticated: 1s }
@@ -34,7 +39,10 @@ beforeAll(async () => {
   writer = await startStandInUpstream({ ...writerId, handler: handlers.jsonRpcOk() });
   const aliceId = await e.enroll(id('user/alice'));
   alice = mtlsClient(aliceId, aliceId.bundlePem);
-  fs.appendFileSync(e.configPath, `agents: { writer: { url: '${writer.url}', id: '${id('agent/writer')}' } }\npolicy: [{ from: '${id('user/alice')}', to: [writer] }]\n`);
+  fs.appendFileSync(
+    e.configPath,
+    `agents: { writer: { url: '${writer.url}', id: '${id('agent/writer')}' } }\npolicy: [{ from: '${id('user/alice')}', to: [writer] }]\n`,
+  );
   e.tg.reload();
 }, 60_000);
 
@@ -61,7 +69,8 @@ describe('control port flood', () => {
     for (let i = 0; i < FLOOD; i++) {
       // half finish a TLS handshake (ALPN h2, no certificate) and then say nothing; half never start one
       const kind = i % 2 === 0 ? 'tls' : 'tcp';
-      const socket = kind === 'tls' ? tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
+      const socket =
+        kind === 'tls' ? tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
       const f: Flooder = { kind, secure: false, socket };
       socket.on('secureConnect', () => (f.secure = true));
       socket.on('error', () => undefined);

@@ -20,7 +20,12 @@ let aliceId: SvidMaterial;
 const send = (rpcId: number) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ jsonrpc: '2.0', id: rpcId, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } } }),
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: rpcId,
+    method: 'message/send',
+    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
+  }),
 });
 
 async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -35,7 +35,11 @@ beforeAll(async () => {
   sink = await startStandInUpstream({
     ...(await e.enroll(id('agent/sink'))),
     handler: (req, res) => {
-      const body = JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(req.body).id, result: { message: { messageId: 'm-sink', role: 'ROLE_AGENT', parts: [{ text: 'ok' }] } } });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: JSON.parse(req.body).id,
+        result: { message: { messageId: 'm-sink', role: 'ROLE_AGENT', parts: [{ text: 'ok' }] } },
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     },
   });
@@ -53,7 +57,11 @@ beforeAll(async () => {
   };
   const app = express();
   app.use((req, _res, next) => {
-    seen.push({ xfcc: req.headers['x-forwarded-client-cert'] as string | undefined, delegation: req.headers['tollgate-delegation'] as string | undefined, count: req.rawHeaders.length / 2 });
+    seen.push({
+      xfcc: req.headers['x-forwarded-client-cert'] as string | undefined,
+      delegation: req.headers['tollgate-delegation'] as string | undefined,
+      count: req.rawHeaders.length / 2,
+    });
     next();
   });
   worker = await createAgentServer(app, identity, { allowedCallers: [GATEWAY] });
@@ -83,21 +91,36 @@ afterAll(async () => {
 });
 
 // A2A v1.0 JSON-RPC, as @a2a-js/sdk 1.x speaks it
-const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'm-1', role: 'ROLE_USER', parts: [{ text: 'hi' }] } } });
+const BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'SendMessage',
+  params: { message: { messageId: 'm-1', role: 'ROLE_USER', parts: [{ text: 'hi' }] } },
+});
 
 /**
  * One HTTP/1.1 request written by hand over mTLS (no client library limits the header count), with `extra`
  * headers of ~11 bytes each; resolves with the status and body.
  */
-function rawCall(who: { keyPem: string; certChainPem: string }, port: number, path: string, extra: number, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; body: string }> {
+function rawCall(
+  who: { keyPem: string; certChainPem: string },
+  port: number,
+  path: string,
+  extra: number,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, key: who.keyPem, cert: who.certChainPem, ca: alice.bundlePem, servername: 'localhost', checkServerIdentity: () => undefined }, () => {
-      let head = `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\na2a-version: 1.0\r\nconnection: close\r\n`;
-      for (const [n, v] of Object.entries(headers)) head += `${n}: ${v}\r\n`;
-      for (let i = 0; i < extra; i++) head += `x-pad-${i}: v\r\n`;
-      const body = method === 'POST' ? BODY : '';
-      s.write(`${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    });
+    const s = tls.connect(
+      { host: '127.0.0.1', port, key: who.keyPem, cert: who.certChainPem, ca: alice.bundlePem, servername: 'localhost', checkServerIdentity: () => undefined },
+      () => {
+        let head = `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\na2a-version: 1.0\r\nconnection: close\r\n`;
+        for (const [n, v] of Object.entries(headers)) head += `${n}: ${v}\r\n`;
+        for (let i = 0; i < extra; i++) head += `x-pad-${i}: v\r\n`;
+        const body = method === 'POST' ? BODY : '';
+        s.write(`${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      },
+    );
     let text = '';
     s.setEncoding('utf8');
     s.on('data', (d: string) => (text += d));
@@ -116,7 +139,7 @@ function rawCall(who: { keyPem: string; certChainPem: string }, port: number, pa
 const proxyPort = () => e.tg.ports.proxy;
 
 describe('the gateway identity headers reach the callee', () => {
-  it('a normal call carries XFCC and the delegation context, and the onward call stays in the caller\'s root task', async () => {
+  it("a normal call carries XFCC and the delegation context, and the onward call stays in the caller's root task", async () => {
     const before = { worker: seen.length, sink: sink.requests.length };
     const r = await rawCall(alice, proxyPort(), '/a2a/worker/', 50);
     expect(r.status, r.body).toBe(200);
@@ -150,7 +173,10 @@ describe('the gateway identity headers reach the callee', () => {
     expect(noDelegation.status).toBe(400);
     expect(JSON.parse(noDelegation.body).reason).toMatch(/tollgate-delegation/);
     // XFCC that does not name the gateway that connected: refused too
-    const foreign = await rawCall(gw, worker.port, '/', 0, { 'x-forwarded-client-cert': `By=${id('agent/other')};URI=${id('user/alice')}`, 'tollgate-delegation': 'v2.x.y.z' });
+    const foreign = await rawCall(gw, worker.port, '/', 0, {
+      'x-forwarded-client-cert': `By=${id('agent/other')};URI=${id('user/alice')}`,
+      'tollgate-delegation': 'v2.x.y.z',
+    });
     expect(foreign.status).toBe(400);
     expect(seen.length).toBe(before); // the app never ran
     // the gateway's own card fetch carries neither (it is not a call on anyone's behalf): still served

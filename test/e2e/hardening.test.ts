@@ -29,9 +29,18 @@ const clients: Record<string, MtlsClient> = {};
 const ids: Record<string, SvidMaterial> = {};
 
 const rpc = (rpcId: number | string, text = 'go') =>
-  JSON.stringify({ jsonrpc: '2.0', id: rpcId, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: `m-${rpcId}`, parts: [{ kind: 'text', text }] } } });
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: rpcId,
+    method: 'message/send',
+    params: { message: { kind: 'message', role: 'user', messageId: `m-${rpcId}`, parts: [{ kind: 'text', text }] } },
+  });
 
-type Answer = { status: number; headers: Headers; json: { id?: unknown; error?: { code: number; message: string; data?: Record<string, unknown> } } | undefined };
+type Answer = {
+  status: number;
+  headers: Headers;
+  json: { id?: unknown; error?: { code: number; message: string; data?: Record<string, unknown> } } | undefined;
+};
 
 async function call(from: string, to: string, body: string, opts: { delegation?: string; path?: string; signal?: AbortSignal } = {}): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -155,7 +164,10 @@ describe('a metrics listener on a non-loopback address', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-e2e-expose-'));
     try {
       await startTollgate({
-        configPath: writeConfig(dir, `trustDomain: expose.test\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 192.0.2.1:0 }\naudit: { path: ${path.join(dir, 'audit.log')} }\n${extra}`),
+        configPath: writeConfig(
+          dir,
+          `trustDomain: expose.test\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 192.0.2.1:0 }\naudit: { path: ${path.join(dir, 'audit.log')} }\n${extra}`,
+        ),
         dataDir: path.join(dir, 'data'),
       }).then((tg) => tg.close());
       return undefined;
@@ -225,10 +237,21 @@ describe('concurrency slots (rateLimits.maxConcurrentPerCallee: 1) are given bac
     await slotFree(31);
     // chunked (no content-length): the limit trips while the body streams in
     const streamed = await new Promise<number>((resolve, reject) => {
-      const req = https.request(`${e.proxyUrl}/a2a/worker/`, { method: 'POST', headers: { 'content-type': 'application/json' }, key: ids.alice.keyPem, cert: ids.alice.certChainPem, ca: ids.alice.bundlePem, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = https.request(
+        `${e.proxyUrl}/a2a/worker/`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          key: ids.alice.keyPem,
+          cert: ids.alice.certChainPem,
+          ca: ids.alice.bundlePem,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.write(rpc(32, 'y'.repeat(MAX_BODY / 2)));
       req.end(' '.repeat(MAX_BODY));
@@ -341,7 +364,14 @@ describe('delegation contexts an agent forged, tampered with or kept past expiry
 
 describe('the proxy listener', () => {
   it('closes a keep-alive connection left idle for timeouts.idle', async () => {
-    const sock = tls.connect({ host: '127.0.0.1', port: e.tg.ports.proxy, key: ids.alice.keyPem, cert: ids.alice.certChainPem, ca: ids.alice.bundlePem, servername: 'localhost' });
+    const sock = tls.connect({
+      host: '127.0.0.1',
+      port: e.tg.ports.proxy,
+      key: ids.alice.keyPem,
+      cert: ids.alice.certChainPem,
+      ca: ids.alice.bundlePem,
+      servername: 'localhost',
+    });
     let received = '';
     const closed = new Promise<number>((resolve) => sock.once('close', () => resolve(Date.now())));
     sock.setEncoding('utf8');
@@ -356,7 +386,10 @@ describe('the proxy listener', () => {
     const answeredAt = await until('the answer', () => (/\r\n\r\n[\s\S]*"result"/.test(received) ? Date.now() : undefined));
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
     expect(received.toLowerCase()).toContain('connection: keep-alive');
-    const closedAt = await Promise.race([closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the idle connection was not closed within 10 s')), 10_000))]);
+    const closedAt = await Promise.race([
+      closed,
+      new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the idle connection was not closed within 10 s')), 10_000)),
+    ]);
     // closed by the idle timer, not right after the answer
     expect(closedAt - answeredAt).toBeGreaterThanOrEqual(IDLE_MS / 2);
     expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);

@@ -26,7 +26,12 @@ let promUrl = '';
 let promLog = '';
 
 const body = (rpcId: number) =>
-  JSON.stringify({ jsonrpc: '2.0', id: rpcId, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'go' }] } } });
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: rpcId,
+    method: 'message/send',
+    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'go' }] } },
+  });
 
 async function call(from: string, to: string, rpcId: number, delegation?: string) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -65,16 +70,28 @@ policy:
   e.tg.reload();
 
   // a real Prometheus with the shipped scrape config and alert rules, pointed at this gateway
-  const config = readYaml(scrapeConfigFile) as { global: Record<string, string>; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+  const config = readYaml(scrapeConfigFile) as {
+    global: Record<string, string>;
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  };
   Object.assign(config.global, { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
   config.scrape_configs.find((j) => j.job_name === 'tollgate')!.static_configs = [{ targets: [`127.0.0.1:${e.tg.ports.metrics}`] }];
   fs.writeFileSync(path.join(e.dir, 'prometheus.yml'), stringify(config));
   fs.copyFileSync(alertsFile, path.join(e.dir, 'alerts.yml'));
   const webPort = await freePort();
   promUrl = `http://127.0.0.1:${webPort}`;
-  prom = spawn(prometheusBin, [`--config.file=${path.join(e.dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(e.dir, 'prom')}`, `--web.listen-address=127.0.0.1:${webPort}`, '--log.level=warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  prom = spawn(
+    prometheusBin,
+    [
+      `--config.file=${path.join(e.dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(e.dir, 'prom')}`,
+      `--web.listen-address=127.0.0.1:${webPort}`,
+      '--log.level=warn',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   prom.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
   prom.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
   await waitFor('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined));
@@ -159,7 +176,10 @@ describe('a delegation loop through the gateway', () => {
     const { back, rootTaskId } = await runLoop(300);
     expect(back.status).toBe(508);
     const out: string[] = [];
-    const code = await tollgateCli(['graph', '--server', `127.0.0.1:${e.tg.ports.metrics}`, '--task', rootTaskId], { out: (l) => out.push(l), err: (l) => out.push(l) });
+    const code = await tollgateCli(['graph', '--server', `127.0.0.1:${e.tg.ports.metrics}`, '--task', rootTaskId], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+    });
     const text = out.join('\n');
     expect(code, text).toBe(0);
     expect(text).toContain('initiator: alice');
@@ -172,7 +192,10 @@ describe('a delegation loop through the gateway', () => {
     const { rootTaskId, orchestratorContext: context } = await runLoop(400);
     const before = upstreams.researcher.requests.length;
     let out = '';
-    const code = await runCtl(['task', 'cancel', rootTaskId, '--server', e.control, '--cert-dir', adminDir], { stdout: (t) => void (out += t), stderr: (t) => void (out += t) });
+    const code = await runCtl(['task', 'cancel', rootTaskId, '--server', e.control, '--cert-dir', adminDir], {
+      stdout: (t) => void (out += t),
+      stderr: (t) => void (out += t),
+    });
     expect(code, out).toBe(0);
     const after = await call('orchestrator', 'researcher', 410, context);
     expect(after.status).toBe(409);

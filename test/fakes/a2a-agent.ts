@@ -66,7 +66,16 @@ export function textPart(text: string) {
 }
 
 export function agentMessage(text: string, ctx?: { taskId?: string; contextId?: string }): Message {
-  return { messageId: randomUUID(), role: Role.ROLE_AGENT, parts: [textPart(text)], contextId: ctx?.contextId ?? '', taskId: ctx?.taskId ?? '', metadata: undefined, extensions: [], referenceTaskIds: [] };
+  return {
+    messageId: randomUUID(),
+    role: Role.ROLE_AGENT,
+    parts: [textPart(text)],
+    contextId: ctx?.contextId ?? '',
+    taskId: ctx?.taskId ?? '',
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }
 
 function textOf(m: Message): string {
@@ -92,7 +101,14 @@ export function slowTaskExecutor(delayMs: number, steps = 3): AgentExecutor {
     async execute(rc: RequestContext, bus: ExecutionEventBus) {
       const { taskId, contextId } = rc;
       bus.publish(
-        AgentEvent.task({ id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, timestamp: new Date().toISOString(), message: undefined }, artifacts: [], history: [rc.userMessage], metadata: undefined }),
+        AgentEvent.task({
+          id: taskId,
+          contextId,
+          status: { state: TaskState.TASK_STATE_SUBMITTED, timestamp: new Date().toISOString(), message: undefined },
+          artifacts: [],
+          history: [rc.userMessage],
+          metadata: undefined,
+        }),
       );
       for (let i = 0; i < steps; i++) {
         await new Promise((r) => setTimeout(r, delayMs));
@@ -105,7 +121,14 @@ export function slowTaskExecutor(delayMs: number, steps = 3): AgentExecutor {
           }),
         );
       }
-      bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: TaskState.TASK_STATE_COMPLETED, timestamp: new Date().toISOString(), message: undefined }, metadata: undefined }));
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId,
+          contextId,
+          status: { state: TaskState.TASK_STATE_COMPLETED, timestamp: new Date().toISOString(), message: undefined },
+          metadata: undefined,
+        }),
+      );
       bus.finished();
     },
     async cancelTask() {},
@@ -113,7 +136,13 @@ export function slowTaskExecutor(delayMs: number, steps = 3): AgentExecutor {
 }
 
 export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent> {
-  const server = https.createServer({ key: opts.keyPem, cert: opts.certChainPem, ca: opts.bundlePem, requestCert: opts.requireClientCert ?? true, rejectUnauthorized: opts.requireClientCert ?? true });
+  const server = https.createServer({
+    key: opts.keyPem,
+    cert: opts.certChainPem,
+    ca: opts.bundlePem,
+    requestCert: opts.requireClientCert ?? true,
+    rejectUnauthorized: opts.requireClientCert ?? true,
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   const base = `https://127.0.0.1:${port}`;
@@ -136,7 +165,9 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
     securityRequirements: [],
     defaultInputModes: ['text'],
     defaultOutputModes: ['text'],
-    skills: [{ id: 'echo', name: 'Echo', description: 'echoes', tags: ['test'], examples: [], inputModes: ['text'], outputModes: ['text'], securityRequirements: [] }],
+    skills: [
+      { id: 'echo', name: 'Echo', description: 'echoes', tags: ['test'], examples: [], inputModes: ['text'], outputModes: ['text'], securityRequirements: [] },
+    ],
     signatures: [],
     iconUrl: '',
   };

@@ -10,7 +10,11 @@ export interface MtlsClient {
   close(): Promise<void>;
 }
 
-export function mtlsClient(id: { keyPem: string; certChainPem: string }, bundlePem: string, opts: { servername?: string; connections?: number } = {}): MtlsClient {
+export function mtlsClient(
+  id: { keyPem: string; certChainPem: string },
+  bundlePem: string,
+  opts: { servername?: string; connections?: number } = {},
+): MtlsClient {
   const agent = new Agent({
     connect: { key: id.keyPem, cert: id.certChainPem, ca: bundlePem, servername: opts.servername },
     connections: opts.connections,

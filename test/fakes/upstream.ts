@@ -101,14 +101,27 @@ export async function startStandInUpstream(opts: StandInOptions): Promise<StandI
   const aborted: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const server = https.createServer(
-    { key: opts.keyPem, cert: opts.certChainPem, ca: opts.bundlePem, requestCert: opts.requireClientCert ?? true, rejectUnauthorized: opts.requireClientCert ?? true },
+    {
+      key: opts.keyPem,
+      cert: opts.certChainPem,
+      ca: opts.bundlePem,
+      requestCert: opts.requireClientCert ?? true,
+      rejectUnauthorized: opts.requireClientCert ?? true,
+    },
     (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const peer = (req.socket as import('node:tls').TLSSocket).getPeerX509Certificate?.();
-        const rec: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body, peerSan: peer?.subjectAltName };
+        const rec: RecordedRequest = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body,
+          peerSan: peer?.subjectAltName,
+        };
         requests.push(rec);
         res.once('close', () => {
           if (!res.writableFinished) aborted.push(rec);

@@ -6,7 +6,10 @@ describe('aggregate graph', () => {
   it('flags a loop between agents that strip the delegation header (a -> b -> c -> a, no contexts)', () => {
     const { stage, clock, rec } = makeStage(makeConfig());
     // each hop starts a "new" root because the agents drop the header: the per-task check cannot see it
-    for (const [from, to] of [['a', 'b'], ['b', 'c']] as const) {
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'c'],
+    ] as const) {
       const r = call(stage, from, to);
       expect(r.refusal).toBeUndefined();
       answer(stage, r);
@@ -19,7 +22,12 @@ describe('aggregate graph', () => {
     expect(rec.warnings.map(([, m]) => m)).toContain('call graph cycle: a -> b -> c -> a');
     const g = stage.graph.aggregateJSON(clock.now());
     expect(g.cycles).toEqual([{ ids: [ID.a, ID.b, ID.c, ID.a], names: ['a', 'b', 'c', 'a'] }]);
-    expect(g.edges.filter((e) => e.onCycle).map((e) => `${e.fromName}>${e.toName}`).sort()).toEqual(['a>b', 'b>c', 'c>a']);
+    expect(
+      g.edges
+        .filter((e) => e.onCycle)
+        .map((e) => `${e.fromName}>${e.toName}`)
+        .sort(),
+    ).toEqual(['a>b', 'b>c', 'c>a']);
     expect(g.nodes.find((n) => n.id === ID.a)?.onCycle).toBe(true);
 
     // more calls on the same ring do not re-announce it
@@ -77,7 +85,11 @@ describe('aggregate graph', () => {
   it('graph.enforceCycles halves the window limits of agents on a cycle', () => {
     const run = (enforceCycles: boolean) => {
       const { stage } = makeStage(makeConfig({ graph: { enforceCycles }, agents: { a: { limits: { callsPerMinute: 6 } } } }));
-      for (const [from, to] of [['b', 'c'], ['c', 'a']] as const) answer(stage, call(stage, from, to));
+      for (const [from, to] of [
+        ['b', 'c'],
+        ['c', 'a'],
+      ] as const)
+        answer(stage, call(stage, from, to));
       let allowed = 0;
       for (let i = 0; i < 10; i++) if (!call(stage, 'a', 'b').refusal) allowed++;
       return allowed;
@@ -87,4 +99,3 @@ describe('aggregate graph', () => {
     expect(run(true)).toBe(3);
   });
 });
-

@@ -66,7 +66,13 @@ describe('Graphviz DOT', () => {
 
   it('the aggregate: cycle edges highlighted', () => {
     const { stage, clock } = makeStage(makeConfig());
-    for (const [from, to] of [['a', 'b'], ['b', 'c'], ['c', 'a'], ['a', 'writer']] as const) answer(stage, call(stage, from, to));
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'a'],
+      ['a', 'writer'],
+    ] as const)
+      answer(stage, call(stage, from, to));
     const dot = stage.graph.aggregateDot(clock.now());
     const { edges } = checkDigraph(dot);
     expect(edges).toHaveLength(4);
@@ -78,7 +84,11 @@ describe('Graphviz DOT', () => {
     expect(table).toContain('cycle: a -> b -> c -> a');
     // the recent tasks, newest first, so the user can pick one for --task
     expect(table).toContain('recent tasks (tollgate graph --task ID):');
-    const taskLines = table.slice(table.indexOf('recent tasks')).split('\n').slice(2).filter((l) => l);
+    const taskLines = table
+      .slice(table.indexOf('recent tasks'))
+      .split('\n')
+      .slice(2)
+      .filter((l) => l);
     expect(taskLines).toHaveLength(4);
     expect(taskLines[0]).toMatch(/^\S+\s+a\s+\S+Z\s+1\s+0\s+0\s+0$/);
   });

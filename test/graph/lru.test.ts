@@ -4,7 +4,12 @@ import { Lru } from '../../governance/graph/lru.js';
 describe('Lru', () => {
   it('keeps use order through set, touch, delete and shift', () => {
     const l = new Lru<string, number>();
-    for (const [k, v] of [['a', 1], ['b', 2], ['c', 3]] as const) l.set(k, v);
+    for (const [k, v] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ] as const)
+      l.set(k, v);
     l.touch('a');
     expect(l.values()).toEqual([2, 3, 1]);
     l.set('b', 20); // replace = use

@@ -33,8 +33,23 @@ describe('renderTaskTree', () => {
     const trees = new TaskTrees({ maxTasks: 2, maxCallsPerTask: 1 });
     const t = trees.ensure('T', 'spiffe://td/user/u', 'u', 0);
     const rec = (id: string, parent: string | undefined) => ({
-      id, parent, caller: 'spiffe://td/user/u', callerName: 'u', callee: 'spiffe://td/agent/x', calleeName: 'x', method: 'm', depth: 1, start: 0,
-      decision: 'allowed' as const, reason: undefined, message: undefined, status: undefined, durationMs: undefined, cost: 0, costInclusive: 0, traceId: undefined,
+      id,
+      parent,
+      caller: 'spiffe://td/user/u',
+      callerName: 'u',
+      callee: 'spiffe://td/agent/x',
+      calleeName: 'x',
+      method: 'm',
+      depth: 1,
+      start: 0,
+      decision: 'allowed' as const,
+      reason: undefined,
+      message: undefined,
+      status: undefined,
+      durationMs: undefined,
+      cost: 0,
+      costInclusive: 0,
+      traceId: undefined,
     });
     expect(trees.add(t, rec('c1', undefined))).toBe(true);
     expect(trees.add(t, rec('c2', 'c1'))).toBe(false);
@@ -42,9 +57,34 @@ describe('renderTaskTree', () => {
     trees.addCost('T', 'c2', 'c1', 2);
     expect(t.calls.get('c1')!.costInclusive).toBe(2);
     const json: TaskTreeJSON = {
-      rootTaskId: 'T', initiator: { id: 'spiffe://td/user/u', name: 'u' }, startedAt: 0, costUnit: 'USD', cancelled: true,
-      totals: { calls: 2, refused: 0, cost: 2, droppedCalls: 1 }, loops: [],
-      calls: [{ id: 'c9', parent: 'gone', caller: 'a', callerName: 'a', callee: 'b', calleeName: 'b', method: 'm', depth: 3, start: 0, status: null, durationMs: null, decision: 'allowed', reason: null, message: null, cost: 0, costInclusive: 0, traceId: null }],
+      rootTaskId: 'T',
+      initiator: { id: 'spiffe://td/user/u', name: 'u' },
+      startedAt: 0,
+      costUnit: 'USD',
+      cancelled: true,
+      totals: { calls: 2, refused: 0, cost: 2, droppedCalls: 1 },
+      loops: [],
+      calls: [
+        {
+          id: 'c9',
+          parent: 'gone',
+          caller: 'a',
+          callerName: 'a',
+          callee: 'b',
+          calleeName: 'b',
+          method: 'm',
+          depth: 3,
+          start: 0,
+          status: null,
+          durationMs: null,
+          decision: 'allowed',
+          reason: null,
+          message: null,
+          cost: 0,
+          costInclusive: 0,
+          traceId: null,
+        },
+      ],
     };
     const text = renderTaskTree(json);
     expect(text).toContain('[CANCELLED]');

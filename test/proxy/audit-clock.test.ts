@@ -9,7 +9,17 @@ describe('audit log clock', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-audit-'));
     const file = path.join(dir, 'audit.log');
     const audit = createAuditLog({ path: file, flushOnSigterm: false, now: () => 1_234_567 });
-    audit.write({ caller: 'spiffe://t/agent/a', callee: 'b', method: 'message/send', decision: 'allow', reason: 'ok', status: 200, bytesIn: 1, bytesOut: 2, durationUs: 3 });
+    audit.write({
+      caller: 'spiffe://t/agent/a',
+      callee: 'b',
+      method: 'message/send',
+      decision: 'allow',
+      reason: 'ok',
+      status: 200,
+      bytesIn: 1,
+      bytesOut: 2,
+      durationUs: 3,
+    });
     await audit.close();
     const line = JSON.parse(fs.readFileSync(file, 'utf8').trim()) as { time: number };
     expect(line.time).toBe(1_234_567);

@@ -21,11 +21,15 @@ describe('gateway edge cases (stand-in upstream)', () => {
   /** POST a body in separate chunked pieces (no content-length), each written after a pause. */
   function chunkedPost(pieces: (string | Buffer)[]): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const req = https.request(`${h.base}/a2a/echo/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const req = https.request(
+        `${h.base}/a2a/echo/rpc`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
       req.on('error', (e) => (pieces.length > 0 ? resolve({ status: -1, text: String(e) }) : reject(e)));
       const next = () => {
         const p = pieces.shift();
@@ -102,12 +106,16 @@ describe('gateway edge cases (stand-in upstream)', () => {
     h.upstream.setHandler(handlers.sse([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }], 300));
     const abortedBefore = h.upstream.aborted.length;
     await new Promise<void>((resolve, reject) => {
-      const req = https.request(`${h.base}/a2a/echo/rpc`, { method: 'POST', key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
+      const req = https.request(
+        `${h.base}/a2a/echo/rpc`,
+        { method: 'POST', key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, agent: false, headers: { 'content-type': 'application/json' } },
+        (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        },
+      );
       req.on('error', () => {});
       req.end(SEND(10));
       setTimeout(() => reject(new Error('no first event')), 3000);
@@ -119,10 +127,20 @@ describe('gateway edge cases (stand-in upstream)', () => {
 
   it('passes tollgate-cost back to the caller but never an upstream tollgate-delegation', async () => {
     h.upstream.setHandler((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'tollgate-cost': '0.25', 'tollgate-delegation': 'upstream-forged', connection: 'x-secret', 'x-secret': '1' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'tollgate-cost': '0.25',
+        'tollgate-delegation': 'upstream-forged',
+        connection: 'x-secret',
+        'x-secret': '1',
+      });
       res.end('{"jsonrpc":"2.0","id":1,"result":{}}');
     });
-    const r = await rawRequest(h.alice, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: { 'content-type': 'application/json' } });
+    const r = await rawRequest(h.alice, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, {
+      method: 'POST',
+      body: SEND(1),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(200);
     expect(r.headers['tollgate-cost']).toBe('0.25');
     expect(r.headers['tollgate-delegation']).toBeUndefined();

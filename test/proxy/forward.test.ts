@@ -69,13 +69,25 @@ describe('gateway forwarding', () => {
   });
 
   it('refuses path traversal through the real listener (raw request lines, no client-side normalization)', async () => {
-    const targets = ['/a2a/echo/../other/x', '/a2a/echo/%2e%2e/x', '/a2a/echo/a%2fb', '/a2a/echo/a%5cb', '/a2a/echo\\..\\x', '/a2a/echo//x', '/a2a/echo/%252e%252e/x', '/a2a/echo/./x'];
+    const targets = [
+      '/a2a/echo/../other/x',
+      '/a2a/echo/%2e%2e/x',
+      '/a2a/echo/a%2fb',
+      '/a2a/echo/a%5cb',
+      '/a2a/echo\\..\\x',
+      '/a2a/echo//x',
+      '/a2a/echo/%252e%252e/x',
+      '/a2a/echo/./x',
+    ];
     const before = h.upstream.requests.length;
     for (const t of targets) {
       const status = await new Promise<number>((resolve, reject) => {
-        const s = tls.connect({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: h.alice.keyPem, cert: h.alice.certChainPem, servername: 'localhost' }, () => {
-          s.write(`GET ${t} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
-        });
+        const s = tls.connect(
+          { host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: h.alice.keyPem, cert: h.alice.certChainPem, servername: 'localhost' },
+          () => {
+            s.write(`GET ${t} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+          },
+        );
         let buf = '';
         s.on('data', (d: Buffer | string) => (buf += d.toString()));
         s.on('end', () => resolve(Number(buf.split(' ')[1])));

@@ -36,7 +36,12 @@ describe('metrics, audit log, rate limits, delegation slot', () => {
   let h: Harness;
   let dir: string;
   let auditPath: string;
-  const seen: { before: string[]; after: { status: number; contentType: string | undefined }[]; refused: string[]; complete: number } = { before: [], after: [], refused: [], complete: 0 };
+  const seen: { before: string[]; after: { status: number; contentType: string | undefined }[]; refused: string[]; complete: number } = {
+    before: [],
+    after: [],
+    refused: [],
+    complete: 0,
+  };
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-gov-'));
     auditPath = path.join(dir, 'audit.log');
@@ -70,7 +75,10 @@ describe('metrics, audit log, rate limits, delegation slot', () => {
   });
 
   it('runs the delegation slot: its header reaches the callee, afterResponse sees the answer', async () => {
-    const r = await post(h.client(h.alice), `${h.base}/a2a/echo/rpc`, SEND(1), { 'tollgate-delegation': 'forged-by-caller', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    const r = await post(h.client(h.alice), `${h.base}/a2a/echo/rpc`, SEND(1), {
+      'tollgate-delegation': 'forged-by-caller',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    });
     expect(r.status).toBe(200);
     expect(h.upstream.requests.at(-1)!.headers['tollgate-delegation']).toBe('ctx-from-stage');
     expect(seen.before.at(-1)).toBe('external->echo:SendMessage'); // matched a rule, not a registered agent
@@ -83,7 +91,11 @@ describe('metrics, audit log, rate limits, delegation slot', () => {
     const before = h.upstream.requests.length;
     const r = await post(h.client(h.alice), `${h.base}/a2a/echo/rpc`, SEND('r1'), { 'x-test-refuse': 'loop' });
     expect(r.status).toBe(409);
-    expect(r.json).toEqual({ jsonrpc: '2.0', id: 'r1', error: { code: -32050, message: 'delegation loop: alice -> echo -> alice', data: { reason: 'loop', chain: ['alice', 'echo'] } } });
+    expect(r.json).toEqual({
+      jsonrpc: '2.0',
+      id: 'r1',
+      error: { code: -32050, message: 'delegation loop: alice -> echo -> alice', data: { reason: 'loop', chain: ['alice', 'echo'] } },
+    });
     expect(h.upstream.requests.length).toBe(before);
     expect(seen.refused).toContain('loop');
   });
@@ -117,7 +129,16 @@ describe('metrics, audit log, rate limits, delegation slot', () => {
       expect(after.get('tollgate_open_connections')).toBeGreaterThanOrEqual(1);
       expect(after.get('tollgate_gateway_cert_expiry_seconds')).toBeGreaterThan(3000);
       expect([...after.keys()].some((k) => k.startsWith('tollgate_request_duration_seconds_bucket{'))).toBe(true);
-      for (const name of ['tollgate_delegation_refusals_total', 'tollgate_loops_cut_total', 'tollgate_call_graph_cycles', 'tollgate_budget_exhausted_total', 'tollgate_cost_total', 'tollgate_intermediate_cert_expiry_seconds', 'tollgate_certificates_issued_total', 'tollgate_ca_signing_failures_total']) {
+      for (const name of [
+        'tollgate_delegation_refusals_total',
+        'tollgate_loops_cut_total',
+        'tollgate_call_graph_cycles',
+        'tollgate_budget_exhausted_total',
+        'tollgate_cost_total',
+        'tollgate_intermediate_cert_expiry_seconds',
+        'tollgate_certificates_issued_total',
+        'tollgate_ca_signing_failures_total',
+      ]) {
         expect(res.body).toContain(`# TYPE ${name} `);
       }
       expect((await httpGet(`http://127.0.0.1:${ms.port}/graph`)).body).toBe('{}');
@@ -176,7 +197,11 @@ describe('metrics, audit log, rate limits, delegation slot', () => {
       if ((await post(h.client(h.alice), `${h.base}/a2a/echo/rpc`, SEND(`a5-${i}`), t.headers)).status === 429) break;
     }
     await h.gw.close(100); // flushes
-    const lines = fs.readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(auditPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const byTrace = (t: string) => lines.filter((l) => l.traceId === t);
     expect(byTrace(ok.traceId)).toHaveLength(1);
     const line = byTrace(ok.traceId)[0];

@@ -29,14 +29,16 @@ export const ALICE = `spiffe://${TD}/agent/alice`;
 export const MALLORY = `spiffe://${TD}/agent/mallory`;
 export const ECHO_ID = `spiffe://${TD}/agent/echo`;
 
-export async function startHarness(opts: {
-  extraConfig?: Record<string, unknown>;
-  handler?: UpstreamHandler;
-  governance?: Governance;
-  audit?: AuditLog;
-  now?: () => number;
-  td?: TestTrustDomain;
-} = {}): Promise<Harness> {
+export async function startHarness(
+  opts: {
+    extraConfig?: Record<string, unknown>;
+    handler?: UpstreamHandler;
+    governance?: Governance;
+    audit?: AuditLog;
+    now?: () => number;
+    td?: TestTrustDomain;
+  } = {},
+): Promise<Harness> {
   const td = opts.td ?? (await makeTrustDomain(TD));
   let creds = await td.gatewayCredentials();
   const echoId = await td.issue(ECHO_ID, { dns: ['localhost'], ips: ['127.0.0.1'] });
@@ -96,7 +98,12 @@ export async function startHarness(opts: {
 }
 
 export const SEND = (id: number | string = 1, text = 'hi') =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text }] } } });
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'message/send',
+    params: { message: { kind: 'message', role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text }] } },
+  });
 
 /** POST a body through the gateway; returns status, headers and parsed JSON (or text). */
 export async function post(c: MtlsClient, url: string, body: string, headers: Record<string, string> = {}) {
@@ -132,13 +139,17 @@ export function rawRequest(
   opts: { method?: string; headers?: Record<string, string>; body?: string; agent?: https.Agent } = {},
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; reused: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: opts.method ?? 'GET', headers: opts.headers, key: id.keyPem, cert: id.certChainPem, ca: bundlePem, agent: opts.agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      const reused = (res.socket as import('node:tls').TLSSocket).isSessionReused();
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), reused }));
-      res.on('error', reject);
-    });
+    const req = https.request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers, key: id.keyPem, cert: id.certChainPem, ca: bundlePem, agent: opts.agent ?? false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const reused = (res.socket as import('node:tls').TLSSocket).isSessionReused();
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), reused }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

@@ -31,7 +31,14 @@ function tlsAttempt(opts: tls.ConnectionOptions): Promise<{ received: string; er
   return new Promise((resolve) => {
     let received = '';
     let error: string | undefined;
-    const s = tls.connect(opts, () => s.write('POST /a2a/echo/rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ' + String(Buffer.byteLength(SEND(9))) + '\r\nConnection: close\r\n\r\n' + SEND(9)));
+    const s = tls.connect(opts, () =>
+      s.write(
+        'POST /a2a/echo/rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ' +
+          String(Buffer.byteLength(SEND(9))) +
+          '\r\nConnection: close\r\n\r\n' +
+          SEND(9),
+      ),
+    );
     s.setEncoding('utf8');
     s.on('data', (d: string) => (received += d));
     s.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
@@ -76,7 +83,9 @@ describe('caller identity per connection, expiry and revocation per request', ()
     h.gw.reloadConfig(h.config({ policy: [{ from: ['spiffe://example.org/agent/*'], to: ['echo'] }] }));
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      expect((await rawRequest(carol, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent })).status).toBe(200);
+      expect((await rawRequest(carol, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent })).status).toBe(
+        200,
+      );
       clock.set(carol.notAfter + 1000);
       const r = await rawRequest(carol, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
       expect(r.status).toBe(401);
@@ -100,7 +109,9 @@ describe('caller identity per connection, expiry and revocation per request', ()
       const r2 = await rawRequest(dave, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
       expect(r2.reused).toBe(true);
       expect(r2.status).toBe(200);
-      expect(h.upstream.requests.at(-1)!.headers['x-forwarded-client-cert']).toBe('By=spiffe://example.org/tollgate/gateway;URI=spiffe://example.org/agent/dave');
+      expect(h.upstream.requests.at(-1)!.headers['x-forwarded-client-cert']).toBe(
+        'By=spiffe://example.org/tollgate/gateway;URI=spiffe://example.org/agent/dave',
+      );
       h.revoked.add('spiffe://example.org/agent/dave');
       const r3 = await rawRequest(dave, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(3), headers: JSON_HEADERS, agent });
       expect(r3.reused).toBe(true);
@@ -149,12 +160,26 @@ describe('caller identity per connection, expiry and revocation per request', ()
     const stranger = await other.issue(ALICE);
     const before = await counter(h, 'tollgate_tls_handshake_failures_total{reason="bad_client_cert"}');
     const upstreamBefore = h.upstream.requests.length;
-    const out = await tlsAttempt({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: stranger.keyPem, cert: stranger.certChainPem, servername: 'localhost' });
+    const out = await tlsAttempt({
+      host: '127.0.0.1',
+      port: h.gw.port,
+      ca: h.td.bundlePem,
+      key: stranger.keyPem,
+      cert: stranger.certChainPem,
+      servername: 'localhost',
+    });
     expect(out.received).toBe('');
     // Node's server drops the connection without an alert once verification failed: the client sees it closed
     expect(h.upstream.requests.length).toBe(upstreamBefore);
     // the same key and SPIFFE ID with a certificate from the gateway's own CA is served: it was the issuer that failed
-    const genuine = await tlsAttempt({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: h.alice.keyPem, cert: h.alice.certChainPem, servername: 'localhost' });
+    const genuine = await tlsAttempt({
+      host: '127.0.0.1',
+      port: h.gw.port,
+      ca: h.td.bundlePem,
+      key: h.alice.keyPem,
+      cert: h.alice.certChainPem,
+      servername: 'localhost',
+    });
     expect(genuine.received).toMatch(/^HTTP\/1\.1 200 /);
     await pollCounter(h, 'tollgate_tls_handshake_failures_total{reason="bad_client_cert"}', before + 1);
   });
@@ -174,10 +199,13 @@ describe('caller identity per connection, expiry and revocation per request', ()
       expect(sock.destroyed).toBe(false); // same connection, still open
       // a new connection sees the new certificate, and still verifies against the bundle (ca kept)
       const fresh = await new Promise<string>((resolve, reject) => {
-        const s = tls.connect({ host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: h.alice.keyPem, cert: h.alice.certChainPem, servername: 'localhost' }, () => {
-          resolve(s.getPeerCertificate().serialNumber);
-          s.destroy();
-        });
+        const s = tls.connect(
+          { host: '127.0.0.1', port: h.gw.port, ca: h.td.bundlePem, key: h.alice.keyPem, cert: h.alice.certChainPem, servername: 'localhost' },
+          () => {
+            resolve(s.getPeerCertificate().serialNumber);
+            s.destroy();
+          },
+        );
         s.on('error', reject);
       });
       expect(fresh).not.toBe(oldSerial);

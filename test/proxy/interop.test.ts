@@ -10,13 +10,25 @@ const WRITER = 'spiffe://example.org/agent/writer';
 const SLOW = 'spiffe://example.org/agent/slow';
 
 function userMessage(text: string) {
-  return { messageId: randomUUID(), role: Role.ROLE_USER, parts: [textPart(text)], contextId: '', taskId: '', metadata: undefined, extensions: [], referenceTaskIds: [] };
+  return {
+    messageId: randomUUID(),
+    role: Role.ROLE_USER,
+    parts: [textPart(text)],
+    contextId: '',
+    taskId: '',
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }
 
 function factory(c: MtlsClient, legacy = false) {
   return new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new JsonRpcTransportFactory({ fetchImpl: c.fetch, legacyCompat: { enabled: legacy } }), new RestTransportFactory({ fetchImpl: c.fetch, legacyCompat: { enabled: legacy } })],
+      transports: [
+        new JsonRpcTransportFactory({ fetchImpl: c.fetch, legacyCompat: { enabled: legacy } }),
+        new RestTransportFactory({ fetchImpl: c.fetch, legacyCompat: { enabled: legacy } }),
+      ],
       cardResolver: new DefaultAgentCardResolver({ fetchImpl: c.fetch, legacyCompat: { enabled: legacy } }),
     }),
   );
@@ -31,10 +43,20 @@ describe('interop with real @a2a-js/sdk agents and clients through the gateway',
     const wid = await h.td.issue(WRITER, { ips: ['127.0.0.1'] });
     const sid = await h.td.issue(SLOW, { ips: ['127.0.0.1'] });
     writer = await startA2aAgent({ name: 'writer', keyPem: wid.keyPem, certChainPem: wid.certChainPem, bundlePem: h.td.bundlePem });
-    slow = await startA2aAgent({ name: 'slow', keyPem: sid.keyPem, certChainPem: sid.certChainPem, bundlePem: h.td.bundlePem, executor: slowTaskExecutor(250, 3) });
+    slow = await startA2aAgent({
+      name: 'slow',
+      keyPem: sid.keyPem,
+      certChainPem: sid.certChainPem,
+      bundlePem: h.td.bundlePem,
+      executor: slowTaskExecutor(250, 3),
+    });
     h.gw.reloadConfig(
       h.config({
-        agents: { echo: { url: h.upstream.url, id: 'spiffe://example.org/agent/echo' }, writer: { url: writer.url, id: WRITER }, slow: { url: slow.url, id: SLOW } },
+        agents: {
+          echo: { url: h.upstream.url, id: 'spiffe://example.org/agent/echo' },
+          writer: { url: writer.url, id: WRITER },
+          slow: { url: slow.url, id: SLOW },
+        },
         policy: [
           { from: 'spiffe://example.org/agent/alice', to: ['writer', 'slow'], methods: ['SendMessage', 'message/stream', 'GetTask'] },
           { from: 'spiffe://example.org/agent/mallory', to: ['echo'] },

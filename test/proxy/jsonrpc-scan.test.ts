@@ -17,7 +17,43 @@ const SEED_BODIES = [
 ];
 
 /** Characters that matter to JSON's grammar, plus a few that must be refused. */
-const ALPHABET = ['{', '}', '[', ']', '"', ':', ',', '\\', 'u', '0', '1', '9', '-', '+', '.', 'e', 'E', 't', 'r', 'f', 'n', 'l', ' ', '\n', '\t', '\u0000', '\u001f', 'é', '\u00ff', 'method', '"method"', '"id"', '"jsonrpc"', '"2.0"', '\\u006d'];
+const ALPHABET = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ':',
+  ',',
+  '\\',
+  'u',
+  '0',
+  '1',
+  '9',
+  '-',
+  '+',
+  '.',
+  'e',
+  'E',
+  't',
+  'r',
+  'f',
+  'n',
+  'l',
+  ' ',
+  '\n',
+  '\t',
+  '\u0000',
+  '\u001f',
+  'é',
+  '\u00ff',
+  'method',
+  '"method"',
+  '"id"',
+  '"jsonrpc"',
+  '"2.0"',
+  '\\u006d',
+];
 
 function mutate(s: string, rnd: () => number): string {
   let out = s;

@@ -63,7 +63,14 @@ describe('the method the policy sees is the method the SDK runs (differential, e
   beforeAll(async () => {
     const td = await makeTrustDomain('example.org');
     const id = await td.issue('spiffe://example.org/agent/multi', { ips: ['127.0.0.1'] });
-    agent = await startA2aAgent({ name: 'multi', keyPem: id.keyPem, certChainPem: id.certChainPem, bundlePem: td.bundlePem, requireClientCert: false, onMethod: (m) => ran.push(m) });
+    agent = await startA2aAgent({
+      name: 'multi',
+      keyPem: id.keyPem,
+      certChainPem: id.certChainPem,
+      bundlePem: td.bundlePem,
+      requireClientCert: false,
+      onMethod: (m) => ran.push(m),
+    });
     client = new Agent({ connect: { ca: td.bundlePem }, connections: 8 });
   });
   afterAll(async () => {
@@ -132,11 +139,19 @@ describe('method confusion through the gateway', () => {
       }),
     );
 
-  it('a rule allowing only GetTask: a GetTask envelope on another method\'s REST path is refused and never runs', async () => {
+  it("a rule allowing only GetTask: a GetTask envelope on another method's REST path is refused and never runs", async () => {
     only('GetTask');
     const c = h.client(h.alice);
     const base = `${h.base}/a2a/multi/a2a/rest`;
-    for (const path of ['/message:send', '/v1/message:send', `/tasks/${TASK}:cancel`, `/v1/tasks/${TASK}:cancel`, '/acme/message:send', '/MESSAGE:SEND', `/tasks/${TASK}/pushNotificationConfigs`]) {
+    for (const path of [
+      '/message:send',
+      '/v1/message:send',
+      `/tasks/${TASK}:cancel`,
+      `/v1/tasks/${TASK}:cancel`,
+      '/acme/message:send',
+      '/MESSAGE:SEND',
+      `/tasks/${TASK}/pushNotificationConfigs`,
+    ]) {
       ran.length = 0;
       const r = await post(c, base + path, rpc('GetTask'));
       expect(r.status, path).toBe(400);

@@ -24,7 +24,14 @@ describe('proxy connection timeouts (headers 1 s, idle 1 s)', () => {
   }
 
   async function connect(): Promise<Raw> {
-    const socket = tls.connect({ host: '127.0.0.1', port: h.gw.port, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, ALPNProtocols: ['http/1.1'] });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: h.gw.port,
+      key: h.alice.keyPem,
+      cert: h.alice.certChainPem,
+      ca: h.td.bundlePem,
+      ALPNProtocols: ['http/1.1'],
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
       socket.once('error', reject);
@@ -89,7 +96,9 @@ describe('proxy connection timeouts (headers 1 s, idle 1 s)', () => {
   it('closes an idle keep-alive connection about timeouts.idle after its last response', async () => {
     const raw = await connect();
     const body = SEND(1);
-    raw.socket.write(`POST /a2a/echo/rpc HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    raw.socket.write(
+      `POST /a2a/echo/rpc HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
     await raw.waitFor(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\n/);
     const answeredAt = Date.now();
     try {
@@ -122,7 +131,9 @@ describe('proxy connection timeouts (headers 1 s, idle 1 s)', () => {
     const before = h.upstream.requests.length;
     const raw = await connect();
     const body = SEND(2);
-    raw.socket.write(`POST /a2a/echo/rpc HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`);
+    raw.socket.write(
+      `POST /a2a/echo/rpc HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+    );
     try {
       await raw.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
       raw.socket.write(body);
@@ -144,7 +155,14 @@ describe('proxy connection cap (connections.proxy 3)', () => {
 
   const open = () =>
     new Promise<{ socket: tls.TLSSocket; admitted: boolean }>((resolve) => {
-      const socket = tls.connect({ host: '127.0.0.1', port: h.gw.port, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, ALPNProtocols: ['http/1.1'] });
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: h.gw.port,
+        key: h.alice.keyPem,
+        cert: h.alice.certChainPem,
+        ca: h.td.bundlePem,
+        ALPNProtocols: ['http/1.1'],
+      });
       socket.on('error', () => resolve({ socket, admitted: false }));
       socket.on('close', () => resolve({ socket, admitted: false }));
       // TLS 1.3: the client finishes before the server has read its certificate; a request proves admission

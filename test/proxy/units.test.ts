@@ -235,20 +235,55 @@ describe('card rewriting', () => {
 
 describe('header filtering', () => {
   it('strips identity and hop-by-hop headers to the callee and sets XFCC once', () => {
-    const raw = ['Host', 'gw', 'X-Forwarded-Client-Cert', 'evil', 'x-forwarded-client-cert', 'evil2', 'X-Tollgate-Caller', 'evil', 'Tollgate-Delegation', 'evil', 'Connection', 'x-a', 'X-A', '1', 'Content-Length', '99', 'Accept', 'json', 'Transfer-Encoding', 'chunked'];
+    const raw = [
+      'Host',
+      'gw',
+      'X-Forwarded-Client-Cert',
+      'evil',
+      'x-forwarded-client-cert',
+      'evil2',
+      'X-Tollgate-Caller',
+      'evil',
+      'Tollgate-Delegation',
+      'evil',
+      'Connection',
+      'x-a',
+      'X-A',
+      '1',
+      'Content-Length',
+      '99',
+      'Accept',
+      'json',
+      'Transfer-Encoding',
+      'chunked',
+    ];
     const out = upstreamRequestHeaders(raw, 'x-a', 'By=g;URI=c', 10, ['tollgate-delegation', 'ok']);
     // the gateway's own headers first: a receiver that keeps only the first N headers cannot lose them
     expect(out).toEqual(['x-forwarded-client-cert', 'By=g;URI=c', 'content-length', '10', 'tollgate-delegation', 'ok', 'accept', 'json']);
   });
   it('strips the bare "x-tollgate-" prefix as a header name too', () => {
-    expect(upstreamRequestHeaders(['x-tollgate-', 'v', 'X-TOLLGATE-', 'v', 'x-tollgatex', 'kept'], undefined, 'x', 0, [])).toEqual(['x-forwarded-client-cert', 'x', 'x-tollgatex', 'kept']);
+    expect(upstreamRequestHeaders(['x-tollgate-', 'v', 'X-TOLLGATE-', 'v', 'x-tollgatex', 'kept'], undefined, 'x', 0, [])).toEqual([
+      'x-forwarded-client-cert',
+      'x',
+      'x-tollgatex',
+      'kept',
+    ]);
   });
-  it('a header set by a stage replaces the caller\'s header of the same name', () => {
+  it("a header set by a stage replaces the caller's header of the same name", () => {
     const out = upstreamRequestHeaders(['traceparent', 'from-caller', 'Accept', '*/*'], undefined, 'x', 0, ['traceparent', 'from-stage']);
     expect(out).toEqual(['x-forwarded-client-cert', 'x', 'traceparent', 'from-stage', 'accept', '*/*']);
   });
   it('strips hop-by-hop and tollgate-delegation from the answer, keeps tollgate-cost', () => {
-    const out = callerResponseHeaders([Buffer.from('Content-Type'), Buffer.from('application/json'), Buffer.from('Tollgate-Cost'), Buffer.from('1'), Buffer.from('tollgate-delegation'), Buffer.from('x'), Buffer.from('Keep-Alive'), Buffer.from('timeout=5')]);
+    const out = callerResponseHeaders([
+      Buffer.from('Content-Type'),
+      Buffer.from('application/json'),
+      Buffer.from('Tollgate-Cost'),
+      Buffer.from('1'),
+      Buffer.from('tollgate-delegation'),
+      Buffer.from('x'),
+      Buffer.from('Keep-Alive'),
+      Buffer.from('timeout=5'),
+    ]);
     expect(out).toEqual(['content-type', 'application/json', 'tollgate-cost', '1']);
   });
 });
@@ -278,7 +313,17 @@ describe('Exchange', () => {
 describe('audit line and metric cells', () => {
   it('writes valid JSON, escaping only when needed', async () => {
     const { auditLine } = await import('../../proxy/audit.js');
-    const rec = { caller: 'spiffe://example.org/a', callee: 'b', method: 'SendMessage', decision: 'allow' as const, reason: 'ok', status: 200, bytesIn: 1, bytesOut: 2, durationUs: 3 };
+    const rec = {
+      caller: 'spiffe://example.org/a',
+      callee: 'b',
+      method: 'SendMessage',
+      decision: 'allow' as const,
+      reason: 'ok',
+      status: 200,
+      bytesIn: 1,
+      bytesOut: 2,
+      durationUs: 3,
+    };
     expect(JSON.parse(auditLine(rec, 5))).toEqual({ level: 30, time: 5, kind: 'call', ...rec });
     const odd = JSON.parse(auditLine({ ...rec, caller: 'a"b\\c\nd\u00e9', traceId: 'abc', status: NaN }, 5));
     expect(odd).toMatchObject({ caller: 'a"b\\c\nd\u00e9', traceId: 'abc', status: 0 });
@@ -295,9 +340,12 @@ describe('audit line and metric cells', () => {
       b.requests.labels('x', 'y', 'SendMessage', '200').inc();
       b.requestDuration.labels('y', 'SendMessage').observe(v);
     }
-    const pick = (t: string) => t.split('\n').filter((l) => /^tollgate_(requests_total|request_duration)/.test(l)).join('\n');
+    const pick = (t: string) =>
+      t
+        .split('\n')
+        .filter((l) => /^tollgate_(requests_total|request_duration)/.test(l))
+        .join('\n');
     expect(pick(await a.text())).toBe(pick(await b.text()));
     expect(pick(await a.text())).toContain('tollgate_request_duration_seconds_count{callee="y",method="SendMessage"} 5');
   });
 });
-

@@ -8,7 +8,9 @@ import { FakeClock } from '../fakes/clock.js';
 
 /** The shape Node's tls hands to checkServerIdentity: leaf -> issuerCertificate ..., with fingerprints. */
 function peer(ders: Buffer[]): PeerCertificate {
-  const certs = ders.map((raw) => ({ raw, fingerprint256: new X509Certificate(raw).fingerprint256 }) as PeerCertificate & { issuerCertificate?: PeerCertificate });
+  const certs = ders.map(
+    (raw) => ({ raw, fingerprint256: new X509Certificate(raw).fingerprint256 }) as PeerCertificate & { issuerCertificate?: PeerCertificate },
+  );
   for (let i = 0; i + 1 < certs.length; i++) certs[i].issuerCertificate = certs[i + 1];
   return certs[0];
 }

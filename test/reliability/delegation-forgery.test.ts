@@ -94,12 +94,12 @@ const forgeries: [name: string, who: 'writer' | 'alice', make: (t: string) => st
   ['version v1 instead of v2', 'writer', (t) => 'v1' + t.slice(2), [400, 403]],
   ['garbage', 'writer', () => 'hello', [400]],
   ['16 KB of padding', 'writer', (t) => t + 'A'.repeat(17_000), [400, 403, 431]],
-  ['another holder\'s context (alice replays the writer\'s)', 'alice', (t) => t, [403]],
+  ["another holder's context (alice replays the writer's)", 'alice', (t) => t, [403]],
   ['two contexts at once', 'writer', (t) => `${t}, ${t}`, [400, 403]],
 ];
 
 describe('red team: delegation-context forgery', () => {
-  it('control: the rightful holder\'s context is accepted, and the callee gets a new one, never the same text', async () => {
+  it("control: the rightful holder's context is accepted, and the callee gets a new one, never the same text", async () => {
     const r = await call(asWriter, 'researcher', { 'tollgate-delegation': ctx });
     expect(r.status).toBe(200);
     const got = String(researcher.requests[0].headers['tollgate-delegation']);
@@ -126,7 +126,7 @@ describe('red team: delegation-context forgery', () => {
 });
 
 describe('red team: identity plane', () => {
-  it('an agent cannot obtain an SVID in the gateway\'s own namespace (spiffe://<td>/tollgate/gateway)', async () => {
+  it("an agent cannot obtain an SVID in the gateway's own namespace (spiffe://<td>/tollgate/gateway)", async () => {
     const attempt = async () => {
       const { token } = await e.tg.gateway.authority.createJoinToken(id('tollgate/gateway'));
       return bootstrap({ server: e.control, token, fingerprint: e.tg.gateway.authority.rootFingerprint() });
@@ -141,15 +141,16 @@ describe('red team: identity plane', () => {
 
   const HAS_SQLITE3 = spawnSync('sqlite3', ['-version']).status === 0;
   if (!HAS_SQLITE3) it.skip('an outside sqlite3 read of the live DB (skipped: no sqlite3 binary on PATH)', () => {});
-  else it('an outside sqlite3 read of the live DB does not stop the gateway redeeming a CLI-made token', async () => {
-    const db = path.join(e.dir, 'data', 'tollgate.db');
-    const q = spawnSync('sqlite3', [db, 'select count(*) from tokens;'], { encoding: 'utf8', timeout: 10_000 });
-    expect(q.status, q.stderr).toBe(0);
-    const t = tollgate(['token', 'create', '--spiffe-id', id('agent/outsider'), '--data-dir', path.join(e.dir, 'data'), '--config', e.configPath]);
-    expect(t.code, t.stderr).toBe(0);
-    const m = await bootstrap({ server: e.control, token: t.stdout.trim(), fingerprint: e.tg.gateway.authority.rootFingerprint() });
-    expect(m.spiffeId).toBe(id('agent/outsider'));
-  });
+  else
+    it('an outside sqlite3 read of the live DB does not stop the gateway redeeming a CLI-made token', async () => {
+      const db = path.join(e.dir, 'data', 'tollgate.db');
+      const q = spawnSync('sqlite3', [db, 'select count(*) from tokens;'], { encoding: 'utf8', timeout: 10_000 });
+      expect(q.status, q.stderr).toBe(0);
+      const t = tollgate(['token', 'create', '--spiffe-id', id('agent/outsider'), '--data-dir', path.join(e.dir, 'data'), '--config', e.configPath]);
+      expect(t.code, t.stderr).toBe(0);
+      const m = await bootstrap({ server: e.control, token: t.stdout.trim(), fingerprint: e.tg.gateway.authority.rootFingerprint() });
+      expect(m.spiffeId).toBe(id('agent/outsider'));
+    });
 
   it('a revoked callee (upstream) identity is refused: the call is not forwarded to it', async () => {
     expect((await call(alice, 'researcher', {}, 50)).status).toBe(200); // a pooled connection to it is open

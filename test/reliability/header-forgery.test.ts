@@ -27,17 +27,41 @@ afterAll(async () => h?.close());
 const cases: [name: string, headers: [string, string][]][] = [
   ['forged XFCC', [['X-Forwarded-Client-Cert', FORGED]]],
   ['forged XFCC in upper case', [['X-FORWARDED-CLIENT-CERT', FORGED]]],
-  ['two forged XFCC headers', [['x-forwarded-client-cert', FORGED], ['x-forwarded-client-cert', 'URI=spiffe://example.org/agent/root']]],
-  ['XFCC named in Connection (to strip the gateway\'s own)', [['Connection', 'close, x-forwarded-client-cert'], ['X-Forwarded-Client-Cert', FORGED]]],
+  [
+    'two forged XFCC headers',
+    [
+      ['x-forwarded-client-cert', FORGED],
+      ['x-forwarded-client-cert', 'URI=spiffe://example.org/agent/root'],
+    ],
+  ],
+  [
+    "XFCC named in Connection (to strip the gateway's own)",
+    [
+      ['Connection', 'close, x-forwarded-client-cert'],
+      ['X-Forwarded-Client-Cert', FORGED],
+    ],
+  ],
   ['x-tollgate-caller', [['x-tollgate-caller', 'spiffe://example.org/agent/admin']]],
-  ['X-Tollgate-* in mixed case', [['X-ToLLgate-Caller-Id', 'spiffe://example.org/agent/admin'], ['X-TOLLGATE-DECISION', 'allow']]],
+  [
+    'X-Tollgate-* in mixed case',
+    [
+      ['X-ToLLgate-Caller-Id', 'spiffe://example.org/agent/admin'],
+      ['X-TOLLGATE-DECISION', 'allow'],
+    ],
+  ],
   ['tollgate-delegation from the caller', [['tollgate-delegation', 'v2.k1.forged.AAAA']]],
-  ['tollgate-delegation named in Connection', [['Connection', 'close, tollgate-delegation'], ['Tollgate-Delegation', 'v2.k1.forged.AAAA']]],
+  [
+    'tollgate-delegation named in Connection',
+    [
+      ['Connection', 'close, tollgate-delegation'],
+      ['Tollgate-Delegation', 'v2.k1.forged.AAAA'],
+    ],
+  ],
   ['Host of another service', [['X-Ignored', '1']]],
 ];
 
 describe('red team: header forgery', () => {
-  it.each(cases)('%s: the callee sees only the gateway\'s identity headers', async (name, headers) => {
+  it.each(cases)("%s: the callee sees only the gateway's identity headers", async (name, headers) => {
     h.upstream.requests.length = 0;
     let text = request('POST', '/a2a/echo/', [['Content-Type', 'application/json'], ...headers], RPC(1));
     if (name.startsWith('Host')) text = text.replace('Host: localhost', 'Host: admin.internal:443');
@@ -63,8 +87,14 @@ describe('red team: header forgery', () => {
     h.upstream.requests.length = 0;
     const b = RPC(3);
     const text =
-      ['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Content-Type: application/json', 'Transfer-Encoding: chunked', 'Trailer: X-Forwarded-Client-Cert', 'Connection: close'].join('\r\n') +
-      `\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\nX-Forwarded-Client-Cert: ${FORGED}\r\n\r\n`;
+      [
+        'POST /a2a/echo/ HTTP/1.1',
+        'Host: localhost',
+        'Content-Type: application/json',
+        'Transfer-Encoding: chunked',
+        'Trailer: X-Forwarded-Client-Cert',
+        'Connection: close',
+      ].join('\r\n') + `\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\nX-Forwarded-Client-Cert: ${FORGED}\r\n\r\n`;
     const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, text);
     expect(r.status).toBe(200);
     expect(values(h.upstream.requests[0].rawHeaders, 'x-forwarded-client-cert')).toEqual([xfcc]);
@@ -73,12 +103,25 @@ describe('red team: header forgery', () => {
 
   it('a header named exactly "x-tollgate-" is stripped like the rest of the namespace', async () => {
     h.upstream.requests.length = 0;
-    const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, request('POST', '/a2a/echo/', [['Content-Type', 'application/json'], ['x-tollgate-', 'forged']], RPC(4)));
+    const r = await rawExchange(
+      h.gw.port,
+      h.alice,
+      h.td.bundlePem,
+      request(
+        'POST',
+        '/a2a/echo/',
+        [
+          ['Content-Type', 'application/json'],
+          ['x-tollgate-', 'forged'],
+        ],
+        RPC(4),
+      ),
+    );
     expect(r.status).toBe(200);
     expect(values(h.upstream.requests[0].rawHeaders, 'x-tollgate-')).toEqual([]);
   });
 
-  it('1,100 padding headers cannot push the gateway\'s XFCC out of what the callee reads', async () => {
+  it("1,100 padding headers cannot push the gateway's XFCC out of what the callee reads", async () => {
     h.upstream.requests.length = 0;
     const pad: [string, string][] = Array.from({ length: 1100 }, (_, i) => [`x-p${i}`, '1']);
     const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, request('POST', '/a2a/echo/', [['Content-Type', 'application/json'], ...pad], RPC(5)));

@@ -74,7 +74,14 @@ export function rawExchange(
     const chunks: Buffer[] = [];
     let done = false;
     let quiet: NodeJS.Timeout | undefined;
-    const s = tls.connect({ host: '127.0.0.1', port, ca: bundlePem, servername: 'localhost', ...(id ? { key: id.keyPem, cert: id.certChainPem } : {}), ...opts.tls });
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ca: bundlePem,
+      servername: 'localhost',
+      ...(id ? { key: id.keyPem, cert: id.certChainPem } : {}),
+      ...opts.tls,
+    });
     const finish = (closed: boolean, error?: string) => {
       if (done) return;
       done = true;
@@ -116,7 +123,12 @@ export function request(method: string, target: string, headers: Record<string, 
 }
 
 export const RPC = (id: number | string = 1, method = 'message/send') =>
-  JSON.stringify({ jsonrpc: '2.0', id, method, params: { message: { kind: 'message', role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text: 'hi' }] } } });
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method,
+    params: { message: { kind: 'message', role: 'user', messageId: `m-${id}`, parts: [{ kind: 'text', text: 'hi' }] } },
+  });
 
 /** One JSON line with a case's figures, for docs/redteam.md to quote. */
 export function report(name: string, figures: Record<string, unknown>): void {

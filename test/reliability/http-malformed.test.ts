@@ -19,7 +19,10 @@ const cases: [name: string, bytes: string | Buffer][] = [
   ['unknown HTTP version 9.9', head(['POST /a2a/echo/ HTTP/9.9', 'Host: localhost', `Content-Length: ${body.length}`]) + body],
   ['invalid method token', head(['P@ST /a2a/echo/ HTTP/1.1', 'Host: localhost', `Content-Length: ${body.length}`]) + body],
   ['CONNECT tunnel to another port', head(['CONNECT 127.0.0.1:22 HTTP/1.1', 'Host: 127.0.0.1:22'])],
-  ['absolute-form target naming another host', head(['POST https://evil.example/a2a/echo/ HTTP/1.1', 'Host: localhost', `Content-Length: ${body.length}`, 'Content-Type: application/json']) + body],
+  [
+    'absolute-form target naming another host',
+    head(['POST https://evil.example/a2a/echo/ HTTP/1.1', 'Host: localhost', `Content-Length: ${body.length}`, 'Content-Type: application/json']) + body,
+  ],
   ['header name with a space', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Bad Header: x', `Content-Length: ${body.length}`]) + body],
   ['header line without a colon', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'NoColonHere', `Content-Length: ${body.length}`]) + body],
   ['space before the colon', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Content-Length : 5']) + 'hello'],
@@ -28,7 +31,10 @@ const cases: [name: string, bytes: string | Buffer][] = [
   ['NUL in the request target', head(['POST /a2a/echo/\x00x HTTP/1.1', 'Host: localhost', `Content-Length: ${body.length}`]) + body],
   ['CR alone inside a header value', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'X-A: a\rInjected: 1', `Content-Length: ${body.length}`]) + body],
   ['missing Host (HTTP/1.1)', head(['POST /a2a/echo/ HTTP/1.1', `Content-Length: ${body.length}`]) + body],
-  ['two Content-Length headers that disagree', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Content-Length: 5', `Content-Length: ${body.length}`]) + body],
+  [
+    'two Content-Length headers that disagree',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Content-Length: 5', `Content-Length: ${body.length}`]) + body,
+  ],
   ['one Content-Length with two values', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', `Content-Length: 5, ${body.length}`]) + body],
   ['negative Content-Length', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Content-Length: -1']) + body],
   ['Content-Length with a plus sign', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', `Content-Length: +${body.length}`]) + body],
@@ -39,17 +45,53 @@ const cases: [name: string, bytes: string | Buffer][] = [
   ],
   [
     'TE.CL smuggling (chunked first, then Content-Length)',
-    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked', 'Content-Length: 3']) + '8' + CRLF + 'SMUGGLED' + CRLF + '0' + CRLF + CRLF,
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked', 'Content-Length: 3']) +
+      '8' +
+      CRLF +
+      'SMUGGLED' +
+      CRLF +
+      '0' +
+      CRLF +
+      CRLF,
   ],
-  ['Transfer-Encoding: chunked, identity', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked, identity']) + '5' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF],
-  ['Transfer-Encoding: xchunked', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: xchunked']) + '5' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF],
-  ['Transfer-Encoding: identity (obsolete)', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: identity', 'Content-Length: 5']) + 'hello'],
-  ['Transfer-Encoding folded onto the next line (obs-fold)', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: identity', ' chunked', 'Content-Length: 5']) + 'hello'],
-  ['obs-fold in an ordinary header', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'X-Folded: a', ' b', `Content-Length: ${body.length}`, 'Content-Type: application/json']) + body],
-  ['chunk size that is not hex', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked']) + 'zz' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF],
-  ['chunk size overflowing 64 bits', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked']) + 'fffffffffffffffff1' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF],
+  [
+    'Transfer-Encoding: chunked, identity',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked, identity']) + '5' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF,
+  ],
+  [
+    'Transfer-Encoding: xchunked',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: xchunked']) + '5' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF,
+  ],
+  [
+    'Transfer-Encoding: identity (obsolete)',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: identity', 'Content-Length: 5']) + 'hello',
+  ],
+  [
+    'Transfer-Encoding folded onto the next line (obs-fold)',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: identity', ' chunked', 'Content-Length: 5']) + 'hello',
+  ],
+  [
+    'obs-fold in an ordinary header',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'X-Folded: a', ' b', `Content-Length: ${body.length}`, 'Content-Type: application/json']) + body,
+  ],
+  [
+    'chunk size that is not hex',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked']) + 'zz' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF,
+  ],
+  [
+    'chunk size overflowing 64 bits',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked']) + 'fffffffffffffffff1' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF,
+  ],
   ['one 20 KB header line', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'X-Big: ' + 'a'.repeat(20_000), `Content-Length: ${body.length}`]) + body],
-  ['80 KB of headers in 8 KB lines', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', ...Array.from({ length: 10 }, (_, i) => `X-H${i}: ${'b'.repeat(8_000)}`), `Content-Length: ${body.length}`]) + body],
+  [
+    '80 KB of headers in 8 KB lines',
+    head([
+      'POST /a2a/echo/ HTTP/1.1',
+      'Host: localhost',
+      ...Array.from({ length: 10 }, (_, i) => `X-H${i}: ${'b'.repeat(8_000)}`),
+      `Content-Length: ${body.length}`,
+    ]) + body,
+  ],
   ['bare LF line endings with a smuggled header', 'POST /a2a/echo/ HTTP/1.1\nHost: localhost\nX-A: 1\rTransfer-Encoding: chunked\nContent-Length: 5\n\nhello'],
   ['binary noise', Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) & 0xff))],
 ];
@@ -60,10 +102,49 @@ const cases: [name: string, bytes: string | Buffer][] = [
 const tolerated: [name: string, bytes: string, body: string][] = [
   ['HTTP/0.9-style request line (no version)', 'GET /a2a/echo/' + CRLF + CRLF, ''],
   ['request line with two spaces', head(['POST  /a2a/echo/ HTTP/1.1', 'Host: localhost', `Content-Length: ${body.length}`]) + body, body],
-  ['Transfer-Encoding twice (identity, then chunked)', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: identity', 'Transfer-Encoding: chunked']) + '5' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF, 'hello'],
-  ['chunked body with a chunk extension', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked']) + '5;ext=1' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF, 'hello'],
-  ['chunked body with a trailer naming Content-Length', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked', 'Trailer: Content-Length']) + '5' + CRLF + 'hello' + CRLF + '0' + CRLF + 'Content-Length: 1' + CRLF + CRLF, 'hello'],
-  ['Upgrade: h2c on a POST (never upgraded)', head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA', `Content-Length: ${body.length}`]) + body, body],
+  [
+    'Transfer-Encoding twice (identity, then chunked)',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: identity', 'Transfer-Encoding: chunked']) +
+      '5' +
+      CRLF +
+      'hello' +
+      CRLF +
+      '0' +
+      CRLF +
+      CRLF,
+    'hello',
+  ],
+  [
+    'chunked body with a chunk extension',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked']) + '5;ext=1' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF,
+    'hello',
+  ],
+  [
+    'chunked body with a trailer naming Content-Length',
+    head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Transfer-Encoding: chunked', 'Trailer: Content-Length']) +
+      '5' +
+      CRLF +
+      'hello' +
+      CRLF +
+      '0' +
+      CRLF +
+      'Content-Length: 1' +
+      CRLF +
+      CRLF,
+    'hello',
+  ],
+  [
+    'Upgrade: h2c on a POST (never upgraded)',
+    head([
+      'POST /a2a/echo/ HTTP/1.1',
+      'Host: localhost',
+      'Connection: Upgrade, HTTP2-Settings',
+      'Upgrade: h2c',
+      'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA',
+      `Content-Length: ${body.length}`,
+    ]) + body,
+    body,
+  ],
 ];
 
 function refused(r: RawResult): boolean {
@@ -88,7 +169,10 @@ describe('red team: malformed and smuggled HTTP', () => {
     const before = h.upstream.requests.length;
     const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, bytes, { endAfterWrite: false });
     expect(refused(r), `status ${r.status} closed ${r.closed}: ${r.text.slice(0, 200)}`).toBe(true);
-    expect(r.statuses.filter((s) => s < 400), r.text.slice(0, 300)).toEqual([]);
+    expect(
+      r.statuses.filter((s) => s < 400),
+      r.text.slice(0, 300),
+    ).toEqual([]);
     expect(h.upstream.requests.length - before, JSON.stringify(h.upstream.requests.slice(before).map((q) => [q.method, q.url, q.body]))).toBe(0);
     h.upstream.requests.length = 0;
     await healthy();
@@ -133,9 +217,15 @@ describe('red team: malformed and smuggled HTTP', () => {
   });
 
   it('Expect: 100-continue with a Content-Length over maxBodyBytes gets 413 at once, not 100 Continue', async () => {
-    const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Content-Type: application/json', 'Content-Length: 10000000', 'Expect: 100-continue']), {
-      maxMs: 2_000,
-    });
+    const r = await rawExchange(
+      h.gw.port,
+      h.alice,
+      h.td.bundlePem,
+      head(['POST /a2a/echo/ HTTP/1.1', 'Host: localhost', 'Content-Type: application/json', 'Content-Length: 10000000', 'Expect: 100-continue']),
+      {
+        maxMs: 2_000,
+      },
+    );
     expect(r.statuses[0]).toBe(413);
     expect(h.upstream.requests).toHaveLength(0);
   });

@@ -62,7 +62,10 @@ beforeAll(async () => {
   h.gw.reloadConfig(
     h.config({
       agents: { echo: { url: `${h.upstream.url}/base`, id: ECHO_ID }, other: { url: other.url, id: OTHER_ID } },
-      policy: [{ from: ALICE, to: ['echo'] }, { from: 'spiffe://example.org/agent/bob', to: ['other'] }],
+      policy: [
+        { from: ALICE, to: ['echo'] },
+        { from: 'spiffe://example.org/agent/bob', to: ['other'] },
+      ],
     }),
   );
 });
@@ -88,7 +91,10 @@ describe('red team: path traversal', () => {
       for (const q of h.upstream.requests) {
         const path = q.url.split('?')[0];
         expect(path === '/base' || path.startsWith('/base/'), q.url).toBe(true);
-        expect(path.split('/').some((s) => s === '..' || s === '.'), q.url).toBe(false);
+        expect(
+          path.split('/').some((s) => s === '..' || s === '.'),
+          q.url,
+        ).toBe(false);
         expect(/%2e|%2f|%5c|\\/i.test(path), q.url).toBe(false);
       }
     } else {
@@ -113,7 +119,12 @@ describe('red team: method confusion on REST paths', () => {
   it('the allowed method passes, on JSON-RPC and on its REST path', async () => {
     const a = await rawExchange(m.gw.port, m.alice, m.td.bundlePem, request('POST', '/a2a/echo/', J, RPC(1)));
     expect(a.status).toBe(200);
-    const b = await rawExchange(m.gw.port, m.alice, m.td.bundlePem, request('POST', '/a2a/echo/v1/message:send', J, JSON.stringify({ message: { role: 'user', parts: [] } })));
+    const b = await rawExchange(
+      m.gw.port,
+      m.alice,
+      m.td.bundlePem,
+      request('POST', '/a2a/echo/v1/message:send', J, JSON.stringify({ message: { role: 'user', parts: [] } })),
+    );
     expect(b.status).toBe(200);
     m.upstream.requests.length = 0;
   });

@@ -26,23 +26,48 @@ const chain = (leaf: { keyPem: string; pem: string }) => ({ keyPem: leaf.keyPem,
 const clients: [name: string, make: Make, tlsOpts?: Record<string, unknown>][] = [
   ['no client certificate', () => Promise.resolve(null)],
   ["alice's SPIFFE ID from another CA", async () => (await makeTrustDomain('example.org')).issue(ALICE)],
-  ['self-signed leaf with alice\'s SPIFFE ID', async () => {
-    const root = await makeRoot({ trustDomain: 'example.org' });
-    const leaf = await makeLeaf(root, { uris: [ALICE] });
-    return { keyPem: leaf.keyPem, certChainPem: leaf.pem };
-  }],
-  ['expired certificate', async (h) => h.td.issue('spiffe://example.org/agent/old', { notBefore: new Date(Date.now() - 2 * HOUR), notAfter: new Date(Date.now() - 60_000) })],
-  ['not yet valid certificate', async (h) => h.td.issue('spiffe://example.org/agent/early', { notBefore: new Date(Date.now() + HOUR), notAfter: new Date(Date.now() + 2 * HOUR) })],
-  ['CA certificate used as a leaf', async (h) => chain(await makeLeaf(h.td.inter, { uris: ['spiffe://example.org/agent/ca'], ca: true, keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature }))],
+  [
+    "self-signed leaf with alice's SPIFFE ID",
+    async () => {
+      const root = await makeRoot({ trustDomain: 'example.org' });
+      const leaf = await makeLeaf(root, { uris: [ALICE] });
+      return { keyPem: leaf.keyPem, certChainPem: leaf.pem };
+    },
+  ],
+  [
+    'expired certificate',
+    async (h) => h.td.issue('spiffe://example.org/agent/old', { notBefore: new Date(Date.now() - 2 * HOUR), notAfter: new Date(Date.now() - 60_000) }),
+  ],
+  [
+    'not yet valid certificate',
+    async (h) => h.td.issue('spiffe://example.org/agent/early', { notBefore: new Date(Date.now() + HOUR), notAfter: new Date(Date.now() + 2 * HOUR) }),
+  ],
+  [
+    'CA certificate used as a leaf',
+    async (h) =>
+      chain(
+        await makeLeaf(h.td.inter, {
+          uris: ['spiffe://example.org/agent/ca'],
+          ca: true,
+          keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature,
+        }),
+      ),
+  ],
   ['no URI SAN (DNS name only)', async (h) => chain(await makeLeaf(h.td.inter, { uris: [], dns: ['alice.example.org'] }))],
   ['two URI SANs', async (h) => chain(await makeLeaf(h.td.inter, { uris: [ALICE, 'spiffe://example.org/agent/admin'] }))],
   ['SPIFFE ID of a foreign trust domain, signed by this CA', async (h) => h.td.issue('spiffe://evil.org/agent/alice')],
   ['serverAuth-only EKU', async (h) => h.td.issue('spiffe://example.org/agent/srv', { eku: [EKU_SERVER] })],
-  ['keyCertSign on a leaf', async (h) => h.td.issue('spiffe://example.org/agent/signer', { keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign })],
-  ['leaf without its intermediate', async (h) => {
-    const i = await h.td.issue('spiffe://example.org/agent/lonely');
-    return { keyPem: i.keyPem, certChainPem: i.leaf.pem };
-  }],
+  [
+    'keyCertSign on a leaf',
+    async (h) => h.td.issue('spiffe://example.org/agent/signer', { keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign }),
+  ],
+  [
+    'leaf without its intermediate',
+    async (h) => {
+      const i = await h.td.issue('spiffe://example.org/agent/lonely');
+      return { keyPem: i.keyPem, certChainPem: i.leaf.pem };
+    },
+  ],
   ['valid SVID but TLS 1.1 only', async (h) => h.td.issue('spiffe://example.org/agent/legacy'), { maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }],
 ];
 

@@ -77,7 +77,11 @@ function violations(): string[] {
     if (!fs.existsSync(dir)) continue;
     for (const file of sourceFiles(dir)) {
       for (const spec of relativeImports(fs.readFileSync(file, 'utf8'))) {
-        const target = path.relative(ROOT, path.resolve(path.dirname(file), spec)).replace(/\.js$/, '.ts').split(path.sep).join('/');
+        const target = path
+          .relative(ROOT, path.resolve(path.dirname(file), spec))
+          .replace(/\.js$/, '.ts')
+          .split(path.sep)
+          .join('/');
         const to = target.split('/')[0];
         if (to === folder) continue;
         const edge = `${folder} -> ${to}`;

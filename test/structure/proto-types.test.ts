@@ -15,7 +15,10 @@ const COMMITTED = 'protocol/generated';
 /** The generator's argument list from the `proto:types` script, writing to `outDir` instead. */
 function generatorArgs(outDir: string): string[] {
   const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['proto:types'];
-  const step = script.split('&&').map((s) => s.trim()).find((s) => s.startsWith('proto-loader-gen-types '));
+  const step = script
+    .split('&&')
+    .map((s) => s.trim())
+    .find((s) => s.startsWith('proto-loader-gen-types '));
   if (!step) throw new Error(`the proto:types script does not run proto-loader-gen-types: ${script}`);
   const args = step.split(/\s+/).slice(1);
   const o = args.indexOf('-O');

@@ -15,7 +15,11 @@ const RECORDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'record
 const SERVER_FOLDERS = ['control', 'ca', 'proxy', 'governance', 'gateway', 'ui', 'cli'];
 const SERVER_PACKAGES = ['express', 'better-sqlite3', '@a2a-js/sdk/server'];
 
-const rel = (u: string) => path.relative(ROOT, u.startsWith('file:') ? fileURLToPath(u) : u).split(path.sep).join('/');
+const rel = (u: string) =>
+  path
+    .relative(ROOT, u.startsWith('file:') ? fileURLToPath(u) : u)
+    .split(path.sep)
+    .join('/');
 
 /**
  * Paths relative to the repository (dist/…, node_modules/…) of everything `specifier` loads, and where

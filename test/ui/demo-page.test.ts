@@ -11,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, startDemo, type DemoRun, ROOT } from '../demo/fixture.js';
 
 const CHROMIUM = process.env.TOLLGATE_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 interface Drawn {
   id: string;
@@ -25,7 +34,8 @@ let context: BrowserContext | undefined;
 let profile = '';
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`headless browser not found at ${CHROMIUM}: install Debian's chromium package (apt-get update && apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`headless browser not found at ${CHROMIUM}: install Debian's chromium package (apt-get update && apt-get install -y chromium)`);
   ensureBuilt();
   demo = startDemo(['--keep']);
   profile = mkdtempSync(path.join(os.tmpdir(), 'tollgate-ui-demo-'));
@@ -57,7 +67,10 @@ describe('the live call-graph page during `npm run demo`', () => {
     const loopEdge = await page.waitForFunction(
       () => {
         const t = (window as unknown as { __tollgate: { edges(): Drawn[] } }).__tollgate;
-        return t.edges().find((e) => e.source === 'spiffe://tollgate.local/agent/flaky' || e.id.includes('flaky')) && t.edges().find((e) => e.classes.includes('refused') && (e.id.includes('flaky') || e.source?.includes('flaky')));
+        return (
+          t.edges().find((e) => e.source === 'spiffe://tollgate.local/agent/flaky' || e.id.includes('flaky')) &&
+          t.edges().find((e) => e.classes.includes('refused') && (e.id.includes('flaky') || e.source?.includes('flaky')))
+        );
       },
       undefined,
       { timeout: 90_000 },

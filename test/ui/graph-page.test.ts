@@ -14,7 +14,16 @@ import { ID, makeFixture, type Fixture } from './fixture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.TOLLGATE_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 interface Drawn {
   id: string;
@@ -148,11 +157,24 @@ describe('live call-graph page in headless Chromium', () => {
     const second = edges.find((e) => e.source === first.target)!;
     expect(second.target).toBe(cut[0].source);
     // layered, left to right: each hop is drawn right of its caller
-    const x = await page.evaluate(() => Object.fromEntries(window.__tollgate.taskNodes().map((n) => [n.id, (window.__tollgate as unknown as { taskGraph: { getElementById(id: string): { position(): { x: number } } } }).taskGraph.getElementById(n.id).position().x])));
+    const x = await page.evaluate(() =>
+      Object.fromEntries(
+        window.__tollgate
+          .taskNodes()
+          .map((n) => [
+            n.id,
+            (window.__tollgate as unknown as { taskGraph: { getElementById(id: string): { position(): { x: number } } } }).taskGraph
+              .getElementById(n.id)
+              .position().x,
+          ]),
+      ),
+    );
     expect(x[first.target!]).toBeGreaterThan(x.initiator);
     expect(x[second.target!]).toBeGreaterThan(x[first.target!]);
     expect(x[cut[0].target!]).toBeGreaterThan(x[second.target!]);
-    await expect(page.locator('#task-info').textContent()).resolves.toContain('loop cut: researcher → orchestrator closed orchestrator → researcher → orchestrator');
+    await expect(page.locator('#task-info').textContent()).resolves.toContain(
+      'loop cut: researcher → orchestrator closed orchestrator → researcher → orchestrator',
+    );
 
     // test-output/ is gitignored; docs/graph-page.png (the README's picture) only with UPDATE_DOCS_SCREENSHOT=1,
     // so a test run never dirties the work tree

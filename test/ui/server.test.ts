@@ -19,7 +19,10 @@ describe('graph page access (pure decision)', () => {
     expect(decideAccess({ loopbackOnly: true }, local)).toEqual({ ok: true });
     expect(decideAccess({ loopbackOnly: true }, { ...local, remoteAddress: '10.1.2.3' })).toMatchObject({ ok: false, status: 403 });
     expect(decideAccess({ loopbackOnly: true }, { ...local, remoteAddress: undefined })).toMatchObject({ ok: false, status: 403 });
-    expect(decideAccess({ loopbackOnly: true, token: 's3cret' }, { remoteAddress: '10.1.2.3', queryToken: 's3cret', authorization: undefined })).toMatchObject({ ok: false, status: 403 });
+    expect(decideAccess({ loopbackOnly: true, token: 's3cret' }, { remoteAddress: '10.1.2.3', queryToken: 's3cret', authorization: undefined })).toMatchObject({
+      ok: false,
+      status: 403,
+    });
   });
 
   it('serves the scripts (no data) on the peer check alone', () => {
@@ -128,7 +131,11 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
   }
 }
 
-type Snap = { aggregate: { edges: { fromName: string; toName: string; onCycle: boolean; refusals: number }[] }; tasks: { rootTaskId: string; loops: number }[]; budgets: { agent: string; callsPerMinute: { used: number; limit: number | null }; costPerDay: { used: number; limit: number | null } }[] };
+type Snap = {
+  aggregate: { edges: { fromName: string; toName: string; onCycle: boolean; refusals: number }[] };
+  tasks: { rootTaskId: string; loops: number }[];
+  budgets: { agent: string; callsPerMinute: { used: number; limit: number | null }; costPerDay: { used: number; limit: number | null } }[];
+};
 
 describe('graph page over HTTP (real listener)', () => {
   it('serves the page, its script and the vendored library from node_modules', async () => {
@@ -177,7 +184,18 @@ describe('graph page over HTTP (real listener)', () => {
     expect((await fetch(`${s.base}/ui/tasks?id=${'x'.repeat(200)}`)).status).toBe(400);
     // the path form, for a listener that routes prefixes (the handler is mounted at /ui/tasks/)
     const byPath = await new Promise<{ status: number; body: string }>((resolve) => {
-      const res = { status: 0, body: '', writeHead(st: number) { this.status = st; return this; }, end(b: string) { this.body = b; resolve({ status: this.status, body: b }); } };
+      const res = {
+        status: 0,
+        body: '',
+        writeHead(st: number) {
+          this.status = st;
+          return this;
+        },
+        end(b: string) {
+          this.body = b;
+          resolve({ status: this.status, body: b });
+        },
+      };
       const req = { method: 'GET', url: `/ui/tasks/${root}`, headers: {}, socket: { remoteAddress: '127.0.0.1' } };
       s.page.routes['/ui/tasks/'](req as never, res as never);
     });
@@ -194,7 +212,10 @@ describe('graph page over HTTP (real listener)', () => {
     const first = ev.frames[0] as Snap;
     expect(first.tasks[0]).toMatchObject({ rootTaskId: root, loops: 1 });
     expect(first.aggregate.edges.find((e) => e.fromName === 'researcher' && e.toName === 'orchestrator')?.refusals).toBe(1);
-    expect(first.budgets.find((b) => b.agent === 'orchestrator')).toMatchObject({ callsPerMinute: { used: 1, limit: 30 }, costPerDay: { used: 0.25, limit: 5 } });
+    expect(first.budgets.find((b) => b.agent === 'orchestrator')).toMatchObject({
+      callsPerMinute: { used: 1, limit: 30 },
+      costPerDay: { used: 0.25, limit: 5 },
+    });
 
     // a burst of 40 calls over ~0.5 s: a handful of snapshots, the last one has everything
     const start = Date.now();

@@ -136,14 +136,21 @@ ${opts.extra ?? ''}
     },
     async startUpstream() {
       const echo = await g.enroll(sid('agent/echo'));
-      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { kind: 'message', role: 'agent', messageId: 'm-1', parts: [{ kind: 'text', text: 'ok' }] } });
-      upstream = https.createServer({ key: echo.keyPem, cert: echo.certChainPem, ca: echo.bundlePem, requestCert: true, rejectUnauthorized: true, keepAliveTimeout: 60_000 }, (req, res) => {
-        req.resume();
-        req.on('end', () => {
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-          res.end(body);
-        });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        result: { kind: 'message', role: 'agent', messageId: 'm-1', parts: [{ kind: 'text', text: 'ok' }] },
       });
+      upstream = https.createServer(
+        { key: echo.keyPem, cert: echo.certChainPem, ca: echo.bundlePem, requestCert: true, rejectUnauthorized: true, keepAliveTimeout: 60_000 },
+        (req, res) => {
+          req.resume();
+          req.on('end', () => {
+            res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+            res.end(body);
+          });
+        },
+      );
       await new Promise<void>((r) => upstream!.listen(upstreamPort, '127.0.0.1', r));
     },
     stop: (signal = 'SIGTERM') => serve.stop(signal),

@@ -23,7 +23,10 @@ afterAll(async () => g?.cleanup());
 
 async function oneCall(): Promise<{ status: number; ms: number }> {
   const t = performance.now();
-  const c = new Client(`https://127.0.0.1:${g.proxyPort}`, { connect: { key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost', timeout: 10_000 }, headersTimeout: 10_000 });
+  const c = new Client(`https://127.0.0.1:${g.proxyPort}`, {
+    connect: { key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost', timeout: 10_000 },
+    headersTimeout: 10_000,
+  });
   try {
     const r = await c.request({ path: '/a2a/echo/', method: 'POST', headers: { 'content-type': 'application/json' }, body: RPC(1) });
     await r.body.dump();
@@ -38,15 +41,17 @@ async function idleFlood(port: number, n: number): Promise<net.Socket[]> {
   const socks: net.Socket[] = [];
   for (let i = 0; i < n; i += 100) {
     await Promise.all(
-      Array.from({ length: Math.min(100, n - i) }, () =>
-        new Promise<void>((resolve) => {
-          const s = net.connect({ host: '127.0.0.1', port });
-          s.on('error', () => undefined);
-          s.once('connect', () => resolve());
-          s.once('close', () => resolve());
-          setTimeout(resolve, 3_000);
-          socks.push(s);
-        }),
+      Array.from(
+        { length: Math.min(100, n - i) },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = net.connect({ host: '127.0.0.1', port });
+            s.on('error', () => undefined);
+            s.once('connect', () => resolve());
+            s.once('close', () => resolve());
+            setTimeout(resolve, 3_000);
+            socks.push(s);
+          }),
       ),
     );
   }
@@ -67,7 +72,14 @@ describe('red team (slow): idle connection floods', () => {
       // the handshake timeout (timeouts.headers) then drops them
       const deadline = performance.now() + (HEADERS_S + 35) * 1000;
       while (closedCount(socks) < socks.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-      const figures = { target: 'proxy', connections: n, open_at_call: open, call_status: call.status, call_ms: call.ms, dropped_by_gateway: closedCount(socks) };
+      const figures = {
+        target: 'proxy',
+        connections: n,
+        open_at_call: open,
+        call_status: call.status,
+        call_ms: call.ms,
+        dropped_by_gateway: closedCount(socks),
+      };
       report('idle_flood_proxy', figures);
       expect(call.status).toBe(200);
       expect(figures.dropped_by_gateway).toBe(socks.length);
@@ -75,7 +87,6 @@ describe('red team (slow): idle connection floods', () => {
       for (const s of socks) s.destroy();
     }
   });
-
 });
 
 describe('red team (slow): idle connection flood on the control port', () => {
@@ -129,17 +140,19 @@ describe('red team (slow): slowloris', () => {
     const t0 = performance.now();
     const socks: tls.TLSSocket[] = [];
     await Promise.all(
-      Array.from({ length: N }, () =>
-        new Promise<void>((resolve) => {
-          const s = tls.connect({ host: '127.0.0.1', port: g.proxyPort, key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost' });
-          s.on('error', () => undefined);
-          s.once('secureConnect', () => resolve());
-          s.once('close', () => {
-            closeMs.push(performance.now() - t0);
-            resolve();
-          });
-          socks.push(s);
-        }),
+      Array.from(
+        { length: N },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = tls.connect({ host: '127.0.0.1', port: g.proxyPort, key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost' });
+            s.on('error', () => undefined);
+            s.once('secureConnect', () => resolve());
+            s.once('close', () => {
+              closeMs.push(performance.now() - t0);
+              resolve();
+            });
+            socks.push(s);
+          }),
       ),
     );
     let i = 0;

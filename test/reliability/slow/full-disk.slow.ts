@@ -67,7 +67,12 @@ describe.skipIf(!mounted)(`red team (slow): full disk${mounted ? '' : ` (skipped
     } catch (e) {
       afterFree = `failed: ${(e as Error).message}`;
     }
-    report('full_disk', { tmpfs: '2m', bootstrap_while_full: fullError.slice(0, 160), gateway_alive: aliveWhileFull, bootstrap_after_free: afterFree.slice(0, 120) });
+    report('full_disk', {
+      tmpfs: '2m',
+      bootstrap_while_full: fullError.slice(0, 160),
+      gateway_alive: aliveWhileFull,
+      bootstrap_after_free: afterFree.slice(0, 120),
+    });
   }, 120_000);
 
   it('issuance on a full disk fails with a clear error', () => {

@@ -22,7 +22,10 @@ describe('red team (slow): revocation latency on an open connection', () => {
     const ctlMs: number[] = [];
     for (let i = 0; i < trials; i++) {
       const me = await g.enroll(sid(`user/rev-${i}`));
-      const c = new Client(`https://127.0.0.1:${g.proxyPort}`, { connect: { key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost' }, pipelining: 1 });
+      const c = new Client(`https://127.0.0.1:${g.proxyPort}`, {
+        connect: { key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost' },
+        pipelining: 1,
+      });
       let sockets = 0;
       c.on('connect', () => sockets++);
       const send = async () => {
@@ -53,7 +56,17 @@ describe('red team (slow): revocation latency on an open connection', () => {
       }
     }
     lat.sort((a, b) => a - b);
-    const figures = { trials, p50_ms: Math.round(percentile(lat, 50)), max_ms: Math.round(lat[lat.length - 1]), ctl_p50_ms: Math.round(percentile([...ctlMs].sort((a, b) => a - b), 50)) };
+    const figures = {
+      trials,
+      p50_ms: Math.round(percentile(lat, 50)),
+      max_ms: Math.round(lat[lat.length - 1]),
+      ctl_p50_ms: Math.round(
+        percentile(
+          [...ctlMs].sort((a, b) => a - b),
+          50,
+        ),
+      ),
+    };
     report('revocation_latency', figures);
     expect(lat[lat.length - 1]).toBeLessThan(1_500);
   });

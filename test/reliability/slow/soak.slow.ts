@@ -25,7 +25,11 @@ describe('red team (slow): soak', () => {
     const marginMb = envNum('REDTEAM_RSS_MARGIN_MB', 64);
     const warmS = Math.max(5, Math.round(seconds * 0.1));
     const me = await g.enroll(sid('user/soak'));
-    const pool = new Pool(`https://127.0.0.1:${g.proxyPort}`, { connections: 32, pipelining: 1, connect: { key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost' } });
+    const pool = new Pool(`https://127.0.0.1:${g.proxyPort}`, {
+      connections: 32,
+      pipelining: 1,
+      connect: { key: me.keyPem, cert: me.certChainPem, ca: me.bundlePem, servername: 'localhost' },
+    });
     const body = RPC(1);
     const statuses = new Map<number, number>();
     let errors = 0;
