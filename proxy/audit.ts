@@ -63,8 +63,14 @@ export function auditLine(rec: AuditRecord, time: number): string {
   return `{"level":30,"time":${time},"kind":"call","caller":${q(rec.caller)},"callee":${q(rec.callee)},"method":${q(rec.method)},"decision":${q(rec.decision)},"reason":${q(rec.reason)},"status":${n(rec.status)},"bytesIn":${n(rec.bytesIn)},"bytesOut":${n(rec.bytesOut)},"durationUs":${n(rec.durationUs)}${trace}}\n`;
 }
 
-/** Lines are gathered into chunks of this size before they go to the destination. */
-const CHUNK = 16 * 1024;
+/**
+ * Lines are gathered into chunks of this size before they go to the destination. Each hand-over is one
+ * asynchronous fs.write, queued to libuv's threadpool, whose thread runs on the gateway's own core: in the
+ * pinned bench that hand-over showed as ~2 us per request at 16 KiB chunks (one per ~125 lines), and
+ * 64 KiB took the gateway from 1.21x to 1.14x the bare proxy's CPU per request (docs/performance.md).
+ * sonic-boom's maxWrite is raised to match, or it would split the chunk again.
+ */
+const CHUNK = 64 * 1024;
 /** Longest a gathered line waits before it is handed to the destination (ms). */
 const GATHER_MS = 1000;
 
@@ -94,11 +100,20 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   // Lines are gathered here into Buffer chunks and sonic-boom (contentMode 'buffer') is handed whole chunks.
   // Measured with 200k lines to a file: handing sonic-boom one string per line cost ~7 us per
   // line (a byteLength of its growing buffer per write and a string fs.write per batch); writing lines into a
-  // Buffer and handing over 16 KiB at a time costs ~1 us, most of it building the line. sonic-boom still does
+  // Buffer and handing over whole chunks costs ~1 us, most of it building the line. sonic-boom still does
   // the file work (open 0600, partial writes, EAGAIN, flushSync, close).
   // minLength: a small hand-over (the timer's) waits in sonic-boom for its periodic flush or flushSync, so a
   // flush() right after a few calls writes them synchronously instead of racing an async write
-  const dest = pino.destination({ dest: opts.path ?? 1, sync: false, mkdir: true, minLength: 4096, periodicFlush: 1000, mode: 0o600, contentMode: 'buffer' });
+  const dest = pino.destination({
+    dest: opts.path ?? 1,
+    sync: false,
+    mkdir: true,
+    minLength: 4096,
+    maxWrite: CHUNK,
+    periodicFlush: 1000,
+    mode: 0o600,
+    contentMode: 'buffer',
+  });
   // contentMode 'buffer' takes Buffers; pino's typings only know the string form
   const put = dest.write.bind(dest) as unknown as (b: Buffer) => boolean;
   const state = dest as unknown as { destroyed: boolean; fd: number };
