@@ -68,7 +68,7 @@ if (process.argv.includes('--json')) {
   console.log(`gateway governed call: ${f(gateway.gatewayCpuUsPerReq)} us CPU (lowest round); with delegation ${f(gateway.fullCpuUsPerReq)} us`);
   console.log(`ratios: gateway / bare undici proxy ${f(gateway.vsBare, 2)}x, gateway / nginx ${f(gateway.vsNginx, 2)}x`);
   console.log(
-    `paired by round (median): gateway / bare ${f(gateway.pairedVsBare, 2)}x (= ${f(gateway.referenceScaledUs, 0)} us at the reference bare proxy's 142 us), gateway / nginx ${f(gateway.pairedVsNginx, 2)}x, delegation stage +${f(gateway.pairedDelegationUs)} us; bar <= 170 us (judged reference-scaled): ${gateway.meetsBar ? 'met' : 'MISSED'}`,
+    `paired by round (median): gateway / bare ${f(gateway.pairedVsBare, 2)}x (= ${f(gateway.referenceScaledUs, 0)} us at the reference bare proxy's 142 us), gateway / nginx ${f(gateway.pairedVsNginx, 2)}x, delegation stage +${f(gateway.pairedDelegationUs)} us, gateway with delegation / bare ${f(gateway.pairedDelegationVsBare, 2)}x; bar <= 170 us (judged reference-scaled): ${gateway.meetsBar ? 'met' : 'MISSED'}`,
   );
   console.log(
     `memory:            idle tollgate serve ${f(memory.idleRssMb)} MB RSS = dependency floor ${f(memory.floorRssMb)} MB + ${f(memory.aboveFloorMb)} MB (goal <= 10 MB above); +${f(memory.rssPerThousandConnectionsMb)} MB RSS per 1,000 idle mTLS connections`,
