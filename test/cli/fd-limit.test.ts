@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, start, tollgate, type Running } from './run.js';
 import { bootstrap } from '../../agent-bootstrap/index.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
-import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { mtlsClient, type MtlsClient, messageSend } from '../fakes/mtls-client.js';
 
 const TD = 'fdlimit.test';
 const FILE_LIMIT = 256;
@@ -72,16 +72,7 @@ describe(`serve under ulimit -n ${FILE_LIMIT}`, () => {
 
     alice = mtlsClient(aliceId, aliceId.bundlePem);
     const call = async (rpcId: number) => {
-      const r = await alice!.fetch(`https://${proxy}/a2a/writer/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: rpcId,
-          method: 'message/send',
-          params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
-        }),
-      });
+      const r = await alice!.fetch(`https://${proxy}/a2a/writer/`, messageSend(rpcId));
       await r.arrayBuffer();
       return r.status;
     };

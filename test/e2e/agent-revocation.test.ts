@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2e, baseConfig, id, type E2e } from './harness.js';
-import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { mtlsClient, type MtlsClient, messageSend } from '../fakes/mtls-client.js';
 import { AgentIdentity, createAgentServer, type AgentServer } from '../../agent-bootstrap/index.js';
 import { normalizeSerial } from '../../certs/svid.js';
 import { pemBlocks } from '../../certs/pem.js';
@@ -18,17 +18,6 @@ let e: E2e;
 let worker: AgentServer;
 let alice: MtlsClient;
 let served = 0;
-
-const send = (rpcId: number) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: rpcId,
-    method: 'message/send',
-    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
-  }),
-});
 
 beforeAll(async () => {
   e = await startE2e(baseConfig());
@@ -60,7 +49,7 @@ afterAll(async () => {
 
 describe('agent server: revocation of the gateway certificate', () => {
   it('refuses the gateway within the poll interval once its certificate serial is revoked', async () => {
-    const first = await alice.fetch(`${e.proxyUrl}/a2a/worker/`, send(1));
+    const first = await alice.fetch(`${e.proxyUrl}/a2a/worker/`, messageSend(1));
     expect(first.status).toBe(200);
     await first.arrayBuffer();
     expect(served).toBe(1);
@@ -70,7 +59,7 @@ describe('agent server: revocation of the gateway certificate', () => {
     const t0 = Date.now();
     let last = { status: 0, text: '' };
     while (Date.now() - t0 < 5000) {
-      const r = await alice.fetch(`${e.proxyUrl}/a2a/worker/`, send(2));
+      const r = await alice.fetch(`${e.proxyUrl}/a2a/worker/`, messageSend(2));
       last = { status: r.status, text: await r.text() };
       if (last.status !== 200) break;
       await new Promise((r) => setTimeout(r, 20));
@@ -81,7 +70,7 @@ describe('agent server: revocation of the gateway certificate', () => {
     // within the poll interval (plus one round trip to the CA and scheduling slack)
     expect(took).toBeLessThan(POLL_MS + 1000);
     const servedAtRefusal = served;
-    const again = await alice.fetch(`${e.proxyUrl}/a2a/worker/`, send(3));
+    const again = await alice.fetch(`${e.proxyUrl}/a2a/worker/`, messageSend(3));
     expect(again.status).toBe(403);
     await again.arrayBuffer();
     expect(served).toBe(servedAtRefusal);

@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2e, baseConfig, id, type E2e } from './harness.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
-import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { mtlsClient, type MtlsClient, messageSend } from '../fakes/mtls-client.js';
 
 /**
  * A flood of silent connections on the control port (no certificate needed to connect there): the cap on
@@ -17,17 +17,6 @@ const FLOOD = 300;
 let e: E2e;
 let writer: StandInUpstream;
 let alice: MtlsClient;
-
-const send = (rpcId: number) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: rpcId,
-    method: 'message/send',
-    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
-  }),
-});
 
 const limits = `timeouts: { handshake: 1s, controlUnauthenticated: 1s }
 connections: { controlUnauthenticated: ${CAP} }
@@ -83,7 +72,7 @@ describe('control port flood', () => {
     try {
       // while the flood is on: the proxy answers, and an agent can still bootstrap (at the cap a new
       // connection evicts the oldest unauthenticated one instead of being refused)
-      const r = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(1));
+      const r = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(1));
       expect(r.status).toBe(200);
       await r.arrayBuffer();
       await e.enroll(id('agent/during'));
@@ -102,7 +91,7 @@ describe('control port flood', () => {
 
       // the slots are free again: a bootstrap (no certificate) and a proxy call work
       await e.enroll(id('agent/late'));
-      const again = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(2));
+      const again = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(2));
       expect(again.status).toBe(200);
       await again.arrayBuffer();
     } finally {

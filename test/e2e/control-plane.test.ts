@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2e, baseConfig, id, type E2e } from './harness.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
-import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { mtlsClient, type MtlsClient, messageSend } from '../fakes/mtls-client.js';
 import { runCtl } from '../../cli/ctl/index.js';
 import type { SvidMaterial } from '../../agent-bootstrap/material.js';
 
@@ -16,17 +16,6 @@ let writer: StandInUpstream;
 let alice: MtlsClient;
 let adminDir: string;
 let aliceId: SvidMaterial;
-
-const send = (rpcId: number) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: rpcId,
-    method: 'message/send',
-    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
-  }),
-});
 
 async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -56,7 +45,7 @@ afterAll(async () => {
 
 describe('admin writes reach the proxy at once, on open connections', () => {
   it('a policy set through `tollgate ctl` applies to the next request of an open keep-alive connection', async () => {
-    const before = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(1));
+    const before = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(1));
     expect(before.status).toBe(403); // default deny
     expect(((await before.json()) as { id: number }).id).toBe(1);
     expect(writer.requests).toHaveLength(0);
@@ -66,7 +55,7 @@ describe('admin writes reach the proxy at once, on open connections', () => {
     const set = await ctl('policy', 'set', '--file', rules);
     expect(set.code, set.err).toBe(0);
 
-    const after = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(2));
+    const after = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(2));
     expect(after.status).toBe(200);
     await after.arrayBuffer();
     expect(writer.requests).toHaveLength(1);
@@ -79,7 +68,7 @@ describe('admin writes reach the proxy at once, on open connections', () => {
     const stale = await ctl('policy', 'set', '--file', rules, '--version', '0');
     expect(stale.code).toBe(1);
     expect(stale.err).toMatch(/ABORTED|changed|version/i);
-    const still = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(3));
+    const still = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(3));
     expect(still.status).toBe(200);
     await still.arrayBuffer();
   });
@@ -88,7 +77,7 @@ describe('admin writes reach the proxy at once, on open connections', () => {
     const bob = await e.enroll(id('user/bob'));
     const client = mtlsClient(bob, bob.bundlePem, { connections: 1 });
     try {
-      const ok = await client.fetch(`${e.proxyUrl}/a2a/writer/`, send(10));
+      const ok = await client.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(10));
       expect(ok.status).toBe(200);
       await ok.arrayBuffer();
       const r = await ctl('revoke', '--spiffe-id', id('user/bob'), '--reason', 'test');
@@ -96,7 +85,7 @@ describe('admin writes reach the proxy at once, on open connections', () => {
       const deadline = Date.now() + 1000;
       let status = 0;
       while (Date.now() < deadline) {
-        const res = await client.fetch(`${e.proxyUrl}/a2a/writer/`, send(11));
+        const res = await client.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(11));
         status = res.status;
         await res.arrayBuffer();
         if (status !== 200) break;
@@ -114,7 +103,7 @@ describe('config reload (what SIGHUP runs)', () => {
     const good = fs.readFileSync(e.configPath, 'utf8');
     fs.writeFileSync(e.configPath, `${good}\nrateLimits: { perCaller: { rps: -1, burst: 1 } }\n`);
     expect(() => e.tg.reload()).toThrow(/rateLimits\.perCaller\.rps/);
-    const res = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(20));
+    const res = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(20));
     expect(res.status).toBe(200);
     await res.arrayBuffer();
     fs.writeFileSync(e.configPath, good);
@@ -127,7 +116,7 @@ describe('config reload (what SIGHUP runs)', () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 3; i++) {
-      const res = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, send(30 + i));
+      const res = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(30 + i));
       statuses.push(res.status);
       if (res.status === 429) retryAfter = res.headers.get('retry-after');
       await res.arrayBuffer();

@@ -23,3 +23,17 @@ export function mtlsClient(
     undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init ?? {}), dispatcher: agent })) as unknown as typeof fetch;
   return { agent, fetch: f, close: () => agent.close() };
 }
+
+/** fetch() options of a v0.3 JSON-RPC `message/send` with request id `rpcId`: a call through the gateway. */
+export function messageSend(rpcId: number): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: rpcId,
+      method: 'message/send',
+      params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'hi' }] } },
+    }),
+  };
+}
