@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tls from 'node:tls';
 import { startHarness, SEND, type Harness } from './harness.js';
 
+/** A raw mTLS connection to the gateway as alice: the tests read and write its bytes themselves. */
+function aliceSocket(h: Harness): tls.TLSSocket {
+  return tls.connect({ host: '127.0.0.1', port: h.gw.port, key: h.alice.keyPem, cert: h.alice.certChainPem, ca: h.td.bundlePem, ALPNProtocols: ['http/1.1'] });
+}
+
 /**
  * Connection timeouts and Expect: 100-continue on the proxy listener, seen from raw TLS sockets (with
  * alice's certificate) that read exactly what the gateway sends and note when it closes the connection.
@@ -24,14 +29,7 @@ describe('proxy connection timeouts (headers 1 s, idle 1 s)', () => {
   }
 
   async function connect(): Promise<Raw> {
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: h.gw.port,
-      key: h.alice.keyPem,
-      cert: h.alice.certChainPem,
-      ca: h.td.bundlePem,
-      ALPNProtocols: ['http/1.1'],
-    });
+    const socket = aliceSocket(h);
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
       socket.once('error', reject);
@@ -155,14 +153,7 @@ describe('proxy connection cap (connections.proxy 3)', () => {
 
   const open = () =>
     new Promise<{ socket: tls.TLSSocket; admitted: boolean }>((resolve) => {
-      const socket = tls.connect({
-        host: '127.0.0.1',
-        port: h.gw.port,
-        key: h.alice.keyPem,
-        cert: h.alice.certChainPem,
-        ca: h.td.bundlePem,
-        ALPNProtocols: ['http/1.1'],
-      });
+      const socket = aliceSocket(h);
       socket.on('error', () => resolve({ socket, admitted: false }));
       socket.on('close', () => resolve({ socket, admitted: false }));
       // TLS 1.3: the client finishes before the server has read its certificate; a request proves admission

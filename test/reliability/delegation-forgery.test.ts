@@ -10,6 +10,7 @@ import { parseConfig } from '../../config/load.js';
 import { tollgate } from '../cli/run.js';
 import type { SvidMaterial } from '../../agent-bootstrap/material.js';
 import { RPC } from './helpers.js';
+import { post } from '../proxy/harness.js';
 
 /**
  * Red team against the whole gateway as `tollgate serve` composes it (in-process, real CA, real delegation
@@ -28,16 +29,8 @@ let ctx: string;
 const TTL_MS = 2_000;
 let ctxIssuedAt = 0;
 
-async function call(c: MtlsClient, agent: string, headers: Record<string, string> = {}, n = 1) {
-  const r = await c.fetch(`${e.proxyUrl}/a2a/${agent}/`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: RPC(n) });
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, json };
+function call(c: MtlsClient, agent: string, headers: Record<string, string> = {}, n = 1) {
+  return post(c, `${e.proxyUrl}/a2a/${agent}/`, RPC(n), headers);
 }
 
 beforeAll(async () => {

@@ -3,24 +3,13 @@
  * while its traffic runs, in headless Chromium. The agents' nodes and the highlighted loop edge
  * (flaky -> orchestrator, refused with 508) must appear, pushed over SSE.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, requireChromium } from './browser.js';
 import { ensureBuilt, startDemo, type DemoRun, ROOT } from '../demo/fixture.js';
-
-const CHROMIUM = process.env.TOLLGATE_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Drawn {
   id: string;
@@ -34,12 +23,11 @@ let context: BrowserContext | undefined;
 let profile = '';
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`headless browser not found at ${CHROMIUM}: install Debian's chromium package (apt-get update && apt-get install -y chromium)`);
+  requireChromium();
   ensureBuilt();
   demo = startDemo(['--keep']);
   profile = mkdtempSync(path.join(os.tmpdir(), 'tollgate-ui-demo-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 900 } });
+  context = await launchChromium(profile);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,29 +1,19 @@
 // The live call-graph page in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
 // the real metrics listener serves the page, the data comes from a real delegation stage (call graph, task
 // trees, agent windows) and updates arrive over server-sent events.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, requireChromium } from './browser.js';
 import { createMetrics } from '../../proxy/metrics.js';
 import { startMetricsServer } from '../../proxy/metrics-server.js';
 import { createGraphPage, type GraphPage } from '../../ui/server.js';
 import { ID, makeFixture, type Fixture } from './fixture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.TOLLGATE_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Drawn {
   id: string;
@@ -58,9 +48,7 @@ const requests: string[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`headless browser not found at ${CHROMIUM}: install Debian's chromium package (apt-get update && apt-get install -y chromium)`);
-  }
+  requireChromium();
   f = makeFixture();
   // normal traffic: bob's tasks through the orchestrator to the writer
   for (let i = 0; i < 6; i++) {
@@ -77,7 +65,7 @@ beforeAll(async () => {
   ui = createGraphPage({ source: f.source, loopbackOnly: true, refreshMs: 0 });
   server = await startMetricsServer({ listen: '127.0.0.1:0', metrics: createMetrics({ processMetrics: false }), routes: ui.routes });
   profile = mkdtempSync(path.join(os.tmpdir(), 'tollgate-ui-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 900 } });
+  context = await launchChromium(profile);
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(10_000);
   page.on('request', (r) => requests.push(r.url()));
