@@ -20,7 +20,7 @@ export default defineConfig({
     coverage: {
       // on with `vitest run --coverage` (what `npm test` runs); code run in child processes (the CLI tests) is not collected
       provider: 'v8',
-      include: ['{ca,certs,governance,protocol,agent-bootstrap,proxy,control,config,cli,gateway,ui}/**/*.ts'],
+      include: ['{ca,certs,database,governance,protocol,agent-bootstrap,proxy,control,config,cli,gateway,ui}/**/*.ts'],
       exclude: ['**/*.test.ts', 'test/**', 'bench/**', 'demo/**', 'dist/**'],
       // the summary on stdout; per-file figures in coverage/coverage-summary.json (`--coverage.reporter=text` prints them)
       reporter: ['text-summary', ['json-summary', { file: 'coverage-summary.json' }]],

@@ -110,7 +110,7 @@ export async function runIssuanceBench(opts: IssuanceBenchOptions = {}): Promise
       cryptoFloorUsPerCert: cryptoFloor(Math.min(n, 2000)),
     };
   } finally {
-    ca.close();
+    await ca.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

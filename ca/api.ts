@@ -71,6 +71,11 @@ export interface CaEvents {
   onStoreLost?(err: CaError): void;
   /** called when the file is back at its path (moved back), after onStoreLost */
   onStoreRestored?(): void;
+  /**
+   * called after every background sync with the store (revocations, every `revocationRefreshMs`): `up`
+   * false when it failed (a database down); `at` is the time of the attempt (metrics: tollgate_store_up)
+   */
+  onStoreSync?(up: boolean, at: number, err?: unknown): void;
 }
 
 export interface CertificateAuthority {
@@ -108,15 +113,21 @@ export interface CertificateAuthority {
    * same data directory are seen within `revocationRefreshMs` (default 500 ms).
    */
   isRevoked(serial: string, spiffeId: string): boolean;
-  listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[];
+  listIssued(filter?: { spiffeId?: string; limit?: number }): Promise<IssuedRecord[]>;
   /**
    * The revocation log after position `after` (oldest first, at most `limit` events) for relying parties
    * outside this process (agent servers): `cursor` is the position to ask from next; `more` when the page
    * was full.
    */
-  revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean };
+  revocationsSince(after: number, limit: number): Promise<{ events: RevocationEvent[]; cursor: number; more: boolean }>;
+
+  /**
+   * A 32-byte secret for `purpose`, derived from the root key (HKDF-SHA256): the same on every replica that
+   * holds the fleet's root, unknown to anyone without it. Seals what a fleet shares through its database.
+   */
+  deriveSecret(purpose: string): Buffer;
 
   /** rotate the intermediate if it is past its rotation point; returns true when it rotated */
   rotateIfNeeded(now?: number): Promise<boolean>;
-  close(): void;
+  close(): Promise<void>;
 }

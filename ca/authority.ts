@@ -5,6 +5,7 @@
  * Order on bootstrap matters and follows SPIRE: the token is consumed first, before its expiry, the CSR or
  * anything else is looked at, so a token is never usable twice even when the first attempt fails.
  */
+import { hkdfSync } from 'node:crypto';
 import type { ValidatedSvid } from '../certs/svid.js';
 import { normalizeSerial } from '../certs/svid.js';
 import { derToPem } from '../certs/pem.js';
@@ -47,17 +48,6 @@ interface Signer {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/**
- * The CA contract (ca/api.ts) is promise-based, while this implementation works synchronously (SQLite,
- * node:crypto). Runs `work` now and hands its result over as a promise, and a throw as a rejection, just
- * as an async function would: callers (and their `.catch`) see no difference.
- */
-function settled<T>(work: () => T): Promise<T> {
-  return new Promise<T>((resolve) => {
-    resolve(work());
-  });
-}
-
 export class Authority implements CertificateAuthority {
   readonly trustDomain: string;
   private readonly bundle: string;
@@ -71,7 +61,10 @@ export class Authority implements CertificateAuthority {
   /** the database file was found deleted or replaced (reported once until it is back) */
   private storeLost = false;
 
-  /** Use openAuthority(). */
+  /** one background tick at a time: a slow store must not pile ticks up */
+  private ticking = false;
+
+  /** Use openAuthority(), which selects the signer and reads the revocations before handing it out. */
   constructor(
     private readonly o: ResolvedOptions,
     private readonly files: CaKeyFiles,
@@ -82,10 +75,14 @@ export class Authority implements CertificateAuthority {
     this.bundle = root.certPem;
     this.bundleDers = [root.certDer];
     this.recorder = new IssuedRecorder(store);
-    this.selectSigner(o.now(), true);
-    this.syncRevocations();
-    this.timer = setInterval(() => this.tick(), o.revocationRefreshMs);
+    this.timer = setInterval(() => void this.tick(), o.revocationRefreshMs);
     this.timer.unref();
+  }
+
+  /** First signer and revocation copy; openAuthority awaits it. */
+  async start(): Promise<void> {
+    await this.selectSigner(this.o.now(), true);
+    await this.syncRevocations();
   }
 
   // ------------------------------------------------------------ trust bundle
@@ -96,6 +93,11 @@ export class Authority implements CertificateAuthority {
 
   bundlePem(): string {
     return this.bundle;
+  }
+
+  deriveSecret(purpose: string): Buffer {
+    const ikm = this.root.key.export({ format: 'der', type: 'pkcs8' });
+    return Buffer.from(hkdfSync('sha256', ikm, Buffer.from(this.root.fingerprint), Buffer.from(`tollgate ${purpose}`), 32));
   }
 
   bundleDer(): Buffer[] {
@@ -113,60 +115,56 @@ export class Authority implements CertificateAuthority {
 
   // ------------------------------------------------------------ tokens and issuance
 
-  createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
-    return settled(() => {
-      this.assertOpen();
-      this.assertStoreIntact();
-      const id = this.workloadId(spiffeId);
-      this.refuseReserved(id, 'no join token is issued for it');
-      const ttl = ttlMs ?? this.o.tokenTtlMs;
-      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
-        throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
-      }
-      if (this.store.isBanned(id)) throw this.revokedIdentity(id);
-      const now = this.o.now();
-      const token = generateToken();
-      const expiresAt = now + Math.floor(ttl);
-      this.store.createToken({ hash: hashToken(token), spiffeId: id, createdAt: now, expiresAt });
-      return { token, expiresAt };
-    });
+  async createJoinToken(spiffeId: string, ttlMs?: number): Promise<{ token: string; expiresAt: number }> {
+    this.assertOpen();
+    await this.assertStoreIntact();
+    const id = this.workloadId(spiffeId);
+    this.refuseReserved(id, 'no join token is issued for it');
+    const ttl = ttlMs ?? this.o.tokenTtlMs;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1000 || ttl > MAX_TOKEN_TTL_MS) {
+      throw new CaError('invalid_argument', `a join token TTL must be between 1 s and 30 days, got ${String(ttlMs)} ms`);
+    }
+    if (await this.store.isBanned(id)) throw this.revokedIdentity(id);
+    const now = this.o.now();
+    const token = generateToken();
+    const expiresAt = now + Math.floor(ttl);
+    await this.store.createToken({ hash: hashToken(token), spiffeId: id, createdAt: now, expiresAt });
+    return { token, expiresAt };
   }
 
-  bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
-    return settled(() => {
-      this.assertOpen();
-      this.assertStoreIntact();
-      const t = checkTokenShape(token);
-      const now = this.o.now();
-      const signer = this.signerAt(now); // before the store transaction: rotation takes the store lock itself
-      // One transaction: the token is consumed first (before its expiry, the CSR or anything else is looked
-      // at), then signed for and recorded with the certificate, so a crash cannot burn a token for nothing.
-      const r = this.store.redeemToken(hashToken(t), now, (use) => {
-        if (now >= use.expiresAt) {
-          throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
-        }
-        // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
-        if (use.banned) throw this.revokedIdentity(use.spiffeId);
-        // a token made before the namespace was reserved
-        this.refuseReserved(use.spiffeId, 'no join token is redeemed for it');
-        const key = verifyCsr(csrDer);
-        const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
-        return { cert: signed.record, value: signed.issued };
-      });
-      if (r.status === 'unknown') {
-        throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
+  async bootstrap(token: string, csrDer: Uint8Array): Promise<IssuedSvid> {
+    this.assertOpen();
+    await this.assertStoreIntact();
+    const t = checkTokenShape(token);
+    const now = this.o.now();
+    const signer = await this.signerAt(now); // before the store transaction: rotation takes the store lock itself
+    // One transaction: the token is consumed first (before its expiry, the CSR or anything else is looked
+    // at), then signed for and recorded with the certificate, so a crash cannot burn a token for nothing.
+    const r = await this.store.redeemToken(hashToken(t), now, (use) => {
+      if (now >= use.expiresAt) {
+        throw new CaError('token_expired', `join token expired at ${iso(use.expiresAt)}; create a new one with ${CREATE_TOKEN}`);
       }
-      if (r.status === 'already_used') {
-        throw new CaError('token_used', `join token already used (at ${iso(r.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
-      }
-      this.o.events.onIssued?.('svid');
-      return r.value;
+      // read from the store with the token, not from the cache: a ban written by another process a moment ago holds here
+      if (use.banned) throw this.revokedIdentity(use.spiffeId);
+      // a token made before the namespace was reserved
+      this.refuseReserved(use.spiffeId, 'no join token is redeemed for it');
+      const key = verifyCsr(csrDer);
+      const signed = this.sign(signer, 'svid', { uri: use.spiffeId }, key.spkiDer, key.point, now);
+      return { cert: signed.record, value: signed.issued };
     });
+    if (r.status === 'unknown') {
+      throw new CaError('token_unknown', `unknown join token: check that it was copied whole, or create a new one with ${CREATE_TOKEN}`);
+    }
+    if (r.status === 'already_used') {
+      throw new CaError('token_used', `join token already used (at ${iso(r.usedAt)}); tokens are single use: create a new one with ${CREATE_TOKEN}`);
+    }
+    this.o.events.onIssued?.('svid');
+    return r.value;
   }
 
   async renew(peer: ValidatedSvid, csrDer: Uint8Array): Promise<IssuedSvid> {
     this.assertOpen();
-    this.assertStoreIntact();
+    await this.assertStoreIntact();
     const now = this.o.now();
     if (!peer || !peer.id || typeof peer.id.uri !== 'string' || peer.id.path === '') {
       throw new CaError('unauthenticated', 'renewal needs your current SVID as the TLS client certificate');
@@ -177,8 +175,8 @@ export class Authority implements CertificateAuthority {
     if (peer.notAfter <= now - 30_000)
       throw new CaError('unauthenticated', `the client certificate expired at ${iso(peer.notAfter)}; bootstrap again with a new join token`);
     this.refuseReserved(peer.id.uri, 'it is not renewed through the identity API');
-    if (this.store.isBanned(peer.id.uri)) throw this.revokedIdentity(peer.id.uri);
-    if (this.store.isRevoked(peer.serial, peer.id.uri)) {
+    if (await this.store.isBanned(peer.id.uri)) throw this.revokedIdentity(peer.id.uri);
+    if (await this.store.isRevoked(peer.serial, peer.id.uri)) {
       throw new CaError('revoked', `certificate ${peer.serial} is revoked and cannot be renewed; bootstrap again with a new join token`);
     }
     const key = verifyCsr(csrDer);
@@ -187,10 +185,10 @@ export class Authority implements CertificateAuthority {
 
   async issueGatewayCredentials(spiffeId: string, serverNames: string[]): Promise<GatewayCredentials> {
     this.assertOpen();
-    this.assertStoreIntact();
+    await this.assertStoreIntact();
     const id = this.workloadId(spiffeId);
     const { dns, ips } = serverNameSans(serverNames ?? []);
-    if (this.store.isBanned(id)) throw this.revokedIdentity(id);
+    if (await this.store.isBanned(id)) throw this.revokedIdentity(id);
     const now = this.o.now();
     const { key, spkiDer, point } = newP256Key();
     const issued = await this.issue('gateway', { uri: id, dns, ips }, spkiDer, point, now);
@@ -210,7 +208,7 @@ export class Authority implements CertificateAuthority {
 
   /** Sign, record, report. A certificate that could not be recorded is not handed out. */
   private async issue(kind: 'svid' | 'gateway', san: SanEntries, spkiDer: Buffer, point: Buffer, now: number): Promise<IssuedSvid> {
-    const { record, issued } = this.sign(this.signerAt(now), kind, san, spkiDer, point, now);
+    const { record, issued } = this.sign(await this.signerAt(now), kind, san, spkiDer, point, now);
     await this.recorder.record(record);
     this.o.events.onIssued?.(kind);
     return issued;
@@ -261,20 +259,18 @@ export class Authority implements CertificateAuthority {
 
   // ------------------------------------------------------------ intermediate rotation
 
-  rotateIfNeeded(now: number = this.o.now()): Promise<boolean> {
-    return settled(() => {
-      this.assertOpen();
-      const before = this.signer.cred.serial;
-      this.selectSigner(now, true);
-      return this.signer.cred.serial !== before;
-    });
+  async rotateIfNeeded(now: number = this.o.now()): Promise<boolean> {
+    this.assertOpen();
+    const before = this.signer.cred.serial;
+    await this.selectSigner(now, true);
+    return this.signer.cred.serial !== before;
   }
 
   /** The signer for `now`, rotating first when due. A failed rotation is retried later while the current one still works. */
-  private signerAt(now: number): Signer {
+  private async signerAt(now: number): Promise<Signer> {
     if (now >= this.signer.checkAt || now >= this.signer.cred.notAfter) {
       try {
-        this.selectSigner(now, false);
+        await this.selectSigner(now, false);
       } catch (e) {
         if (now >= this.signer.cred.notAfter) {
           this.o.events.onSigningFailure?.(e);
@@ -291,8 +287,8 @@ export class Authority implements CertificateAuthority {
    * Re-read the intermediates (another process may have rotated), make a new one when due, and sign
    * with the best. Under the store lock so two processes do not both rotate.
    */
-  private selectSigner(now: number, initial: boolean): void {
-    this.store.exclusive(() => {
+  private async selectSigner(now: number, initial: boolean): Promise<void> {
+    await this.store.exclusive(() => {
       const onDisk = loadIntermediates(this.files, this.root, now);
       let current = pickSigning(onDisk, now);
       if (shouldRotateIntermediate(now, current, this.o.svidTtlMs, this.o.intermediateTtlMs, this.root.notAfter)) {
@@ -313,52 +309,43 @@ export class Authority implements CertificateAuthority {
 
   // ------------------------------------------------------------ revocation
 
-  revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
-    return settled(() => {
-      this.assertOpen();
-      this.assertStoreIntact();
-      const id = this.workloadId(spiffeId);
-      const n = this.store.revokeIdentity(id, reason, this.o.now());
-      this.syncRevocations();
-      return n;
-    });
+  async revokeIdentity(spiffeId: string, reason = ''): Promise<number> {
+    this.assertOpen();
+    await this.assertStoreIntact();
+    const id = this.workloadId(spiffeId);
+    const n = await this.store.revokeIdentity(id, reason, this.o.now());
+    await this.syncRevocations();
+    return n;
   }
 
-  unrevokeIdentity(spiffeId: string): Promise<boolean> {
-    return settled(() => {
-      this.assertOpen();
-      this.assertStoreIntact();
-      const id = this.workloadId(spiffeId);
-      const lifted = this.store.unrevokeIdentity(id, this.o.now());
-      this.syncRevocations();
-      return lifted;
-    });
+  async unrevokeIdentity(spiffeId: string): Promise<boolean> {
+    this.assertOpen();
+    await this.assertStoreIntact();
+    const id = this.workloadId(spiffeId);
+    const lifted = await this.store.unrevokeIdentity(id, this.o.now());
+    await this.syncRevocations();
+    return lifted;
   }
 
-  revokeSerial(serial: string, reason = ''): Promise<void> {
-    return settled(() => {
-      this.assertOpen();
-      this.assertStoreIntact();
-      if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
-        throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
-      }
-      const s = normalizeSerial(serial.trim());
-      const r = this.store.revokeSerial(s, reason, this.o.now());
-      if (r === 'unknown_serial') {
-        throw new CaError(
-          'invalid_argument',
-          `no certificate with serial ${s} was issued by this CA; list issued certificates with \`tollgate ctl certs list\``,
-        );
-      }
-      this.syncRevocations();
-    });
+  async revokeSerial(serial: string, reason = ''): Promise<void> {
+    this.assertOpen();
+    await this.assertStoreIntact();
+    if (typeof serial !== 'string' || !/^[0-9a-fA-F:]+$/.test(serial.trim())) {
+      throw new CaError('invalid_argument', `invalid serial ${JSON.stringify(serial)}: expected hexadecimal (as listed by \`tollgate ctl certs list\`)`);
+    }
+    const s = normalizeSerial(serial.trim());
+    const r = await this.store.revokeSerial(s, reason, this.o.now());
+    if (r === 'unknown_serial') {
+      throw new CaError('invalid_argument', `no certificate with serial ${s} was issued by this CA; list issued certificates with \`tollgate ctl certs list\``);
+    }
+    await this.syncRevocations();
   }
 
   isRevoked(serial: string, spiffeId: string): boolean {
     return this.revocations.isRevoked(serial, spiffeId);
   }
 
-  listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[] {
+  async listIssued(filter?: { spiffeId?: string; limit?: number }): Promise<IssuedRecord[]> {
     this.assertOpen();
     let spiffeId: string | undefined;
     if (filter?.spiffeId !== undefined) {
@@ -371,20 +358,20 @@ export class Authority implements CertificateAuthority {
     return this.store.listIssued({ spiffeId, limit: filter?.limit });
   }
 
-  revocationsSince(after: number, limit: number): { events: RevocationEvent[]; cursor: number; more: boolean } {
+  async revocationsSince(after: number, limit: number): Promise<{ events: RevocationEvent[]; cursor: number; more: boolean }> {
     this.assertOpen();
     if (!Number.isSafeInteger(after) || after < 0)
       throw new CaError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(after)}`);
     const n = Math.max(1, Math.min(Math.floor(limit), MAX_REVOCATIONS_PAGE));
-    const events = this.store.revocationsSince(after, n + 1);
+    const events = await this.store.revocationsSince(after, n + 1);
     const more = events.length > n;
     if (more) events.length = n;
     return { events, cursor: events.length > 0 ? events[events.length - 1].seq : after, more };
   }
 
   /** Apply revocations written since the last look (by this or another process). */
-  private syncRevocations(): void {
-    this.revocations.apply(this.store.revocationsSince(this.revocations.position));
+  private async syncRevocations(): Promise<void> {
+    this.revocations.apply(await this.store.revocationsSince(this.revocations.position));
     const now = this.o.now();
     if (now - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = now;
@@ -392,20 +379,34 @@ export class Authority implements CertificateAuthority {
     }
   }
 
-  private tick(): void {
-    if (this.closed) return;
+  private async tick(): Promise<void> {
+    if (this.closed || this.ticking) return;
+    this.ticking = true;
     try {
-      this.assertStoreIntact();
-    } catch {
-      return; // reported through onStoreLost; nothing to do against a lost file
-    }
-    try {
-      this.syncRevocations();
+      try {
+        await this.assertStoreIntact();
+      } catch {
+        return; // reported through onStoreLost; nothing to do against a lost store
+      }
+      try {
+        await this.syncRevocations();
+      } catch (e) {
+        this.storeReachable(false, e);
+        return;
+      }
+      this.storeReachable(true);
       const now = this.o.now();
-      if (now >= this.signer.checkAt) this.signerAt(now);
+      if (now >= this.signer.checkAt) await this.signerAt(now);
     } catch (e) {
       this.o.events.onBackgroundFailure?.(e);
+    } finally {
+      this.ticking = false;
     }
+  }
+
+  /** Report the store's reachability to the owner once per change, with every successful sync's time. */
+  private storeReachable(up: boolean, err?: unknown): void {
+    this.o.events.onStoreSync?.(up, this.o.now(), err);
   }
 
   // ------------------------------------------------------------ helpers
@@ -444,9 +445,9 @@ export class Authority implements CertificateAuthority {
    * written there is lost at the next restart, revocations included. Checked before every write and on
    * every tick, so the alert does not wait for traffic.
    */
-  private assertStoreIntact(): void {
+  private async assertStoreIntact(): Promise<void> {
     try {
-      this.store.assertIntact();
+      await this.store.assertIntact();
     } catch (e) {
       if (!this.storeLost && e instanceof CaError) {
         this.storeLost = true;
@@ -464,16 +465,16 @@ export class Authority implements CertificateAuthority {
     if (this.closed) throw new CaError('internal', 'the certificate authority has been closed');
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    this.recorder.flush();
-    this.store.close();
+    await this.recorder.flush();
+    await this.store.close();
   }
 
   /** Forget tokens (and tombstones) long expired. */
-  pruneTokens(now: number = this.o.now()): number {
+  pruneTokens(now: number = this.o.now()): Promise<number> {
     return this.store.pruneTokens(now - TOKEN_TOMBSTONE_MS);
   }
 }
@@ -482,23 +483,33 @@ export class Authority implements CertificateAuthority {
  * Open the CA in `dataDir`, creating it (root, first intermediate, database) on the first call for an
  * empty directory. Later opens reuse it; a different trust domain than the stored one is refused.
  */
-export function openAuthority(opts: AuthorityOptions): Promise<Authority> {
-  return settled(() => {
-    const o = resolveOptions(opts);
-    const files = new CaKeyFiles(o.dataDir);
-    files.ensureDirectories();
+export async function openAuthority(opts: AuthorityOptions): Promise<Authority> {
+  const o = resolveOptions(opts);
+  const files = new CaKeyFiles(o.dataDir);
+  files.ensureDirectories();
+  let store: CaStore;
+  if (opts.store) {
+    store = opts.store;
+  } else {
     assertStorePresent(files, o.recreateStore);
-    const store = new SqliteCaStore(files.dbFile);
+    store = new SqliteCaStore(files.dbFile);
+  }
+  try {
+    const now = o.now();
+    const info = { location: store.location, shared: store.shared };
+    const { root, created } = await store.exclusive((tx) => openOrCreateRoot(o, files, tx, now, info));
+    if (created) o.events.onIssued?.('root');
+    const authority = new Authority(o, files, store, root);
     try {
-      const now = o.now();
-      const { root, created } = store.exclusive(() => openOrCreateRoot(o, files, store, now));
-      if (created) o.events.onIssued?.('root');
-      const authority = new Authority(o, files, store, root);
-      authority.pruneTokens(now);
-      return authority;
+      await authority.start();
+      await authority.pruneTokens(now);
     } catch (e) {
-      store.close();
+      await authority.close().catch(() => undefined);
       throw e;
     }
-  });
+    return authority;
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
 }

@@ -13,7 +13,7 @@ import type { CaCredential } from './keys/credential.js';
 import type { CaKeyFiles } from './keys/file-store.js';
 import { BACKDATE_MS, nextIntermediateWindow } from './rotation.js';
 import type { ResolvedOptions } from './options.js';
-import type { CaStore } from './store/types.js';
+import type { MetaAccess } from './store/types.js';
 import { toSeconds } from './template.js';
 
 const META_TRUST_DOMAIN = 'trust_domain';
@@ -36,8 +36,21 @@ function refuseOtherTrustDomain(stored: string, o: ResolvedOptions): void {
   }
 }
 
+/** Where the CA's records live, for the messages below. */
+export interface StoreInfo {
+  location: string;
+  /** a database shared by a fleet (PostgreSQL), not a file of this data dir */
+  shared: boolean;
+}
+
 /** The refusal for a CA whose keys exist but whose database does not (deleted, or replaced by a new file). */
-export function lostStoreError(files: CaKeyFiles, state: 'missing' | 'new'): CaError {
+export function lostStoreError(files: CaKeyFiles, state: 'missing' | 'new', store?: StoreInfo): CaError {
+  if (store?.shared) {
+    return new CaError(
+      'storage',
+      `the CA in ${files.dataDir} has its keys (${path.basename(files.rootFile)}) but the database at ${store.location} holds no record of it (new, or another database): the certificates, tokens and revocations it recorded are not there, and revoked identities would be accepted again; point --store at this CA's database, or pass --recreate-store to start its records over in this one`,
+    );
+  }
   const db = path.basename(files.dbFile);
   const what = state === 'missing' ? 'missing' : 'new (it holds no record of this CA)';
   return new CaError(
@@ -55,12 +68,25 @@ export function assertStorePresent(files: CaKeyFiles, recreate: boolean): void {
 }
 
 /** Load the root, or create it on the first open of an empty data directory. Call under store.exclusive. */
-export function openOrCreateRoot(o: ResolvedOptions, files: CaKeyFiles, store: CaStore, now: number): { root: CaCredential; created: boolean } {
-  const storedTd = store.readMeta(META_TRUST_DOMAIN);
-  const storedRoot = store.readMeta(META_ROOT);
+export async function openOrCreateRoot(
+  o: ResolvedOptions,
+  files: CaKeyFiles,
+  store: MetaAccess,
+  now: number,
+  info: StoreInfo = { location: files.dbFile, shared: false },
+): Promise<{ root: CaCredential; created: boolean }> {
+  const storedTd = await store.readMeta(META_TRUST_DOMAIN);
+  const storedRoot = await store.readMeta(META_ROOT);
   let root = files.loadRoot();
   let created = false;
   if (root === null) {
+    if (storedRoot !== null && info.shared) {
+      // a new replica of a fleet: the root is shared through a file (or secret mount), never the database
+      throw new CaError(
+        'storage',
+        `${files.rootFile} is missing, but the database at ${info.location} belongs to the fleet's CA with root ${storedRoot}: copy root-ca.pem (0600) from a running replica's data dir, or mount it there, then start again`,
+      );
+    }
     if (storedRoot !== null) {
       throw new CaError(
         'storage',
@@ -73,11 +99,11 @@ export function openOrCreateRoot(o: ResolvedOptions, files: CaKeyFiles, store: C
     root = files.saveRoot(made.certDer, made.key);
     created = true;
   } else if (storedRoot === null && !o.recreateStore) {
-    throw lostStoreError(files, 'new');
+    throw lostStoreError(files, 'new', info);
   } else if (storedRoot !== null && storedRoot !== root.fingerprint) {
     throw new CaError(
       'storage',
-      `${files.rootFile} (${root.fingerprint}) is not the root ${files.dbFile} was made with (${storedRoot}); restore the matching file or database`,
+      `${files.rootFile} (${root.fingerprint}) is not the root ${info.location} was made with (${storedRoot}); ${info.shared ? "copy the fleet's root-ca.pem from a running replica, or point --store at this CA's database" : 'restore the matching file or database'}`,
     );
   }
   const rootCert = new X509Certificate(root.certDer);
@@ -91,8 +117,8 @@ export function openOrCreateRoot(o: ResolvedOptions, files: CaKeyFiles, store: C
       `the root CA in ${files.rootFile} expired at ${new Date(root.notAfter).toISOString()}; root rotation is not supported: start a new CA in a new data directory and bootstrap the agents again`,
     );
   }
-  if (storedTd === null) store.writeMeta(META_TRUST_DOMAIN, o.trustDomain);
-  if (storedRoot === null) store.writeMeta(META_ROOT, root.fingerprint);
+  if (storedTd === null) await store.writeMeta(META_TRUST_DOMAIN, o.trustDomain);
+  if (storedRoot === null) await store.writeMeta(META_ROOT, root.fingerprint);
   files.writeBundle(root.certPem);
   return { root, created };
 }

@@ -1,6 +1,6 @@
 /**
  * Group commit for issuance records. Every certificate is recorded before it is handed out, but the
- * certificates signed in one event-loop turn share one SQLite transaction: a commit (locks, WAL frame
+ * certificates signed in one event-loop turn share one transaction: a commit (locks, WAL frame
  * writes) cost more CPU than signing a certificate, and a busy CA signs many per turn. A sequential
  * caller still gets one commit per certificate, one turn later.
  */
@@ -24,19 +24,19 @@ export class IssuedRecorder {
       this.pending.push({ record, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
   /** Commit everything queued now (also called on close). */
-  flush(): void {
+  async flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
     try {
-      this.store.recordIssuedMany(batch.map((p) => p.record));
+      await this.store.recordIssuedMany(batch.map((p) => p.record));
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;

@@ -1,5 +1,6 @@
 /** openAuthority options: defaults and the checks that keep lifetimes consistent. */
 import { CaError, type CaEvents } from './api.js';
+import type { CaStore } from './store/types.js';
 import { parseTrustDomain } from '../certs/spiffe-id.js';
 
 export interface AuthorityOptions {
@@ -23,6 +24,11 @@ export interface AuthorityOptions {
    * store (`--recreate-store`); without it that is refused, so revocations cannot vanish silently
    */
   recreateStore?: boolean;
+  /**
+   * The store holding tokens, certificates and revocations (a PostgreSQL store shared by a fleet). Default:
+   * SQLite in `dataDir`. The authority closes it with itself.
+   */
+  store?: CaStore;
 }
 
 const MINUTE = 60_000;

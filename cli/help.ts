@@ -14,7 +14,7 @@ Commands:
 
 Run \`tollgate <command> --help\` for a command's options.`;
 
-export const CA_INIT_HELP = `Usage: tollgate ca init [--data-dir DIR] [--trust-domain TD] [--config FILE] [--recreate-store]
+export const CA_INIT_HELP = `Usage: tollgate ca init [--data-dir DIR] [--store URL] [--trust-domain TD] [--config FILE] [--recreate-store]
 
 Create the CA (root + intermediate) in the data directory, or open the existing one.
 Idempotent: running it again changes nothing and prints the same fingerprint.
@@ -22,13 +22,15 @@ Prints the root's fingerprint (sha256:<hex>) on stdout: agents pin it with \`tol
 
 Options:
   --data-dir DIR       state directory (default: config dataDir, else ./.tollgate)
+  --store URL          postgres://... shared by a fleet of replicas (default: env TOLLGATE_STORE, then
+                       config store, else SQLite in the data dir); the root key stays in the data dir
   --trust-domain TD    SPIFFE trust domain (default: config trustDomain, else tollgate.local)
   --config FILE        YAML config (CA lifetimes under ca:)
   --recreate-store     start over with an empty store when the CA's keys exist but tollgate.db is
                        missing or new (refused without it: its revocations would be gone)
   -h, --help           show this help`;
 
-export const TOKEN_CREATE_HELP = `Usage: tollgate token create --spiffe-id ID [--ttl 10m] [--data-dir DIR] [--config FILE] [--recreate-store]
+export const TOKEN_CREATE_HELP = `Usage: tollgate token create --spiffe-id ID [--ttl 10m] [--data-dir DIR] [--store URL] [--config FILE] [--recreate-store]
 
 Create a single-use join token bound to a SPIFFE ID. Prints ONLY the token on stdout (hints go to stderr),
 so \`TOKEN=$(tollgate token create ...)\` works. Safe to run while \`tollgate serve\` is running.
@@ -37,12 +39,14 @@ Options:
   --spiffe-id ID   the identity the agent will get, e.g. spiffe://tollgate.local/agent/writer
   --ttl DURATION   how long the token can be redeemed (default: config ca.tokenTtl, else 10m)
   --data-dir DIR   state directory (default: config dataDir, else ./.tollgate)
+  --store URL      postgres://... shared by a fleet (default: env TOLLGATE_STORE, then config store,
+                   else SQLite in the data dir); the token works at every replica
   --config FILE    YAML config
   --recreate-store start over with an empty store when the CA's keys exist but tollgate.db is missing
                    or new (refused without it: its revocations would be gone)
   -h, --help       show this help`;
 
-export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--watch-config] [--recreate-store]
+export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--store URL] [--watch-config] [--recreate-store]
 
 Run the gateway: the mTLS A2A proxy (listen.proxy), the gRPC control API with the identity and admin
 services (listen.control), and /metrics, /graph and the live page /ui (listen.metrics).
@@ -53,6 +57,8 @@ validation is refused and the running config stays). Stops gracefully on SIGINT 
 Options:
   --config FILE      YAML config (default: built-in defaults; see tollgate.example.yaml)
   --data-dir DIR     state directory (default: config dataDir, else ./.tollgate)
+  --store URL        postgres://... shared by several replicas (default: env TOLLGATE_STORE, then
+                     config store, else SQLite in the data dir); see README "Running several replicas"
   --watch-config     also reload when the config file changes
   --recreate-store   start over with an empty store when the CA's keys exist but tollgate.db is
                      missing or new (refused without it: its revocations would be gone)

@@ -5,13 +5,29 @@
  */
 import path from 'node:path';
 import { loadConfigFile, parseConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { storeUrl, type Config } from '../config/schema.js';
 import { parseTrustDomain } from '../certs/spiffe-id.js';
 import { CliError } from './errors.js';
 
 export const DEFAULT_DATA_DIR = '.tollgate';
 
-export function loadSettings(values: { config?: string; 'data-dir'?: string; 'trust-domain'?: string }): { config: Config; dataDir: string } {
+/**
+ * --store wins over TOLLGATE_STORE, which wins over the config's `store`; checked with the config schema's
+ * own rule so the message is the same wherever the URL came from.
+ */
+function resolveStore(config: Config, flag: string | undefined): string | undefined {
+  const env = process.env.TOLLGATE_STORE;
+  const [value, from] = flag !== undefined ? [flag, '--store'] : env !== undefined && env !== '' ? [env, 'TOLLGATE_STORE'] : [config.store, 'store'];
+  if (value === undefined) return undefined;
+  const r = storeUrl.safeParse(value);
+  if (!r.success) throw new CliError(`${from}: ${r.error.issues[0]?.message ?? 'invalid'}`, 'leave it out to keep the state in the data dir (SQLite)', 2);
+  return r.data;
+}
+
+export function loadSettings(values: { config?: string; 'data-dir'?: string; 'trust-domain'?: string; store?: string }): {
+  config: Config;
+  dataDir: string;
+} {
   const raw = values.config ? loadConfigFile(values.config) : parseConfig({}, 'default config');
   let config = raw;
   if (values['trust-domain'] !== undefined) {
@@ -22,5 +38,7 @@ export function loadSettings(values: { config?: string; 'data-dir'?: string; 'tr
     }
   }
   const dataDir = path.resolve(values['data-dir'] ?? config.dataDir ?? DEFAULT_DATA_DIR);
+  const store = resolveStore(config, values.store);
+  if (store !== config.store) config = { ...config, store };
   return { config, dataDir };
 }

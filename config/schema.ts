@@ -177,6 +177,11 @@ export const caSchema = z
   })
   .strict();
 
+/** A store URL (config `store`, --store, TOLLGATE_STORE): PostgreSQL only; absent means SQLite in the data dir. */
+export const storeUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/\S+$/i, 'expected a PostgreSQL URL such as postgres://user@host:5432/tollgate (leave it out for SQLite in the data dir)');
+
 export const configSchema = z
   .object({
     trustDomain: z
@@ -192,6 +197,11 @@ export const configSchema = z
       })
       .describe('SPIFFE trust domain of this CA (default tollgate.local)'),
     dataDir: z.string().optional().describe('state directory (default ./.tollgate; --data-dir wins)'),
+    store: storeUrl
+      .optional()
+      .describe(
+        'where the durable state lives: absent = SQLite in the data dir; a postgres:// URL = a database shared by several replicas (--store and TOLLGATE_STORE win)',
+      ),
     serverNames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']).describe('DNS names / IPs clients dial the gateway by'),
     listen: z
       .object({

@@ -7,6 +7,7 @@
  *   2. issue the gateway's own SVID (spiffe://<td>/tollgate/gateway, DNS/IP SANs = config serverNames)
  *   3. rotation: gateway SVID at half-life (with jitter), intermediate when the CA says it is due
  */
+import type { CaStore } from '../ca/store/types.js';
 import type { Config } from '../config/schema.js';
 import type { CaEvents, CertificateAuthority, GatewayCredentials } from '../ca/api.js';
 import { openAuthority } from '../ca/authority.js';
@@ -34,6 +35,8 @@ export interface GatewayIdentityOptions {
   caEvents?: CaEvents;
   /** open the CA although its database is missing or new (`--recreate-store`) */
   recreateStore?: boolean;
+  /** the CA's store (PostgreSQL shared by a fleet); default SQLite in dataDir */
+  store?: CaStore;
   /** how often to ask the CA whether the intermediate is due (default: 1/10 of the SVID TTL, 1 s..60 s) */
   intermediateCheckMs?: number;
 }
@@ -49,7 +52,7 @@ export interface GatewayIdentity {
   /** stop the rotation timers (the CA stays open) */
   stopRotation(): void;
   /** stop rotating and close the CA */
-  close(): void;
+  close(): Promise<void>;
 }
 
 const silentLog: GatewayLog = { info() {}, warn() {}, error() {} };
@@ -63,7 +66,11 @@ export async function openGatewayIdentity(config: Config, opts: GatewayIdentityO
   let stopped = false;
 
   // 1. the CA
-  const authority = await openAuthority({ ...authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents), recreateStore: opts.recreateStore });
+  const authority = await openAuthority({
+    ...authorityOptionsFromConfig(config, opts.dataDir, now, opts.caEvents),
+    recreateStore: opts.recreateStore,
+    store: opts.store,
+  });
   const stopRotation = () => {
     stopped = true;
     for (const t of timers) clearTimeout(t);
@@ -76,7 +83,7 @@ export async function openGatewayIdentity(config: Config, opts: GatewayIdentityO
   try {
     creds = await authority.issueGatewayCredentials(gatewayId, config.serverNames);
   } catch (err) {
-    authority.close();
+    await authority.close();
     throw err;
   }
   let issuedAt = now();
@@ -150,11 +157,11 @@ export async function openGatewayIdentity(config: Config, opts: GatewayIdentityO
     },
     rotateCredentials,
     stopRotation,
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
       stopRotation();
-      authority.close();
+      await authority.close();
     },
   };
 }

@@ -78,7 +78,7 @@ export function gatewayOf(config: Config, identity: GatewayIdentity, control: Co
       // reverse order: listeners first, the CA last
       identity.stopRotation();
       await control.close(config.timeouts.shutdown);
-      identity.close();
+      await identity.close();
     },
   };
 }
@@ -91,7 +91,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     const control = await startControlListener(config, identity, opts);
     return gatewayOf(config, identity, control);
   } catch (err) {
-    identity.close();
+    await identity.close();
     throw err;
   }
 }

@@ -60,13 +60,13 @@ export function identityService(deps: IdentityServiceDeps): IdentityHandlers {
       const peer = deps.peerOf(call);
       return toSvidResponse(await authority.renew(peer, checkCsr(req.csr)));
     }),
-    GetRevocations: unary<RevocationsRequest__Output, Revocations>('GetRevocations', deps.log, (req, call) => {
+    GetRevocations: unary<RevocationsRequest__Output, Revocations>('GetRevocations', deps.log, async (req, call) => {
       deps.peerOf(call); // any valid SVID of this trust domain; anonymous callers learn nothing
       // what arrived is coerced, then checked: a defensive step the types (longs: Number) say is not needed
       const after = Number((req.after as unknown) ?? 0);
       if (!Number.isSafeInteger(after) || after < 0)
         throw new ControlError('invalid_argument', `after must be a non-negative integer (the cursor of the last answer, or 0), got ${String(req.after)}`);
-      const page = authority.revocationsSince(after, MAX_REVOCATIONS_PAGE);
+      const page = await authority.revocationsSince(after, MAX_REVOCATIONS_PAGE);
       return {
         revocations: page.events.map((e) => ({
           seq: e.seq,

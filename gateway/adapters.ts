@@ -10,7 +10,13 @@ import type { DelegationMetrics } from '../governance/delegation/index.js';
 import type { GatewayMetrics } from '../proxy/index.js';
 
 /** CA events: counted, logged when the database goes or comes back, and published when someone watches. */
-export function caEvents(metrics: GatewayMetrics, events: EventBus, log: GatewayLog, now: () => number): CaEvents {
+export function caEvents(
+  metrics: GatewayMetrics,
+  events: EventBus,
+  log: GatewayLog,
+  now: () => number,
+  onStoreSync: (ok: boolean, at: number, err?: unknown) => void,
+): CaEvents {
   const counted = metrics.caEvents();
   return {
     onIssued: (kind) => {
@@ -26,6 +32,22 @@ export function caEvents(metrics: GatewayMetrics, events: EventBus, log: Gateway
       counted.onStoreRestored?.();
       log.info({}, 'CA database back at its path: issuing resumed');
     },
+    onStoreSync,
+  };
+}
+
+/**
+ * Background syncs with the store (the CA's revocation poll, the settings poll): a gauge per sync, and a
+ * log line when the store goes away or comes back (not one per failed poll).
+ */
+export function storeSyncReporter(metrics: GatewayMetrics, log: GatewayLog): (ok: boolean, at: number, err?: unknown) => void {
+  let down = false;
+  return (ok, at, err) => {
+    metrics.storeSync(ok, at);
+    if (!ok && !down)
+      log.error({ err }, 'store unreachable: proxying continues with the revocations, policy and keys held; issuance and admin writes fail until it is back');
+    if (ok && down) log.info({}, 'store reachable again');
+    down = !ok;
   };
 }
 

@@ -16,8 +16,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { CaError } from '../ca/api.js';
-import { assertStorePresent } from '../ca/ca-state.js';
-import { CaKeyFiles } from '../ca/keys/file-store.js';
 import { loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { gatewayOf, openGatewayIdentity, startControlListener, type Gateway, type GatewayLog } from '../control/gateway.js';
@@ -28,7 +26,6 @@ import {
   ADMIN_SERVICE_NAME,
   createAdminService,
   createEventBus,
-  openSqliteSettingsStore,
   overlaySettings,
   registerHealthAndReflection,
   type EventBus,
@@ -36,13 +33,16 @@ import {
 } from '../control/admin/index.js';
 import { createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
 import { splitHostPort } from '../proxy/metrics-server.js';
-import { createDelegationStage, openKeyRing, type DelegationStage } from '../governance/delegation/index.js';
+import { createDelegationStage, type DelegationStage } from '../governance/delegation/index.js';
 import { createGraphPage, type GraphPage } from '../ui/server.js';
 import { createGraphRoutes } from '../ui/graph-routes.js';
 import { agentBudgets, createGraphSource } from '../ui/source.js';
 import { listenerAccess } from '../ui/access.js';
 import { governanceSlot } from './governance-slot.js';
-import { caEvents, delegationMetrics } from './adapters.js';
+import { caEvents, delegationMetrics, storeSyncReporter } from './adapters.js';
+import { openStores } from './stores.js';
+import { openDelegationKeys } from './delegation-keys.js';
+import { startSettingsSync } from './settings-sync.js';
 
 export interface TollgateOptions {
   /** config file; reload() re-reads it. Without it: defaults (plus `config` if given). */
@@ -56,6 +56,8 @@ export interface TollgateOptions {
   tickMs?: number;
   /** start although the CA's database is missing or new (`--recreate-store`); refused otherwise */
   recreateStore?: boolean;
+  /** the store URL (--store / TOLLGATE_STORE), winning over the config's `store`; absent: SQLite in dataDir */
+  store?: string;
 }
 
 export interface Tollgate {
@@ -67,17 +69,18 @@ export interface Tollgate {
   metrics: GatewayMetrics;
   events: EventBus;
   ports: { proxy: number; control: number; metrics: number };
-  /** re-read the config file; on any error the running config stays and the error is thrown */
-  reload(): Config;
+  /** re-read the config file; on any error the running config stays and the promise rejects */
+  reload(): Promise<Config>;
   close(): Promise<void>;
 }
 
 const silent: GatewayLog = { info() {}, warn() {}, error() {} };
 const DAY = 86_400_000;
+/** how often the settings saved by other processes (replicas) are looked for */
+const SETTINGS_POLL_MS = 500;
 
-function readConfig(opts: TollgateOptions, settings: SettingsStore): Config {
-  const file = opts.configPath ? loadConfigFile(opts.configPath) : (opts.config ?? parseConfig({}));
-  return overlaySettings(file, settings);
+function readConfigFile(opts: TollgateOptions): Config {
+  return opts.configPath ? loadConfigFile(opts.configPath) : (opts.config ?? parseConfig({}));
 }
 
 /** Create the data dir (0700) if needed and prove it is a writable directory. */
@@ -101,13 +104,14 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
   };
 
   try {
-    // 1. the data dir (one clear error before anything opens files in it), then config
+    // 1. the data dir (one clear error before anything opens files in it), the store, then config
     prepareDataDir(opts.dataDir);
-    // before the settings store opens (and so creates) tollgate.db: a CA whose database vanished is refused
-    assertStorePresent(new CaKeyFiles(opts.dataDir), opts.recreateStore === true);
-    const settings = openSqliteSettingsStore(opts.dataDir);
-    undo.push(() => settings.close());
-    let live = readConfig(opts, settings);
+    const fileConfig = readConfigFile(opts);
+    const stores = await openStores({ store: opts.store ?? fileConfig.store, dataDir: opts.dataDir, recreateStore: opts.recreateStore, log });
+    undo.push(() => stores.close());
+    const settings: SettingsStore = stores.settings;
+    const start = await overlaySettings(fileConfig, settings);
+    let live = start.config;
 
     // 2. metrics, audit, events
     const metrics = createMetrics({ now });
@@ -117,21 +121,25 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const events = createEventBus();
     undo.push(() => events.close());
 
-    // 3. delegation core
-    const keyring = openKeyRing({ dataDir: opts.dataDir, now, retentionMs: live.delegation.tokenTtl, log });
-    const stage = createDelegationStage({ config: live, keyring, now, log, metrics: delegationMetrics(metrics) });
-    const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
+    const storeSync = storeSyncReporter(metrics, log);
 
-    // 4. identity: the CA and the gateway's own SVID, rotating
+    // 3. identity: the CA and the gateway's own SVID, rotating
     const identity = await openGatewayIdentity(live, {
       dataDir: opts.dataDir,
       now,
       log,
-      caEvents: caEvents(metrics, events, log, now),
+      caEvents: caEvents(metrics, events, log, now, storeSync),
       recreateStore: opts.recreateStore,
+      store: stores.ca,
     });
     undo.push(() => identity.close());
     metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
+
+    // 4. delegation core: context keys (a file, or a table every replica shares, sealed with a secret of the CA root)
+    const keys = await openDelegationKeys({ stores, dataDir: opts.dataDir, authority: identity.authority, now, retentionMs: live.delegation.tokenTtl, log });
+    undo.push(() => keys.close());
+    const stage = createDelegationStage({ config: live, keyring: keys.ring, now, log, metrics: delegationMetrics(metrics) });
+    const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
 
     // 5. data plane, following the SVID's rotation
     const proxy = await startProxy({
@@ -153,6 +161,17 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       live = next;
       log.info({ actor }, 'config applied');
     };
+    const settingsSync = startSettingsSync({
+      store: settings,
+      fileConfig,
+      versions: start.versions,
+      apply: applyConfig,
+      log,
+      pollMs: SETTINGS_POLL_MS,
+      now,
+      onPoll: storeSync,
+    });
+    undo.push(() => settingsSync.close());
 
     // 7. control listener: identity API, admin API, health + reflection; it follows the rotation before the proxy
     const control = await startControlListener(live, identity, {
@@ -166,6 +185,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
           getConfig: () => live,
           applyConfig,
           settings,
+          syncSettings: () => settingsSync.sync(),
+          settingsWritten: (section, version) => settingsSync.written(section, version),
           graph: {
             json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())),
             dot: (id) => (id ? stage.graph.taskDot(id) : stage.graph.aggregateDot(now())),
@@ -202,27 +223,28 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // 9. housekeeping, off the request path
     const tick = setInterval(() => {
       stage.tick();
-      keyring.rotateIfOlderThan(DAY);
+      keys.rotateIfOlderThan(DAY);
       metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
     }, opts.tickMs ?? 2000);
     tick.unref();
     undo.push(() => clearInterval(tick));
 
-    const reload = (): Config => {
-      const next = readConfig(opts, settings);
+    const reload = async (): Promise<Config> => {
+      const before = live;
+      const next = await settingsSync.reload(readConfigFile(opts));
       for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit'] as const) {
-        if (JSON.stringify(next[key]) !== JSON.stringify(live[key])) log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
+        if (JSON.stringify(next[key]) !== JSON.stringify(before[key]))
+          log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
       }
       // Fixed when the listeners were created (the proxy's connections.proxy does apply on reload).
       const listenerLimits = (c: Config) =>
         JSON.stringify([c.timeouts.handshake, c.timeouts.controlIdle, c.timeouts.controlUnauthenticated, c.connections.controlUnauthenticated]);
-      if (listenerLimits(next) !== listenerLimits(live)) {
+      if (listenerLimits(next) !== listenerLimits(before)) {
         log.warn(
           { key: 'timeouts' },
           'config reload: timeouts.handshake, timeouts.controlIdle, timeouts.controlUnauthenticated or connections.controlUnauthenticated changed; they take effect at the next restart',
         );
       }
-      applyConfig(next, 'reload');
       if (events.subscribers > 0)
         events.publish({ time: now(), kind: 'config', actor: 'reload', summary: `config reloaded from ${opts.configPath ?? 'defaults'}` });
       return next;

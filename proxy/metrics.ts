@@ -23,6 +23,10 @@ export interface GatewayMetrics {
   readonly caSigningFailures: Counter;
   /** 1 while the CA's database file is deleted or replaced under the running gateway (it issues nothing) */
   readonly caStoreLost: Gauge;
+  /** 1 while the last sync with the durable store (revocations, settings) succeeded; 0 while it fails */
+  readonly storeUp: Gauge;
+  /** seconds since the last successful sync, at scrape time */
+  readonly storeSyncAge: Gauge;
   // Reserved for the delegation / call-graph code (governance/delegation, governance/graph), which increments them.
   readonly delegationRefusals: Counter<'caller' | 'callee' | 'reason'>;
   readonly loopsCut: Counter<'caller' | 'callee'>;
@@ -33,6 +37,8 @@ export interface GatewayMetrics {
   setGatewayCertNotAfter(source: () => number | undefined): void;
   /** notAfter (ms) of the CA intermediate currently signing; the gauge reports seconds left at scrape time */
   setIntermediateCertNotAfter(notAfterMs: number): void;
+  /** a sync with the store (revocations, settings) at `at` (ms) succeeded or failed */
+  storeSync(ok: boolean, at: number): void;
   /** CA event hooks feeding tollgate_certificates_issued_total / tollgate_ca_signing_failures_total */
   caEvents(): CaEvents;
   /** Prometheus text exposition */
@@ -53,6 +59,7 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const registers = [registry];
   let gatewayNotAfter: () => number | undefined = () => undefined;
   let intermediateNotAfter: number | undefined;
+  let lastStoreSync: number | undefined;
 
   const m: GatewayMetrics = {
     registry,
@@ -123,6 +130,19 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       help: '1 while the CA database file is deleted or replaced under the running gateway (issuing stopped)',
       registers,
     }),
+    storeUp: new Gauge({
+      name: 'tollgate_store_up',
+      help: '1 while the durable store (SQLite file or PostgreSQL) answers the background syncs; 0 while they fail (traffic flows on what the replica holds)',
+      registers,
+    }),
+    storeSyncAge: new Gauge({
+      name: 'tollgate_store_sync_age_seconds',
+      help: 'Seconds since the last successful sync with the durable store (revocations, settings)',
+      registers,
+      collect() {
+        if (lastStoreSync !== undefined) this.set(Math.max(0, (now() - lastStoreSync) / 1000));
+      },
+    }),
     delegationRefusals: new Counter({
       name: 'tollgate_delegation_refusals_total',
       help: 'Calls refused by the delegation stage, by reason',
@@ -143,6 +163,10 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     },
     setIntermediateCertNotAfter(ms) {
       intermediateNotAfter = ms;
+    },
+    storeSync(ok, at) {
+      m.storeUp.set(ok ? 1 : 0);
+      if (ok) lastStoreSync = at;
     },
     caEvents() {
       return {

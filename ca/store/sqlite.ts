@@ -5,11 +5,12 @@
  * (it is in the OS page cache); only a power loss can drop the last commits. FULL would fsync per
  * certificate and cap issuance at the disk's fsync rate.
  */
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: `async` turns a throw into a rejection, as the store contract says */
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { IssuedRecord } from '../api.js';
 import { CaError } from '../api.js';
-import type { CaStore, ConsumedToken, NewIssued, NewToken, Redemption, RevocationEvent, SerialRevocation } from './types.js';
+import type { CaStore, ConsumedToken, MetaAccess, NewIssued, NewToken, Redemption, RevocationEvent, SerialRevocation } from './types.js';
 
 /** 2: tokens.serial, the certificate a token produced (redemption is one transaction). */
 const SCHEMA_VERSION = '2';
@@ -69,14 +70,25 @@ interface LogRow {
   not_after: number | null;
 }
 
+/** the last exclusive section queued per database file, across the SqliteCaStore instances of this process */
+const exclusiveSections = new Map<string, Promise<void>>();
+
+/**
+ * The store's calls run synchronously (better-sqlite3) and hand their result over as a settled promise,
+ * so callers see the same contract as a networked store's.
+ */
 export class SqliteCaStore implements CaStore {
+  readonly shared = false;
   private readonly db: Database.Database;
+
   private readonly stmt: ReturnType<SqliteCaStore['prepare']>;
   /** dev/inode of the file opened, to notice it being deleted or replaced (stat opens no descriptor) */
   private readonly opened: { dev: bigint; ino: bigint };
+  readonly location: string;
 
   /** Opens (creating if needed) the database. Throws CaError('storage') naming the file. */
   constructor(readonly file: string) {
+    this.location = file;
     try {
       // The file holds token hashes and the issuance log: owner-only, like the keys (SQLite gives the
       // -wal and -shm files the database file's mode). Never open the file outside SQLite: closing any
@@ -168,38 +180,58 @@ export class SqliteCaStore implements CaStore {
     }
   }
 
-  exclusive<T>(fn: () => T): T {
-    const thrown: { error?: unknown } = {};
+  async exclusive<T>(fn: (tx: MetaAccess) => T | Promise<T>): Promise<T> {
+    // One exclusive section per file in this process at a time: a second connection's BEGIN IMMEDIATE
+    // would wait for the lock synchronously (busy_timeout), blocking the very event loop that must finish
+    // the first section. Between processes SQLite's own lock does the job.
+    const previous = exclusiveSections.get(this.file) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const mine = new Promise<void>((r) => (release = r));
+    exclusiveSections.set(this.file, mine);
+    await previous;
     try {
-      return this.db
-        .transaction(() => {
-          try {
-            return fn();
-          } catch (e) {
-            thrown.error = e;
-            throw e;
-          }
-        })
-        .immediate();
-    } catch (e) {
-      if ('error' in thrown && e === thrown.error) throw e; // fn's own error, not the store's: pass it on as is
-      throw this.failure('lock', e);
+      this.run('lock', () => this.db.exec('BEGIN IMMEDIATE'));
+      let result: T;
+      try {
+        result = await fn({ readMeta: (k) => this.readMeta(k), writeMeta: (k, v) => this.writeMeta(k, v) });
+      } catch (e) {
+        this.rollback();
+        throw e; // fn's own error, not the store's: pass it on as is
+      }
+      try {
+        this.db.exec('COMMIT');
+      } catch (e) {
+        this.rollback();
+        throw this.failure('lock', e);
+      }
+      return result;
+    } finally {
+      if (exclusiveSections.get(this.file) === mine) exclusiveSections.delete(this.file);
+      release();
     }
   }
 
-  readMeta(key: string): string | null {
+  private rollback(): void {
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite already rolled back (e.g. after an I/O error): nothing left to undo
+    }
+  }
+
+  async readMeta(key: string): Promise<string | null> {
     return this.run('read meta', () => this.stmt.readMeta.get(key)?.value ?? null);
   }
 
-  writeMeta(key: string, value: string): void {
+  async writeMeta(key: string, value: string): Promise<void> {
     this.run('write meta', () => this.stmt.writeMeta.run(key, value));
   }
 
-  createToken(t: NewToken): void {
+  async createToken(t: NewToken): Promise<void> {
     this.run('create token', () => this.stmt.createToken.run(t.hash, t.spiffeId, t.createdAt, t.expiresAt));
   }
 
-  redeemToken<T>(hash: string, now: number, sign: (token: ConsumedToken) => { cert: NewIssued; value: T }): Redemption<T> {
+  async redeemToken<T>(hash: string, now: number, sign: (token: ConsumedToken) => { cert: NewIssued; value: T }): Promise<Redemption<T>> {
     const refused: { error?: unknown } = {};
     const result = this.run('redeem token', () =>
       this.db
@@ -230,17 +262,17 @@ export class SqliteCaStore implements CaStore {
     return result;
   }
 
-  pruneTokens(before: number): number {
+  async pruneTokens(before: number): Promise<number> {
     return this.run('prune tokens', () => this.stmt.pruneTokens.run(before).changes);
   }
 
-  recordIssued(c: NewIssued): void {
+  async recordIssued(c: NewIssued): Promise<void> {
     this.run('record issued certificate', () => this.stmt.recordIssued.run(c.serial, c.spiffeId, c.kind, c.notBefore, c.notAfter, c.issuedAt));
   }
 
-  recordIssuedMany(certs: readonly NewIssued[]): void {
+  async recordIssuedMany(certs: readonly NewIssued[]): Promise<void> {
     if (certs.length === 1) {
-      this.recordIssued(certs[0]);
+      await this.recordIssued(certs[0]);
       return;
     }
     this.run('record issued certificates', () =>
@@ -250,7 +282,7 @@ export class SqliteCaStore implements CaStore {
     );
   }
 
-  listIssued(filter: { spiffeId?: string; limit?: number } = {}): IssuedRecord[] {
+  async listIssued(filter: { spiffeId?: string; limit?: number } = {}): Promise<IssuedRecord[]> {
     const limit = filter.limit && filter.limit > 0 ? Math.floor(filter.limit) : 1000;
     return this.run('list issued certificates', () => {
       const rows = filter.spiffeId ? this.stmt.listById.all(filter.spiffeId, limit) : this.stmt.listAll.all(limit);
@@ -265,7 +297,7 @@ export class SqliteCaStore implements CaStore {
     });
   }
 
-  revokeIdentity(spiffeId: string, reason: string, now: number): number {
+  async revokeIdentity(spiffeId: string, reason: string, now: number): Promise<number> {
     return this.run('revoke identity', () =>
       this.db
         .transaction(() => {
@@ -283,7 +315,7 @@ export class SqliteCaStore implements CaStore {
     );
   }
 
-  unrevokeIdentity(spiffeId: string, now: number): boolean {
+  async unrevokeIdentity(spiffeId: string, now: number): Promise<boolean> {
     return this.run('unrevoke identity', () =>
       this.db
         .transaction(() => {
@@ -295,7 +327,7 @@ export class SqliteCaStore implements CaStore {
     );
   }
 
-  revokeSerial(serial: string, reason: string, now: number): SerialRevocation {
+  async revokeSerial(serial: string, reason: string, now: number): Promise<SerialRevocation> {
     return this.run('revoke serial', () =>
       this.db
         .transaction((): SerialRevocation => {
@@ -310,7 +342,7 @@ export class SqliteCaStore implements CaStore {
     );
   }
 
-  isRevoked(serial: string, spiffeId: string): boolean {
+  async isRevoked(serial: string, spiffeId: string): Promise<boolean> {
     return this.run('check revocation', () => {
       if (this.stmt.isBanned.get(spiffeId)) return true;
       const c = this.stmt.findIssued.get(serial);
@@ -318,11 +350,11 @@ export class SqliteCaStore implements CaStore {
     });
   }
 
-  isBanned(spiffeId: string): boolean {
+  async isBanned(spiffeId: string): Promise<boolean> {
     return this.run('check revocation', () => this.stmt.isBanned.get(spiffeId) !== undefined);
   }
 
-  revocationsSince(cursor: number, limit = -1): RevocationEvent[] {
+  async revocationsSince(cursor: number, limit = -1): Promise<RevocationEvent[]> {
     return this.run('read revocations', () =>
       this.stmt.since
         .all(cursor, limit)
@@ -334,7 +366,7 @@ export class SqliteCaStore implements CaStore {
     );
   }
 
-  assertIntact(): void {
+  async assertIntact(): Promise<void> {
     let st;
     try {
       st = statSync(this.file, { bigint: true, throwIfNoEntry: false });
@@ -348,7 +380,7 @@ export class SqliteCaStore implements CaStore {
     );
   }
 
-  close(): void {
+  async close(): Promise<void> {
     try {
       this.db.close();
     } catch {

@@ -1,8 +1,9 @@
 /**
- * The CA's durable state behind one interface: join tokens, issued certificates, revocations. The SQLite
- * implementation (store/sqlite.ts) is the only one today; the names say what each call does so a networked
- * store can replace it. Every call is synchronous (better-sqlite3) because CertificateAuthority.listIssued
- * is; a networked store would keep a local cache for those. Failures throw CaError('storage').
+ * The CA's durable state behind one interface: join tokens, issued certificates, revocations. Two
+ * implementations: SQLite in the data directory (store/sqlite.ts, the embedded default) and PostgreSQL
+ * shared by a fleet of replicas (store/postgres.ts). Every call is asynchronous so a networked store fits;
+ * nothing on the proxy's request path calls the store (the authority keeps in-memory copies). The same
+ * contract tests (test/ca/store-contract.ts) run against both. Failures reject with CaError('storage').
  */
 import type { IssuedRecord } from '../api.js';
 import type { RevocationEvent } from '../../protocol/revocations.js';
@@ -43,49 +44,66 @@ export type { RevocationEvent };
 
 export type SerialRevocation = 'revoked' | 'already_revoked' | 'unknown_serial';
 
+/** The meta table, read and written inside an exclusive section. */
+export interface MetaAccess {
+  readMeta(key: string): Promise<string | null>;
+  writeMeta(key: string, value: string): Promise<void>;
+}
+
 export interface CaStore {
+  /** where the state lives, for messages: a file path, or a PostgreSQL URL without its password */
+  readonly location: string;
+  /** whether several gateway processes share this store (PostgreSQL): each replica then signs with its own intermediate */
+  readonly shared: boolean;
+
   /**
-   * Run `fn` holding the store's write lock: serialises CA initialisation and intermediate rotation
-   * between processes sharing the data directory (server and CLI).
+   * Run `fn` holding the store's write lock, with meta reads and writes in the same transaction:
+   * serialises CA initialisation and intermediate rotation between processes (server, CLI, replicas).
+   * `fn` may only await `tx` and synchronous work (the SQLite store holds its one connection meanwhile).
    */
-  exclusive<T>(fn: () => T): T;
+  exclusive<T>(fn: (tx: MetaAccess) => T | Promise<T>): Promise<T>;
 
-  readMeta(key: string): string | null;
-  writeMeta(key: string, value: string): void;
+  readMeta(key: string): Promise<string | null>;
+  writeMeta(key: string, value: string): Promise<void>;
 
-  createToken(token: NewToken): void;
+  createToken(token: NewToken): Promise<void>;
   /**
    * Redeem a token all-or-nothing: in ONE transaction, mark it used (exactly one caller across processes
    * wins), call `sign` with it, and record the certificate `sign` returns together with the token (which
    * names its serial). A crash leaves the token unused, or used with its certificate recorded. When `sign`
    * throws (expired, banned, bad CSR) the token stays consumed, nothing is recorded, and the error is
-   * rethrown as is: a token is never usable twice, even when the first attempt fails.
+   * rethrown as is: a token is never usable twice, even when the first attempt fails. `sign` is
+   * synchronous (CPU only): it runs inside the transaction.
    */
-  redeemToken<T>(hash: string, now: number, sign: (token: ConsumedToken) => { cert: NewIssued; value: T }): Redemption<T>;
+  redeemToken<T>(hash: string, now: number, sign: (token: ConsumedToken) => { cert: NewIssued; value: T }): Promise<Redemption<T>>;
   /** Forget tokens (and used-token tombstones) that expired before `before`. */
-  pruneTokens(before: number): number;
+  pruneTokens(before: number): Promise<number>;
 
-  recordIssued(cert: NewIssued): void;
+  recordIssued(cert: NewIssued): Promise<void>;
   /** Record several in one transaction: all or none. */
-  recordIssuedMany(certs: readonly NewIssued[]): void;
-  listIssued(filter?: { spiffeId?: string; limit?: number }): IssuedRecord[];
+  recordIssuedMany(certs: readonly NewIssued[]): Promise<void>;
+  listIssued(filter?: { spiffeId?: string; limit?: number }): Promise<IssuedRecord[]>;
 
   /** Ban an identity and revoke every certificate issued to it. Returns how many certificates were newly revoked. */
-  revokeIdentity(spiffeId: string, reason: string, now: number): number;
+  revokeIdentity(spiffeId: string, reason: string, now: number): Promise<number>;
   /** Lift an identity ban (certificates revoked with it stay revoked). Returns false when it was not banned. */
-  unrevokeIdentity(spiffeId: string, now: number): boolean;
-  revokeSerial(serial: string, reason: string, now: number): SerialRevocation;
+  unrevokeIdentity(spiffeId: string, now: number): Promise<boolean>;
+  revokeSerial(serial: string, reason: string, now: number): Promise<SerialRevocation>;
   /** The authoritative (slow path) checks; the authority keeps an in-memory copy for the hot path. */
-  isRevoked(serial: string, spiffeId: string): boolean;
-  isBanned(spiffeId: string): boolean;
-  /** events after `cursor`, oldest first; at most `limit` of them when given */
-  revocationsSince(cursor: number, limit?: number): RevocationEvent[];
+  isRevoked(serial: string, spiffeId: string): Promise<boolean>;
+  isBanned(spiffeId: string): Promise<boolean>;
+  /**
+   * Events after `cursor`, oldest first; at most `limit` of them when given. Gap-safe: an event with a
+   * lower seq than one already returned never becomes visible later (writers take the log's order under
+   * a lock), so a reader that advances its cursor to the last seq it saw misses nothing.
+   */
+  revocationsSince(cursor: number, limit?: number): Promise<RevocationEvent[]>;
 
   /**
-   * Throw CaError('storage') naming the file when the file at the store's path is no longer the one it
-   * opened (deleted or replaced): writes would go to a file nobody will read again.
+   * Reject with CaError('storage') when the store is no longer the one opened: the SQLite file deleted or
+   * replaced (writes would go to a file nobody reads again), the PostgreSQL database holding another CA.
    */
-  assertIntact(): void;
+  assertIntact(): Promise<void>;
 
-  close(): void;
+  close(): Promise<void>;
 }

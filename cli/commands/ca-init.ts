@@ -7,6 +7,7 @@ import type { Command } from '../io.js';
 export const caInit: Command = async (argv, io) => {
   const { values } = parseCommandArgs('ca init', argv, {
     'data-dir': { type: 'string' },
+    store: { type: 'string' },
     'trust-domain': { type: 'string' },
     config: { type: 'string' },
     'recreate-store': { type: 'boolean' },
@@ -21,7 +22,7 @@ export const caInit: Command = async (argv, io) => {
     io.err(`CA for trust domain ${ca.trustDomain} in ${dataDir}`);
     io.out(ca.rootFingerprint());
   } finally {
-    ca.close();
+    await ca.close();
   }
   return 0;
 };

@@ -27,6 +27,7 @@ export const serve: Command = async (argv, io) => {
   const { values } = parseCommandArgs('serve', argv, {
     config: { type: 'string' },
     'data-dir': { type: 'string' },
+    store: { type: 'string' },
     'watch-config': { type: 'boolean' },
     'recreate-store': { type: 'boolean' },
   });
@@ -38,7 +39,7 @@ export const serve: Command = async (argv, io) => {
   // validates the file once up front (and resolves the data dir); startTollgate re-reads it with saved settings
   const { config, dataDir } = loadSettings(values);
   const log = terminalLog(io);
-  const tg = await startTollgate({ configPath: values.config, config, dataDir, log, recreateStore: values['recreate-store'] });
+  const tg = await startTollgate({ configPath: values.config, config, dataDir, log, recreateStore: values['recreate-store'], store: config.store });
 
   const printBanner = () => {
     const addr = (listen: string, port: number) => formatHostPort(parseHostPort(listen).host, port);
@@ -62,12 +63,10 @@ export const serve: Command = async (argv, io) => {
 
   // SIGHUP and (opt-in) a watch on the config file both re-read it; a bad file is refused, the running config stays
   const reload = (why: string) => {
-    try {
-      tg.reload();
-      io.err(`tollgate: ${why}: config reloaded`);
-    } catch (err) {
-      io.err(`tollgate: ${why}: config NOT reloaded, the running config stays in force: ${(err as Error).message}`);
-    }
+    tg.reload().then(
+      () => io.err(`tollgate: ${why}: config reloaded`),
+      (err: unknown) => io.err(`tollgate: ${why}: config NOT reloaded, the running config stays in force: ${(err as Error).message}`),
+    );
   };
   let watcher: ReturnType<typeof watch> | undefined;
   if (values['watch-config']) {

@@ -14,6 +14,7 @@ export const tokenCreate: Command = async (argv, io) => {
     'spiffe-id': { type: 'string' },
     ttl: { type: 'string' },
     'data-dir': { type: 'string' },
+    store: { type: 'string' },
     config: { type: 'string' },
     'recreate-store': { type: 'boolean' },
   });
@@ -42,7 +43,7 @@ export const tokenCreate: Command = async (argv, io) => {
     io.err(`join token for ${id.uri}, single use, expires ${new Date(expiresAt).toISOString()} (in ${formatDuration(left)})`);
     io.err(`next: tollgate bootstrap --server HOST:PORT --token <token> --fingerprint ${ca.rootFingerprint()} --out DIR`);
   } finally {
-    ca.close();
+    await ca.close();
   }
   return 0;
 };

@@ -42,20 +42,25 @@ export function validateConfig(raw: unknown): Validated {
   return r.success ? { ok: true, config: r.data } : { ok: false, issues: r.error.issues.map((i) => ({ path: [...i.path], message: i.message })) };
 }
 
+/** Every section's version in a config overlaid from the store (0 = the file's section). */
+export type SectionVersions = Record<SettingsSection, number>;
+
 /**
- * The config to run: `fileConfig` with every section saved through the admin API laid over it.
- * Throws ConfigError when the result is invalid.
+ * The config to run: `fileConfig` with every section saved through the admin API laid over it, and the
+ * versions it was built from. Rejects with ConfigError when the result is invalid.
  */
-export function overlaySettings(fileConfig: Config, store: SettingsStore): Config {
+export async function overlaySettings(fileConfig: Config, store: SettingsStore): Promise<{ config: Config; versions: SectionVersions }> {
   let raw: Record<string, unknown> = { ...fileConfig };
   const used: string[] = [];
+  const versions: SectionVersions = { agents: 0, policy: 0, limits: 0 };
   for (const section of SETTINGS_SECTIONS) {
-    const saved = store.get(section);
+    const saved = await store.get(section);
     if (!saved) continue;
+    versions[section] = saved.version;
     raw = withSection(raw as Config, section, saved.value);
     used.push(`${section} (version ${saved.version}, by ${saved.updatedBy || 'unknown'})`);
   }
-  if (used.length === 0) return fileConfig;
+  if (used.length === 0) return { config: fileConfig, versions };
   const r = validateConfig(raw);
   if (!r.ok) {
     throw new ConfigError(
@@ -63,5 +68,5 @@ export function overlaySettings(fileConfig: Config, store: SettingsStore): Confi
         'Fix the config file, or change the saved section with `tollgate ctl`.',
     );
   }
-  return r.config;
+  return { config: r.config, versions };
 }

@@ -4,8 +4,9 @@
  * 'config' event naming the admin. Authorization is not here: withAdminAuth (authorize.ts) runs before any
  * handler. Errors are mapped in errors.ts.
  *
- * Write order (all synchronous, so two admin calls cannot interleave inside one process):
- *   version check -> validate -> applyConfig -> settings.put (atomic version check again) -> event.
+ * Write order (one write at a time inside a process: writes queue behind each other):
+ *   sync with the store -> version check -> validate -> applyConfig -> settings.put (atomic version
+ *   check again, in the store: another replica may have written meanwhile) -> event.
  * If the store refuses after the gateway took the change, the previous config is applied back, so the
  * running gateway and the store never disagree.
  */
@@ -23,7 +24,7 @@ import { AdminError, mapAdminError, toAdminServiceError } from './errors.js';
 import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, type PeerOf } from './authorize.js';
 import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from './events.js';
 import { staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
-import { sectionValue, validateConfig, withSection } from './overlay.js';
+import { sectionValue, validateConfig, withSection, type SectionVersions } from './overlay.js';
 import { agentFromMsg, agentToMsg, limitsFromMsg, limitsToMsg, ruleToMsg, rulesFromMsg, versionArg } from './convert.js';
 import { adminServiceDefinition } from '../../protocol/admin.js';
 
@@ -42,6 +43,13 @@ export interface AdminServiceDeps {
   /** make `next` the running config (the proxy's reloadConfig); throw to refuse it */
   applyConfig(next: Config, actor: string): void;
   settings: SettingsStore;
+  /**
+   * Bring the running config up to the store (another replica may have written since the last poll) and
+   * return the section versions it was built from. Without it, the store's versions are read as they are.
+   */
+  syncSettings?(): Promise<SectionVersions>;
+  /** this process saved `section` at `version` (and applied it): the sync above need not apply it again */
+  settingsWritten?(section: SettingsSection, version: number): void;
   graph: CallGraphSource;
   cancelTask(taskId: string, actor: string): boolean;
   events: EventBus;
@@ -108,6 +116,17 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
    * Replace one settings section. `expected` undefined = unconditional (used for single-agent edits,
    * which merge by name). `onInvalid` turns whole-config issues into the error the caller should see.
    */
+  const appliedVersion = async (section: SettingsSection): Promise<number> =>
+    deps.syncSettings ? (await deps.syncSettings())[section] : versionOf(settings, section);
+
+  // Writes of this process queue here: each one's version check, apply and put see the previous one's result.
+  let writing: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = writing.then(fn, fn);
+    writing = result.catch(() => undefined);
+    return result;
+  };
+
   const commit = (
     actor: string,
     section: SettingsSection,
@@ -115,8 +134,17 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     build: (cfg: Config) => unknown,
     describe: { summary: string; agent?: string; data?: Record<string, unknown> },
     onInvalid?: (issues: { path: PropertyKey[]; message: string }[]) => AdminError,
-  ): { config: Config; version: number } => {
-    const current = versionOf(settings, section);
+  ): Promise<{ config: Config; version: number }> => oneAtATime(() => write(actor, section, expected, build, describe, onInvalid));
+
+  const write = async (
+    actor: string,
+    section: SettingsSection,
+    expected: number | undefined,
+    build: (cfg: Config) => unknown,
+    describe: { summary: string; agent?: string; data?: Record<string, unknown> },
+    onInvalid?: (issues: { path: PropertyKey[]; message: string }[]) => AdminError,
+  ): Promise<{ config: Config; version: number }> => {
+    const current = await appliedVersion(section);
     if (expected !== undefined && expected !== current) throw staleVersion(section, expected, current);
     const base = deps.getConfig();
     const checked = validateConfig(withSection(base, section, build(base)));
@@ -126,11 +154,12 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     apply(checked.config, actor);
     let version: number;
     try {
-      version = settings.put(section, sectionValue(checked.config, section), current, { actor, now: now() });
+      version = await settings.put(section, sectionValue(checked.config, section), current, { actor, now: now() });
     } catch (err) {
       deps.applyConfig(base, actor);
       throw err;
     }
+    deps.settingsWritten?.(section, version);
     publish({
       kind: 'config',
       actor,
@@ -169,17 +198,18 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { token, expiresAtUnixMs: expiresAt, spiffeId: id };
     },
 
-    ListAgents() {
+    async ListAgents() {
+      const version = await appliedVersion('agents');
       const agents = Object.entries(deps.getConfig().agents).map(([name, a]) => agentToMsg(name, a));
       agents.sort((a, b) => a.name.localeCompare(b.name));
-      return { agents, version: versionOf(settings, 'agents') };
+      return { agents, version };
     },
 
-    PutAgent(req, { actor }) {
+    async PutAgent(req, { actor }) {
       const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
       const { name, agent } = agentFromMsg(req.agent);
       const created = !(name in deps.getConfig().agents);
-      const { config, version } = commit(actor, 'agents', expected, (cfg) => ({ ...cfg.agents, [name]: agent }), {
+      const { config, version } = await commit(actor, 'agents', expected, (cfg) => ({ ...cfg.agents, [name]: agent }), {
         summary: `agent ${name} ${created ? 'registered' : 'updated'}`,
         agent: name,
         data: { op: created ? 'create' : 'update', name, agent },
@@ -187,12 +217,13 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { agent: agentToMsg(name, config.agents[name]), version, created };
     },
 
-    RemoveAgent(req, { actor }) {
+    async RemoveAgent(req, { actor }) {
       const expected = req.expectedVersion === undefined ? undefined : versionArg(req.expectedVersion, 'expected_version');
       const name = text(req.name, 'name', 64);
       if (!name) throw new AdminError('invalid_argument', 'name is empty: name the agent to remove');
-      if (!(name in deps.getConfig().agents)) return { removed: false, version: versionOf(settings, 'agents') };
-      const { version } = commit(
+      const applied = await appliedVersion('agents');
+      if (!(name in deps.getConfig().agents)) return { removed: false, version: applied };
+      const { version } = await commit(
         actor,
         'agents',
         expected,
@@ -207,28 +238,31 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { removed: true, version };
     },
 
-    GetPolicy() {
-      return { version: versionOf(settings, 'policy'), rules: deps.getConfig().policy.map(ruleToMsg) };
+    async GetPolicy() {
+      const version = await appliedVersion('policy');
+      return { version, rules: deps.getConfig().policy.map(ruleToMsg) };
     },
 
-    SetPolicy(req, { actor }) {
+    async SetPolicy(req, { actor }) {
       const expected = versionArg(req.version);
       const rules = rulesFromMsg(req.rules);
-      const { config, version } = commit(actor, 'policy', expected, () => rules, {
+      const { config, version } = await commit(actor, 'policy', expected, () => rules, {
         summary: `policy set: ${rules.length} rule${rules.length === 1 ? '' : 's'}`,
         data: { rules },
       });
       return { version, rules: config.policy.map(ruleToMsg) };
     },
 
-    GetLimits() {
-      return limitsToMsg(deps.getConfig(), versionOf(settings, 'limits'));
+    async GetLimits() {
+      const version = await appliedVersion('limits');
+      return limitsToMsg(deps.getConfig(), version);
     },
 
-    SetLimits(req, { actor }) {
+    async SetLimits(req, { actor }) {
       const expected = versionArg(req.version);
+      await appliedVersion('limits'); // limitsFromMsg fills unset fields from the running config: bring it up to date first
       const next = limitsFromMsg(req, deps.getConfig());
-      const { config, version } = commit(actor, 'limits', expected, () => next, { summary: 'rate limits and budgets set', data: next });
+      const { config, version } = await commit(actor, 'limits', expected, () => next, { summary: 'rate limits and budgets set', data: next });
       return limitsToMsg(config, version);
     },
 
@@ -259,12 +293,12 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { certificatesRevoked: 1 };
     },
 
-    ListCertificates(req) {
+    async ListCertificates(req) {
       const raw = text(req.spiffeId, 'spiffe_id');
       const limit = req.limit ?? 0;
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_CERT_LIST)
         throw new AdminError('invalid_argument', `limit must be 0..${MAX_CERT_LIST} (0 = ${DEFAULT_CERT_LIST})`);
-      const records = authority.listIssued({ spiffeId: raw ? parseSpiffeId(raw).uri : undefined, limit: limit || DEFAULT_CERT_LIST });
+      const records = await authority.listIssued({ spiffeId: raw ? parseSpiffeId(raw).uri : undefined, limit: limit || DEFAULT_CERT_LIST });
       return { certificates: records.map(certToMsg) };
     },
 

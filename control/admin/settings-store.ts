@@ -22,19 +22,43 @@ export interface StoredSetting {
   updatedBy: string;
 }
 
+/**
+ * Two implementations: SQLite in the data dir (below) and PostgreSQL for a fleet (postgres-settings.ts);
+ * the same contract tests run against both. Every call is asynchronous; the running config is an
+ * in-memory copy, so nothing on a request path waits for the store.
+ */
 export interface SettingsStore {
   /** undefined when the section was never set through the admin API (its version is 0) */
-  get(section: SettingsSection): StoredSetting | undefined;
+  get(section: SettingsSection): Promise<StoredSetting | undefined>;
+  /** every section's version (0 = never set): what a replica polls to notice another replica's write */
+  versions(): Promise<Record<SettingsSection, number>>;
   /**
    * Write `value` if the section's current version is `expectedVersion`; returns the new version.
-   * Throws AdminError('version_conflict') otherwise, AdminError('storage') when the store fails.
+   * Rejects with AdminError('version_conflict') otherwise, AdminError('storage') when the store fails.
    */
-  put(section: SettingsSection, value: unknown, expectedVersion: number, meta?: { actor?: string; now?: number }): number;
-  close(): void;
+  put(section: SettingsSection, value: unknown, expectedVersion: number, meta?: { actor?: string; now?: number }): Promise<number>;
+  close(): Promise<void>;
 }
 
-export function versionOf(store: SettingsStore, section: SettingsSection): number {
-  return store.get(section)?.version ?? 0;
+export async function versionOf(store: SettingsStore, section: SettingsSection): Promise<number> {
+  return (await store.get(section))?.version ?? 0;
+}
+
+/** Check put's arguments (both stores). */
+export function checkPut(section: SettingsSection, expectedVersion: number): void {
+  if (!SETTINGS_SECTIONS.includes(section)) throw new AdminError('invalid_argument', `unknown settings section "${section}"`);
+  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+    throw new AdminError('invalid_argument', `version must be a whole number >= 0, got ${expectedVersion}`);
+  }
+}
+
+/** A stored section's JSON text, parsed (both stores). */
+export function parseStored(section: SettingsSection, json: string): unknown {
+  try {
+    return JSON.parse(json) as unknown;
+  } catch (cause) {
+    throw new AdminError('storage', `settings store: the saved ${section} is not valid JSON`, { cause });
+  }
 }
 
 export function staleVersion(section: SettingsSection, expected: number, current: number): AdminError {
@@ -96,8 +120,12 @@ export function openSqliteSettingsStore(dataDir: string, opts: { now?: () => num
   const storage = (what: string, cause: unknown) =>
     cause instanceof AdminError ? cause : new AdminError('storage', `settings store: ${what} failed`, { cause });
 
+  const all = db.prepare<[], { section: SettingsSection; version: number }>('SELECT section, version FROM settings');
+
+  // better-sqlite3 is synchronous: each call runs now and settles its promise (a throw becomes a rejection)
+  /* eslint-disable @typescript-eslint/require-await */
   return {
-    get(section) {
+    async get(section) {
       let row: Row | undefined;
       try {
         row = select.get(section);
@@ -105,27 +133,28 @@ export function openSqliteSettingsStore(dataDir: string, opts: { now?: () => num
         throw storage(`reading ${section}`, cause);
       }
       if (!row) return undefined;
-      let value: unknown;
-      try {
-        value = JSON.parse(row.value);
-      } catch (cause) {
-        throw new AdminError('storage', `settings store: the saved ${section} is not valid JSON`, { cause });
-      }
-      return { value, version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
+      return { value: parseStored(section, row.value), version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
     },
-    put(section, value, expectedVersion, meta = {}) {
-      if (!SETTINGS_SECTIONS.includes(section)) throw new AdminError('invalid_argument', `unknown settings section "${section}"`);
-      if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
-        throw new AdminError('invalid_argument', `version must be a whole number >= 0, got ${expectedVersion}`);
+    async versions() {
+      const out: Record<SettingsSection, number> = { agents: 0, policy: 0, limits: 0 };
+      try {
+        for (const r of all.all()) if (r.section in out) out[r.section] = r.version;
+      } catch (cause) {
+        throw storage('reading versions', cause);
       }
+      return out;
+    },
+    async put(section, value, expectedVersion, meta = {}) {
+      checkPut(section, expectedVersion);
       try {
         return put.immediate(section, JSON.stringify(value), expectedVersion, meta.now ?? now(), meta.actor ?? '');
       } catch (cause) {
         throw storage(`writing ${section}`, cause);
       }
     },
-    close() {
+    async close() {
       if (db.open) db.close();
     },
   };
+  /* eslint-enable @typescript-eslint/require-await */
 }

@@ -27,12 +27,12 @@ export const DELEGATION_KEYS_FILE = 'delegation-keys.json';
 const KID = /^[A-Za-z0-9_-]{1,32}$/;
 const SECRET_BYTES = 32;
 
-function makeKey(kid: string, secret: Buffer, createdAt: number, retiredAt?: number): DelegationKey {
+export function makeKey(kid: string, secret: Buffer, createdAt: number, retiredAt?: number): DelegationKey {
   const k: DelegationKey = { kid, secret, hmac: new HmacSha256(secret), createdAt, ...(retiredAt !== undefined ? { retiredAt } : {}) };
   return Object.freeze(k);
 }
 
-function freshKey(now: number): DelegationKey {
+export function freshKey(now: number): DelegationKey {
   return makeKey(randomBytes(6).toString('base64url'), randomBytes(SECRET_BYTES), now);
 }
 
@@ -71,6 +71,19 @@ export class KeyRing implements KeyLookup {
 
   get(kid: string): DelegationKey | undefined {
     return this.keys.get(kid);
+  }
+
+  /**
+   * Replace the whole ring with `keys` signing with `currentKid` (a ring shared through a database:
+   * postgres-keys.ts computes the set; onChange is not called, the database is already the truth).
+   */
+  adopt(keys: readonly DelegationKey[], currentKid: string): void {
+    const next = new Map<string, DelegationKey>();
+    for (const k of keys) next.set(k.kid, k);
+    const cur = next.get(currentKid);
+    if (cur === undefined) throw new DelegationError('invalid_argument', `the current delegation key ${currentKid} is not in the ring`);
+    this.keys = next;
+    this.cur = cur;
   }
 
   /** Start signing with a new key; the old one keeps verifying for the retention period. Returns the new key. */

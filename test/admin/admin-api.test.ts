@@ -458,19 +458,19 @@ describe('settings persistence', () => {
     const store = openSqliteSettingsStore(first.dataDir);
     try {
       const fileConfig = baseConfig();
-      const running = overlaySettings(fileConfig, store);
+      const { config: running } = await overlaySettings(fileConfig, store);
       expect(running.policy).toEqual([{ from: `spiffe://${TD}/user/*`, to: '*', methods: ['message/send'] }]);
       expect(Object.keys(running.agents).sort()).toEqual(['mailer', 'researcher', 'writer']);
       expect(running.rateLimits).toEqual(fileConfig.rateLimits); // never set through the API: the file wins
-      expect(store.get('policy')).toMatchObject({ version: 1, updatedBy: ADMIN_ID });
+      expect(await store.get('policy')).toMatchObject({ version: 1, updatedBy: ADMIN_ID });
     } finally {
-      store.close();
+      await store.close();
     }
 
     // And a gateway started on that overlay serves the saved version.
     const reopened = openSqliteSettingsStore(first.dataDir);
-    const overlaid = overlaySettings(baseConfig(), reopened);
-    reopened.close();
+    const { config: overlaid } = await overlaySettings(baseConfig(), reopened);
+    await reopened.close();
     const second = await startGateway({ dataDir: first.dataDir, config: overlaid });
     const client2 = adminClient(second.target, credsOf(second, firstAdmin)); // same CA: the admin SVID still works
     try {

@@ -121,8 +121,8 @@ export async function startGateway(opts: { dataDir?: string; config?: Config; wa
     async close() {
       events.close();
       await control.close(1000);
-      settings.close();
-      authority.close();
+      await settings.close();
+      await authority.close();
     },
   };
 }

@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of closers.reverse()) await c();
-  t.close();
+  await t.close();
 });
 
 /** An SDK agent on createAgentServer: its card's URL is its own base URL. */

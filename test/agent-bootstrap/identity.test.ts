@@ -60,7 +60,7 @@ describe('AgentIdentity', () => {
       expect(serial).not.toBe(material.serial);
       expect(identity.serial).toBe(serial);
     } finally {
-      t.close();
+      await t.close();
     }
   });
 
@@ -101,7 +101,7 @@ describe('AgentIdentity', () => {
       }
     } finally {
       out.remove();
-      t.close();
+      await t.close();
     }
   });
 
@@ -116,7 +116,7 @@ describe('AgentIdentity', () => {
       await expect(AgentIdentity.fromDir(out.dir)).rejects.toThrow(/private key does not belong to the certificate/);
     } finally {
       out.remove();
-      t.close();
+      await t.close();
     }
   });
 
@@ -137,7 +137,7 @@ describe('AgentIdentity', () => {
       expect(fs.readFileSync(path.join(out.dir, 'key.pem'), 'utf8')).toBe(a.keyPem);
     } finally {
       out.remove();
-      t.close();
+      await t.close();
     }
   });
 });

@@ -162,7 +162,7 @@ describe('gateway credentials', () => {
 
     const v = validateSvid({ chain: chainDer(gw.certChainPem), bundle: ca.bundleDer(), now: Date.now(), trustDomain: TD, usage: 'server' });
     expect(v.id.uri).toBe(id);
-    expect(ca.listIssued({ spiffeId: id }).map((r) => r.serial)).toEqual([v.serial]);
+    expect((await ca.listIssued({ spiffeId: id })).map((r) => r.serial)).toEqual([v.serial]);
   });
 
   it('refuses bad server names and foreign identities', async () => {

@@ -70,7 +70,7 @@ describe('concurrent redemption of one token', () => {
     const csrs = await Promise.all(Array.from({ length: 100 }, () => makeCsr()));
     const results = await Promise.allSettled(csrs.map((c) => ca.bootstrap(token, c.der)));
     expect(tally(results)).toEqual({ ok: 1, codes: { token_used: 99 } });
-    expect(ca.listIssued({ spiffeId: ID })).toHaveLength(1);
+    expect(await ca.listIssued({ spiffeId: ID })).toHaveLength(1);
   });
 
   it('100 at once across two Authority instances on the same data directory: exactly one', async () => {
@@ -81,7 +81,7 @@ describe('concurrent redemption of one token', () => {
     const csr = (await makeCsr()).der;
     const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).bootstrap(token, csr)));
     expect(tally(results)).toEqual({ ok: 1, codes: { token_used: 99 } });
-    expect(b.listIssued({ spiffeId: ID })).toHaveLength(1);
+    expect(await b.listIssued({ spiffeId: ID })).toHaveLength(1);
   });
 
   it('two child processes: racing to create one empty CA agree on one root; racing 100 redemptions of a token, exactly one wins', async () => {
@@ -98,6 +98,6 @@ describe('concurrent redemption of one token', () => {
     const ok = outs.reduce((n, o) => n + o.ok, 0);
     const used = outs.reduce((n, o) => n + (o.codes.token_used ?? 0), 0);
     expect({ ok, used }).toEqual({ ok: 1, used: 99 });
-    expect(ca.listIssued({ spiffeId: ID })).toHaveLength(1);
+    expect(await ca.listIssued({ spiffeId: ID })).toHaveLength(1);
   }, 25_000);
 });

@@ -64,7 +64,7 @@ describe('kill -9 during concurrent bootstraps', () => {
 
     // after the restart the used tokens stay used and the unused ones work
     const ca = await open({ dataDir });
-    expect(ca.listIssued({ limit: 10_000 }).filter((c) => c.spiffeId.includes('/agent/r'))).toHaveLength(used);
+    expect((await ca.listIssued({ limit: 10_000 })).filter((c) => c.spiffeId.includes('/agent/r'))).toHaveLength(used);
     const isUsed = (t: string) => sql(db, `SELECT used_at IS NOT NULL FROM tokens WHERE hash = '${hashToken(t)}'`) === '1';
     const csr = (await makeCsr()).der;
     await expect(ca.bootstrap(tokens.find(isUsed)!, csr)).rejects.toMatchObject({ code: 'token_used' });

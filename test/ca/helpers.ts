@@ -50,11 +50,11 @@ export async function open(opts: Partial<AuthorityOptions> = {}): Promise<Author
   return ca;
 }
 
-export function closeAll(): void {
+export async function closeAll(): Promise<void> {
   try {
     for (const ca of opened.splice(0)) {
       try {
-        ca.close();
+        await ca.close();
       } catch {
         // keep closing the others; the directories go either way
       }

@@ -28,22 +28,17 @@ describe('restart', () => {
     const c = await first.bootstrap(t3, (await makeCsr()).der);
     await first.revokeIdentity(`spiffe://${TD}/agent/banned`, 'compromised');
     await first.revokeSerial(c.serial);
-    first.close();
+    await first.close();
 
     const again = await open({ dataDir });
     expect(again.rootFingerprint()).toBe(fp);
     expect(again.intermediateNotAfter()).toBe(interEnd); // the same intermediate, not a new one
     expect(again.bundlePem()).toBe(a.bundlePem);
-    expect(
-      again
-        .listIssued()
-        .map((r) => r.serial)
-        .sort(),
-    ).toEqual([a.serial, b.serial, c.serial].sort());
+    expect((await again.listIssued()).map((r) => r.serial).sort()).toEqual([a.serial, b.serial, c.serial].sort());
     expect(again.isRevoked(b.serial, `spiffe://${TD}/agent/banned`)).toBe(true);
     expect(again.isRevoked(c.serial, `spiffe://${TD}/agent/other`)).toBe(true);
     expect(again.isRevoked(a.serial, ID)).toBe(false);
-    expect(again.listIssued({ spiffeId: `spiffe://${TD}/agent/banned` })[0].revoked).toBe(true);
+    expect((await again.listIssued({ spiffeId: `spiffe://${TD}/agent/banned` }))[0].revoked).toBe(true);
     await expectCaError(again.bootstrap(used.token, (await makeCsr()).der), 'token_used');
     const svid = await again.bootstrap(unused.token, (await makeCsr()).der);
     expect(svid.spiffeId).toBe(ID);
@@ -59,7 +54,7 @@ describe('restart', () => {
     const used = await first.createJoinToken(ID);
     const a = await first.bootstrap(used.token, (await makeCsr()).der);
     await first.revokeIdentity(`spiffe://${TD}/agent/banned`, 'compromised');
-    first.close();
+    await first.close();
     // turn it into exactly the version 1 layout with the real sqlite3 CLI
     const sql = (q: string) => {
       const r = spawnSync('sqlite3', [db, q], { encoding: 'utf8' });
@@ -71,13 +66,13 @@ describe('restart', () => {
 
     const again = await open({ dataDir });
     expect(sql("SELECT value FROM meta WHERE key = 'schema_version'")).toBe('2');
-    expect(again.listIssued({ spiffeId: ID }).map((r) => r.serial)).toContain(a.serial);
+    expect((await again.listIssued({ spiffeId: ID })).map((r) => r.serial)).toContain(a.serial);
     await expectCaError(again.bootstrap(used.token, (await makeCsr()).der), 'token_used');
     await expectCaError(again.createJoinToken(`spiffe://${TD}/agent/banned`), 'revoked');
     const b = await again.bootstrap(unused.token, (await makeCsr()).der);
     expect(sql(`SELECT serial FROM tokens WHERE serial IS NOT NULL`)).toBe(b.serial);
     // a version this Tollgate does not know is refused, naming the file
-    again.close();
+    await again.close();
     sql("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     const e = await expectCaError(openAuthority({ dataDir, trustDomain: TD }), 'storage', /schema version 99/);
     expect(e.message).toContain(db);
@@ -108,7 +103,7 @@ describe('restart', () => {
 
   it('refuses to open with another trust domain', async () => {
     const dataDir = tempDir();
-    (await openAuthority({ dataDir, trustDomain: TD })).close();
+    await (await openAuthority({ dataDir, trustDomain: TD })).close();
     const e = await expectCaError(openAuthority({ dataDir, trustDomain: 'other.org' }), 'invalid_argument', /example\.org.*not "other\.org"/);
     expect(e.message).toContain(dataDir);
     // and the refusal did not damage anything
@@ -143,7 +138,7 @@ describe('files on disk', () => {
 
   it('a corrupt root key file -> one CaError("storage") naming the file', async () => {
     const dataDir = tempDir();
-    (await openAuthority({ dataDir, trustDomain: TD })).close();
+    await (await openAuthority({ dataDir, trustDomain: TD })).close();
     const file = path.join(dataDir, 'root-ca.pem');
     const text = fs.readFileSync(file, 'utf8');
     // damage the key block only
@@ -164,8 +159,8 @@ describe('files on disk', () => {
   it('a root key that does not match its certificate -> storage', async () => {
     const one = tempDir();
     const two = tempDir();
-    (await openAuthority({ dataDir: one, trustDomain: TD })).close();
-    (await openAuthority({ dataDir: two, trustDomain: TD })).close();
+    await (await openAuthority({ dataDir: one, trustDomain: TD })).close();
+    await (await openAuthority({ dataDir: two, trustDomain: TD })).close();
     const a = fs.readFileSync(path.join(one, 'root-ca.pem'), 'utf8');
     const b = fs.readFileSync(path.join(two, 'root-ca.pem'), 'utf8');
     const mixed = a.slice(0, a.indexOf('-----BEGIN PRIVATE KEY-----')) + b.slice(b.indexOf('-----BEGIN PRIVATE KEY-----'));
@@ -175,7 +170,7 @@ describe('files on disk', () => {
 
   it('a corrupt intermediate file -> storage naming it', async () => {
     const dataDir = tempDir();
-    (await openAuthority({ dataDir, trustDomain: TD })).close();
+    await (await openAuthority({ dataDir, trustDomain: TD })).close();
     const dir = path.join(dataDir, 'intermediates');
     const file = path.join(dir, fs.readdirSync(dir)[0]);
     fs.writeFileSync(file, 'not pem at all');
@@ -187,7 +182,7 @@ describe('files on disk', () => {
     const dataDir = tempDir();
     const ca = await openAuthority({ dataDir, trustDomain: TD });
     const fp = ca.rootFingerprint();
-    ca.close();
+    await ca.close();
     fs.rmSync(path.join(dataDir, 'root-ca.pem'));
     const e = await expectCaError(openAuthority({ dataDir, trustDomain: TD }), 'storage', /missing/);
     expect(e.message).toContain(fp);
@@ -207,7 +202,7 @@ describe('files on disk', () => {
 
   it.skipIf(process.getuid?.() === 0)('an unreadable data dir -> storage error (non-root only)', async () => {
     const dataDir = tempDir();
-    (await openAuthority({ dataDir, trustDomain: TD })).close();
+    await (await openAuthority({ dataDir, trustDomain: TD })).close();
     fs.chmodSync(dataDir, 0o000);
     try {
       await expectCaError(openAuthority({ dataDir, trustDomain: TD }), 'storage', /EACCES/);
@@ -218,7 +213,7 @@ describe('files on disk', () => {
 
   it('a corrupt database -> storage naming it', async () => {
     const dataDir = tempDir();
-    (await openAuthority({ dataDir, trustDomain: TD })).close();
+    await (await openAuthority({ dataDir, trustDomain: TD })).close();
     const db = path.join(dataDir, 'tollgate.db');
     for (const f of ['-wal', '-shm']) fs.rmSync(db + f, { force: true });
     fs.writeFileSync(db, Buffer.alloc(8192, 7));

@@ -72,8 +72,8 @@ describe('revocation', () => {
     await expectCaError(ca.bootstrap(pending.token, (await makeCsr()).der), 'token_used'); // consumed anyway
     await expectCaError(ca.createJoinToken(ID), 'revoked');
     await expectCaError(ca.issueGatewayCredentials(ID, ['localhost']), 'revoked');
-    expect(ca.listIssued({ spiffeId: ID }).every((r) => r.revoked)).toBe(true);
-    expect(ca.listIssued({ spiffeId: `spiffe://${TD}/agent/other` }).some((r) => r.revoked)).toBe(false);
+    expect((await ca.listIssued({ spiffeId: ID })).every((r) => r.revoked)).toBe(true);
+    expect((await ca.listIssued({ spiffeId: `spiffe://${TD}/agent/other` })).some((r) => r.revoked)).toBe(false);
 
     expect(await ca.unrevokeIdentity(ID)).toBe(true);
     expect(await ca.unrevokeIdentity(ID)).toBe(false);
@@ -137,7 +137,7 @@ describe('revocation', () => {
     const ca = await open();
     const a = await enrol(ca);
     await ca.revokeSerial(a.svid.serial);
-    ca.close();
+    await ca.close();
     expect(ca.isRevoked(a.svid.serial, ID)).toBe(true);
     expect(ca.isRevoked('ab', `spiffe://${TD}/agent/x`)).toBe(false);
   });

@@ -57,7 +57,7 @@ describe('tollgate bootstrap --watch', () => {
     try {
       expect(await ca.revokeIdentity(id, 'test')).toBeGreaterThan(0);
     } finally {
-      ca.close();
+      await ca.close();
     }
     // Without --token, --watch resumes from the files; the identity is due (fraction 0.05), so it renews at once.
     const resumed = start(['bootstrap', '--server', f.server, '--out', out, '--watch', '--renew-at', '0.05']);

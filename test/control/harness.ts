@@ -17,7 +17,7 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
 export interface TestCa {
   ca: Authority;
   dataDir: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export async function openTestCa(opts: { svidTtlMs?: number; now?: () => number } = {}): Promise<TestCa> {
@@ -26,8 +26,8 @@ export async function openTestCa(opts: { svidTtlMs?: number; now?: () => number 
   return {
     ca,
     dataDir: tmp.dir,
-    close() {
-      ca.close();
+    async close() {
+      await ca.close();
       tmp.remove();
     },
   };
@@ -56,7 +56,7 @@ export async function startTestControl(opts: { svidTtlMs?: number; now?: () => n
     },
     async closeAll() {
       await control.close(1000);
-      t.close();
+      await t.close();
     },
   };
 }

@@ -70,7 +70,7 @@ describe('identity API over gRPC + TLS', () => {
       expect(fs.statSync(path.join(out.dir, 'key.pem')).mode & 0o777).toBe(0o600);
       const onDisk = await readIdentityFiles(out.dir);
       expect(onDisk.serial).toBe(m.serial);
-      expect(t.ca.listIssued({ spiffeId: id('agent/writer') }).map((r) => r.serial)).toContain(m.serial);
+      expect((await t.ca.listIssued({ spiffeId: id('agent/writer') })).map((r) => r.serial)).toContain(m.serial);
 
       const m2 = await renew(t.server, m);
       expect(m2.spiffeId).toBe(m.spiffeId);

@@ -38,7 +38,7 @@ policy:
   - { from: "${id('user/alice')}", to: [worker] }
 `).replace('AUDIT', `${e.dir}/audit.log`),
   );
-  e.tg.reload();
+  await e.tg.reload();
 }, 60_000);
 
 afterAll(async () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
     e.configPath,
     `agents: { writer: { url: '${writer.url}', id: '${id('agent/writer')}' } }\npolicy: [{ from: '${id('user/alice')}', to: [writer] }]\n`,
   );
-  e.tg.reload();
+  await e.tg.reload();
 }, 60_000);
 
 afterAll(async () => {

@@ -102,7 +102,7 @@ describe('config reload (what SIGHUP runs)', () => {
   it('a config that fails validation is refused and the running config stays in force', async () => {
     const good = fs.readFileSync(e.configPath, 'utf8');
     fs.writeFileSync(e.configPath, `${good}\nrateLimits: { perCaller: { rps: -1, burst: 1 } }\n`);
-    expect(() => e.tg.reload()).toThrow(/rateLimits\.perCaller\.rps/);
+    await expect(e.tg.reload()).rejects.toThrow(/rateLimits\.perCaller\.rps/);
     const res = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(20));
     expect(res.status).toBe(200);
     await res.arrayBuffer();
@@ -112,7 +112,7 @@ describe('config reload (what SIGHUP runs)', () => {
   it('a valid reload applies to the open connection: a per-caller limit now trips with 429 + Retry-After', async () => {
     const good = fs.readFileSync(e.configPath, 'utf8');
     fs.writeFileSync(e.configPath, `${good}\nrateLimits: { perCaller: { rps: 0.1, burst: 1 } }\n`);
-    e.tg.reload();
+    await e.tg.reload();
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 3; i++) {
@@ -124,6 +124,6 @@ describe('config reload (what SIGHUP runs)', () => {
     expect(statuses).toContain(429);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     fs.writeFileSync(e.configPath, good);
-    e.tg.reload();
+    await e.tg.reload();
   });
 });

@@ -80,7 +80,7 @@ policy:
   - { from: "${id('agent/worker')}", to: [sink] }
 `).replace('AUDIT', `${e.dir}/audit.log`),
   );
-  e.tg.reload();
+  await e.tg.reload();
 }, 60_000);
 
 afterAll(async () => {

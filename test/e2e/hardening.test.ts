@@ -119,7 +119,7 @@ policy:
 rateLimits: { maxConcurrentPerCallee: 1 }
 `,
   );
-  e.tg.reload();
+  await e.tg.reload();
 }, 60_000);
 
 afterAll(async () => {

@@ -67,7 +67,7 @@ policy:
   - { from: ${id('agent/researcher')}, to: [orchestrator] }
 `,
   );
-  e.tg.reload();
+  await e.tg.reload();
 
   // a real Prometheus with the shipped scrape config and alert rules, pointed at this gateway
   const config = readYaml(scrapeConfigFile) as {

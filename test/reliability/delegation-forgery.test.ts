@@ -51,7 +51,7 @@ policy:
   - { from: "${id('agent/writer')}", to: [researcher] }
 `).replace('AUDIT', path.join(e.dir, 'audit.log')),
   );
-  e.tg.reload();
+  await e.tg.reload();
   alice = mtlsClient(aliceId, aliceId.bundlePem);
   asWriter = mtlsClient(writerId, writerId.bundlePem);
   ctxIssuedAt = Date.now();

@@ -9,6 +9,8 @@
  *                     below certs/, because certs' errors extend CodedError.
  *   certs/            SPIFFE/SVID primitives and rotation timing, no I/O.
  *   config/           the config schema (uses SPIFFE ID parsing).
+ *   database/         the PostgreSQL pool, schema and migrations a fleet shares; no domain knowledge (each
+ *                     store's queries live beside its SQLite twin in ca/, governance/, control/).
  *   ca/, governance/  the CA core; the delegation core and call graph. Independent of each other.
  *   agent-bootstrap/  what agents import (published as tollgate/agent-bootstrap): certs and protocol only,
  *                     never server code (test/structure/published-export.test.ts checks what it loads).
@@ -30,16 +32,17 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   protocol: [],
   certs: ['protocol'],
   config: [...BELOW_ALL],
-  ca: [...BELOW_ALL, 'config'],
-  governance: [...BELOW_ALL, 'config'],
+  database: ['protocol'],
+  ca: [...BELOW_ALL, 'config', 'database'],
+  governance: [...BELOW_ALL, 'config', 'database'],
   'agent-bootstrap': [...BELOW_ALL],
   proxy: [...BELOW_ALL, 'config', 'ca'],
-  control: [...BELOW_ALL, 'config', 'ca'],
+  control: [...BELOW_ALL, 'config', 'ca', 'database'],
   ui: [...BELOW_ALL, 'config', 'governance', 'proxy'],
-  gateway: [...BELOW_ALL, 'config', 'ca', 'governance', 'proxy', 'control', 'ui'],
-  cli: [...BELOW_ALL, 'config', 'ca', 'governance', 'agent-bootstrap', 'proxy', 'control', 'ui', 'gateway'],
+  gateway: [...BELOW_ALL, 'config', 'database', 'ca', 'governance', 'proxy', 'control', 'ui'],
+  cli: [...BELOW_ALL, 'config', 'database', 'ca', 'governance', 'agent-bootstrap', 'proxy', 'control', 'ui', 'gateway'],
   demo: [...BELOW_ALL, 'config', 'governance', 'proxy', 'agent-bootstrap', 'gateway'],
-  bench: [...BELOW_ALL, 'config', 'ca', 'governance', 'agent-bootstrap', 'proxy', 'control', 'gateway'],
+  bench: [...BELOW_ALL, 'config', 'database', 'ca', 'governance', 'agent-bootstrap', 'proxy', 'control', 'gateway'],
 };
 
 /** Edges allowed only into these files of the imported folder. */

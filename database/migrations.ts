@@ -1,0 +1,61 @@
+/**
+ * The PostgreSQL schema, as an append-only list of migrations. Never edit a released migration: add the
+ * next one and raise SCHEMA_VERSION. Times are milliseconds since the epoch (BIGINT), as in the SQLite
+ * store, so both stores hand the cores the same numbers.
+ */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE ca_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE join_tokens (
+  hash       TEXT PRIMARY KEY,
+  spiffe_id  TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at    BIGINT,
+  serial     TEXT
+);
+CREATE TABLE issued (
+  serial        TEXT PRIMARY KEY,
+  spiffe_id     TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  not_before    BIGINT NOT NULL,
+  not_after     BIGINT NOT NULL,
+  issued_at     BIGINT NOT NULL,
+  revoked_at    BIGINT,
+  revoke_reason TEXT
+);
+CREATE INDEX issued_by_id ON issued (spiffe_id, issued_at);
+CREATE TABLE banned_identities (spiffe_id TEXT PRIMARY KEY, reason TEXT NOT NULL, banned_at BIGINT NOT NULL);
+CREATE TABLE revocation_log (
+  seq       BIGSERIAL PRIMARY KEY,
+  kind      TEXT NOT NULL CHECK (kind IN ('serial', 'identity', 'unrevoke_identity')),
+  spiffe_id TEXT NOT NULL,
+  serial    TEXT,
+  not_after BIGINT,
+  at        BIGINT NOT NULL
+);
+CREATE TABLE settings (
+  section    TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  updated_at BIGINT NOT NULL,
+  updated_by TEXT NOT NULL
+);
+CREATE TABLE delegation_keys (
+  kid        TEXT PRIMARY KEY,
+  sealed     TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  retired_at BIGINT
+);
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
