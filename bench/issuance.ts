@@ -11,9 +11,9 @@ import path from 'node:path';
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { openAuthority } from '../ca/authority.js';
-import { bitString, explicit, oid, seq, smallInteger } from '../ca/der.js';
-import { OID } from '../ca/oids.js';
-import { name } from '../ca/template.js';
+import { PostgresCaStore } from '../ca/store/postgres.js';
+import { openPostgres } from '../database/postgres.js';
+import { p256Csr } from './csr.js';
 import type { ValidatedSvid } from '../certs/svid.js';
 
 export interface IssuanceBenchResult {
@@ -45,13 +45,6 @@ function cryptoFloor(rounds: number): number {
   return Math.round(((c.user + c.system) / rounds) * 10) / 10;
 }
 
-/** A PKCS#10 request for a fresh P-256 key, built directly (the CA is what is measured, not a CSR library). */
-function p256Csr(): Buffer {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const info = seq(smallInteger(0), name({ cn: 'bench' }), publicKey.export({ format: 'der', type: 'spki' }), explicit(0, Buffer.alloc(0)));
-  return seq(info, seq(oid(OID.ecdsaWithSha256)), bitString(sign('sha256', info, privateKey)));
-}
-
 const BATCH = 250;
 
 export interface IssuanceBenchOptions {
@@ -61,6 +54,8 @@ export interface IssuanceBenchOptions {
   mode?: 'bootstrap' | 'renew';
   /** requests in flight at once, as a control server serving many agents sees them (default 16; 1 = sequential) */
   concurrency?: number;
+  /** a PostgreSQL URL (an empty database of the bench's own): the shared store instead of SQLite */
+  store?: string;
 }
 
 export async function runIssuanceBench(opts: IssuanceBenchOptions = {}): Promise<IssuanceBenchResult> {
@@ -68,7 +63,8 @@ export async function runIssuanceBench(opts: IssuanceBenchOptions = {}): Promise
   const mode = opts.mode ?? 'bootstrap';
   const concurrency = Math.max(1, Math.min(opts.concurrency ?? 16, BATCH));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-ca-'));
-  const ca = await openAuthority({ dataDir, trustDomain: 'bench.local' });
+  const db = opts.store === undefined ? undefined : await openPostgres(opts.store);
+  const ca = await openAuthority({ dataDir, trustDomain: 'bench.local', store: db && new PostgresCaStore(db) });
   try {
     const id = 'spiffe://bench.local/agent/bench';
     const csrs = Array.from({ length: 1000 }, p256Csr);
@@ -111,6 +107,7 @@ export async function runIssuanceBench(opts: IssuanceBenchOptions = {}): Promise
     };
   } finally {
     await ca.close();
+    await db?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

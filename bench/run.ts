@@ -8,6 +8,8 @@
  *      http-proxy-3 and nginx (when installed); added latency at a fixed 350 req/s
  *   4. memory: idle RSS of `tollgate serve` against the floor of its dependencies, and RSS per 1,000 open
  *      idle mTLS connections to the proxy (~40 s: both processes idle long enough for V8 to shrink)
+ *   6. the durable store, SQLite beside PostgreSQL: issuance through each, and how long a revocation made
+ *      through one process (replica) takes to be enforced by another
  * Flags: --quick (shorter runs), --json (machine-readable summary on stdout).
  */
 import { execFileSync } from 'node:child_process';
@@ -16,6 +18,7 @@ import { runDelegationBench } from './delegation.js';
 import { runGatewayBench } from './gateway.js';
 import { runSvidBench } from './svid.js';
 import { runMemoryBench } from './memory.js';
+import { runStoreBench } from './store.js';
 
 const quick = process.argv.includes('--quick');
 const log = (l: string) => console.error(l);
@@ -35,18 +38,21 @@ log(
     .join(' ')}, node ${process.version}`,
 );
 pinSelf(0);
-log('1/5 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
+log('1/6 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
 const issuance = await runIssuanceBench({ seconds: quick ? 2 : 5 });
-log('2/5 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
+log('2/6 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
 const delegation = await runDelegationBench(quick ? { n: 5000, rounds: 3 } : {});
-log('3/5 peer SVID validation (validateSvid, leaf + intermediate, prebuilt bundle), pinned to core 0');
+log('3/6 peer SVID validation (validateSvid, leaf + intermediate, prebuilt bundle), pinned to core 0');
 const svid = await runSvidBench({ n: quick ? 1000 : 3000 });
-log('4/5 gateway (this takes a minute)');
+log('4/6 gateway (this takes a minute)');
 const gateway = await runGatewayBench({ durationSec: quick ? 2 : 3, rounds: quick ? 2 : 6, log });
-log('5/5 memory: idle `tollgate serve` vs its dependency floor, and per 1,000 idle mTLS connections');
+log('5/6 memory: idle `tollgate serve` vs its dependency floor, and per 1,000 idle mTLS connections');
 const memory = await runMemoryBench({ connections: quick ? 300 : 1000, log });
 
-const summary = { issuance, delegation, svid, gateway, memory };
+log('6/6 the store: SQLite beside PostgreSQL (issuance, revocation propagation between replicas)');
+const store = await runStoreBench({ seconds: quick ? 1 : 3, samples: quick ? 6 : 20 });
+
+const summary = { issuance, delegation, svid, gateway, memory, store };
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(summary, null, 2));
 } else {
@@ -73,6 +79,16 @@ if (process.argv.includes('--json')) {
   console.log(
     `memory:            idle tollgate serve ${f(memory.idleRssMb)} MB RSS = dependency floor ${f(memory.floorRssMb)} MB + ${f(memory.aboveFloorMb)} MB (goal <= 10 MB above); +${f(memory.rssPerThousandConnectionsMb)} MB RSS per 1,000 idle mTLS connections`,
   );
+  for (const [name, h] of [
+    ['SQLite', store.sqlite],
+    ['PostgreSQL', store.postgres],
+  ] as const) {
+    if (!h) continue;
+    console.log(
+      `store ${name.padEnd(11)} issuance ${h.issuance.certsPerSecond} certs/s (${f(h.issuance.cpuUsPerCert)} us CPU/cert in the gateway process); revocation enforced by another replica after p50 ${f(h.propagation.p50Ms, 0)} ms, p95 ${f(h.propagation.p95Ms, 0)} ms (poll 500 ms)`,
+    );
+  }
+  if (store.postgresSkipped) console.log(`store PostgreSQL: skipped (${store.postgresSkipped})`);
   console.log(
     `added latency at 350 req/s over direct: p50 ${Math.round(gateway.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(gateway.addedLatencyP99Us ?? NaN)} us`,
   );

@@ -84,7 +84,7 @@ export async function openOrCreateRoot(
       // a new replica of a fleet: the root is shared through a file (or secret mount), never the database
       throw new CaError(
         'storage',
-        `${files.rootFile} is missing, but the database at ${info.location} belongs to the fleet's CA with root ${storedRoot}: copy root-ca.pem (0600) from a running replica's data dir, or mount it there, then start again`,
+        `${files.rootFile} is missing, but the database at ${info.location} belongs to the fleet's CA with root ${storedRoot}; copy root-ca.pem (0600) from a running replica's data dir, or mount it there, then start again`,
       );
     }
     if (storedRoot !== null) {

@@ -3,6 +3,7 @@
  * errors). Library errors already carry a message written for the user; unknown errors get a generic line
  * (plus the message), never a stack trace.
  */
+import { DatabaseError } from '../database/errors.js';
 import { CodedError } from '../protocol/errors.js';
 import { CaError } from '../ca/api.js';
 import { ConfigError } from '../config/load.js';
@@ -39,7 +40,11 @@ export class UsageError extends CliError {
 function hintFor(err: unknown): string {
   if (err instanceof ConfigError) return 'fix the config file (see tollgate.example.yaml)';
   if (err instanceof CaError) {
-    if (err.code === 'storage') return 'check that the data directory exists and is writable';
+    if (err.code === 'storage') {
+      return /postgres(ql)?:\/\//.test(err.message)
+        ? 'check that the database is reachable (--store / TOLLGATE_STORE)'
+        : 'check that the data directory exists and is writable';
+    }
     if (err.code.startsWith('token_')) return 'create a new token with `tollgate token create`';
     if (err.code === 'internal') return 'see the log of `tollgate serve`, or report this';
     return 'check the arguments (--help)';
@@ -58,6 +63,7 @@ function hintFor(err: unknown): string {
     return 'see the log of `tollgate serve`';
   }
   if (err instanceof DelegationError) return 'check the data directory (delegation-keys.json)';
+  if (err instanceof DatabaseError) return 'check --store (or TOLLGATE_STORE, or store: in the config) and that PostgreSQL is running';
   if (err instanceof UiError) return 'set uiToken in the config, or keep listen.metrics on a loopback address';
   return 'run the command with --help';
 }
@@ -80,7 +86,8 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
     err instanceof ProxyError ||
     err instanceof DelegationError ||
     err instanceof UiError ||
-    err instanceof AdminError
+    err instanceof AdminError ||
+    err instanceof DatabaseError
   ) {
     message = err.message;
     hint = hintFor(err);

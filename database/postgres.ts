@@ -160,7 +160,7 @@ async function migrate(db: PostgresDatabase): Promise<void> {
     if (current > SCHEMA_VERSION) {
       throw new DatabaseError(
         'schema_newer',
-        `the database at ${db.location} has Tollgate schema version ${current}, but this Tollgate knows up to ${SCHEMA_VERSION}: run the newer Tollgate, or point --store at another database`,
+        `the database at ${db.location} has Tollgate schema version ${current}, but this Tollgate knows up to ${SCHEMA_VERSION}; run the newer Tollgate, or point --store at another database`,
       );
     }
     for (const m of MIGRATIONS) {

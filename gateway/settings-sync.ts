@@ -9,7 +9,7 @@
  * the failure is logged once per version and retried at the next change.
  */
 import type { Config } from '../config/schema.js';
-import { overlaySettings, SETTINGS_SECTIONS, type SectionVersions, type SettingsSection, type SettingsStore } from '../control/admin/index.js';
+import { AdminError, overlaySettings, SETTINGS_SECTIONS, type SectionVersions, type SettingsSection, type SettingsStore } from '../control/admin/index.js';
 import type { GatewayLog } from '../control/gateway.js';
 
 export interface SettingsSyncOptions {
@@ -32,6 +32,8 @@ export interface SettingsSync {
   sync(): Promise<SectionVersions>;
   /** this process wrote `section` at `version` (and applied it already) */
   written(section: SettingsSection, version: number): void;
+  /** the versions the running config was built from (no store access) */
+  applied(): SectionVersions;
   /** a new file config (SIGHUP): overlay the store on it and apply; rejects (nothing applied) when it does not fit */
   reload(fileConfig: Config): Promise<Config>;
   close(): void;
@@ -74,7 +76,8 @@ export function startSettingsSync(o: SettingsSyncOptions): SettingsSync {
       ? setInterval(() => {
           sync().then(
             () => o.onPoll?.(true, o.now()),
-            (err: unknown) => o.onPoll?.(false, o.now(), err),
+            // the store answered with settings that do not fit this file: it is up (that failure is logged above)
+            (err: unknown) => o.onPoll?.(!(err instanceof AdminError && err.code === 'storage'), o.now(), err),
           );
         }, o.pollMs)
       : undefined;
@@ -82,6 +85,7 @@ export function startSettingsSync(o: SettingsSyncOptions): SettingsSync {
 
   return {
     sync,
+    applied: () => applied,
     written(section, version) {
       applied = { ...applied, [section]: version };
     },

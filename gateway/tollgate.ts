@@ -63,6 +63,8 @@ export interface TollgateOptions {
 export interface Tollgate {
   /** the running config (file + saved admin sections) */
   config(): Config;
+  /** where the durable state lives */
+  store: { kind: 'sqlite' | 'postgres'; location: string };
   gateway: Gateway;
   proxy: ProxyHandle;
   stage: DelegationStage;
@@ -186,6 +188,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
           applyConfig,
           settings,
           syncSettings: () => settingsSync.sync(),
+          appliedSettings: () => settingsSync.applied(),
           settingsWritten: (section, version) => settingsSync.written(section, version),
           graph: {
             json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())),
@@ -253,6 +256,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     let closing: Promise<void> | undefined;
     return {
       config: () => live,
+      store: { kind: stores.kind, location: stores.location },
       gateway,
       proxy,
       stage,

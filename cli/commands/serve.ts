@@ -49,13 +49,17 @@ export const serve: Command = async (argv, io) => {
     const fp = tg.gateway.authority.rootFingerprint();
     const td = tg.gateway.authority.trustDomain;
     const dd = values['data-dir'] ? ` --data-dir ${values['data-dir']}` : '';
-    io.out(`Tollgate is running (trust domain ${td}, data dir ${dataDir})`);
+    const where = tg.store.kind === 'postgres' ? `, store ${tg.store.location}` : '';
+    io.out(`Tollgate is running (trust domain ${td}, data dir ${dataDir}${where})`);
     io.out(`  proxy    https://${addr(live.listen.proxy, tg.ports.proxy)}/a2a/<agent>   mTLS, ${Object.keys(live.agents).length} agents registered`);
     io.out(`  control  ${control}   gRPC: identity + admin API`);
     io.out(`  metrics  http://${metrics}/metrics   call graph: http://${metrics}/ui`);
     io.out(`  root     ${fp}`);
     io.out('Next:');
     io.out(`  alias tollgate='node ${process.argv[1]}'`);
+    // the token command must open the same store (the URL may hold a password: not printed)
+    if (tg.store.kind === 'postgres' && !process.env.TOLLGATE_STORE)
+      io.out('  export TOLLGATE_STORE=<the --store URL>   # token create reads the shared store');
     io.out(`  TOKEN=$(tollgate token create --spiffe-id spiffe://${td}/agent/researcher${dd})`);
     io.out(`  tollgate bootstrap --server ${control} --token "$TOKEN" --fingerprint ${fp} --out ./researcher-id`);
     io.out('  npm run demo            # the whole story with real A2A agents, in its own sandbox');

@@ -48,6 +48,8 @@ export interface AdminServiceDeps {
    * return the section versions it was built from. Without it, the store's versions are read as they are.
    */
   syncSettings?(): Promise<SectionVersions>;
+  /** the versions the running config was built from, without asking the store (reads during an outage) */
+  appliedSettings?(): SectionVersions;
   /** this process saved `section` at `version` (and applied it): the sync above need not apply it again */
   settingsWritten?(section: SettingsSection, version: number): void;
   graph: CallGraphSource;
@@ -118,6 +120,11 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
    */
   const appliedVersion = async (section: SettingsSection): Promise<number> =>
     deps.syncSettings ? (await deps.syncSettings())[section] : versionOf(settings, section);
+  /** for reads: the latest when the store answers, else what is running (an outage must not hide the policy) */
+  const shownVersion = (section: SettingsSection): Promise<number> => {
+    if (!deps.appliedSettings) return appliedVersion(section);
+    return appliedVersion(section).catch(() => deps.appliedSettings?.()[section] ?? 0);
+  };
 
   // Writes of this process queue here: each one's version check, apply and put see the previous one's result.
   let writing: Promise<unknown> = Promise.resolve();
@@ -199,7 +206,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     },
 
     async ListAgents() {
-      const version = await appliedVersion('agents');
+      const version = await shownVersion('agents');
       const agents = Object.entries(deps.getConfig().agents).map(([name, a]) => agentToMsg(name, a));
       agents.sort((a, b) => a.name.localeCompare(b.name));
       return { agents, version };
@@ -239,7 +246,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     },
 
     async GetPolicy() {
-      const version = await appliedVersion('policy');
+      const version = await shownVersion('policy');
       return { version, rules: deps.getConfig().policy.map(ruleToMsg) };
     },
 
@@ -254,7 +261,7 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     },
 
     async GetLimits() {
-      const version = await appliedVersion('limits');
+      const version = await shownVersion('limits');
       return limitsToMsg(deps.getConfig(), version);
     },
 
