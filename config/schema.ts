@@ -177,6 +177,19 @@ export const caSchema = z
   })
   .strict();
 
+/** Redis for governance shared by every worker and replica (fleet mode, part 2). */
+const redisSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/i, 'expected a Redis URL such as redis://127.0.0.1:6379 (rediss:// for TLS)')
+      .describe('the Redis server every replica shares'),
+    prefix: z.string().min(1).max(64).default('tollgate:').describe('every key starts with it (several fleets on one Redis)'),
+    commandTimeout: duration('250ms', 'a governance round trip slower than this fails the call closed (503)'),
+    leaseTtl: duration('60s', "how long a concurrency slot survives without renewal (a dead replica's slots come back after it)"),
+  })
+  .strict();
+
 /** A store URL (config `store`, --store, TOLLGATE_STORE): PostgreSQL only; absent means SQLite in the data dir. */
 export const storeUrl = z
   .string()
@@ -216,6 +229,9 @@ export const configSchema = z
     agents: z.record(agentName, agentSchema).default({}).describe('registry: callee name -> upstream and identity'),
     policy: z.array(policyRule).default([]).describe('allow rules; everything else is denied'),
     rateLimits: rateLimitsSchema.default({}).describe('token buckets and concurrency caps (omit a key to disable that limit)'),
+    redis: redisSchema
+      .optional()
+      .describe('share rate limits, concurrency caps, task budgets and cancellations with every replica on Redis (absent: each process keeps its own)'),
     delegation: delegationSchema.default(delegationSchema.parse({})).describe('delegation chain limits and per root task budgets'),
     graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('listener and upstream timeouts'),

@@ -39,6 +39,8 @@ import { createGraphRoutes } from '../ui/graph-routes.js';
 import { agentBudgets, createGraphSource } from '../ui/source.js';
 import { listenerAccess } from '../ui/access.js';
 import { governanceSlot } from './governance-slot.js';
+import { fleetGovernance } from './fleet-governance.js';
+import { openFleet } from './fleet.js';
 import { caEvents, delegationMetrics, storeSyncReporter } from './adapters.js';
 import { openStores } from './stores.js';
 import { openDelegationKeys } from './delegation-keys.js';
@@ -143,6 +145,14 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const stage = createDelegationStage({ config: live, keyring: keys.ring, now, log, metrics: delegationMetrics(metrics) });
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
 
+    // 4b. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
+    const fleet = live.redis ? await openFleet(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) }) : undefined;
+    if (fleet) {
+      metrics.governanceBackendUp.set(1);
+      undo.push(() => fleet.close());
+    }
+    const slot = governanceSlot({ stage, events, changed: () => source.changed(), now });
+
     // 5. data plane, following the SVID's rotation
     const proxy = await startProxy({
       config: live,
@@ -151,7 +161,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       now,
       metrics,
       audit,
-      governance: governanceSlot({ stage, events, changed: () => source.changed(), now }),
+      governance: fleet ? fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) }) : slot,
     });
     undo.push(() => proxy.close(live.timeouts.shutdown));
 
@@ -194,10 +204,13 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
             json: (id) => (id ? stage.graph.taskJSON(id) : stage.graph.aggregateJSON(now())),
             dot: (id) => (id ? stage.graph.taskDot(id) : stage.graph.aggregateDot(now())),
           },
-          cancelTask: (id) => {
+          cancelTask: async (id) => {
             const ok = stage.cancelTask(id);
             if (ok) source.changed();
-            return ok;
+            // fleet-wide: every replica refuses the task's next call (and says so if the fleet knew it)
+            const d = live.delegation;
+            const known = fleet ? await fleet.governance.cancel(id, Math.min(d.tokenTtl, d.task.deadline) + 60_000) : false;
+            return ok || known;
           },
           events,
           now,

@@ -27,6 +27,8 @@ export interface GatewayMetrics {
   readonly storeUp: Gauge;
   /** seconds since the last successful sync, at scrape time */
   readonly storeSyncAge: Gauge;
+  /** 1 while the shared governance backend (Redis) answers; 0 while governed calls fail closed; absent without one */
+  readonly governanceBackendUp: Gauge;
   // Reserved for the delegation / call-graph code (governance/delegation, governance/graph), which increments them.
   readonly delegationRefusals: Counter<'caller' | 'callee' | 'reason'>;
   readonly loopsCut: Counter<'caller' | 'callee'>;
@@ -142,6 +144,11 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       collect() {
         if (lastStoreSync !== undefined) this.set(Math.max(0, (now() - lastStoreSync) / 1000));
       },
+    }),
+    governanceBackendUp: new Gauge({
+      name: 'tollgate_governance_backend_up',
+      help: '1 while the shared governance backend (Redis) answers; 0 while calls that need it are refused (fail closed)',
+      registers,
     }),
     delegationRefusals: new Counter({
       name: 'tollgate_delegation_refusals_total',

@@ -1,3 +1,4 @@
+import { isLimitReason } from './ratelimit/limiter.js';
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -301,10 +302,10 @@ export class Pipeline implements ExchangeSink {
     } else if (typeof (d as Promise<unknown>).then === 'function') {
       void (d as Promise<Refusal | undefined>).then((r) => {
         if (r === undefined) this.forward(ex);
-        else ex.refuse(r, 'refuse');
+        else ex.refuse(r, isLimitReason(r.reason) ? 'limit' : 'refuse');
       });
     } else {
-      ex.refuse(d as Refusal, 'refuse');
+      ex.refuse(d as Refusal, isLimitReason((d as Refusal).reason) ? 'limit' : 'refuse');
     }
   }
 

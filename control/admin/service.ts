@@ -53,7 +53,8 @@ export interface AdminServiceDeps {
   /** this process saved `section` at `version` (and applied it): the sync above need not apply it again */
   settingsWritten?(section: SettingsSection, version: number): void;
   graph: CallGraphSource;
-  cancelTask(taskId: string, actor: string): boolean;
+  /** the kill switch; resolves (or returns) whether a task of that id was known (here, or fleet-wide) */
+  cancelTask(taskId: string, actor: string): boolean | Promise<boolean>;
   events: EventBus;
   now?: () => number;
   /**
@@ -328,11 +329,11 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       return { json: JSON.stringify(value), dot: '' };
     },
 
-    CancelTask(req, { actor }) {
+    async CancelTask(req, { actor }) {
       const taskId = text(req.taskId, 'task_id', MAX_TASK_ID);
       if (!taskId) throw new AdminError('invalid_argument', 'task_id is empty: name the root task to cancel (see tollgate ctl graph)');
       const reason = text(req.reason, 'reason', MAX_REASON) || undefined;
-      const cancelled = deps.cancelTask(taskId, actor);
+      const cancelled = await deps.cancelTask(taskId, actor);
       if (cancelled) publish({ kind: 'task', actor, summary: `root task ${taskId} cancelled`, data: { taskId, reason } });
       return { cancelled };
     },

@@ -9,6 +9,11 @@ import { newBucket, refill, waitSeconds, type Bucket, type Rate } from './bucket
  * the edge bucket does not drain the caller's bucket.
  */
 export type LimitKind = 'caller' | 'edge' | 'concurrency';
+
+/** A refusal reason that is rate limiting (this limiter's, or the same limits enforced fleet-wide by governance). */
+export function isLimitReason(reason: string): boolean {
+  return reason === 'caller' || reason === 'edge' || reason === 'concurrency';
+}
 export type LimitDecision = { ok: true } | { ok: false; limit: LimitKind; retryAfterSec: number };
 
 interface CallerState {

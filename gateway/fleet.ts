@@ -1,0 +1,58 @@
+/**
+ * The Redis connection behind fleet-wide governance (config `redis:`), opened once per process. Commands
+ * fail fast when Redis is away (no offline queue, one attempt, `redis.commandTimeout`): the request path
+ * must fail closed at once, not wait for a reconnect. ioredis reconnects by itself in the background.
+ */
+import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { GatewayLog } from '../control/gateway-identity.js';
+import { RedisGovernance } from '../governance/fleet/redis-governance.js';
+
+export interface Fleet {
+  governance: RedisGovernance;
+  close(): Promise<void>;
+}
+
+export async function openFleet(cfg: NonNullable<Config['redis']>, o: { log: GatewayLog; onBackendUp(up: boolean): void }): Promise<Fleet> {
+  const redis = new Redis(cfg.url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: cfg.commandTimeout,
+    connectTimeout: Math.max(1000, cfg.commandTimeout * 4),
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  let down = false;
+  redis.on('error', (err) => {
+    if (!down) o.log.warn({ err }, 'redis: connection failed; governed calls that need it are refused until it is back');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) o.log.info({}, 'redis: connected again');
+    down = false;
+  });
+  try {
+    await redis.connect();
+  } catch (e) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${redactRedis(cfg.url)} (redis.url): ${(e as Error).message}`, { cause: e });
+  }
+  const governance = new RedisGovernance({ redis, prefix: cfg.prefix, leaseMs: cfg.leaseTtl, onBackendUp: (up) => o.onBackendUp(up) });
+  return {
+    governance,
+    async close() {
+      governance.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export function redactRedis(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis://(unparseable URL)';
+  }
+}

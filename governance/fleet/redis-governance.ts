@@ -1,0 +1,245 @@
+/**
+ * Governance shared by every worker and replica on Redis: the rate-limit buckets, the per-callee
+ * concurrency caps and the per-root-task budgets (maxCalls, maxFanOut, maxConcurrent, maxCost) and
+ * cancellations, checked and reserved in ONE atomic script per governed call (scripts.ts).
+ *
+ * Cheap on the hot path:
+ *  - one round trip per call that a fleet limit applies to, none for a call none applies to;
+ *  - a key refused for being over its limit is refused locally until its retry time (as Envoy's
+ *    ratelimit caches over-limit keys), so a flood against a full bucket costs no round trips;
+ *  - releases and lease renewals are batched off the request path.
+ *
+ * Exact where it promises exactness: buckets, concurrency and task budgets are decided on the server,
+ * once; a replica that dies gives its slots back when their leases expire (renewed while calls run).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { CANCEL_LUA, COST_LUA, RELEASE_LUA, RENEW_LUA, RESERVE_LUA } from './scripts.js';
+
+export interface Rate {
+  rps: number;
+  burst: number;
+}
+
+export interface TaskBudget {
+  maxCalls: number;
+  maxFanOut: number;
+  maxConcurrent: number;
+  maxCost: number | undefined;
+}
+
+export interface ReserveRequest {
+  callerId: string;
+  callee: string;
+  perCaller: Rate | undefined;
+  perEdge: Rate | undefined;
+  maxConcurrentPerCallee: number | undefined;
+  /** the call's root task: `new` for a call that starts one, else the task it continues */
+  task: { rootTaskId: string; isNew: boolean; parentCallId: string | undefined; budget: TaskBudget; ttlMs: number } | undefined;
+}
+
+export type FleetRefusalReason = 'caller' | 'edge' | 'concurrency' | 'cancelled' | 'max_calls' | 'fan_out' | 'task_concurrency' | 'max_cost';
+
+export type ReserveResult =
+  { ok: true; lease: Lease | undefined } | { ok: false; reason: FleetRefusalReason; retryAfterMs: number; detail: string; local: boolean };
+
+/** Slots a reservation holds until release(): the callee's concurrency slot and the task's in-flight slot. */
+export interface Lease {
+  readonly id: string;
+  readonly calleeKey: string;
+  readonly taskKey: string;
+}
+
+export interface RedisGovernanceOptions {
+  redis: Redis;
+  /** every key starts with it (several fleets, or tests, on one Redis) */
+  prefix: string;
+  /** how long a slot is held without renewal (a dead replica's slots come back after this), ms */
+  leaseMs?: number;
+  /** local clock, for the over-limit cache only (ms) */
+  now?: () => number;
+  onBackendUp?: (up: boolean) => void;
+}
+
+interface ScriptedRedis {
+  tgReserve(...args: (string | number)[]): Promise<[string, number, string]>;
+  tgRelease(...args: (string | number)[]): Promise<number>;
+  tgRenew(...args: (string | number)[]): Promise<number>;
+  tgCost(...args: (string | number)[]): Promise<number>;
+  tgCancel(...args: (string | number)[]): Promise<number>;
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+
+export class RedisGovernance {
+  private readonly redis: Redis & ScriptedRedis;
+  private readonly prefix: string;
+  private readonly leaseMs: number;
+  private readonly now: () => number;
+  /** over-limit keys and the local time until which they are refused without asking Redis */
+  private readonly overLimit = new Map<string, { until: number; reason: FleetRefusalReason }>();
+  /** leases held by calls in flight here, renewed every leaseMs / 3 */
+  private readonly held = new Map<string, Lease>();
+  private readonly renewTimer: NodeJS.Timeout;
+  private up = true;
+  private readonly onBackendUp?: (up: boolean) => void;
+  private readonly leasePrefix = randomBytes(6).toString('base64url');
+  private leaseSeq = 0;
+
+  constructor(o: RedisGovernanceOptions) {
+    this.prefix = o.prefix;
+    this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.now = o.now ?? Date.now;
+    this.onBackendUp = o.onBackendUp;
+    const r = o.redis as Redis & ScriptedRedis;
+    r.defineCommand('tgReserve', { numberOfKeys: 6, lua: RESERVE_LUA });
+    r.defineCommand('tgRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
+    r.defineCommand('tgRenew', { lua: RENEW_LUA });
+    r.defineCommand('tgCost', { numberOfKeys: 1, lua: COST_LUA });
+    r.defineCommand('tgCancel', { numberOfKeys: 1, lua: CANCEL_LUA });
+    this.redis = r;
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** Whether the last exchange with Redis succeeded. */
+  get backendUp(): boolean {
+    return this.up;
+  }
+
+  private mark(up: boolean): void {
+    if (up !== this.up) {
+      this.up = up;
+      this.onBackendUp?.(up);
+    }
+  }
+
+  private key(kind: string, ...parts: string[]): string {
+    return `${this.prefix}${kind}:${parts.join('|')}`;
+  }
+
+  /** Whether any fleet limit applies to this request (none: no round trip at all). */
+  static applies(r: ReserveRequest): boolean {
+    return r.perCaller !== undefined || r.perEdge !== undefined || r.maxConcurrentPerCallee !== undefined || r.task !== undefined;
+  }
+
+  /**
+   * Check everything that applies and reserve it, atomically. Rejects when Redis cannot be reached (the
+   * caller decides to fail closed); resolves with the first limit that refused otherwise.
+   */
+  async reserve(r: ReserveRequest): Promise<ReserveResult> {
+    const callerKey = r.perCaller ? this.key('bc', r.callerId) : this.key('none');
+    const edgeKey = r.perEdge ? this.key('be', r.callerId, r.callee) : this.key('none');
+    const calleeKey = this.key('cc', r.callee);
+    const local = this.cached(callerKey, edgeKey);
+    if (local) return local;
+    const t = r.task;
+    const taskKey = t ? this.key('t', t.rootTaskId) : this.key('none');
+    const leaseId = `${this.leasePrefix}.${(this.leaseSeq++).toString(36)}`;
+    const args: (string | number)[] = [
+      callerKey,
+      edgeKey,
+      calleeKey,
+      taskKey,
+      t ? this.key('tf', t.rootTaskId) : this.key('none'),
+      t ? this.key('ti', t.rootTaskId) : this.key('none'),
+      r.perCaller?.rps ?? 0,
+      r.perCaller?.burst ?? 0,
+      r.perEdge?.rps ?? 0,
+      r.perEdge?.burst ?? 0,
+      r.maxConcurrentPerCallee ?? 0,
+      this.leaseMs,
+      leaseId,
+      t === undefined ? 0 : t.isNew ? 1 : 2,
+      t?.budget.maxCalls ?? 0,
+      t?.budget.maxFanOut ?? 0,
+      t?.budget.maxConcurrent ?? 0,
+      t?.budget.maxCost ?? -1,
+      t?.parentCallId ?? '',
+      t?.ttlMs ?? 0,
+    ];
+    let reply: [string, number, string];
+    try {
+      reply = await this.redis.tgReserve(...args);
+    } catch (e) {
+      this.mark(false);
+      throw e;
+    }
+    this.mark(true);
+    const [verdict, retryAfterMs, detail] = reply;
+    if (verdict === 'ok') {
+      const holds = r.maxConcurrentPerCallee !== undefined || t !== undefined;
+      if (!holds) return { ok: true, lease: undefined };
+      const lease: Lease = {
+        id: leaseId,
+        calleeKey: r.maxConcurrentPerCallee !== undefined ? calleeKey : this.key('none'),
+        taskKey: this.key('ti', t?.rootTaskId ?? ''),
+      };
+      this.held.set(leaseId, lease);
+      return { ok: true, lease };
+    }
+    const reason = verdict as FleetRefusalReason;
+    // a bucket's retry time is exact (tokens refill at a known rate); a concurrency slot frees at any moment: not cached
+    if (retryAfterMs > 0 && (reason === 'caller' || reason === 'edge')) {
+      this.overLimit.set(reason === 'caller' ? callerKey : edgeKey, { until: this.now() + retryAfterMs, reason });
+    }
+    return { ok: false, reason, retryAfterMs, detail, local: false };
+  }
+
+  private cached(...keys: string[]): ReserveResult | undefined {
+    if (this.overLimit.size === 0) return undefined;
+    const now = this.now();
+    for (const k of keys) {
+      const e = this.overLimit.get(k);
+      if (e === undefined) continue;
+      if (now < e.until) return { ok: false, reason: e.reason, retryAfterMs: e.until - now, detail: '', local: true };
+      this.overLimit.delete(k);
+    }
+    return undefined;
+  }
+
+  /** Give the call's slots back (the call ended). Never throws: a lost release expires with its lease. */
+  release(lease: Lease | undefined): void {
+    if (lease === undefined || !this.held.delete(lease.id)) return;
+    this.redis.tgRelease(lease.calleeKey, lease.taskKey, lease.id).then(
+      () => this.mark(true),
+      () => this.mark(false),
+    );
+  }
+
+  /** Add a reported cost to the task's fleet-wide spend. */
+  async addCost(rootTaskId: string, amount: number): Promise<void> {
+    await this.redis.tgCost(this.key('t', rootTaskId), amount);
+  }
+
+  /** The kill switch, fleet-wide: every replica refuses the task's next call. Resolves whether the fleet knew the task. */
+  async cancel(rootTaskId: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.tgCancel(this.key('t', rootTaskId), ttlMs)) === 1;
+  }
+
+  /** Extend the leases of calls still running here (long streams keep their slots). */
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    const keys: string[] = [];
+    const ids: string[] = [];
+    for (const l of this.held.values()) {
+      keys.push(l.calleeKey, l.taskKey);
+      ids.push(l.id);
+    }
+    try {
+      await this.redis.tgRenew(keys.length, ...keys, this.leaseMs, ...ids);
+      this.mark(true);
+    } catch {
+      this.mark(false);
+    }
+  }
+
+  /** Slots held by calls in flight here. */
+  heldCount(): number {
+    return this.held.size;
+  }
+
+  close(): void {
+    clearInterval(this.renewTimer);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The Lua scripts that make fleet-wide governance exact: each runs atomically on the Redis server, so a
+ * check and the reservation it allows are one step (no check-then-increment race between replicas).
+ * Time is the server's (TIME), one clock for the whole fleet. Loaded once and called by SHA (ioredis
+ * defineCommand: EVALSHA, EVAL on NOSCRIPT).
+ *
+ * reserve: KEYS = callerBucket, edgeBucket, calleeLeases, task, taskFanOut, taskLeases
+ *   ARGV  1 callerRps  2 callerBurst  3 edgeRps  4 edgeBurst          (rps 0 = no bucket)
+ *         5 calleeCap  6 leaseMs  7 leaseId                          (cap 0 = no concurrency cap)
+ *         8 taskMode (0 none, 1 new root task, 2 existing task)
+ *         9 maxCalls 10 maxFanOut 11 maxConcurrent 12 maxCost (-1 none) 13 parentCallId 14 taskTtlMs
+ *   returns { 'ok', serverNowMs } or { reason, retryAfterMs, detail }
+ *   reasons: caller | edge | concurrency | cancelled | max_calls | fan_out | task_concurrency | max_cost
+ *
+ * Buckets are hashes {t = tokens, l = last refill ms}, expiring once full again. Concurrency slots and
+ * task in-flight slots are leases: sorted-set members scored by their expiry; expired leases are dropped
+ * before counting, so a replica that dies holding slots gives them back within one lease.
+ */
+export const RESERVE_LUA = `
+local now_t = redis.call('TIME')
+local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
+
+local function bucket(key, rps, burst)
+  local h = redis.call('HMGET', key, 't', 'l')
+  local t = tonumber(h[1])
+  local l = tonumber(h[2])
+  if t == nil then t = burst; l = now end
+  if now > l then
+    t = math.min(burst, t + (now - l) * rps / 1000)
+    l = now
+  end
+  return t, l
+end
+
+local callerRps, callerBurst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local edgeRps, edgeBurst = tonumber(ARGV[3]), tonumber(ARGV[4])
+local ct, cl, et, el
+if callerRps > 0 then
+  ct, cl = bucket(KEYS[1], callerRps, callerBurst)
+  if ct < 1 then return { 'caller', math.ceil((1 - ct) * 1000 / callerRps), '' } end
+end
+if edgeRps > 0 then
+  et, el = bucket(KEYS[2], edgeRps, edgeBurst)
+  if et < 1 then return { 'edge', math.ceil((1 - et) * 1000 / edgeRps), '' } end
+end
+
+local cap = tonumber(ARGV[5])
+local leaseMs = tonumber(ARGV[6])
+local leaseId = ARGV[7]
+if cap > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  if redis.call('ZCARD', KEYS[3]) >= cap then return { 'concurrency', 1000, '' } end
+end
+
+local mode = tonumber(ARGV[8])
+local ttl = tonumber(ARGV[14])
+if mode == 2 then
+  local task = redis.call('HMGET', KEYS[4], 'calls', 'cost', 'cancelled')
+  if task[3] == '1' then return { 'cancelled', 0, '' } end
+  local calls = tonumber(task[1]) or 0
+  if calls >= tonumber(ARGV[9]) then return { 'max_calls', 0, tostring(calls) } end
+  local fan = tonumber(redis.call('HGET', KEYS[5], ARGV[13])) or 0
+  if fan >= tonumber(ARGV[10]) then return { 'fan_out', 0, tostring(fan) } end
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+  if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[11]) then return { 'task_concurrency', 1000, '' } end
+  local maxCost = tonumber(ARGV[12])
+  local cost = tonumber(task[2]) or 0
+  if maxCost >= 0 and cost >= maxCost then return { 'max_cost', 0, tostring(cost) } end
+end
+
+-- every check passed: take what the call uses
+if callerRps > 0 then
+  redis.call('HSET', KEYS[1], 't', ct - 1, 'l', cl)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(callerBurst * 1000 / callerRps) + 1000)
+end
+if edgeRps > 0 then
+  redis.call('HSET', KEYS[2], 't', et - 1, 'l', el)
+  redis.call('PEXPIRE', KEYS[2], math.ceil(edgeBurst * 1000 / edgeRps) + 1000)
+end
+if cap > 0 then
+  redis.call('ZADD', KEYS[3], now + leaseMs, leaseId)
+  redis.call('PEXPIRE', KEYS[3], leaseMs * 2)
+end
+if mode > 0 then
+  redis.call('HINCRBY', KEYS[4], 'calls', 1)
+  redis.call('PEXPIRE', KEYS[4], ttl)
+  if mode == 2 then
+    redis.call('HINCRBY', KEYS[5], ARGV[13], 1)
+    redis.call('PEXPIRE', KEYS[5], ttl)
+  end
+  redis.call('ZADD', KEYS[6], now + leaseMs, leaseId)
+  redis.call('PEXPIRE', KEYS[6], math.max(ttl, leaseMs * 2))
+end
+return { 'ok', now, '' }
+`;
+
+/** release: KEYS = calleeLeases, taskLeases; ARGV 1 leaseId. Gives the slots back (either key may be unused). */
+export const RELEASE_LUA = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** renew: KEYS = leases sets (pairs of callee, task per lease); ARGV 1 leaseMs, then the lease ids, one per pair. */
+export const RENEW_LUA = `
+local now_t = redis.call('TIME')
+local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
+local leaseMs = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  redis.call('ZADD', KEYS[(i - 2) * 2 + 1], 'XX', now + leaseMs, id)
+  redis.call('ZADD', KEYS[(i - 2) * 2 + 2], 'XX', now + leaseMs, id)
+end
+return #ARGV - 1
+`;
+
+/** cost: KEYS = task; ARGV 1 amount, 2 ttlMs. Adds to the task's spent cost (only to a task that exists). */
+export const COST_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HINCRBYFLOAT', KEYS[1], 'cost', ARGV[1])
+return 1
+`;
+
+/**
+ * cancel: KEYS = task; ARGV 1 ttlMs. Marks the task cancelled fleet-wide (also one no replica has seen yet:
+ * a cancellation may race the task's first call). Returns 1 when the task had made calls, else 0.
+ */
+export const CANCEL_LUA = `
+local known = redis.call('HEXISTS', KEYS[1], 'calls')
+redis.call('HSET', KEYS[1], 'cancelled', '1')
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return known
+`;

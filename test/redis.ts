@@ -1,0 +1,40 @@
+/**
+ * Redis for a test: the machine's server (127.0.0.1:6379; `.ci/run` starts it when it is down, TOLLGATE_TEST_REDIS
+ * overrides), a key prefix of the test's own, and cleanup of every key under it.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+export const TEST_REDIS_URL = process.env.TOLLGATE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+
+export interface TestRedis {
+  prefix: string;
+  /** a new client (closed by cleanup) */
+  client(): Redis;
+  cleanup(): Promise<void>;
+}
+
+export function testRedis(): TestRedis {
+  const prefix = `tgtest:${randomBytes(5).toString('hex')}:`;
+  const clients: Redis[] = [];
+  const client = () => {
+    const c = new Redis(TEST_REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    clients.push(c);
+    return c;
+  };
+  return {
+    prefix,
+    client,
+    async cleanup() {
+      const c = new Redis(TEST_REDIS_URL);
+      let cursor = '0';
+      do {
+        const [next, keys] = await c.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        if (keys.length) await c.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      c.disconnect();
+      for (const x of clients) x.disconnect();
+    },
+  };
+}
