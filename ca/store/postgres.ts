@@ -169,6 +169,7 @@ export class PostgresCaStore implements CaStore {
   }
 
   async recordIssuedMany(certs: readonly NewIssued[]): Promise<void> {
+    if (certs.length === 0) return; // (no statement: `VALUES` with no tuple is a syntax error)
     if (certs.length === 1) return this.recordIssued(certs[0]);
     // one statement: all or none
     const values: unknown[] = [];

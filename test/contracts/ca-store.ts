@@ -296,6 +296,9 @@ export function caStoreContract(name: string, open: () => Promise<CaStoreFixture
       await expectStorage(s.recordIssuedMany([cert(), cert(), { ...one, issuedAt: 99 }]));
       await expectStorage(s.recordIssued({ ...one }));
       expect(await s.listIssued()).toHaveLength(5);
+      // an empty batch records nothing and succeeds
+      await s.recordIssuedMany([]);
+      expect(await s.listIssued()).toHaveLength(5);
     });
 
     it('listIssued: newest first (then by serial), filtered by identity, limited (default 1000)', async () => {
