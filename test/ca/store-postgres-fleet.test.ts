@@ -1,6 +1,6 @@
 /**
  * PostgresCaStore beyond the shared contract: the "store lost" check on the root fingerprint (and an
- * unreachable database not taken for a lost one), and the revocation
+ * unreachable database not taken for a lost one), failures inside the exclusive section, and the revocation
  * log's order under concurrent writers from several pools.
  */
 import net from 'node:net';
@@ -122,6 +122,30 @@ describe('PostgreSQL CaStore: "store lost"', () => {
     await r.up();
     expect(await s.isBanned(`${TD}/agent/a`)).toBe(false);
     await s.assertIntact();
+  });
+});
+
+describe('PostgreSQL CaStore: exclusive', () => {
+  it('a database failure inside the section rejects with CaError("storage"), not the database layer’s error', async () => {
+    const t = await fresh();
+    const victim = await pool(t.url, { applicationName: 'tollgate-victim' });
+    const admin = await pool(t.url, { max: 1 });
+    const s = new PostgresCaStore(victim);
+    const err = await s
+      .exclusive(async (tx) => {
+        await tx.readMeta('trust_domain');
+        // the connection holding the section goes away (server restart, network cut)
+        await admin.query("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = 'tollgate-victim'");
+        return tx.readMeta('root_fingerprint');
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(CaError);
+    expect(err).toMatchObject({ code: 'storage' });
+    // the pool replaced the connection: the store works again
+    expect(await s.readMeta('root_fingerprint')).toBeNull();
   });
 });
 
