@@ -106,6 +106,14 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
         throw fail('connect', e);
       }
       let broken: Error | undefined;
+      // The pool listens for errors of idle connections only: a checked-out one that drops between two
+      // statements (server restart, failover, network cut) emits 'error' with nobody listening, which
+      // would crash the process. Note it instead: the next statement fails on its own, and the connection
+      // is not handed out again.
+      const onError = (err: Error) => {
+        broken ??= err;
+      };
+      client.on('error', onError);
       const tx: Queryable = {
         async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
           try {
@@ -128,6 +136,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
         }
         throw e;
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },

@@ -99,7 +99,11 @@ export class PostgresCaStore implements CaStore {
     return this.tx('lock', async (q) => {
       await q.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.ca]);
       try {
-        return await fn({ readMeta: (k) => PostgresCaStore.readMetaOn(q, k), writeMeta: (k, v) => PostgresCaStore.writeMetaOn(q, k, v) });
+        // the section's own reads and writes fail as the store's other calls do: CaError('storage')
+        return await fn({
+          readMeta: (k) => this.run('read meta', () => PostgresCaStore.readMetaOn(q, k)),
+          writeMeta: (k, v) => this.run('write meta', () => PostgresCaStore.writeMetaOn(q, k, v)),
+        });
       } catch (e) {
         thrown.error = e;
         throw e;
@@ -169,6 +173,7 @@ export class PostgresCaStore implements CaStore {
   }
 
   async recordIssuedMany(certs: readonly NewIssued[]): Promise<void> {
+    if (certs.length === 0) return; // (no statement: `VALUES` with no tuple is a syntax error)
     if (certs.length === 1) return this.recordIssued(certs[0]);
     // one statement: all or none
     const values: unknown[] = [];

@@ -3,7 +3,7 @@
  * implementations: SQLite in the data directory (store/sqlite.ts, the embedded default) and PostgreSQL
  * shared by a fleet of replicas (store/postgres.ts). Every call is asynchronous so a networked store fits;
  * nothing on the proxy's request path calls the store (the authority keeps in-memory copies). The same
- * contract tests (test/ca/store-contract.ts) run against both. Failures reject with CaError('storage').
+ * contract tests (test/contracts/ca-store.ts) run against both. Failures reject with CaError('storage').
  */
 import type { IssuedRecord } from '../api.js';
 import type { RevocationEvent } from '../../protocol/revocations.js';
