@@ -498,6 +498,8 @@ export async function openAuthority(opts: AuthorityOptions): Promise<Authority> 
     const now = o.now();
     const info = { location: store.location, shared: store.shared };
     const { root, created } = await store.exclusive((tx) => openOrCreateRoot(o, files, tx, now, info));
+    // the store learns which CA it holds now, right after it was checked against the root file
+    await store.assertIntact();
     if (created) o.events.onIssued?.('root');
     const authority = new Authority(o, files, store, root);
     try {
