@@ -46,7 +46,7 @@ Options:
                    or new (refused without it: its revocations would be gone)
   -h, --help       show this help`;
 
-export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--store URL] [--watch-config] [--recreate-store]
+export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--store URL] [--workers N|auto] [--watch-config] [--recreate-store]
 
 Run the gateway: the mTLS A2A proxy (listen.proxy), the gRPC control API with the identity and admin
 services (listen.control), and /metrics, /graph and the live page /ui (listen.metrics).
@@ -59,6 +59,9 @@ Options:
   --data-dir DIR     state directory (default: config dataDir, else ./.tollgate)
   --store URL        postgres://... shared by several replicas (default: env TOLLGATE_STORE, then
                      config store, else SQLite in the data dir); see README "Running several replicas"
+  --workers N|auto   N worker processes sharing the listeners (auto: one per core; default 1). More than
+                     one needs store: postgres://... and redis: (shared limits, budgets, kill switch);
+                     /metrics reports the whole group
   --watch-config     also reload when the config file changes
   --recreate-store   start over with an empty store when the CA's keys exist but tollgate.db is
                      missing or new (refused without it: its revocations would be gone)

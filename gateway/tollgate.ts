@@ -41,6 +41,7 @@ import { listenerAccess } from '../ui/access.js';
 import { governanceSlot } from './governance-slot.js';
 import { fleetGovernance } from './fleet-governance.js';
 import { openFleet } from './fleet.js';
+import { workerMetrics } from './cluster.js';
 import { caEvents, delegationMetrics, storeSyncReporter } from './adapters.js';
 import { openStores } from './stores.js';
 import { openDelegationKeys } from './delegation-keys.js';
@@ -60,6 +61,8 @@ export interface TollgateOptions {
   recreateStore?: boolean;
   /** the store URL (--store / TOLLGATE_STORE), winning over the config's `store`; absent: SQLite in dataDir */
   store?: string;
+  /** a worker of `serve --workers N`: /metrics serves the whole process group's (gateway/cluster.ts) */
+  clusterWorker?: boolean;
 }
 
 export interface Tollgate {
@@ -233,7 +236,12 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const page: GraphPage = createGraphPage({ source, loopbackOnly: access.loopbackOnly, token: access.token, now });
     undo.push(() => page.close());
     const routes = { ...page.routes, ...createGraphRoutes({ graph: stage.graph, access, now }) };
-    const metricsServer = await startMetricsServer({ listen: live.listen.metrics, metrics, routes });
+    const metricsServer = await startMetricsServer({
+      listen: live.listen.metrics,
+      metrics,
+      routes,
+      text: opts.clusterWorker ? workerMetrics(metrics.registry) : undefined,
+    });
     undo.push(() => metricsServer.close());
 
     // 9. housekeeping, off the request path

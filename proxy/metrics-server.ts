@@ -10,6 +10,8 @@ export interface MetricsServerOptions {
   /** HOST:PORT; default 127.0.0.1:0 */
   listen?: string;
   metrics: GatewayMetrics;
+  /** the exposition to serve (default metrics.text(): this process; a cluster worker serves its group's) */
+  text?: () => Promise<string>;
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
@@ -31,7 +33,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<{ 
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-      opts.metrics.text().then(
+      (opts.text ?? (() => opts.metrics.text()))().then(
         (body) => {
           res.writeHead(200, { 'content-type': opts.metrics.contentType, 'cache-control': 'no-store' });
           res.end(req.method === 'HEAD' ? undefined : body);

@@ -105,6 +105,8 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     }),
     gatewayCertExpiry: new Gauge({
       name: 'tollgate_gateway_cert_expiry_seconds',
+      // one value for the whole process group (--workers): prom-client aggregates per metric
+      aggregator: 'min',
       help: "Seconds until the gateway's own certificate expires",
       registers,
       collect() {
@@ -114,6 +116,8 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     }),
     intermediateCertExpiry: new Gauge({
       name: 'tollgate_intermediate_cert_expiry_seconds',
+      // one value for the whole process group (--workers): prom-client aggregates per metric
+      aggregator: 'min',
       help: 'Seconds until the signing intermediate CA certificate expires',
       registers,
       collect() {
@@ -129,16 +133,22 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     caSigningFailures: new Counter({ name: 'tollgate_ca_signing_failures_total', help: 'CA signing operations that failed', registers }),
     caStoreLost: new Gauge({
       name: 'tollgate_ca_store_lost',
+      // one value for the whole process group (--workers): prom-client aggregates per metric
+      aggregator: 'max',
       help: '1 while the CA database file is deleted or replaced under the running gateway (issuing stopped)',
       registers,
     }),
     storeUp: new Gauge({
       name: 'tollgate_store_up',
+      // one value for the whole process group (--workers): prom-client aggregates per metric
+      aggregator: 'min',
       help: '1 while the durable store (SQLite file or PostgreSQL) answers the background syncs; 0 while they fail (traffic flows on what the replica holds)',
       registers,
     }),
     storeSyncAge: new Gauge({
       name: 'tollgate_store_sync_age_seconds',
+      // one value for the whole process group (--workers): prom-client aggregates per metric
+      aggregator: 'max',
       help: 'Seconds since the last successful sync with the durable store (revocations, settings)',
       registers,
       collect() {
@@ -147,6 +157,8 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     }),
     governanceBackendUp: new Gauge({
       name: 'tollgate_governance_backend_up',
+      // one value for the whole process group (--workers): prom-client aggregates per metric
+      aggregator: 'min',
       help: '1 while the shared governance backend (Redis) answers; 0 while calls that need it are refused (fail closed)',
       registers,
     }),
@@ -157,7 +169,7 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       registers,
     }),
     loopsCut: new Counter({ name: 'tollgate_loops_cut_total', help: 'Delegation loops the gateway cut', labelNames: ['caller', 'callee'], registers }),
-    callGraphCycles: new Gauge({ name: 'tollgate_call_graph_cycles', help: 'Cycles in the aggregate caller -> callee graph', registers }),
+    callGraphCycles: new Gauge({ name: 'tollgate_call_graph_cycles', help: 'Cycles in the aggregate caller -> callee graph', registers, aggregator: 'max' }),
     budgetExhausted: new Counter({
       name: 'tollgate_budget_exhausted_total',
       help: 'Calls refused because a budget ran out',

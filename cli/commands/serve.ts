@@ -5,6 +5,8 @@ import { loadSettings } from '../settings.js';
 import type { GatewayLog } from '../../control/gateway.js';
 import { formatHostPort, parseHostPort } from '../../control/listen.js';
 import { startTollgate } from '../../gateway/tollgate.js';
+import { isWorker, parseWorkers, reportReady, startPrimary, workersRefusal } from '../../gateway/cluster.js';
+import { availableParallelism } from 'node:os';
 import { SERVE_HELP } from '../help.js';
 import type { Command, Io } from '../io.js';
 
@@ -30,6 +32,7 @@ export const serve: Command = async (argv, io) => {
     store: { type: 'string' },
     'watch-config': { type: 'boolean' },
     'recreate-store': { type: 'boolean' },
+    workers: { type: 'string' },
   });
   if (values.help) {
     io.out(SERVE_HELP);
@@ -39,7 +42,27 @@ export const serve: Command = async (argv, io) => {
   // validates the file once up front (and resolves the data dir); startTollgate re-reads it with saved settings
   const { config, dataDir } = loadSettings(values);
   const log = terminalLog(io);
-  const tg = await startTollgate({ configPath: values.config, config, dataDir, log, recreateStore: values['recreate-store'], store: config.store });
+  let workers: number;
+  try {
+    workers = parseWorkers(values.workers, availableParallelism());
+  } catch (e) {
+    throw new CliError((e as Error).message, 'pass --workers N, or --workers auto for one per core', 2);
+  }
+  if (workers > 1 && !isWorker()) {
+    const why = workersRefusal(workers, config);
+    if (why !== undefined) throw new CliError(why, 'see README "Running several replicas"; or run one worker per process', 2);
+    return runPrimary(workers, io, log, dataDir, config.timeouts.shutdown);
+  }
+  const worker = isWorker();
+  const tg = await startTollgate({
+    clusterWorker: worker,
+    configPath: values.config,
+    config,
+    dataDir,
+    log,
+    recreateStore: values['recreate-store'],
+    store: config.store,
+  });
 
   const printBanner = () => {
     const addr = (listen: string, port: number) => formatHostPort(parseHostPort(listen).host, port);
@@ -87,6 +110,9 @@ export const serve: Command = async (argv, io) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
+        // a worker hears SIGTERM from its primary and often from the service manager too (the whole group):
+        // only the primary escalates (SIGKILL after the shutdown timeout)
+        if (worker) return;
         io.err(`tollgate: ${signal} again, exiting now`);
         process.exit(1);
       }
@@ -98,12 +124,51 @@ export const serve: Command = async (argv, io) => {
         resolve();
       });
     };
-    process.on('SIGINT', stop);
+    // a worker stops when its primary says so (SIGTERM); a terminal's Ctrl-C reaches the primary too
+    if (!worker) process.on('SIGINT', stop);
+    else process.on('SIGINT', () => undefined);
     process.on('SIGTERM', stop);
     process.on('SIGHUP', () => reload('SIGHUP'));
     // the banner last: whoever reads it may signal us at once, so the handlers must already be in place
-    printBanner();
+    if (worker) {
+      reportReady({ ports: tg.ports, fingerprint: tg.gateway.authority.rootFingerprint(), trustDomain: tg.gateway.authority.trustDomain });
+    } else {
+      printBanner();
+    }
   });
   io.err('tollgate: stopped');
   return 0;
 };
+
+/** The primary of `serve --workers N`: forks, replaces, forwards signals; the workers serve. */
+async function runPrimary(workers: number, io: Io, log: GatewayLog, dataDir: string, shutdownMs: number): Promise<number> {
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const primary = startPrimary({
+      workers,
+      log,
+      onReady: (b) => {
+        io.out(`Tollgate is running with ${workers} workers (trust domain ${b.trustDomain}, data dir ${dataDir})`);
+        io.out(`  proxy    port ${b.ports.proxy}   control ${b.ports.control}   metrics ${b.ports.metrics} (/metrics: all workers)`);
+        io.out(`  root     ${b.fingerprint}`);
+      },
+    });
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        io.err(`tollgate: ${signal} again, exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      io.err(`tollgate: ${signal} received, stopping ${workers} workers`);
+      primary.stop(shutdownMs + 5000).then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGHUP', () => {
+      io.err('tollgate: SIGHUP: reloading every worker');
+      primary.reload();
+    });
+  });
+  io.err('tollgate: stopped');
+  return 0;
+}
