@@ -135,7 +135,7 @@ describe('caller identity per connection, expiry and revocation per request', ()
       const r1 = await rawRequest(erin, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent });
       expect(r1.status, r1.text).toBe(200);
       expect(r1.reused).toBe(false);
-      // a resumed session carries only the leaf: the intermediate seen in the full handshake still chains it
+      // a resumed session: the client sends no certificate, the leaf comes from the session
       const r2 = await rawRequest(erin, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
       expect(r2.reused).toBe(true);
       expect(r2.status, r2.text).toBe(200);
