@@ -93,7 +93,7 @@ describe('kill -9 of a replica during 200 concurrent bootstraps', () => {
           if (on === 'A' && ++answeredByA === 10) fire();
           return { ...a, svid };
         },
-        (error: BootstrapError) => ({ ...a, error }),
+        (error: unknown) => ({ ...a, error: error as BootstrapError }),
       );
     });
     await tenAnsweredByA;
@@ -188,7 +188,7 @@ describe('a restart of both replicas', () => {
 
     // tokens: the fresh one is still good (at B), the used one still used (at A)
     expect((await bootstrap({ server: f.b.control, token: freshToken, fingerprint: f.fp })).spiffeId).toBe(id('restart/fresh'));
-    const reused = await bootstrap({ server: f.a.control, token: usedToken, fingerprint: f.fp }).catch((e: BootstrapError) => e);
+    const reused = await bootstrap({ server: f.a.control, token: usedToken, fingerprint: f.fp }).catch((e: unknown) => e);
     expect(reused).toBeInstanceOf(BootstrapError);
     expect((reused as BootstrapError).reason).toBe('token_used');
     // certificates: every one listed before is listed after, with its revocation

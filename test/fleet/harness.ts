@@ -139,8 +139,8 @@ export async function startFleet(opts: { store?: string; extraConfig?: string } 
 
   const forget = (name: ReplicaName) => {
     clients[name]?.close();
-    delete clients[name];
-    delete running[name];
+    clients[name] = undefined;
+    running[name] = undefined;
   };
 
   const adminOf = (name: ReplicaName): AdminClient => {

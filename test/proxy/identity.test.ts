@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { startHarness, post, rawRequest, SEND, ALICE, ECHO_ID, TD, type Harness } from './harness.js';
 import { FakeClock } from '../fakes/clock.js';
 import { makeIntermediate, makeLeaf } from '../pki.js';
+import type { TestIdentity } from '../fakes/trust-domain.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -128,7 +129,15 @@ describe('caller identity per connection, expiry and revocation per request', ()
     // replica A presents [leaf, A's intermediate] to replica B, whose own chain only has B's intermediate
     const otherReplica = await makeIntermediate(h.td.root, { trustDomain: TD });
     const leaf = await makeLeaf(otherReplica, { uris: ['spiffe://example.org/agent/erin'] });
-    const erin = { keyPem: leaf.keyPem, certChainPem: leaf.pem + otherReplica.pem };
+    const erin: TestIdentity = {
+      id: 'spiffe://example.org/agent/erin',
+      keyPem: leaf.keyPem,
+      certChainPem: leaf.pem + otherReplica.pem,
+      leaf,
+      serial: leaf.cert.serialNumber,
+      notBefore: leaf.cert.notBefore.getTime(),
+      notAfter: leaf.cert.notAfter.getTime(),
+    };
     h.gw.reloadConfig(h.config({ policy: [{ from: ['spiffe://example.org/agent/*'], to: ['echo'] }] }));
     const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 10 });
     try {
