@@ -129,6 +129,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     undo.push(() => events.close());
 
     const storeSync = storeSyncReporter(metrics, log);
+    // the store has just answered (stores opened, saved settings read): up from the start, not from the first poll
+    storeSync(true, now());
 
     // 3. identity: the CA and the gateway's own SVID, rotating
     const identity = await openGatewayIdentity(live, {

@@ -92,7 +92,7 @@ export interface DelegationStageOptions {
   log?: { warn(obj: object, msg: string): void };
   /** most root tasks whose budget state is tracked (default max(10 x graph.recentTasks, 10000)) */
   maxTasks?: number;
-  /** see TaskRegistry: adopt tasks started before a restart (default true) */
+  /** see TaskRegistry: adopt tasks started by another process, before a restart or on another replica (default true) */
   adoptAfterRestart?: boolean;
   /** how many recently issued contexts are recognised without a MAC check (issued.ts; default 4096) */
   issuedCapacity?: number;
@@ -184,16 +184,27 @@ export class DelegationStage {
   /** hex of the root task id minted by the current beforeForward (its trace id), set by mintRootTaskId */
   private rootHex: string | undefined;
   /**
-   * Root task id (128 random bits, base64url) for decide(); keeps the hex of the same bits, so the trace id
-   * of a new task is not decoded back from the id (one allocation less per new task). Built once.
+   * This process's root task ids start with these 6 bytes (8 base64url characters; the top bit clear, so no
+   * id starts with '-' or '_': operators paste ids into command lines). A task whose id does not was started
+   * by another process (a restart, another replica) and is adopted; one that does and is gone was evicted
+   * here and fails closed (tasks.ts).
+   */
+  private readonly taskPrefix = Buffer.from(random16().subarray(0, 6));
+  private readonly taskPrefixText: string;
+  /**
+   * Root task id (the prefix, then 80 random bits; base64url) for decide(); keeps the hex of the same bits,
+   * so the trace id of a new task is not decoded back from the id (one allocation less per new task). Built once.
    */
   private readonly mintRootTaskId = (): string => {
     const b = random16();
+    this.taskPrefix.copy(b, 0);
     this.rootHex = b.toString('hex');
     return b.toString('base64url');
   };
 
   constructor(opts: DelegationStageOptions) {
+    this.taskPrefix[0] &= 0x7f;
+    this.taskPrefixText = this.taskPrefix.toString('base64url');
     this.keyring = opts.keyring;
     this.issued = new IssuedContexts(opts.issuedCapacity ?? 4096);
     this.now = opts.now;
@@ -214,6 +225,7 @@ export class DelegationStage {
     this.tasks = new TaskRegistry({
       maxTasks: opts.maxTasks ?? Math.max(10 * g.recentTasks, 10_000),
       bootAt: opts.now(),
+      ownTask: (id) => id.startsWith(this.taskPrefixText),
       adoptAfterRestart: opts.adoptAfterRestart,
       windows: this.windows,
       onCost: (root, callId, parent, amount) => this.graph.trees.addCost(root, callId, parent, amount),

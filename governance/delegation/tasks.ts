@@ -12,11 +12,15 @@ import type { AgentWindows } from './windows.js';
  * Capacity: beyond `maxTasks` live tasks the least recently used task that is idle (no call in flight) and
  * not cancelled is evicted (or simply the least recently used, if none of the oldest few qualify).
  * Evicting must not hand the task a fresh budget, so a valid token whose task was started by THIS process but
- * is no longer here is refused ('context_task_unknown', fail closed). Tasks started before this process
- * booted (a restart) are adopted with counters from zero: depth, loop, deadline and expiry still hold (they
- * travel in the token), the call/cost/fan-out counters restart — a bounded loss, once per restart; set
- * adoptAfterRestart: false to refuse them instead. A cancellation is in memory only: it does not survive a
- * restart.
+ * is no longer here is refused ('context_task_unknown', fail closed). Tasks started by another process are
+ * adopted with counters from zero: an earlier run of this one (a restart), or another replica of a fleet (its
+ * keys are shared, its task registry is not). Depth, loop, deadline and expiry still hold (they travel in
+ * the token), the call/cost/fan-out counters are this process's own: a bounded loss, once per restart, and a
+ * per-replica budget in a fleet until the counters are shared. Set adoptAfterRestart: false to refuse them
+ * instead. A cancellation is in memory only: it does not survive a restart, and holds on this replica only.
+ *
+ * Which tasks this process started: `ownTask` (the stage mints root task ids with a per-process prefix);
+ * without it, those whose root started after `bootAt` (right for a single process only).
  */
 export interface TaskState {
   readonly rootTaskId: string;
@@ -51,6 +55,9 @@ export interface TaskRegistryOptions {
   maxTasks: number;
   /** this process's start; tasks with an earlier root start are from before a restart */
   bootAt: number;
+  /** whether this process minted the root task id (see above); default: the root started after bootAt */
+  ownTask?: (rootTaskId: string) => boolean;
+  /** adopt tasks started by another process (a restart, another replica); default true */
   adoptAfterRestart?: boolean;
   /** per-agent cost account, charged by recordCost */
   windows?: AgentWindows;
@@ -71,6 +78,7 @@ export class TaskRegistry {
   private maxTasks: number;
   private readonly bootAt: number;
   private readonly adopt: boolean;
+  private readonly ownTask?: (rootTaskId: string) => boolean;
   private readonly windows?: AgentWindows;
   private readonly onCost?: TaskRegistryOptions['onCost'];
   private readonly onEvict?: TaskRegistryOptions['onEvict'];
@@ -80,6 +88,7 @@ export class TaskRegistry {
     this.maxTasks = opts.maxTasks;
     this.bootAt = opts.bootAt;
     this.adopt = opts.adoptAfterRestart ?? true;
+    this.ownTask = opts.ownTask;
     this.windows = opts.windows;
     this.onCost = opts.onCost;
     this.onEvict = opts.onEvict;
@@ -94,13 +103,15 @@ export class TaskRegistry {
   }
 
   /**
-   * The task a verified context belongs to: the live one, an adopted one (root started before this process
-   * booted), or undefined (started here and evicted: the caller must refuse, fail closed).
+   * The task a verified context belongs to: the live one, an adopted one (started by another process: before
+   * a restart, or by another replica), or undefined (started here and evicted: the caller must refuse, fail
+   * closed).
    */
   resolve(rootTaskId: string, initiator: string, rootStartedAt: number, deadlineMs: number, tokenTtlMs: number, now: number): TaskState | undefined {
     const t = this.tasks.get(rootTaskId);
     if (t) return t;
-    if (!this.adopt || rootStartedAt >= this.bootAt) return undefined;
+    const own = this.ownTask ? this.ownTask(rootTaskId) : rootStartedAt >= this.bootAt;
+    if (!this.adopt || own) return undefined;
     this.counters.adopted++;
     // keep it while any token issued before the restart may still be valid (all were issued before now)
     return this.insert(rootTaskId, initiator, rootStartedAt, deadlineMs, now, true, now + tokenTtlMs);

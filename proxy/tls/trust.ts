@@ -7,11 +7,11 @@ import { ProxyError } from '../errors.js';
 /**
  * What the gateway trusts and presents, derived from GatewayCredentials at start and on every reload.
  *
- * `intermediates`: Node's server side exposes only the client's LEAF certificate (getPeerCertificate(true)
- * does not include the intermediates the client sent, and a resumed session carries only the leaf), so the
- * SVID re-validation chains the leaf through the CA intermediates the gateway knows: those of its own
- * chain, kept across reloads until they expire (agents still hold leaves of the previous intermediate
- * right after a CA rotation). OpenSSL has already verified the full chain the client sent.
+ * `intermediates`: the CA intermediates of the gateway's own chain, kept across reloads until they expire
+ * (agents still hold leaves of the previous intermediate right after a CA rotation). The SVID re-validation
+ * (tls/identity.ts) chains the client's leaf through these, the intermediates the client sent in its
+ * handshake (another replica's, in a fleet) and those it remembered from earlier handshakes (a resumed
+ * session carries only the leaf). OpenSSL has already verified the full chain the client sent.
  */
 export interface Trust {
   readonly gen: number;

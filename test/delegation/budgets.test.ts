@@ -284,6 +284,32 @@ describe('restarts and eviction', () => {
     expect(call(small.stage, 'orchestrator', 'researcher', t1.token).refusal).toMatchObject({ status: 403, reason: 'context_task_unknown' });
   });
 
+  it('fleet: a task started by another replica (same key ring) after this one booted is adopted; a loop across replicas is cut', () => {
+    const config = makeConfig();
+    const a = makeStage(config);
+    const b = makeStage(config, a.clock, { keyring: a.keyring }); // both replicas up before the task starts
+    a.clock.advance(1000);
+    const c1 = call(a.stage, 'alice', 'orchestrator');
+    const c2 = call(b.stage, 'orchestrator', 'researcher', c1.token);
+    expect(c2.refusal).toBeUndefined();
+    expect(b.stage.tasks.get(rootId(c1))).toMatchObject({ adopted: true, initiator: ID.alice });
+    const c3 = call(a.stage, 'researcher', 'orchestrator', c2.token);
+    expect(c3.refusal).toMatchObject({ status: 508, reason: 'loop' });
+
+    // a task B started itself and then evicted still fails closed on B
+    const small = makeStage(config, a.clock, { keyring: a.keyring, maxTasks: 1 });
+    const own = call(small.stage, 'alice', 'orchestrator');
+    answer(small.stage, own);
+    call(small.stage, 'bob', 'writer');
+    expect(small.stage.tasks.get(rootId(own))).toBeUndefined();
+    expect(call(small.stage, 'orchestrator', 'researcher', own.token).refusal).toMatchObject({ reason: 'context_task_unknown' });
+  });
+
+  it('root task ids minted by the stage never start with "-" or "_" (they are pasted into command lines)', () => {
+    const { stage } = makeStage(makeConfig());
+    for (let i = 0; i < 2000; i++) expect(rootId(call(stage, 'alice', 'orchestrator'))).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{21}$/);
+  });
+
   it('a cancelled adopted task stays cancelled while any pre-restart token may be valid', () => {
     const config = makeConfig({ delegation: { tokenTtl: '10m' } });
     const first = makeStage(config);

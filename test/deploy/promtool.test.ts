@@ -32,6 +32,7 @@ const REQUIRED_ALERTS = [
   'TollgateIntermediateExpiringSoon',
   'TollgateCASigningFailures',
   'TollgateCAStoreLost',
+  'TollgateStoreDown',
   'TollgateUpstreamErrorRate',
   'TollgateRateLimitSaturation',
   'TollgateDown',

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import https from 'node:https';
 import tls from 'node:tls';
-import { startHarness, post, rawRequest, SEND, ALICE, ECHO_ID, type Harness } from './harness.js';
+import { startHarness, post, rawRequest, SEND, ALICE, ECHO_ID, TD, type Harness } from './harness.js';
 import { FakeClock } from '../fakes/clock.js';
-import { makeLeaf } from '../pki.js';
+import { makeIntermediate, makeLeaf } from '../pki.js';
+import type { TestIdentity } from '../fakes/trust-domain.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -117,6 +118,39 @@ describe('caller identity per connection, expiry and revocation per request', ()
       expect(r3.reused).toBe(true);
       expect(r3.status).toBe(403);
       expect(JSON.parse(r3.text).error.data.reason).toBe('revoked');
+    } finally {
+      agent.destroy();
+      h.gw.reloadConfig(h.config());
+    }
+  });
+
+  it("accepts an SVID signed by an intermediate the gateway does not hold (another replica's), on a new and on a resumed session", async () => {
+    // fleet mode: every replica signs with its own intermediate under the shared root; an agent enrolled at
+    // replica A presents [leaf, A's intermediate] to replica B, whose own chain only has B's intermediate
+    const otherReplica = await makeIntermediate(h.td.root, { trustDomain: TD });
+    const leaf = await makeLeaf(otherReplica, { uris: ['spiffe://example.org/agent/erin'] });
+    const erin: TestIdentity = {
+      id: 'spiffe://example.org/agent/erin',
+      keyPem: leaf.keyPem,
+      certChainPem: leaf.pem + otherReplica.pem,
+      leaf,
+      serial: leaf.cert.serialNumber,
+      notBefore: leaf.cert.notBefore.getTime(),
+      notAfter: leaf.cert.notAfter.getTime(),
+    };
+    h.gw.reloadConfig(h.config({ policy: [{ from: ['spiffe://example.org/agent/*'], to: ['echo'] }] }));
+    const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 10 });
+    try {
+      const r1 = await rawRequest(erin, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(1), headers: JSON_HEADERS, agent });
+      expect(r1.status, r1.text).toBe(200);
+      expect(r1.reused).toBe(false);
+      // a resumed session: the client sends no certificate, the leaf comes from the session
+      const r2 = await rawRequest(erin, h.td.bundlePem, `${h.base}/a2a/echo/rpc`, { method: 'POST', body: SEND(2), headers: JSON_HEADERS, agent });
+      expect(r2.reused).toBe(true);
+      expect(r2.status, r2.text).toBe(200);
+      expect(h.upstream.requests.at(-1)!.headers['x-forwarded-client-cert']).toBe(
+        'By=spiffe://example.org/tollgate/gateway;URI=spiffe://example.org/agent/erin',
+      );
     } finally {
       agent.destroy();
       h.gw.reloadConfig(h.config());
