@@ -151,7 +151,10 @@ export function startPrimary(o: PrimaryOptions): Primary {
         workers.map(
           (w) =>
             new Promise<void>((resolve) => {
-              if (w.isDead()) return resolve();
+              if (w.isDead()) {
+                resolve();
+                return;
+              }
               const kill = setTimeout(() => w.process.kill('SIGKILL'), graceMs);
               w.once('exit', () => {
                 clearTimeout(kill);
