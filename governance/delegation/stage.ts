@@ -1,6 +1,7 @@
 import { shortName } from '../../certs/spiffe-id.js';
 import type { Config } from '../../config/schema.js';
 import { CallGraph } from '../graph/call-graph.js';
+import { TaskTrees, type CallRecord } from '../graph/tree.js';
 import { decide, refusalForVerify, verifyContext, type DelegationLimits } from './decide.js';
 import { callIdFactory, random16 } from './ids.js';
 import type { KeyRing } from './keys.js';
@@ -69,6 +70,8 @@ export interface DelegationCallHandle {
   readonly traceId: string | undefined;
   /** present for allowed calls */
   readonly call: CallState | undefined;
+  /** the call's record in its task's tree, when stored there (allowed calls): finished without lookups */
+  readonly record: CallRecord | undefined;
   /** refused by this stage */
   readonly refused: boolean;
   finished: boolean;
@@ -238,7 +241,21 @@ export class DelegationStage {
   }
 
   /** Display name of a SPIFFE ID: the agent's name from config, else the last path segment. */
-  readonly nameOf = (id: string): string => this.built.byId.get(id)?.name ?? shortName(id);
+  readonly nameOf = (id: string): string => this.built.byId.get(id)?.name ?? this.shortOf(id);
+
+  /**
+   * shortName(id), remembered for the last ID asked: the call trees keep the name of each task's initiator
+   * and of each call's caller, and slicing it out for every call kept one more string per tree and record.
+   */
+  private shortOf(id: string): string {
+    if (id !== this.lastShortId) {
+      this.lastShortId = id;
+      this.lastShort = shortName(id);
+    }
+    return this.lastShort;
+  }
+  private lastShortId = '';
+  private lastShort = '';
 
   reloadConfig(config: Config): void {
     this.built = build(config);
@@ -298,12 +315,17 @@ export class DelegationStage {
     const trace = nextTraceparent(ctx.header('traceparent'), d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId));
     ctx.setUpstreamHeader('traceparent', trace.header);
 
-    const tree = this.graph.trees.ensure(t.rootTaskId, t.initiator, this.nameOf(t.initiator), t.startedAt);
-    this.graph.trees.add(tree, {
+    // a new root task has no tree yet: create it without looking it up
+    const trees = this.graph.trees;
+    const initiatorName = this.nameOf(t.initiator);
+    const tree = d.newRoot
+      ? trees.create(t.rootTaskId, t.initiator, initiatorName, t.startedAt)
+      : trees.ensure(t.rootTaskId, t.initiator, initiatorName, t.startedAt);
+    const record: CallRecord = {
       id: callId,
       parent: parentCallId,
       caller: ctx.callerId,
-      callerName: callerName ?? shortName(ctx.callerId),
+      callerName: callerName ?? this.shortOf(ctx.callerId),
       callee: ctx.calleeId,
       calleeName: ctx.callee,
       method: ctx.method,
@@ -317,9 +339,19 @@ export class DelegationStage {
       cost: 0,
       costInclusive: 0,
       traceId: trace.traceId,
-    });
+    };
+    const stored = trees.add(tree, record);
     this.graph.aggregate.recordCall(ctx.callerId, ctx.calleeId, now);
-    ctx.governance = { callId, rootTaskId: t.rootTaskId, startedAt: now, traceId: trace.traceId, call, refused: false, finished: false };
+    ctx.governance = {
+      callId,
+      rootTaskId: t.rootTaskId,
+      startedAt: now,
+      traceId: trace.traceId,
+      call,
+      record: stored ? record : undefined,
+      refused: false,
+      finished: false,
+    };
     return undefined;
   }
 
@@ -361,7 +393,16 @@ export class DelegationStage {
       this.metrics?.loopCut(label, ctx.callee);
       this.log?.warn({ rootTaskId: context?.rootTaskId, initiator: r.data.initiator, closingEdge: r.data.closingEdge, chain: r.data.chain }, r.message);
     }
-    ctx.governance = { callId, rootTaskId: context?.rootTaskId, startedAt: now, traceId: undefined, call: undefined, refused: true, finished: true };
+    ctx.governance = {
+      callId,
+      rootTaskId: context?.rootTaskId,
+      startedAt: now,
+      traceId: undefined,
+      call: undefined,
+      record: undefined,
+      refused: true,
+      finished: true,
+    };
     return r;
   }
 
@@ -398,7 +439,8 @@ export class DelegationStage {
     const now = this.now();
     if (h.call !== undefined) this.tasks.finishCall(h.call);
     const dur = now - h.startedAt;
-    if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur);
+    if (h.record !== undefined) TaskTrees.finishRecord(h.record, status, dur);
+    else if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur);
     this.graph.aggregate.recordResult(ctx.callerId, ctx.calleeId, now, dur, status === 0 || status >= 500);
   }
 

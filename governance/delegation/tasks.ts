@@ -1,4 +1,4 @@
-import { Lru } from '../graph/lru.js';
+import { LinkedLru, type LruLinks } from '../graph/lru.js';
 import type { AgentWindows } from './windows.js';
 
 /**
@@ -22,7 +22,7 @@ import type { AgentWindows } from './windows.js';
  * Which tasks this process started: `ownTask` (the stage mints root task ids with a per-process prefix);
  * without it, those whose root started after `bootAt` (right for a single process only).
  */
-export interface TaskState {
+export interface TaskState extends LruLinks<TaskState> {
   readonly rootTaskId: string;
   /** SPIFFE ID of the caller that started the task */
   readonly initiator: string;
@@ -71,8 +71,8 @@ export interface TaskRegistryOptions {
 const SCAN = 16;
 
 export class TaskRegistry {
-  /** use order: every new call touches its task */
-  private tasks = new Lru<string, TaskState>();
+  /** use order: every new call touches its task (the links live in TaskState: no node object per task) */
+  private tasks = new LinkedLru<string, TaskState>();
   /** calls begun and not finished (a count: the stage holds each CallState itself, so no map by call id) */
   private inFlightCalls = 0;
   private maxTasks: number;
@@ -137,8 +137,11 @@ export class TaskRegistry {
       expiresAt: Math.min(keepUntil, deadlineAt),
       deadlineAt,
       fanOut: undefined,
+      lruOlder: undefined,
+      lruNewer: undefined,
     };
-    this.tasks.set(rootTaskId, t);
+    // callers insert only ids not here (resolve() looked; startRoot() gets a fresh random id): add(), not set()
+    this.tasks.add(rootTaskId, t, keyOf);
     return t;
   }
 
@@ -147,15 +150,20 @@ export class TaskRegistry {
 
   private makeRoom(now: number): void {
     // drop a few expired tasks from the old end (bounded work per call; tick() sweeps the rest)
+    let dropped = false;
     for (const t of this.tasks.oldest(SCAN, this.scan)) {
       if (t.expiresAt <= now && t.inFlight === 0) {
         this.tasks.delete(t.rootTaskId);
         this.counters.expired++;
+        dropped = true;
       }
     }
-    this.scan.length = 0;
-    if (this.tasks.size < this.maxTasks) return;
-    const oldest = this.tasks.oldest(SCAN, this.scan);
+    if (this.tasks.size < this.maxTasks) {
+      this.scan.length = 0;
+      return;
+    }
+    // the oldest few again, unless nothing was dropped: then they are the ones just looked at
+    const oldest = dropped ? this.tasks.oldest(SCAN, this.scan) : this.scan;
     // prefer an idle task; keep cancelled ones (an evicted adopted task would come back uncancelled)
     let victim: TaskState | undefined = oldest[0];
     for (const t of oldest) {
@@ -190,7 +198,7 @@ export class TaskRegistry {
     const exp = Math.min(tokenExpiresAt, task.deadlineAt);
     if (exp > task.expiresAt) task.expiresAt = exp;
     // LRU touch (an evicted task object stays detached)
-    if (this.tasks.get(task.rootTaskId) === task) this.tasks.touch(task.rootTaskId);
+    this.tasks.touch(task);
     if (callerAgent !== undefined) this.windows?.recordCall(callerAgent, now);
     this.inFlightCalls++;
     return { callId, task, parentCallId, callerAgent, finished: false };
@@ -246,4 +254,8 @@ export class TaskRegistry {
   stats(): { tasks: number; inFlightCalls: number; evicted: number; expired: number; adopted: number } {
     return { tasks: this.tasks.size, inFlightCalls: this.inFlightCalls, ...this.counters };
   }
+}
+
+function keyOf(t: TaskState): string {
+  return t.rootTaskId;
 }

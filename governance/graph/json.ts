@@ -1,5 +1,5 @@
 import type { EdgeStats } from './aggregate.js';
-import type { TaskTree } from './tree.js';
+import { callCountOf, callsOf, loopsOf, type TaskTree } from './tree.js';
 
 /**
  * The wire shapes of the graph (HTTP /graph and /graph/tasks/<id>, `tollgate graph`). The DOT and text
@@ -77,8 +77,8 @@ export function taskToJSON(t: TaskTree, costUnit: string, nameOf: (id: string) =
     startedAt: t.startedAt,
     costUnit,
     cancelled: t.cancelled,
-    totals: { calls: t.calls.size + t.droppedCalls, refused: t.refused, cost: t.cost, droppedCalls: t.droppedCalls },
-    loops: t.loops.map((l) => ({
+    totals: { calls: callCountOf(t) + t.droppedCalls, refused: t.refused, cost: t.cost, droppedCalls: t.droppedCalls },
+    loops: loopsOf(t).map((l) => ({
       callId: l.callId,
       from: l.from,
       to: l.to,
@@ -87,7 +87,7 @@ export function taskToJSON(t: TaskTree, costUnit: string, nameOf: (id: string) =
       cycle: l.cycle,
       cycleNames: l.cycle.map(nameOf),
     })),
-    calls: [...t.calls.values()].map((c) => ({
+    calls: [...callsOf(t)].map((c) => ({
       id: c.id,
       parent: c.parent ?? null,
       caller: c.caller,
@@ -114,10 +114,10 @@ export function taskSummary(t: TaskTree): TaskSummaryJSON {
     rootTaskId: t.rootTaskId,
     initiator: { id: t.initiator, name: t.initiatorName },
     startedAt: t.startedAt,
-    calls: t.calls.size + t.droppedCalls,
+    calls: callCountOf(t) + t.droppedCalls,
     refused: t.refused,
     cost: t.cost,
-    loops: t.loops.length,
+    loops: loopsOf(t).length,
     cancelled: t.cancelled,
   };
 }

@@ -108,3 +108,152 @@ export class Lru<K, V> {
     n.next = undefined;
   }
 }
+
+/** The use-order links a LinkedLru keeps in its values themselves (no node object per entry). */
+export interface LruLinks<V> {
+  /** the next older / newer value while in a LinkedLru; both undefined once removed */
+  lruOlder?: V | undefined;
+  lruNewer?: V | undefined;
+}
+
+/**
+ * Lru for values that carry their own links (LruLinks): the same use order, walks and O(1) operations,
+ * without a node object per entry, and a value can be touched without a map lookup.
+ *
+ * Why: the task registry and the call trees insert one entry per new root task and keep thousands; under
+ * a load where every call starts a task, each entry's node was one more object to copy in every scavenge
+ * and to promote (the gateway profile showed the delegation stage's retained state as GC, not as code).
+ * A value belongs to at most one LinkedLru.
+ */
+export class LinkedLru<K, V extends LruLinks<V>> {
+  private map = new Map<K, V>();
+  /** least recently used */
+  private head: V | undefined;
+  /** most recently used */
+  private tail: V | undefined;
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.map.get(key);
+  }
+
+  /** Insert as the most recently used (a value already under `key` is replaced and unlinked). */
+  set(key: K, value: V): void {
+    const old = this.map.get(key);
+    if (old !== undefined && old !== value) this.unlink(old);
+    else if (old === value) {
+      this.moveToTail(value);
+      return;
+    }
+    value.lruOlder = this.tail;
+    value.lruNewer = undefined;
+    if (this.tail) this.tail.lruNewer = value;
+    else this.head = value;
+    this.tail = value;
+    this.map.set(key, value);
+  }
+
+  /**
+   * Insert a value whose key is not here (a fresh root task id), as the most recently used: one map
+   * operation instead of set()'s lookup and insert. Should the key be here after all, the value it
+   * displaced is found and unlinked (a walk, on a path that fresh 128-bit ids never take).
+   */
+  add(key: K, value: V, keyOf: (v: V) => K): void {
+    const before = this.map.size;
+    this.map.set(key, value);
+    if (this.map.size === before) {
+      for (let v = this.head; v !== undefined; v = v.lruNewer) {
+        if (v !== value && keyOf(v) === key) {
+          this.unlink(v);
+          break;
+        }
+      }
+      if (this.has(value)) {
+        this.moveToTail(value);
+        return;
+      }
+    }
+    value.lruOlder = this.tail;
+    value.lruNewer = undefined;
+    if (this.tail) this.tail.lruNewer = value;
+    else this.head = value;
+    this.tail = value;
+  }
+
+  /** Whether this value is (still) linked here: false once deleted, evicted or shifted. */
+  has(value: V): boolean {
+    return value.lruOlder !== undefined || this.head === value;
+  }
+
+  /** Mark as most recently used; a value no longer here is left alone. */
+  touch(value: V): void {
+    if (this.has(value)) this.moveToTail(value);
+  }
+
+  delete(key: K): boolean {
+    const v = this.map.get(key);
+    if (v === undefined) return false;
+    this.unlink(v);
+    this.map.delete(key);
+    return true;
+  }
+
+  /** Remove and return the least recently used value; `keyOf` names its key. */
+  shift(keyOf: (v: V) => K): V | undefined {
+    const v = this.head;
+    if (v === undefined) return undefined;
+    this.unlink(v);
+    this.map.delete(keyOf(v));
+    return v;
+  }
+
+  /** The least recently used value (not removed). */
+  oldestValue(): V | undefined {
+    return this.head;
+  }
+
+  /** Walk oldest first; stop when fn returns true. fn may delete the value it is given. */
+  walkOldest(fn: (value: V) => unknown): void {
+    let v = this.head;
+    while (v !== undefined) {
+      const next = v.lruNewer;
+      if (fn(v) === true) return;
+      v = next;
+    }
+  }
+
+  /** Up to `n` values, oldest first, into `out` (cleared first; no allocation on the request path). */
+  oldest(n: number, out: V[]): V[] {
+    out.length = 0;
+    for (let v = this.head; v !== undefined && out.length < n; v = v.lruNewer) out.push(v);
+    return out;
+  }
+
+  /** Values, oldest first. */
+  values(): V[] {
+    const out: V[] = [];
+    for (let v = this.head; v !== undefined; v = v.lruNewer) out.push(v);
+    return out;
+  }
+
+  private moveToTail(v: V): void {
+    if (this.tail === v) return;
+    this.unlink(v);
+    v.lruOlder = this.tail;
+    if (this.tail) this.tail.lruNewer = v;
+    else this.head = v;
+    this.tail = v;
+  }
+
+  private unlink(v: V): void {
+    if (v.lruOlder) v.lruOlder.lruNewer = v.lruNewer;
+    else this.head = v.lruNewer;
+    if (v.lruNewer) v.lruNewer.lruOlder = v.lruOlder;
+    else this.tail = v.lruOlder;
+    v.lruOlder = undefined;
+    v.lruNewer = undefined;
+  }
+}

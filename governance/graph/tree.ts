@@ -1,4 +1,4 @@
-import { Lru } from './lru.js';
+import { LinkedLru, type LruLinks } from './lru.js';
 
 /**
  * Per root task: the tree of calls, for the most recent `maxTasks` tasks and at most `maxCallsPerTask` calls
@@ -42,6 +42,7 @@ export interface TaskTree {
   readonly initiator: string;
   readonly initiatorName: string;
   readonly startedAt: number;
+  /** every stored call by id (for readers outside the hot path: callsOf / callCountOf / callOf read it without building a map) */
   readonly calls: Map<string, CallRecord>;
   droppedCalls: number;
   refused: number;
@@ -50,13 +51,107 @@ export interface TaskTree {
   loops: LoopCut[];
 }
 
+/**
+ * A task's tree, cheap while it holds one call. Under a load where every call starts a task (most trees
+ * stay at their root call), a Map and a loops array per tree were two of the objects the call graph kept
+ * per task for graph.recentTasks tasks, all of them copied in scavenges and promoted: so the only call
+ * is held in a field, the Map is made when a second call arrives (or `calls` is read), and the loops array
+ * when a loop is first cut (or `loops` is read). What the tree holds and reports is the same.
+ */
+class Tree implements TaskTree, LruLinks<Tree> {
+  droppedCalls = 0;
+  refused = 0;
+  cost = 0;
+  cancelled = false;
+  lruOlder: Tree | undefined = undefined;
+  lruNewer: Tree | undefined = undefined;
+  /** the tree's only call while `many` is undefined */
+  one: CallRecord | undefined = undefined;
+  /** every call, once there were two (or `calls` was read) */
+  many: Map<string, CallRecord> | undefined = undefined;
+  private loopList: LoopCut[] | undefined = undefined;
+
+  constructor(
+    readonly rootTaskId: string,
+    readonly initiator: string,
+    readonly initiatorName: string,
+    readonly startedAt: number,
+  ) {}
+
+  get calls(): Map<string, CallRecord> {
+    return this.promote();
+  }
+
+  get loops(): LoopCut[] {
+    return (this.loopList ??= []);
+  }
+
+  set loops(v: LoopCut[]) {
+    this.loopList = v;
+  }
+
+  /** the loops cut so far, without creating the array */
+  loopsIfAny(): readonly LoopCut[] {
+    return this.loopList ?? NO_LOOPS;
+  }
+
+  size(): number {
+    return this.many !== undefined ? this.many.size : this.one !== undefined ? 1 : 0;
+  }
+
+  get(id: string): CallRecord | undefined {
+    if (this.many !== undefined) return this.many.get(id);
+    return this.one !== undefined && this.one.id === id ? this.one : undefined;
+  }
+
+  put(rec: CallRecord): void {
+    if (this.many === undefined && (this.one === undefined || this.one.id === rec.id)) this.one = rec;
+    else this.promote().set(rec.id, rec);
+  }
+
+  promote(): Map<string, CallRecord> {
+    if (this.many === undefined) {
+      this.many = new Map();
+      if (this.one !== undefined) this.many.set(this.one.id, this.one);
+      this.one = undefined;
+    }
+    return this.many;
+  }
+}
+
+const NO_LOOPS: readonly LoopCut[] = Object.freeze([]);
+const NO_CALLS: readonly CallRecord[] = Object.freeze([]);
+
+function asTree(t: TaskTree): Tree | undefined {
+  return t instanceof Tree ? t : undefined;
+}
+
+/** The stored calls of a tree, in the order they were added. */
+export function callsOf(t: TaskTree): Iterable<CallRecord> {
+  const tree = asTree(t);
+  if (tree === undefined) return t.calls.values();
+  if (tree.many !== undefined) return tree.many.values();
+  return tree.one !== undefined ? [tree.one] : NO_CALLS;
+}
+
+/** How many calls a tree stores. */
+export function callCountOf(t: TaskTree): number {
+  return asTree(t)?.size() ?? t.calls.size;
+}
+
+/** The loops cut in a tree. */
+export function loopsOf(t: TaskTree): readonly LoopCut[] {
+  return asTree(t)?.loopsIfAny() ?? t.loops;
+}
+
 export interface TaskTreesOptions {
   maxTasks: number;
   maxCallsPerTask: number;
 }
 
 export class TaskTrees {
-  private trees = new Lru<string, TaskTree>();
+  /** use order (the links live in the trees: no node object per tree) */
+  private trees = new LinkedLru<string, Tree>();
   private maxTasks: number;
   private maxCallsPerTask: number;
 
@@ -68,19 +163,27 @@ export class TaskTrees {
   resize(opts: TaskTreesOptions): void {
     this.maxTasks = opts.maxTasks;
     this.maxCallsPerTask = opts.maxCallsPerTask;
-    while (this.trees.size > this.maxTasks) this.trees.shift();
+    while (this.trees.size > this.maxTasks) this.trees.shift(keyOf);
   }
 
   /** The tree for a task, created (evicting the least recently used) if absent; touched either way. */
   ensure(rootTaskId: string, initiator: string, initiatorName: string, startedAt: number): TaskTree {
-    let t = this.trees.get(rootTaskId);
+    const t = this.trees.get(rootTaskId);
     if (t) {
-      this.trees.touch(rootTaskId);
+      this.trees.touch(t);
       return t;
     }
-    if (this.trees.size >= this.maxTasks) this.trees.shift();
-    t = { rootTaskId, initiator, initiatorName, startedAt, calls: new Map(), droppedCalls: 0, refused: 0, cost: 0, cancelled: false, loops: [] };
-    this.trees.set(rootTaskId, t);
+    return this.create(rootTaskId, initiator, initiatorName, startedAt);
+  }
+
+  /**
+   * The tree of a task that has none yet (a root task just started: its id is fresh), evicting the least
+   * recently used: ensure() without the lookup. A tree already there under this id is replaced.
+   */
+  create(rootTaskId: string, initiator: string, initiatorName: string, startedAt: number): TaskTree {
+    if (this.trees.size >= this.maxTasks) this.trees.shift(keyOf);
+    const t = new Tree(rootTaskId, initiator, initiatorName, startedAt);
+    this.trees.add(rootTaskId, t, keyOf);
     return t;
   }
 
@@ -93,20 +196,34 @@ export class TaskTrees {
     return this.trees.values();
   }
 
+  /** the tree's own record of a call, or undefined */
+  private record(rootTaskId: string, callId: string): CallRecord | undefined {
+    return this.trees.get(rootTaskId)?.get(callId);
+  }
+
   /** Record a call (allowed or refused). Returns false if the tree is full (counted as dropped). */
   add(tree: TaskTree, rec: CallRecord): boolean {
     if (rec.decision === 'refused') tree.refused++;
-    if (tree.calls.size >= this.maxCallsPerTask) {
+    const t = asTree(tree);
+    if ((t !== undefined ? t.size() : tree.calls.size) >= this.maxCallsPerTask) {
       tree.droppedCalls++;
       return false;
     }
-    tree.calls.set(rec.id, rec);
+    if (t !== undefined) t.put(rec);
+    else tree.calls.set(rec.id, rec);
     return true;
   }
 
   finish(rootTaskId: string, callId: string, status: number, durationMs: number): void {
-    const rec = this.trees.get(rootTaskId)?.calls.get(callId);
-    if (!rec) return;
+    const rec = this.record(rootTaskId, callId);
+    if (rec) TaskTrees.finishRecord(rec, status, durationMs);
+  }
+
+  /**
+   * finish() for the record add() stored, held by the caller: no lookups. A record whose tree has since
+   * been evicted is no longer shown anywhere, so updating it changes nothing visible, as finish() would not.
+   */
+  static finishRecord(rec: CallRecord, status: number, durationMs: number): void {
     rec.status = status;
     rec.durationMs = durationMs;
   }
@@ -114,7 +231,7 @@ export class TaskTrees {
   /** Mark a call that was allowed here but refused by a later stage. */
   markRefused(rootTaskId: string, callId: string, status: number, reason: string): void {
     const tree = this.trees.get(rootTaskId);
-    const rec = tree?.calls.get(callId);
+    const rec = tree?.get(callId);
     if (!tree || !rec || rec.decision === 'refused') return;
     rec.decision = 'refused';
     rec.reason = reason;
@@ -130,13 +247,13 @@ export class TaskTrees {
     const tree = this.trees.get(rootTaskId);
     if (!tree) return;
     tree.cost += amount;
-    let rec = tree.calls.get(callId);
+    let rec = tree.get(callId);
     if (rec) rec.cost += amount;
-    else rec = parentCallId !== undefined ? tree.calls.get(parentCallId) : undefined;
+    else rec = parentCallId !== undefined ? tree.get(parentCallId) : undefined;
     // the chain is at most maxDepth (64) long; the guard also stops a malformed parent cycle
     for (let hops = 0; rec && hops <= 65; hops++) {
       rec.costInclusive += amount;
-      rec = rec.parent !== undefined ? tree.calls.get(rec.parent) : undefined;
+      rec = rec.parent !== undefined ? tree.get(rec.parent) : undefined;
     }
   }
 
@@ -148,8 +265,12 @@ export class TaskTrees {
   callCount(): number {
     let n = 0;
     this.trees.walkOldest((t) => {
-      n += t.calls.size;
+      n += t.size();
     });
     return n;
   }
+}
+
+function keyOf(t: TaskTree): string {
+  return t.rootTaskId;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lru } from '../../governance/graph/lru.js';
+import { LinkedLru, Lru, type LruLinks } from '../../governance/graph/lru.js';
 
 describe('Lru', () => {
   it('keeps use order through set, touch, delete and shift', () => {
@@ -37,5 +37,57 @@ describe('Lru', () => {
     });
     expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
     expect(l.values()).toEqual([1, 3, 5, 6, 7, 8, 9]);
+  });
+});
+
+interface Item extends LruLinks<Item> {
+  k: string;
+}
+
+describe('LinkedLru', () => {
+  const item = (k: string): Item => ({ k, lruOlder: undefined, lruNewer: undefined });
+  const keys = (l: LinkedLru<string, Item>) => l.values().map((v) => v.k);
+
+  it('keeps use order in the values themselves, like Lru', () => {
+    const l = new LinkedLru<string, Item>();
+    const [a, b, c] = ['a', 'b', 'c'].map(item);
+    for (const v of [a, b, c]) l.set(v.k, v);
+    l.touch(a);
+    expect(keys(l)).toEqual(['b', 'c', 'a']);
+    const b2 = item('b');
+    l.set('b', b2); // replace = use; the old value is unlinked
+    expect(keys(l)).toEqual(['c', 'a', 'b']);
+    expect(l.has(b)).toBe(false);
+    expect(l.get('b')).toBe(b2);
+    expect(l.delete('x')).toBe(false);
+    expect(l.delete('a')).toBe(true);
+    expect(l.has(a)).toBe(false);
+    l.touch(a); // no longer here: left alone
+    expect(keys(l)).toEqual(['c', 'b']);
+    expect(l.oldestValue()).toBe(c);
+    expect(l.shift((v) => v.k)).toBe(c);
+    expect(l.size).toBe(1);
+    expect(l.has(b2)).toBe(true);
+    expect(l.shift((v) => v.k)).toBe(b2);
+    expect(l.shift((v) => v.k)).toBeUndefined();
+    expect(l.size).toBe(0);
+    l.set('z', item('z'));
+    expect(keys(l)).toEqual(['z']);
+  });
+
+  it('walkOldest can stop early and delete the value it visits; oldest() fills a reused array', () => {
+    const l = new LinkedLru<string, Item>();
+    for (let i = 0; i < 10; i++) l.set(String(i), item(String(i)));
+    const seen: string[] = [];
+    l.walkOldest((v) => {
+      seen.push(v.k);
+      if (Number(v.k) % 2 === 0) l.delete(v.k);
+      return seen.length >= 6;
+    });
+    expect(seen).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(keys(l)).toEqual(['1', '3', '5', '6', '7', '8', '9']);
+    const out: Item[] = [item('stale')];
+    expect(l.oldest(3, out).map((v) => v.k)).toEqual(['1', '3', '5']);
+    expect(out).toHaveLength(3);
   });
 });
