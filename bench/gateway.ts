@@ -34,7 +34,9 @@ export interface GatewayBenchOptions {
   /** fixed rate of the latency run (default 350 req/s) and its request count (default 2000) */
   latencyRate?: number;
   latencyRequests?: number;
-  engines?: ('undici' | 'undici+delegation' | 'http-proxy-3')[];
+  engines?: ('undici' | 'undici+delegation' | 'undici+delegation+redis' | 'http-proxy-3')[];
+  /** Redis for the 'undici+delegation+redis' engine (default redis://127.0.0.1:6379; keys under a prefix of the run's own) */
+  redisUrl?: string;
   /** run nginx when installed (default true) */
   nginx?: boolean;
   /** include the bare https + undici dispatch proxy (no governance) as a reference point (default true) */
@@ -42,7 +44,7 @@ export interface GatewayBenchOptions {
   /** write a V8 CPU profile of one gateway child into this directory */
   cpuProfileDir?: string;
   /** which engine's child is profiled with cpuProfileDir (default 'undici+delegation': the full `tollgate serve` path) */
-  cpuProfileEngine?: 'undici' | 'undici+delegation' | 'http-proxy-3';
+  cpuProfileEngine?: 'undici' | 'undici+delegation' | 'undici+delegation+redis' | 'http-proxy-3';
   log?: (line: string) => void;
 }
 
@@ -82,6 +84,10 @@ export interface GatewayBenchResult {
   pairedDelegationUs?: number;
   /** the gateway with the delegation stage (as `tollgate serve` runs) / bare, paired by round (median) */
   pairedDelegationVsBare?: number;
+  /** fleet-wide governance on Redis: CPU µs per call it adds in the gateway over the in-process delegation path (paired by round) */
+  pairedRedisUs?: number;
+  /** the redis-server process's own CPU µs per call during that target's rounds (lowest round) */
+  redisServerUsPerReq?: number;
   /** pairedVsBare x the reference bare proxy (142 us, ../shared/reference/performance.md): the bar's terms */
   referenceScaledUs?: number;
   /** CPU per call with the delegation stage on (what `tollgate serve` runs), and its cost over the proxy alone */
@@ -142,6 +148,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
   const duration = opts.durationSec ?? 3;
   const connections = opts.connections ?? 32;
   const engines = opts.engines ?? ['undici', 'undici+delegation', 'http-proxy-3'];
+  const redisPrefix = `tgbench:${process.pid}:`;
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   const children: ChildProcess[] = [];
   try {
@@ -198,6 +205,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
             rateLimits: { perCaller: big, perEdge: big, maxConcurrentPerCallee: 4096 },
             // budgets that never trip: every call is a new root task (the load generator sends no context)
             delegation: { task: { maxCalls: 1e9, maxFanOut: 1e9, maxConcurrent: 1e6 } },
+            ...(engine === 'undici+delegation+redis' ? { redis: { url: opts.redisUrl ?? 'redis://127.0.0.1:6379', prefix: redisPrefix } } : {}),
           },
         }),
       );
@@ -220,6 +228,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     // Interleaved rounds: on a shared, noisy machine each target gets measured several times, spread over
     // the run, and the LOWEST CPU per request is kept (interference only ever adds CPU time).
     const rounds = opts.rounds ?? 6;
+    let redisServerUs = Infinity;
+    const redisPid = engines.includes('undici+delegation+redis') ? pidOf('redis-server') : undefined;
     const results: TargetResult[] = targets.map((t) => ({ name: t.name, cpuUsPerReq: Infinity, roundsCpuUs: [], reqPerSec: 0, requests: 0, errors: 0 }));
     // every request each target served, warm-up and latency run included: what a CPU profile divides by
     const served = targets.map(() => 0);
@@ -231,8 +241,12 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       for (const [i, t] of targets.entries()) {
         const pids = t.pids();
         const c0 = pids.reduce((s, p) => s + cpuUs(p), 0);
+        const r0 = redisPid !== undefined ? cpuUs(redisPid) : 0;
         const s = await saturate(t.url, t.path, tls, connections, duration);
         const c1 = pids.reduce((s2, p) => s2 + cpuUs(p), 0);
+        if (t.name === 'gateway (undici+delegation+redis)' && redisPid !== undefined) {
+          redisServerUs = Math.min(redisServerUs, (cpuUs(redisPid) - r0) / Math.max(1, s.requests));
+        }
         const cpu = (c1 - c0) / Math.max(1, s.requests);
         const r = results[i];
         r.cpuUsPerReq = Math.min(r.cpuUsPerReq, cpu);
@@ -265,6 +279,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     const nginx = results.find((r) => r.name.startsWith('nginx'));
     const full = results.find((r) => r.name === 'gateway (undici+delegation)');
     const bare = results.find((r) => r.name.startsWith('bare'));
+    const withRedis = results.find((r) => r.name === 'gateway (undici+delegation+redis)');
     const pairedVsBare = bare ? pairedMedian(gwRes, bare, (a, b) => a / b) : undefined;
     return {
       targets: results,
@@ -278,6 +293,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       pairedVsNginx: nginx ? pairedMedian(gwRes, nginx, (a, b) => a / b) : undefined,
       pairedDelegationUs: full ? pairedMedian(full, gwRes, (a, b) => a - b) : undefined,
       pairedDelegationVsBare: full && bare ? pairedMedian(full, bare, (a, b) => a / b) : undefined,
+      pairedRedisUs: withRedis && full ? pairedMedian(withRedis, full, (a, b) => a - b) : undefined,
+      redisServerUsPerReq: withRedis ? redisServerUs : undefined,
       referenceScaledUs: pairedVsBare !== undefined ? pairedVsBare * REFERENCE_BARE_US : undefined,
       fullCpuUsPerReq: full?.cpuUsPerReq,
       delegationCpuUs: full ? full.cpuUsPerReq - gwRes.cpuUsPerReq : undefined,
@@ -287,6 +304,28 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
   } finally {
     await Promise.all(children.map(stop));
     rmSync(dir, { recursive: true, force: true });
+    if (engines.includes('undici+delegation+redis')) cleanRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379', redisPrefix);
+  }
+}
+
+/** Drop the run's keys (redis-cli: the bench process itself holds no Redis client). */
+function cleanRedis(url: string, prefix: string): void {
+  try {
+    const keys = execFileSync('redis-cli', ['-u', url, '--scan', '--pattern', `${prefix}*`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+    for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', ['-u', url, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+  } catch {
+    // no redis-cli, or Redis gone: the keys expire by themselves (task keys with their TTL, buckets when full)
+  }
+}
+
+function pidOf(name: string): number | undefined {
+  try {
+    const pid = Number(execFileSync('pgrep', ['-o', '-x', name], { encoding: 'utf8' }).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -423,6 +462,10 @@ if (isMain) {
       console.log(`paired by round (median): the delegation stage adds ${res.pairedDelegationUs.toFixed(1)} us CPU per call`);
     if (res.pairedDelegationVsBare !== undefined)
       console.log(`paired by round (median): gateway with the delegation stage / bare ${res.pairedDelegationVsBare.toFixed(2)}x`);
+    if (res.pairedRedisUs !== undefined)
+      console.log(
+        `paired by round (median): fleet governance on Redis adds ${res.pairedRedisUs.toFixed(1)} us CPU per call in the gateway (goal <= 15 us); redis-server itself ${res.redisServerUsPerReq?.toFixed(1) ?? 'n/a'} us per call`,
+      );
     console.log(
       `added latency at fixed rate (gateway - direct): p50 ${Math.round(res.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(res.addedLatencyP99Us ?? NaN)} us`,
     );

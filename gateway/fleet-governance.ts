@@ -22,7 +22,7 @@ import {
   type DelegationMetrics,
   type RefusalReason,
 } from '../governance/delegation/index.js';
-import type { FleetRefusalReason, Lease, RedisGovernance, ReserveRequest } from '../governance/fleet/redis-governance.js';
+import type { FleetRefusalReason, Lease, RedisGovernance, ReserveRequest, WindowReason } from '../governance/fleet/redis-governance.js';
 import type { GatewayLog } from '../control/gateway-identity.js';
 
 export interface FleetGovernanceOptions {
@@ -55,7 +55,26 @@ function limitRefusal(reason: 'caller' | 'edge' | 'concurrency', callee: string,
   });
 }
 
-function budgetRefusal(reason: Exclude<FleetRefusalReason, 'caller' | 'edge' | 'concurrency'>, cfg: Config, rootTaskId: string, detail: string): Refusal {
+const WINDOW_REASONS = {
+  callsPerMinute: 'agent_calls_per_minute',
+  callsPerHour: 'agent_calls_per_hour',
+  callsPerDay: 'agent_calls_per_day',
+  costPerDay: 'agent_cost_per_day',
+} as const;
+
+function windowRefusal(budget: WindowReason, agent: string, limit: number, retryAfterMs: number): Refusal {
+  const retry = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return refuse(
+    WINDOW_REASONS[budget],
+    `agent budget exhausted: ${agent} reached ${budget} ${limit} (fleet-wide); retry in ${retry}s`,
+    { budget, limit, agent, scope: 'fleet' },
+    retry,
+  );
+}
+
+type BudgetReason = Exclude<FleetRefusalReason, 'caller' | 'edge' | 'concurrency' | WindowReason>;
+
+function budgetRefusal(reason: BudgetReason, cfg: Config, rootTaskId: string, detail: string): Refusal {
   const t = cfg.delegation.task;
   const base = { rootTaskId, scope: 'fleet' };
   switch (reason) {
@@ -94,11 +113,24 @@ export function fleetGovernance(o: FleetGovernanceOptions): Governance {
   const { inner, fleet } = o;
   const leases = new WeakMap<Exchange, Lease>();
 
+  // registered agents with window limits, by SPIFFE ID: built once per config
+  type Limited = { name: string; limits: NonNullable<Config['agents'][string]['limits']> };
+  let agentsOf: { cfg: Config; byId: Map<string, Limited> } | undefined;
+  const agentWithLimits = (cfg: Config, id: string): Limited | undefined => {
+    if (agentsOf?.cfg !== cfg) {
+      const byId = new Map<string, Limited>();
+      for (const [name, a] of Object.entries(cfg.agents)) if (a.limits && !byId.has(a.id)) byId.set(a.id, { name, limits: a.limits });
+      agentsOf = { cfg, byId };
+    }
+    return agentsOf.byId.get(id);
+  };
+
   const request = (ex: Exchange, cfg: Config): ReserveRequest => {
     const h = ex.governance as DelegationCallHandle | undefined;
     const call = h?.call;
     const d = cfg.delegation;
     return {
+      agent: agentWithLimits(cfg, ex.callerId),
       callerId: ex.callerId,
       callee: ex.callee,
       perCaller: cfg.rateLimits.perCaller,
@@ -135,7 +167,10 @@ export function fleetGovernance(o: FleetGovernanceOptions): Governance {
       return undefined;
     }
     if (r.reason === 'caller' || r.reason === 'edge' || r.reason === 'concurrency') return limitRefusal(r.reason, ex.callee, r.retryAfterMs);
-    const refusal = budgetRefusal(r.reason, cfg, req.task?.rootTaskId ?? '', r.detail);
+    const refusal =
+      r.reason in WINDOW_REASONS
+        ? windowRefusal(r.reason as WindowReason, req.agent?.name ?? '', req.agent?.limits[r.reason as WindowReason] ?? 0, r.retryAfterMs)
+        : budgetRefusal(r.reason as BudgetReason, cfg, req.task?.rootTaskId ?? '', r.detail);
     o.metrics?.refusal(ex.callerAgent ?? 'unregistered', ex.callee, refusal.reason);
     const budget = budgetOf(refusal.reason as RefusalReason);
     if (budget) o.metrics?.budgetExhausted(budget.scope, budget.budget);
@@ -157,7 +192,7 @@ export function fleetGovernance(o: FleetGovernanceOptions): Governance {
       const cost = parseCost(ex.responseHeader(COST_HEADER));
       if (h?.rootTaskId === undefined || cost === undefined || cost === 0) return;
       fleet
-        .addCost(h.rootTaskId, cost)
+        .addCost(h.rootTaskId, cost, agentWithLimits(o.config(), ex.callerId)?.name)
         .catch((err: unknown) => o.log.warn({ err, rootTaskId: h.rootTaskId }, 'fleet governance: a task cost was not recorded'));
     },
     onRefused(ex, r) {

@@ -5,13 +5,15 @@ import { httpProxyUpstream } from './http-proxy-engine.js';
 import { createDelegationStage, KeyRing } from '../../governance/delegation/index.js';
 import { createEventBus } from '../../control/admin/events.js';
 import { governanceSlot } from '../../gateway/governance-slot.js';
+import { fleetGovernance } from '../../gateway/fleet-governance.js';
+import { openFleet } from '../../gateway/fleet.js';
 
 /**
  * The gateway under test, in its own process (pinned by the parent): full governance on (policy, rate
  * limits that do not trip, metrics, audit log to a file). Prints {"port":N} when listening.
  */
 interface ChildConfig {
-  engine: 'undici' | 'undici+delegation' | 'http-proxy-3';
+  engine: 'undici' | 'undici+delegation' | 'undici+delegation+redis' | 'http-proxy-3';
   config: unknown;
   credentials: { keyPem: string; certChainPem: string; bundlePem: string; spiffeId: string; notBefore: number; notAfter: number };
   auditPath: string;
@@ -22,14 +24,20 @@ const audit = createAuditLog({ path: cfg.auditPath, flushOnSigterm: false });
 const config = parseConfig(cfg.config);
 // 'undici+delegation': the whole request path of `tollgate serve`, with the delegation stage (context
 // verify + re-sign, loop/budget checks, call graph) in its slot, wired exactly as gateway/tollgate.ts does.
-const governance =
-  cfg.engine === 'undici+delegation'
+// 'undici+delegation+redis': the same, with fleet-wide governance on Redis (config.redis) behind it, as
+// gateway/tollgate.ts wires it when `redis:` is configured.
+const silent = { info() {}, warn() {}, error() {} };
+const slot =
+  cfg.engine === 'undici+delegation' || cfg.engine === 'undici+delegation+redis'
     ? governanceSlot({
         stage: createDelegationStage({ config, keyring: new KeyRing({ now: Date.now, retentionMs: config.delegation.tokenTtl }), now: Date.now }),
         events: createEventBus(),
         now: Date.now,
       })
     : undefined;
+const fleet =
+  cfg.engine === 'undici+delegation+redis' && config.redis ? await openFleet(config.redis, { log: silent, onBackendUp: () => undefined }) : undefined;
+const governance = slot && fleet ? fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => config, log: silent }) : slot;
 const gw = await startProxy({
   config,
   governance,
@@ -44,5 +52,6 @@ process.on('SIGTERM', () => {
   void gw
     .close(200)
     .then(() => audit.close())
+    .then(() => fleet?.close())
     .then(() => process.exit(0));
 });

@@ -34,11 +34,21 @@ export interface ReserveRequest {
   perCaller: Rate | undefined;
   perEdge: Rate | undefined;
   maxConcurrentPerCallee: number | undefined;
+  /** the calling agent's windows (agents.<name>.limits), when it is a registered agent with limits */
+  agent?: { name: string; limits: AgentWindowLimits };
   /** the call's root task: `new` for a call that starts one, else the task it continues */
   task: { rootTaskId: string; isNew: boolean; parentCallId: string | undefined; budget: TaskBudget; ttlMs: number } | undefined;
 }
 
-export type FleetRefusalReason = 'caller' | 'edge' | 'concurrency' | 'cancelled' | 'max_calls' | 'fan_out' | 'task_concurrency' | 'max_cost';
+export interface AgentWindowLimits {
+  callsPerMinute?: number;
+  callsPerHour?: number;
+  callsPerDay?: number;
+  costPerDay?: number;
+}
+
+export type WindowReason = 'callsPerMinute' | 'callsPerHour' | 'callsPerDay' | 'costPerDay';
+export type FleetRefusalReason = 'caller' | 'edge' | 'concurrency' | 'cancelled' | 'max_calls' | 'fan_out' | 'task_concurrency' | 'max_cost' | WindowReason;
 
 export type ReserveResult =
   { ok: true; lease: Lease | undefined } | { ok: false; reason: FleetRefusalReason; retryAfterMs: number; detail: string; local: boolean };
@@ -92,10 +102,10 @@ export class RedisGovernance {
     this.now = o.now ?? Date.now;
     this.onBackendUp = o.onBackendUp;
     const r = o.redis as Redis & ScriptedRedis;
-    r.defineCommand('tgReserve', { numberOfKeys: 6, lua: RESERVE_LUA });
+    r.defineCommand('tgReserve', { numberOfKeys: 7, lua: RESERVE_LUA });
     r.defineCommand('tgRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
     r.defineCommand('tgRenew', { lua: RENEW_LUA });
-    r.defineCommand('tgCost', { numberOfKeys: 1, lua: COST_LUA });
+    r.defineCommand('tgCost', { numberOfKeys: 2, lua: COST_LUA });
     r.defineCommand('tgCancel', { numberOfKeys: 1, lua: CANCEL_LUA });
     this.redis = r;
     this.renewTimer = setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.leaseMs / 3)));
@@ -120,7 +130,7 @@ export class RedisGovernance {
 
   /** Whether any fleet limit applies to this request (none: no round trip at all). */
   static applies(r: ReserveRequest): boolean {
-    return r.perCaller !== undefined || r.perEdge !== undefined || r.maxConcurrentPerCallee !== undefined || r.task !== undefined;
+    return r.perCaller !== undefined || r.perEdge !== undefined || r.maxConcurrentPerCallee !== undefined || r.task !== undefined || r.agent !== undefined;
   }
 
   /**
@@ -143,6 +153,7 @@ export class RedisGovernance {
       taskKey,
       t ? this.key('tf', t.rootTaskId) : this.key('none'),
       t ? this.key('ti', t.rootTaskId) : this.key('none'),
+      r.agent ? this.windowKey(r.agent.name) : this.key('none'),
       r.perCaller?.rps ?? 0,
       r.perCaller?.burst ?? 0,
       r.perEdge?.rps ?? 0,
@@ -157,6 +168,10 @@ export class RedisGovernance {
       t?.budget.maxCost ?? -1,
       t?.parentCallId ?? '',
       t?.ttlMs ?? 0,
+      r.agent?.limits.callsPerMinute ?? -1,
+      r.agent?.limits.callsPerHour ?? -1,
+      r.agent?.limits.callsPerDay ?? -1,
+      r.agent?.limits.costPerDay ?? -1,
     ];
     let reply: [string, number, string];
     try {
@@ -207,9 +222,14 @@ export class RedisGovernance {
     );
   }
 
-  /** Add a reported cost to the task's fleet-wide spend. */
-  async addCost(rootTaskId: string, amount: number): Promise<void> {
-    await this.redis.tgCost(this.key('t', rootTaskId), amount);
+  /** Add a reported cost to the task's fleet-wide spend and, when given, to the calling agent's cost-per-day window. */
+  async addCost(rootTaskId: string, amount: number, agent?: string): Promise<void> {
+    await this.redis.tgCost(this.key('t', rootTaskId), agent === undefined ? this.key('none') : this.windowKey(agent), amount, agent === undefined ? '0' : '1');
+  }
+
+  /** an agent's window keys share one hash tag (the derived keys live on the same slot) */
+  private windowKey(agent: string): string {
+    return `${this.prefix}w:{${agent}}`;
   }
 
   /** The kill switch, fleet-wide: every replica refuses the task's next call. Resolves whether the fleet knew the task. */

@@ -4,13 +4,18 @@
  * Time is the server's (TIME), one clock for the whole fleet. Loaded once and called by SHA (ioredis
  * defineCommand: EVALSHA, EVAL on NOSCRIPT).
  *
- * reserve: KEYS = callerBucket, edgeBucket, calleeLeases, task, taskFanOut, taskLeases
+ * reserve: KEYS = callerBucket, edgeBucket, calleeLeases, task, taskFanOut, taskLeases, agentWindows
  *   ARGV  1 callerRps  2 callerBurst  3 edgeRps  4 edgeBurst          (rps 0 = no bucket)
  *         5 calleeCap  6 leaseMs  7 leaseId                          (cap 0 = no concurrency cap)
  *         8 taskMode (0 none, 1 new root task, 2 existing task)
  *         9 maxCalls 10 maxFanOut 11 maxConcurrent 12 maxCost (-1 none) 13 parentCallId 14 taskTtlMs
+ *        15 callsPerMinute 16 callsPerHour 17 callsPerDay 18 costPerDay   (the calling agent's windows; -1 none)
  *   returns { 'ok', serverNowMs } or { reason, retryAfterMs, detail }
- *   reasons: caller | edge | concurrency | cancelled | max_calls | fan_out | task_concurrency | max_cost
+ *   reasons: caller | edge | concurrency | cancelled | max_calls | fan_out | task_concurrency | max_cost |
+ *            callsPerMinute | callsPerHour | callsPerDay | costPerDay
+ *
+ * Agent windows are sliding-window counters as in governance/delegation/windows.ts: the current fixed
+ * window's count plus the previous one's weighted by its overlap; keys <agentWindows>:<W>:<windowStart>.
  *
  * Buckets are hashes {t = tokens, l = last refill ms}, expiring once full again. Concurrency slots and
  * task in-flight slots are leases: sorted-set members scored by their expiry; expired leases are dropped
@@ -52,6 +57,36 @@ if cap > 0 then
   if redis.call('ZCARD', KEYS[3]) >= cap then return { 'concurrency', 1000, '' } end
 end
 
+-- the calling agent's windows: value = prev * (1 - elapsed / W) + curr
+local wbase = KEYS[7]
+local function win(W)
+  local start = now - (now % W)
+  local curr = tonumber(redis.call('GET', wbase .. ':' .. W .. ':' .. start)) or 0
+  local prev = tonumber(redis.call('GET', wbase .. ':' .. W .. ':' .. (start - W))) or 0
+  return prev * (1 - (now - start) / W) + curr, curr, prev, start
+end
+-- ms until value <= target with nothing added (windows.ts msUntilAtMost)
+local function waitFor(W, curr, prev, start, target)
+  if curr <= target then
+    local f = 1 - (target - curr) / prev
+    return math.max(1, math.ceil(start + f * W - now))
+  end
+  local f = 1 - target / curr
+  return math.max(1, math.ceil(start + W + f * W - now))
+end
+local windows = { { 'callsPerMinute', 60000, tonumber(ARGV[15]) }, { 'callsPerHour', 3600000, tonumber(ARGV[16]) }, { 'callsPerDay', 86400000, tonumber(ARGV[17]) } }
+for _, w in ipairs(windows) do
+  if w[3] >= 0 then
+    local used, curr, prev, start = win(w[2])
+    if used + 1 > w[3] + 1e-9 then return { w[1], waitFor(w[2], curr, prev, start, w[3] - 1), tostring(used) } end
+  end
+end
+local costPerDay = tonumber(ARGV[18])
+if costPerDay >= 0 then
+  local used, curr, prev, start = win(86400000 + 1)
+  if used >= costPerDay then return { 'costPerDay', waitFor(86400000 + 1, curr, prev, start, costPerDay * 0.999999), tostring(used) } end
+end
+
 local mode = tonumber(ARGV[8])
 local ttl = tonumber(ARGV[14])
 if mode == 2 then
@@ -69,6 +104,13 @@ if mode == 2 then
 end
 
 -- every check passed: take what the call uses
+for _, w in ipairs(windows) do
+  if w[3] >= 0 then
+    local k = wbase .. ':' .. w[2] .. ':' .. (now - (now % w[2]))
+    redis.call('INCR', k)
+    redis.call('PEXPIRE', k, w[2] * 2)
+  end
+end
 if callerRps > 0 then
   redis.call('HSET', KEYS[1], 't', ct - 1, 'l', cl)
   redis.call('PEXPIRE', KEYS[1], math.ceil(callerBurst * 1000 / callerRps) + 1000)
@@ -114,8 +156,20 @@ end
 return #ARGV - 1
 `;
 
-/** cost: KEYS = task; ARGV 1 amount, 2 ttlMs. Adds to the task's spent cost (only to a task that exists). */
+/**
+ * cost: KEYS = task, agentWindows; ARGV 1 amount, 2 '1' to charge the agent's cost-per-day window too.
+ * Adds to the task's spent cost (only to a task that exists) and to the agent's day window (the cost
+ * window is keyed with W = one day + 1 ms, apart from the calls-per-day window).
+ */
 export const COST_LUA = `
+if ARGV[2] == '1' then
+  local now_t = redis.call('TIME')
+  local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
+  local W = 86400000 + 1
+  local k = KEYS[2] .. ':' .. W .. ':' .. (now - (now % W))
+  redis.call('INCRBYFLOAT', k, ARGV[1])
+  redis.call('PEXPIRE', k, W * 2)
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HINCRBYFLOAT', KEYS[1], 'cost', ARGV[1])
 return 1

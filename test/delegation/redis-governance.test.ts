@@ -111,11 +111,28 @@ describe('RedisGovernance (real Redis): exact across replicas', () => {
     expect(conc.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'task_concurrency')).toBe(true);
   });
 
+  it("an agent's call windows and cost per day are shared: 5 calls a minute means 5 across both replicas", async () => {
+    const { govs } = setup();
+    const agent = { name: 'researcher', limits: { callsPerMinute: 5, costPerDay: 10 } };
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => govs[i % 2].reserve(req({ agent }))));
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    for (const r of results) if (!r.ok) expect(r).toMatchObject({ reason: 'callsPerMinute', detail: '5' });
+    const refused = results.find((r) => !r.ok);
+    expect(refused && !refused.ok && refused.retryAfterMs).toBeGreaterThan(0);
+    // the cost window: spend reaches the limit through one replica, the other refuses
+    const costly = { name: 'writer', limits: { costPerDay: 10 } };
+    expect((await govs[0].reserve(req({ agent: costly, task: { ...inTask('t6'), isNew: true } }))).ok).toBe(true);
+    await govs[0].addCost('t6', 10, 'writer');
+    expect(await govs[1].reserve(req({ agent: costly }))).toMatchObject({ ok: false, reason: 'costPerDay', detail: '10' });
+  });
+
   it('rejects when Redis cannot be reached and reports the backend down', async () => {
     const { Redis } = await import('ioredis');
     const downs: boolean[] = [];
+    const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    dead.on('error', () => undefined);
     const g = new RedisGovernance({
-      redis: new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true }),
+      redis: dead,
       prefix: 'x:',
       onBackendUp: (up) => downs.push(up),
     });
