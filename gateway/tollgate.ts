@@ -2,15 +2,18 @@
  * The whole gateway process, composed in order. Each step gets what the earlier ones built; close() undoes
  * them in reverse. `tollgate serve`, `npm start`, the demo and the end-to-end tests all start Tollgate here.
  *
- *   1. config: the file (or defaults), overlaid with sections saved through the admin API
+ *   1. the store (SQLite in the data dir, or PostgreSQL for a fleet), then config: the file (or defaults),
+ *      overlaid with sections saved through the admin API (kept in step by settings-sync.ts)
  *   2. metrics registry, audit log, event bus (for `ctl watch`)
- *   3. delegation core: persisted context keys, the stage (loops, budgets), the call graph
- *   4. identity: CA + gateway SVID, rotating
- *   5. data plane: the mTLS A2A proxy, with the delegation stage in its slot
- *   6. config changes: what an admin write or SIGHUP applies, in order
- *   7. control listener: identity API, admin API (built with 6), health, reflection
- *   8. metrics listener: /metrics, /graph, /graph/tasks/<id>, the live page /ui
- *   9. housekeeping timer; SIGHUP reload is reload() (the CLI wires the signal)
+ *   3. identity: CA + gateway SVID, rotating
+ *   4. fleet governance on Redis, when `redis:` is set (fleet-governance.ts, fleet.ts)
+ *   5. delegation core: persisted context keys, the stage (loops, budgets), the call graph (shared over
+ *      a Redis stream in a fleet: graph-stream.ts)
+ *   6. data plane: the mTLS A2A proxy, with the delegation stage in its slot
+ *   7. config changes: what an admin write, SIGHUP or another replica's write applies, in order
+ *   8. control listener: identity API, admin API (built with 7), health, reflection
+ *   9. metrics listener: /metrics, /graph, /graph/tasks/<id>, the live page /ui
+ *  10. housekeeping timer; SIGHUP reload is reload() (the CLI wires the signal)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +44,8 @@ import { listenerAccess } from '../ui/access.js';
 import { governanceSlot } from './governance-slot.js';
 import { fleetGovernance } from './fleet-governance.js';
 import { openFleet } from './fleet.js';
+import { startGraphStream } from './graph-stream.js';
+import type { GraphEvent } from '../governance/graph/index.js';
 import { workerMetrics } from './cluster.js';
 import { caEvents, delegationMetrics, storeSyncReporter } from './adapters.js';
 import { openStores } from './stores.js';
@@ -144,21 +149,42 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     undo.push(() => identity.close());
     metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
 
-    // 4. delegation core: context keys (a file, or a table every replica shares, sealed with a secret of the CA root)
-    const keys = await openDelegationKeys({ stores, dataDir: opts.dataDir, authority: identity.authority, now, retentionMs: live.delegation.tokenTtl, log });
-    undo.push(() => keys.close());
-    const stage = createDelegationStage({ config: live, keyring: keys.ring, now, log, metrics: delegationMetrics(metrics) });
-    const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
-
-    // 4b. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
+    // 4. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
     const fleet = live.redis ? await openFleet(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) }) : undefined;
     if (fleet) {
       metrics.governanceBackendUp.set(1);
       undo.push(() => fleet.close());
     }
+
+    // 5. delegation core: context keys (a file, or a table every replica shares, sealed with a secret of the CA
+    // root); with a fleet, its call graph is shared over a Redis stream (published here, the others' applied)
+    const keys = await openDelegationKeys({ stores, dataDir: opts.dataDir, authority: identity.authority, now, retentionMs: live.delegation.tokenTtl, log });
+    undo.push(() => keys.close());
+    let publish: ((e: GraphEvent) => void) | undefined;
+    const stage = createDelegationStage({
+      config: live,
+      keyring: keys.ring,
+      now,
+      log,
+      metrics: delegationMetrics(metrics),
+      feed: fleet ? (e) => publish?.(e) : undefined,
+    });
+    const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
+    if (fleet && live.redis) {
+      const stream = startGraphStream({
+        redis: fleet.redis,
+        prefix: live.redis.prefix,
+        graph: stage.graph,
+        windowMs: live.graph.window,
+        log,
+        changed: () => source.changed(),
+      });
+      publish = (e) => stream.publish(e);
+      undo.push(() => stream.close());
+    }
     const slot = governanceSlot({ stage, events, changed: () => source.changed(), now });
 
-    // 5. data plane, following the SVID's rotation
+    // 6. data plane, following the SVID's rotation
     const proxy = await startProxy({
       config: live,
       credentials: () => identity.credentials(),
@@ -170,7 +196,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     });
     undo.push(() => proxy.close(live.timeouts.shutdown));
 
-    // 6. config changes (admin writes, SIGHUP): the proxy validates and swaps first (it throws and keeps the
+    // 7. config changes (admin writes, SIGHUP): the proxy validates and swaps first (it throws and keeps the
     // old config on a bad one), then the delegation core follows. Open connections see it on their next request.
     const applyConfig = (next: Config, actor: string): void => {
       proxy.reloadConfig(next);
@@ -190,7 +216,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     });
     undo.push(() => settingsSync.close());
 
-    // 7. control listener: identity API, admin API, health + reflection; it follows the rotation before the proxy
+    // 8. control listener: identity API, admin API, health + reflection; it follows the rotation before the proxy
     const control = await startControlListener(live, identity, {
       now,
       log,
@@ -233,7 +259,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const gateway = gatewayOf(live, identity, control);
     undo.push(identity.onCredentials(() => proxy.reloadCredentials()));
 
-    // 8. metrics listener: /metrics, the graph (read-only) and the live page
+    // 9. metrics listener: /metrics, the graph (read-only) and the live page
     const access = listenerAccess(splitHostPort(live.listen.metrics).host, live.uiToken);
     const page: GraphPage = createGraphPage({ source, loopbackOnly: access.loopbackOnly, token: access.token, now });
     undo.push(() => page.close());
@@ -246,7 +272,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     });
     undo.push(() => metricsServer.close());
 
-    // 9. housekeeping, off the request path
+    // 10. housekeeping, off the request path
     const tick = setInterval(() => {
       stage.tick();
       keys.rotateIfOlderThan(DAY);

@@ -1,7 +1,8 @@
 import { shortName } from '../../certs/spiffe-id.js';
 import type { Config } from '../../config/schema.js';
 import { CallGraph } from '../graph/call-graph.js';
-import { TaskTrees, type CallRecord } from '../graph/tree.js';
+import { TaskTrees, type CallRecord, type LoopCut } from '../graph/tree.js';
+import type { GraphEvent } from '../graph/feed.js';
 import { decide, refusalForVerify, verifyContext, type DelegationLimits } from './decide.js';
 import { callIdFactory, random16 } from './ids.js';
 import type { KeyRing } from './keys.js';
@@ -99,6 +100,11 @@ export interface DelegationStageOptions {
   adoptAfterRestart?: boolean;
   /** how many recently issued contexts are recognised without a MAC check (issued.ts; default 4096) */
   issuedCapacity?: number;
+  /**
+   * told every change this stage makes to the call graph, as a plain event (governance/graph/feed.ts): how
+   * other workers and replicas come to show the same graph. Absent: nothing is built per call for it.
+   */
+  feed?: (e: GraphEvent) => void;
 }
 
 export const COST_HEADER = 'tollgate-cost';
@@ -183,6 +189,7 @@ export class DelegationStage {
   private readonly log?: { warn(obj: object, msg: string): void };
   private readonly nextCallId = callIdFactory();
   private readonly explicitMaxTasks: number | undefined;
+  private readonly feed: ((e: GraphEvent) => void) | undefined;
   readonly counters = { invalidCostHeaders: 0, lateCosts: 0 };
   /** hex of the root task id minted by the current beforeForward (its trace id), set by mintRootTaskId */
   private rootHex: string | undefined;
@@ -215,6 +222,7 @@ export class DelegationStage {
     this.log = opts.log;
     this.built = build(opts.config);
     this.explicitMaxTasks = opts.maxTasks;
+    this.feed = opts.feed;
     const g = opts.config.graph;
     this.graph = new CallGraph({
       recentTasks: g.recentTasks,
@@ -231,7 +239,10 @@ export class DelegationStage {
       ownTask: (id) => id.startsWith(this.taskPrefixText),
       adoptAfterRestart: opts.adoptAfterRestart,
       windows: this.windows,
-      onCost: (root, callId, parent, amount) => this.graph.trees.addCost(root, callId, parent, amount),
+      onCost: (root, callId, parent, amount) => {
+        this.graph.trees.addCost(root, callId, parent, amount);
+        if (this.feed) this.feed({ k: 'cost', root, call: callId, parent, amount });
+      },
     });
     this.keyring.setRetention(opts.config.delegation.tokenTtl);
     // bound, so the pipeline may pass them around as plain functions
@@ -342,6 +353,7 @@ export class DelegationStage {
     };
     const stored = trees.add(tree, record);
     this.graph.aggregate.recordCall(ctx.callerId, ctx.calleeId, now);
+    if (this.feed) this.feed({ k: 'call', task: { root: t.rootTaskId, initiator: t.initiator, initiatorName, rootStart: t.startedAt }, rec: record });
     ctx.governance = {
       callId,
       rootTaskId: t.rootTaskId,
@@ -365,10 +377,12 @@ export class DelegationStage {
 
     // into the task's tree when we know the task (a verified context for a task still tracked)
     const task = context && this.tasks.get(context.rootTaskId);
+    let rec: CallRecord | undefined;
+    let loop: LoopCut | undefined;
     if (context && task) {
       const tree = this.graph.trees.ensure(task.rootTaskId, task.initiator, this.nameOf(task.initiator), task.startedAt);
       if (task.cancelled) tree.cancelled = true;
-      this.graph.trees.add(tree, {
+      rec = {
         id: callId,
         parent: context.callId,
         caller: ctx.callerId,
@@ -386,8 +400,16 @@ export class DelegationStage {
         cost: 0,
         costInclusive: 0,
         traceId: undefined,
-      });
-      if (r.reason === 'loop') tree.loops.push({ callId, from: ctx.callerId, to: ctx.calleeId, cycle: r.data.cycle as string[] });
+      };
+      this.graph.trees.add(tree, rec);
+      if (r.reason === 'loop') {
+        loop = { callId, from: ctx.callerId, to: ctx.calleeId, cycle: r.data.cycle as string[] };
+        tree.loops.push(loop);
+      }
+    }
+    if (this.feed) {
+      const taskRef = task && { root: task.rootTaskId, initiator: task.initiator, initiatorName: this.nameOf(task.initiator), rootStart: task.startedAt };
+      this.feed({ k: 'refused', from: ctx.callerId, to: ctx.calleeId, at: now, task: taskRef, rec, loop, cancelled: task?.cancelled });
     }
     if (r.reason === 'loop') {
       this.metrics?.loopCut(label, ctx.callee);
@@ -442,6 +464,7 @@ export class DelegationStage {
     if (h.record !== undefined) TaskTrees.finishRecord(h.record, status, dur);
     else if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur);
     this.graph.aggregate.recordResult(ctx.callerId, ctx.calleeId, now, dur, status === 0 || status >= 500);
+    if (this.feed) this.feed({ k: 'end', from: ctx.callerId, to: ctx.calleeId, at: now, root: h.rootTaskId, call: h.callId, status, dur });
   }
 
   /** A refusal by any stage (see the contract above). */
@@ -455,6 +478,20 @@ export class DelegationStage {
       h.finished = true;
       if (h.call !== undefined) this.tasks.finishCall(h.call);
       if (h.rootTaskId !== undefined) this.graph.trees.markRefused(h.rootTaskId, h.callId, refusal.status, refusal.reason);
+      if (this.feed) {
+        this.feed({
+          k: 'undo',
+          from: ctx.callerId,
+          to: ctx.calleeId,
+          at: now,
+          root: h.rootTaskId,
+          call: h.callId,
+          status: refusal.status,
+          reason: refusal.reason,
+        });
+      }
+    } else if (this.feed) {
+      this.feed({ k: 'refused', from: ctx.callerId, to: ctx.calleeId, at: now });
     }
     this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now);
   }
@@ -464,6 +501,7 @@ export class DelegationStage {
     const ok = this.tasks.cancel(rootTaskId);
     const tree = this.graph.trees.get(rootTaskId);
     if (tree) tree.cancelled = true;
+    if (this.feed) this.feed({ k: 'cancel', root: rootTaskId });
     return ok;
   }
 

@@ -103,7 +103,7 @@ export class RedisGovernance {
     this.onBackendUp = o.onBackendUp;
     const r = o.redis as Redis & ScriptedRedis;
     r.defineCommand('tgReserve', { numberOfKeys: 7, lua: RESERVE_LUA });
-    r.defineCommand('tgRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
+    r.defineCommand('tgRelease', { lua: RELEASE_LUA });
     r.defineCommand('tgRenew', { lua: RENEW_LUA });
     r.defineCommand('tgCost', { numberOfKeys: 2, lua: COST_LUA });
     r.defineCommand('tgCancel', { numberOfKeys: 1, lua: CANCEL_LUA });
@@ -213,14 +213,32 @@ export class RedisGovernance {
     return undefined;
   }
 
-  /** Give the call's slots back (the call ended). Never throws: a lost release expires with its lease. */
+  /**
+   * Give the call's slots back (the call ended). Batched: every lease released in one event-loop turn goes
+   * in one script call, off the request path. Never throws: a lost release expires with its lease.
+   */
   release(lease: Lease | undefined): void {
     if (lease === undefined || !this.held.delete(lease.id)) return;
-    this.redis.tgRelease(lease.calleeKey, lease.taskKey, lease.id).then(
+    this.releasing.push(lease);
+    if (this.releasing.length === 1) setImmediate(this.flushReleases);
+  }
+
+  private releasing: Lease[] = [];
+  private readonly flushReleases = (): void => {
+    const batch = this.releasing;
+    this.releasing = [];
+    if (batch.length === 0) return;
+    const keys: string[] = [];
+    const ids: string[] = [];
+    for (const l of batch) {
+      keys.push(l.calleeKey, l.taskKey);
+      ids.push(l.id);
+    }
+    this.redis.tgRelease(keys.length, ...keys, ...ids).then(
       () => this.mark(true),
       () => this.mark(false),
     );
-  }
+  };
 
   /** Add a reported cost to the task's fleet-wide spend and, when given, to the calling agent's cost-per-day window. */
   async addCost(rootTaskId: string, amount: number, agent?: string): Promise<void> {

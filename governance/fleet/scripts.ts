@@ -136,11 +136,16 @@ end
 return { 'ok', now, '' }
 `;
 
-/** release: KEYS = calleeLeases, taskLeases; ARGV 1 leaseId. Gives the slots back (either key may be unused). */
+/**
+ * release: KEYS = (calleeLeases, taskLeases) per lease; ARGV = the lease ids, one per pair. Gives the
+ * slots back (either key of a pair may be unused). One call releases every lease that ended in a turn.
+ */
 export const RELEASE_LUA = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return 1
+for i = 1, #ARGV do
+  redis.call('ZREM', KEYS[(i - 1) * 2 + 1], ARGV[i])
+  redis.call('ZREM', KEYS[(i - 1) * 2 + 2], ARGV[i])
+end
+return #ARGV
 `;
 
 /** renew: KEYS = leases sets (pairs of callee, task per lease); ARGV 1 leaseMs, then the lease ids, one per pair. */

@@ -1,4 +1,5 @@
 export { CallGraph, type CallGraphOptions } from './call-graph.js';
+export { applyGraphEvent, type GraphEvent, type TaskRef } from './feed.js';
 export { AggregateGraph, type AggregateOptions, type EdgeStats } from './aggregate.js';
 export { TaskTrees, type CallRecord, type TaskTree, type LoopCut } from './tree.js';
 export { tarjan, cyclicComponents, cycleThrough } from './scc.js';

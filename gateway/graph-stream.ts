@@ -1,0 +1,118 @@
+/**
+ * One call graph for the whole fleet (workers and replicas), over a capped Redis Stream: each process
+ * publishes its delegation stage's graph events (governance/graph/feed.ts) in batches, one XADD per event-loop
+ * turn at most, and applies everyone else's as they arrive (a blocking XREAD on a connection of its own). So
+ * `/graph`, `/graph/tasks/<id>`, `/ui`, `tollgate graph` and `ctl graph` on any replica show the whole
+ * fleet, and the aggregate's cycle detection runs on the fleet's edges.
+ *
+ * A process starting reads back the stream's last `graph.window` first, so its aggregate is complete at
+ * once. Publishing never waits: a batch Redis refuses is dropped (the graph is an observability view; the
+ * limits and budgets that must be exact are enforced separately, fail closed).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { applyGraphEvent, type CallGraph, type GraphEvent } from '../governance/graph/index.js';
+import type { GatewayLog } from '../control/gateway-identity.js';
+
+export interface GraphStreamOptions {
+  /** the fleet's client (publishing) */
+  redis: Redis;
+  prefix: string;
+  graph: CallGraph;
+  /** how far back a starting process reads (the aggregate's window) */
+  windowMs: number;
+  /** most entries kept in the stream (approximate trim) */
+  maxLen?: number;
+  log: GatewayLog;
+  /** something from another process was applied (the live page refreshes) */
+  changed?: () => void;
+}
+
+export interface GraphStream {
+  publish(e: GraphEvent): void;
+  /** events from other processes applied so far */
+  applied(): number;
+  close(): Promise<void>;
+}
+
+export function startGraphStream(o: GraphStreamOptions): GraphStream {
+  const key = `${o.prefix}graph`;
+  const origin = randomBytes(6).toString('base64url');
+  const maxLen = o.maxLen ?? 100_000;
+  let pending: GraphEvent[] = [];
+  let scheduled = false;
+  let closed = false;
+  let appliedCount = 0;
+  let dropped = 0;
+
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    o.redis.xadd(key, 'MAXLEN', '~', maxLen, '*', 'o', origin, 'e', JSON.stringify(batch)).catch((err: unknown) => {
+      if (dropped++ === 0) o.log.warn({ err }, 'graph stream: a batch of call-graph events was not published (other replicas will not show it)');
+    });
+  };
+
+  // blocking reads need a connection of their own, without the fleet client's short command timeout
+  const reader = o.redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true, maxRetriesPerRequest: null });
+  reader.on('error', () => undefined); // reconnects by itself; the loop below retries
+  let lastId = `${Date.now() - o.windowMs}-0`;
+
+  const readLoop = async () => {
+    while (!closed) {
+      let reply: [string, [string, string[]][]][] | null;
+      try {
+        reply = await reader.xread('COUNT', 500, 'BLOCK', 2000, 'STREAMS', key, lastId);
+      } catch {
+        if (closed) return;
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (reply === null) continue;
+      let any = false;
+      for (const [, entries] of reply) {
+        for (const [id, fields] of entries) {
+          lastId = id;
+          const from = fields[fields.indexOf('o') + 1];
+          if (from === origin) continue;
+          let events: GraphEvent[];
+          try {
+            events = JSON.parse(fields[fields.indexOf('e') + 1] ?? '[]') as GraphEvent[];
+          } catch {
+            continue; // not ours to understand: skip it
+          }
+          for (const e of events) {
+            try {
+              applyGraphEvent(o.graph, e);
+              appliedCount++;
+              any = true;
+            } catch (err) {
+              o.log.warn({ err }, 'graph stream: an event from another replica could not be applied');
+            }
+          }
+        }
+      }
+      if (any) o.changed?.();
+    }
+  };
+  const loop = readLoop();
+
+  return {
+    publish(e) {
+      pending.push(e);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    applied: () => appliedCount,
+    async close() {
+      closed = true;
+      flush();
+      reader.disconnect();
+      await loop.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { KeyRing } from '../../governance/delegation/index.js';
+import { startGraphStream, type GraphStream } from '../../gateway/graph-stream.js';
+import type { GraphEvent } from '../../governance/graph/index.js';
+import { answer, call, ID, makeConfig, makeStage, rootId } from '../delegation/helpers.js';
+import { testRedis } from '../redis.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+const silent = { info() {}, warn() {}, error() {} };
+
+/** Two replicas' delegation stages sharing keys and a graph stream on a Redis prefix of the test's own. */
+function twoReplicas() {
+  const t = testRedis();
+  cleanup.push(() => t.cleanup());
+  const config = makeConfig();
+  const clock = { now: () => Date.now(), advance() {}, set() {} };
+  const keyring = new KeyRing({ now: clock.now, retentionMs: config.delegation.tokenTtl });
+  const replica = () => {
+    const sink: { publish?: (e: GraphEvent) => void } = {};
+    const made = makeStage(config, clock, { keyring, feed: (e) => sink.publish?.(e) });
+    const stream: GraphStream = startGraphStream({ redis: t.client(), prefix: t.prefix, graph: made.stage.graph, windowMs: 60_000, log: silent });
+    sink.publish = (e) => stream.publish(e);
+    cleanup.push(() => stream.close());
+    return { ...made, stream };
+  };
+  return { a: replica(), b: replica() };
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the call graph shared over a Redis stream', () => {
+  it('a task whose hops go through two replicas shows as one tree, with the loop cut, on both', async () => {
+    const { a, b } = twoReplicas();
+    const first = call(a.stage, 'orchestrator', 'researcher'); // on A
+    const root = rootId(first);
+    const second = call(b.stage, 'researcher', 'writer', first.token); // on B
+    expect(second.refusal).toBeUndefined();
+    const loop = call(a.stage, 'writer', 'researcher', second.token); // on A: researcher again
+    expect(loop.refusal?.reason).toBe('loop');
+    answer(b.stage, second, 200, '3');
+    answer(a.stage, first, 200);
+    for (const r of [a, b]) {
+      await until(() => (r.stage.graph.trees.get(root)?.calls.size ?? 0) === 3);
+      const tree = r.stage.graph.trees.get(root);
+      expect(tree?.loops).toHaveLength(1);
+      expect([...(tree?.calls.values() ?? [])].map((c) => c.decision).sort()).toEqual(['allowed', 'allowed', 'refused']);
+      await until(() => (r.stage.graph.trees.get(root)?.cost ?? 0) === 3);
+    }
+    // the finished call's status reached the replica that did not forward it
+    const secondId = (second.ctx.governance as { callId: string }).callId;
+    await until(() => a.stage.graph.trees.get(root)?.calls.get(secondId)?.status === 200);
+  });
+
+  it('an aggregate cycle formed by edges seen on different replicas is found on each', async () => {
+    const { a, b } = twoReplicas();
+    // edges a -> b on replica A, b -> a on replica B: neither replica alone sees a cycle
+    for (let i = 0; i < 3; i++) {
+      answer(a.stage, call(a.stage, 'a', 'b'), 200);
+      answer(b.stage, call(b.stage, 'b', 'a'), 200);
+    }
+    await until(() => a.stage.graph.aggregate.cycles().length === 1 && b.stage.graph.aggregate.cycles().length === 1);
+    for (const r of [a, b]) expect(new Set(r.stage.graph.aggregate.cycles()[0])).toEqual(new Set([ID.a, ID.b]));
+    expect(a.stream.applied()).toBeGreaterThan(0);
+  });
+});
