@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, id, within, type Fleet, type ReplicaName } from './harness.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
 import { mtlsClient, messageSend, type MtlsClient } from '../fakes/mtls-client.js';
-import { bootstrap, BootstrapError, type SvidMaterial } from '../../agent-bootstrap/index.js';
+import { bootstrap, renew, BootstrapError, type SvidMaterial } from '../../agent-bootstrap/index.js';
 
 let f: Fleet;
 const upstreams: Record<string, StandInUpstream> = {};
@@ -92,6 +92,20 @@ describe('a join token is single use across the fleet', () => {
     expect(await f.query('SELECT serial FROM issued WHERE spiffe_id = $1', [spiffeId])).toEqual([{ serial }]);
     expect(await f.query('SELECT serial FROM join_tokens WHERE spiffe_id = $1', [spiffeId])).toEqual([{ serial }]);
     console.log(`50 redemptions over both replicas: ${took.toFixed(0)} ms, won on ${won[0].value.on ? 'B' : 'A'}`);
+  });
+});
+
+describe('one CA across the fleet', () => {
+  it('an agent bootstrapped at A renews at B (a different intermediate signs), and that SVID renews at A', async () => {
+    const first = await f.enroll(id('agent/renewer'), 'A');
+    const renewed = await renew(f.replica('B').control, first);
+    expect(renewed.spiffeId).toBe(first.spiffeId);
+    expect(renewed.serial).not.toBe(first.serial);
+    // a different intermediate signed it: each replica signs with its own
+    expect(renewed.certChainPem.split('-----END CERTIFICATE-----')[1]).not.toBe(first.certChainPem.split('-----END CERTIFICATE-----')[1]);
+    // and back again: the SVID B signed renews at A
+    const again = await renew(f.replica('A').control, renewed);
+    expect(again.spiffeId).toBe(first.spiffeId);
   });
 });
 
