@@ -5,7 +5,8 @@
  * defineCommand: EVALSHA, EVAL on NOSCRIPT).
  *
  * reserve: KEYS = callerBucket, edgeBucket, calleeLeases, task, taskFanOut, taskLeases, agentWindows
- *   ARGV  1 callerRps  2 callerBurst  3 edgeRps  4 edgeBurst          (rps 0 = no bucket)
+ *   ARGV[1] packs these, each followed by "\n" (ioredis's cost grows with the argument count):
+ *         1 callerRps  2 callerBurst  3 edgeRps  4 edgeBurst          (rps 0 = no bucket)
  *         5 calleeCap  6 leaseMs  7 leaseId                          (cap 0 = no concurrency cap)
  *         8 taskMode (0 none, 1 new root task, 2 existing task)
  *         9 maxCalls 10 maxFanOut 11 maxConcurrent 12 maxCost (-1 none) 13 parentCallId 14 taskTtlMs
@@ -22,6 +23,9 @@
  * before counting, so a replica that dies holding slots gives them back within one lease.
  */
 export const RESERVE_LUA = `
+-- the 18 arguments arrive packed in one string, each ended by a newline (one argument to encode, not 18)
+local A = {}
+for v in string.gmatch(ARGV[1], '([^\\n]*)\\n') do A[#A + 1] = v end
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
 
@@ -37,8 +41,8 @@ local function bucket(key, rps, burst)
   return t, l
 end
 
-local callerRps, callerBurst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local edgeRps, edgeBurst = tonumber(ARGV[3]), tonumber(ARGV[4])
+local callerRps, callerBurst = tonumber(A[1]), tonumber(A[2])
+local edgeRps, edgeBurst = tonumber(A[3]), tonumber(A[4])
 local ct, cl, et, el
 if callerRps > 0 then
   ct, cl = bucket(KEYS[1], callerRps, callerBurst)
@@ -49,9 +53,9 @@ if edgeRps > 0 then
   if et < 1 then return { 'edge', math.ceil((1 - et) * 1000 / edgeRps), '' } end
 end
 
-local cap = tonumber(ARGV[5])
-local leaseMs = tonumber(ARGV[6])
-local leaseId = ARGV[7]
+local cap = tonumber(A[5])
+local leaseMs = tonumber(A[6])
+local leaseId = A[7]
 if cap > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   if redis.call('ZCARD', KEYS[3]) >= cap then return { 'concurrency', 1000, '' } end
@@ -74,31 +78,31 @@ local function waitFor(W, curr, prev, start, target)
   local f = 1 - target / curr
   return math.max(1, math.ceil(start + W + f * W - now))
 end
-local windows = { { 'callsPerMinute', 60000, tonumber(ARGV[15]) }, { 'callsPerHour', 3600000, tonumber(ARGV[16]) }, { 'callsPerDay', 86400000, tonumber(ARGV[17]) } }
+local windows = { { 'callsPerMinute', 60000, tonumber(A[15]) }, { 'callsPerHour', 3600000, tonumber(A[16]) }, { 'callsPerDay', 86400000, tonumber(A[17]) } }
 for _, w in ipairs(windows) do
   if w[3] >= 0 then
     local used, curr, prev, start = win(w[2])
     if used + 1 > w[3] + 1e-9 then return { w[1], waitFor(w[2], curr, prev, start, w[3] - 1), tostring(used) } end
   end
 end
-local costPerDay = tonumber(ARGV[18])
+local costPerDay = tonumber(A[18])
 if costPerDay >= 0 then
   local used, curr, prev, start = win(86400000 + 1)
   if used >= costPerDay then return { 'costPerDay', waitFor(86400000 + 1, curr, prev, start, costPerDay * 0.999999), tostring(used) } end
 end
 
-local mode = tonumber(ARGV[8])
-local ttl = tonumber(ARGV[14])
+local mode = tonumber(A[8])
+local ttl = tonumber(A[14])
 if mode == 2 then
   local task = redis.call('HMGET', KEYS[4], 'calls', 'cost', 'cancelled')
   if task[3] == '1' then return { 'cancelled', 0, '' } end
   local calls = tonumber(task[1]) or 0
-  if calls >= tonumber(ARGV[9]) then return { 'max_calls', 0, tostring(calls) } end
-  local fan = tonumber(redis.call('HGET', KEYS[5], ARGV[13])) or 0
-  if fan >= tonumber(ARGV[10]) then return { 'fan_out', 0, tostring(fan) } end
+  if calls >= tonumber(A[9]) then return { 'max_calls', 0, tostring(calls) } end
+  local fan = tonumber(redis.call('HGET', KEYS[5], A[13])) or 0
+  if fan >= tonumber(A[10]) then return { 'fan_out', 0, tostring(fan) } end
   redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
-  if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[11]) then return { 'task_concurrency', 1000, '' } end
-  local maxCost = tonumber(ARGV[12])
+  if redis.call('ZCARD', KEYS[6]) >= tonumber(A[11]) then return { 'task_concurrency', 1000, '' } end
+  local maxCost = tonumber(A[12])
   local cost = tonumber(task[2]) or 0
   if maxCost >= 0 and cost >= maxCost then return { 'max_cost', 0, tostring(cost) } end
 end
@@ -127,7 +131,7 @@ if mode > 0 then
   redis.call('HINCRBY', KEYS[4], 'calls', 1)
   redis.call('PEXPIRE', KEYS[4], ttl)
   if mode == 2 then
-    redis.call('HINCRBY', KEYS[5], ARGV[13], 1)
+    redis.call('HINCRBY', KEYS[5], A[13], 1)
     redis.call('PEXPIRE', KEYS[5], ttl)
   end
   redis.call('ZADD', KEYS[6], now + leaseMs, leaseId)
