@@ -190,13 +190,8 @@ export async function startFleet(
         workerPids: () => childPids(pid),
       };
       if (workers > 1) {
-        // the banner comes with the FIRST worker: wait for all (the primary's /metrics asks every worker, and
-        // answers at once only when each has its metrics handler in place)
-        await within(`replica ${name}: ${workers} workers`, 15_000, () => childPids(pid).length === workers, 50);
-        await within(`replica ${name}: every worker answers /metrics`, 30_000, async () => {
-          const res = await fetch(`${r.metricsUrl}/metrics`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-          return res?.status === 200;
-        });
+        // the banner comes with the FIRST worker: wait for all ("worker serving" from the primary, one per worker)
+        await proc.waitFor(new RegExp(`worker serving .*serving=${workers} workers=${workers}`));
       }
       running[name] = r;
       return r;

@@ -123,6 +123,7 @@ beforeAll(async () => {
   const set = await f.ctl('A', 'policy', 'set', '--file', rules);
   expect(set.code, set.err).toBe(0);
   // the policy is in force on every worker of both replicas (4 "config applied" would need a limits write: poll)
+  console.log(`set up in ${(performance.now() - t0).toFixed(0)} ms`);
   await within('the policy everywhere', 5000, async () => {
     const rs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => post('carol', i % 2 ? 'B' : 'A', 'orchestrator', i)));
     return rs.every((r) => r.status === 200);
@@ -130,11 +131,13 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  const t0 = performance.now();
   held.release();
   for (const c of Object.values(clients)) await c.close().catch(() => undefined);
   for (const u of Object.values(upstreams)) await u.close();
   await f?.close();
   await redis?.cleanup();
+  console.log(`torn down in ${(performance.now() - t0).toFixed(0)} ms`);
 });
 
 describe('task budgets are fleet-wide', () => {
@@ -244,26 +247,6 @@ describe('a worker killed with SIGKILL', () => {
     process.kill(victim, 'SIGKILL');
     const killedAt = performance.now();
     await holder; // the connection died with the worker
-    // the slot comes back no later than its lease: probe through B (another replica) until a call gets it
-    // (a call that gets it is held at the callee: seen there, not answered)
-    const probes: Promise<Answer>[] = [];
-    const back = await within(
-      'the slot',
-      LEASE_MS + 2000,
-      async () => {
-        const p = post('erin', 'B', 'held', 502);
-        probes.push(p);
-        const r = await Promise.race([p, within('', 1000, () => heldCount.now > 0, 5).then(() => undefined)]);
-        if (r !== undefined) expect({ status: r.status, reason: r.reason }).toEqual({ status: 429, reason: 'concurrency' });
-        return heldCount.now > 0;
-      },
-      50,
-    );
-    held.release();
-    for (const p of probes) expect((await p).status).not.toBe(502);
-    console.log(`slot of the SIGKILLed worker back after ${back.toFixed(0)} ms (lease ${LEASE_MS} ms, renewed every 1000 ms)`);
-    expect(back).toBeLessThanOrEqual(LEASE_MS + 250);
-
     // the primary replaced it
     const replacedIn = await within(
       'a replacement worker',
@@ -276,11 +259,45 @@ describe('a worker killed with SIGKILL', () => {
     );
     console.log(`worker ${victim} replaced within ${(performance.now() - killedAt).toFixed(0)} ms of the kill (${replacedIn.toFixed(0)} ms polling)`);
 
-    // /metrics answers at once after the replacement, and counts both workers' calls
+    // /metrics answers at once while the replacement starts (the group's counters are the survivor's): it was
+    // asked for its metrics before it could answer, and every scrape waited 5 s and failed (500)
     const scrape0 = performance.now();
     const res = await fetch(`${a.metricsUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
-    console.log(`/metrics right after the replacement: ${res.status} in ${(performance.now() - scrape0).toFixed(0)} ms`);
+    const scrapeMs = performance.now() - scrape0;
+    console.log(`/metrics while the replacement starts: ${res.status} in ${scrapeMs.toFixed(0)} ms`);
     expect(res.status).toBe(200);
+    expect(scrapeMs).toBeLessThan(1000);
+    const replacement = a.workerPids().find((p) => !pidsBefore.includes(p))!;
+    expect(a.proc.stderr(), 'the replacement was still starting').not.toContain(`worker serving pid=${replacement} `);
+    // the slot comes back no later than its lease: probe through B (another replica) until a call gets it
+    // (a call that gets it is held at the callee: seen there, not answered)
+    const probes: Promise<Answer>[] = [];
+    await within(
+      'the slot',
+      LEASE_MS + 2000,
+      async () => {
+        const p = post('erin', 'B', 'held', 502);
+        probes.push(p);
+        const granted = within('', 1000, () => heldCount.now > 0, 5).then(
+          () => undefined,
+          () => undefined,
+        );
+        const r = await Promise.race([p, granted]);
+        if (r !== undefined) expect({ status: r.status, reason: r.reason }).toEqual({ status: 429, reason: 'concurrency' });
+        return heldCount.now > 0;
+      },
+      50,
+    );
+    const back = performance.now() - killedAt;
+    held.release();
+    for (const p of probes) expect((await p).status).not.toBe(502);
+    console.log(`slot of the SIGKILLed worker back after ${back.toFixed(0)} ms (lease ${LEASE_MS} ms, renewed every 1000 ms)`);
+    expect(back).toBeLessThanOrEqual(LEASE_MS + 250);
+
+    // the replacement serves (the primary's "worker serving" line for it) ...
+    await within('the replacement serving', 15_000, () => a.proc.stderr().includes(`worker serving pid=${replacement} `), 25);
+    console.log(`replacement serving ${(performance.now() - killedAt).toFixed(0)} ms after the kill`);
+    // ... and /metrics counts the calls of both workers
     const series = ['callee="orchestrator"', 'status="200"'];
     const before = await f.metricSum('A', 'tollgate_requests_total', series);
     // 20 calls, each on a connection of its own: the primary hands new connections to its workers in turn
@@ -330,3 +347,18 @@ function ownerOf(port: number, pids: number[]): number {
   }
   throw new Error(`no process of ${pids.join(', ')} owns local port ${port}`);
 }
+
+describe('stopping a replica of 2 workers', () => {
+  it('SIGTERM: both workers stop, the primary exits 0 within a second or two (no SIGKILL at the shutdown timeout)', async () => {
+    const b = f.b;
+    const pids = b.workerPids();
+    expect(pids).toHaveLength(2);
+    const t0 = performance.now();
+    await f.stop('B'); // expects exit code 0 (the harness's stop escalates to SIGKILL after 10 s)
+    const took = performance.now() - t0;
+    console.log(`replica B (2 workers) stopped with SIGTERM in ${took.toFixed(0)} ms`);
+    for (const pid of pids) expect(() => process.kill(pid, 0), `worker ${pid} still running`).toThrow();
+    expect(took).toBeLessThan(3000);
+    expect(b.proc.stderr()).not.toContain('SIGKILL');
+  });
+});
