@@ -153,6 +153,7 @@ export function startPrimary(o: PrimaryOptions): Primary {
     w.on('message', (m: ToPrimary) => {
       if (m.tg === 'ready') {
         ready.add(w);
+        o.log.info({ pid: w.process.pid, serving: ready.size, workers: o.workers }, 'worker serving');
         if (!readyOnce) {
           readyOnce = true;
           o.onReady(m.banner);
