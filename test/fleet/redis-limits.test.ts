@@ -122,8 +122,10 @@ beforeAll(async () => {
   fs.writeFileSync(rules, RULES);
   const set = await f.ctl('A', 'policy', 'set', '--file', rules);
   expect(set.code, set.err).toBe(0);
-  // the policy is in force on every worker of both replicas (4 "config applied" would need a limits write: poll)
   console.log(`set up in ${(performance.now() - t0).toFixed(0)} ms`);
+  // with redis: the backend's gauge is there, and up
+  for (const on of ['A', 'B'] as const) expect(await f.metric(on, 'tollgate_governance_backend_up')).toBe(1);
+  // the policy is in force on every worker of both replicas (4 "config applied" would need a limits write: poll)
   await within('the policy everywhere', 5000, async () => {
     const rs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => post('carol', i % 2 ? 'B' : 'A', 'orchestrator', i)));
     return rs.every((r) => r.status === 200);
