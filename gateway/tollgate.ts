@@ -155,6 +155,9 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     if (fleet) {
       metrics.governanceBackendUp.set(1);
       undo.push(() => fleet.close());
+    } else {
+      // no shared backend: no series (a gauge never set reads 0, "governed calls refused", and would page)
+      metrics.registry.removeSingleMetric('tollgate_governance_backend_up');
     }
     const slot = governanceSlot({ stage, events, changed: () => source.changed(), now });
 
