@@ -16,9 +16,17 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 
-/** Messages between the primary and its workers (`tg` tags them apart from prom-client's own). */
-type ToPrimary = { tg: 'ready'; banner: WorkerBanner } | { tg: 'metrics?'; id: number };
-type ToWorker = { tg: 'metrics'; id: number; text?: string; error?: string };
+/**
+ * Messages between the primary and its workers. A worker asks for the group's metrics ('metrics?'); the
+ * primary asks each worker that said it is ready for its own ('own?'), aggregates, and answers ('metrics').
+ * Not prom-client's clusterMetrics(): that asks every forked worker, and a replacement still starting (no
+ * handler yet) made every scrape of the group wait 5 s and fail until it was up.
+ */
+type ToPrimary = { tg: 'ready'; banner: WorkerBanner } | { tg: 'metrics?'; id: number } | { tg: 'own'; id: number; json?: unknown; error?: string };
+type ToWorker = { tg: 'metrics'; id: number; text?: string; error?: string } | { tg: 'own?'; id: number };
+
+/** How long the primary waits for a ready worker's own metrics. */
+const OWN_METRICS_TIMEOUT_MS = 5000;
 
 export interface WorkerBanner {
   ports: { proxy: number; control: number; metrics: number };
@@ -57,10 +65,14 @@ const pending = new Map<number, { resolve(text: string): void; reject(e: Error):
 
 /** In a worker: serve /metrics from the primary's aggregate of every worker's `registry`. */
 export function workerMetrics(registry: Registry): () => Promise<string> {
-  // constructing one installs prom-client's answer to the primary's "your metrics?" (it reads `registry`)
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
   process.on('message', (m: ToWorker) => {
+    if (m.tg === 'own?') {
+      registry.getMetricsAsJSON().then(
+        (json) => process.send?.({ tg: 'own', id: m.id, json } satisfies ToPrimary),
+        (err: unknown) => process.send?.({ tg: 'own', id: m.id, error: (err as Error).message } satisfies ToPrimary),
+      );
+      return;
+    }
     if (m.tg !== 'metrics') return;
     const p = pending.get(m.id);
     if (!p) return;
@@ -100,8 +112,39 @@ export interface Primary {
 }
 
 export function startPrimary(o: PrimaryOptions): Primary {
-  const aggregator = new AggregatorRegistry();
   let stopping = false;
+  /** workers that reported ready: their metrics handler is in place */
+  const ready = new Set<Worker>();
+  let nextAsk = 0;
+  const asked = new Map<number, { resolve(json: unknown): void; reject(e: Error): void }>();
+
+  const ownMetrics = (w: Worker): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextAsk++;
+      const timer = setTimeout(() => {
+        if (asked.delete(id)) reject(new Error(`worker ${w.process.pid} did not send its metrics within ${OWN_METRICS_TIMEOUT_MS} ms`));
+      }, OWN_METRICS_TIMEOUT_MS);
+      timer.unref();
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        w.off('exit', gone);
+        fn();
+      };
+      // a worker that dies meanwhile is left out (its counters died with it)
+      const gone = () => {
+        if (asked.delete(id)) done(() => resolve(undefined));
+      };
+      asked.set(id, { resolve: (json) => done(() => resolve(json)), reject: (e) => done(() => reject(e)) });
+      w.once('exit', gone);
+      if (w.isConnected()) w.send({ tg: 'own?', id } satisfies ToWorker);
+      else gone();
+    });
+
+  /** the group's metrics: every ready worker's, aggregated as each metric declares */
+  const groupMetrics = async (): Promise<string> => {
+    const jsons = (await Promise.all([...ready].map(ownMetrics))).filter((j) => j !== undefined);
+    return AggregatorRegistry.aggregate(jsons as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  };
   let readyOnce = false;
   const recentDeaths: number[] = [];
 
@@ -109,12 +152,20 @@ export function startPrimary(o: PrimaryOptions): Primary {
     const w = cluster.fork();
     w.on('message', (m: ToPrimary) => {
       if (m.tg === 'ready') {
+        ready.add(w);
+        o.log.info({ pid: w.process.pid, serving: ready.size, workers: o.workers }, 'worker serving');
         if (!readyOnce) {
           readyOnce = true;
           o.onReady(m.banner);
         }
+      } else if (m.tg === 'own') {
+        const p = asked.get(m.id);
+        if (!p) return;
+        asked.delete(m.id);
+        if (m.error === undefined) p.resolve(m.json);
+        else p.reject(new Error(m.error));
       } else if (m.tg === 'metrics?') {
-        aggregator.clusterMetrics().then(
+        groupMetrics().then(
           (text) => w.send({ tg: 'metrics', id: m.id, text } satisfies ToWorker),
           (err: unknown) => w.send({ tg: 'metrics', id: m.id, error: (err as Error).message } satisfies ToWorker),
         );
@@ -124,6 +175,7 @@ export function startPrimary(o: PrimaryOptions): Primary {
   };
 
   cluster.on('exit', (w, code, signal) => {
+    ready.delete(w);
     if (stopping) return;
     const now = Date.now();
     recentDeaths.push(now);

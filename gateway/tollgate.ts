@@ -154,6 +154,9 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     if (fleet) {
       metrics.governanceBackendUp.set(1);
       undo.push(() => fleet.close());
+    } else {
+      // no shared backend: no series (a gauge never set reads 0, "governed calls refused", and would page)
+      metrics.registry.removeSingleMetric('tollgate_governance_backend_up');
     }
 
     // 5. delegation core: context keys (a file, or a table every replica shares, sealed with a secret of the CA

@@ -137,6 +137,9 @@ export const serve: Command = async (argv, io) => {
     }
   });
   io.err('tollgate: stopped');
+  // a cluster worker's IPC channel to its primary keeps its event loop alive: let go of it, or the worker
+  // never exits and the primary waits out the shutdown timeout and SIGKILLs it
+  if (worker) process.disconnect?.();
   return 0;
 };
 

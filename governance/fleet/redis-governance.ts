@@ -80,6 +80,8 @@ interface ScriptedRedis {
 }
 
 const DEFAULT_LEASE_MS = 60_000;
+/** how often a backend marked down is probed */
+const PROBE_MS = 1000;
 
 export class RedisGovernance {
   private readonly redis: Redis & ScriptedRedis;
@@ -92,6 +94,9 @@ export class RedisGovernance {
   private readonly held = new Map<string, Lease>();
   private readonly renewTimer: NodeJS.Timeout;
   private up = true;
+  /** while the backend is down: a PING every PROBE_MS, so it is seen back without waiting for a call */
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly onBackendUp?: (up: boolean) => void;
   private readonly leasePrefix = randomBytes(6).toString('base64url');
   private leaseSeq = 0;
@@ -110,6 +115,10 @@ export class RedisGovernance {
     this.redis = r;
     this.renewTimer = setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.leaseMs / 3)));
     this.renewTimer.unref();
+    // the connection's own news: a lost connection is down at once (even with no call to notice it), and a
+    // reconnect is checked at once
+    r.on('close', () => this.mark(false));
+    r.on('ready', () => void this.probe());
   }
 
   /** Whether the last exchange with Redis succeeded. */
@@ -121,6 +130,26 @@ export class RedisGovernance {
     if (up !== this.up) {
       this.up = up;
       this.onBackendUp?.(up);
+    }
+    // marked down: probe until it answers. Without it the state (and tollgate_governance_backend_up) only
+    // moved with calls: after an outage with no call since, it said "down" for ever (and the alert fired).
+    if (!up && this.probeTimer === undefined && !this.closed) {
+      this.probeTimer = setInterval(() => void this.probe(), PROBE_MS);
+      this.probeTimer.unref();
+    }
+    if (up && this.probeTimer !== undefined) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+    }
+  }
+
+  private async probe(): Promise<void> {
+    if (this.up || this.closed) return;
+    try {
+      await this.redis.ping();
+      this.mark(true);
+    } catch {
+      // still down: the next probe asks again
     }
   }
 
@@ -304,6 +333,9 @@ export class RedisGovernance {
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.renewTimer);
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
   }
 }

@@ -33,6 +33,7 @@ const REQUIRED_ALERTS = [
   'TollgateCASigningFailures',
   'TollgateCAStoreLost',
   'TollgateStoreDown',
+  'TollgateGovernanceBackendDown',
   'TollgateUpstreamErrorRate',
   'TollgateRateLimitSaturation',
   'TollgateDown',

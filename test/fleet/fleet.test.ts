@@ -208,3 +208,14 @@ describe('delegation across replicas', () => {
     expect(upstreams.orchestrator.requests.length).toBe(orchestratorCalls);
   });
 });
+
+describe('metrics of a fleet without redis:', () => {
+  it('export no tollgate_governance_backend_up (there is no shared governance backend to be down)', async () => {
+    // a 0 there read as "governed calls refused, fail closed" and paged (TollgateGovernanceBackendDown)
+    for (const on of ['A', 'B'] as const) {
+      const text = await (await fetch(`${f.replica(on).metricsUrl}/metrics`)).text();
+      expect(text).toContain('tollgate_store_up 1');
+      expect(text).not.toContain('tollgate_governance_backend_up');
+    }
+  });
+});

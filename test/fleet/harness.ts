@@ -6,7 +6,12 @@
  *
  * The operator's side: the first admin token with `tollgate token create --store`, the admin's identity with
  * agent-bootstrap, then `tollgate ctl` (runCtl, what the CLI runs) and the admin gRPC API (tokens in bulk).
+ *
+ * Fleet mode, part 2 (options): `redis` adds a `redis:` section (a prefix of the test's own), `workers`
+ * starts each replica as `serve --workers N` (a primary and N node:cluster workers; the primary's banner
+ * names the ports), `auditFile` writes each replica's audit log to <data dir>/audit.log instead of stdout.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +40,10 @@ export interface Replica {
   proxyUrl: string;
   /** http://HOST:PORT of the metrics listener */
   metricsUrl: string;
+  /** the serve process (the primary with --workers) */
+  pid: number;
+  /** the pids of its node:cluster workers (none without --workers) */
+  workerPids(): number[];
 }
 
 export interface Fleet {
@@ -66,20 +75,34 @@ export interface Fleet {
   enroll(spiffeId: string, on: ReplicaName): Promise<SvidMaterial>;
   /** one unlabelled series of a replica's /metrics (NaN when absent) */
   metric(on: ReplicaName, name: string): Promise<number>;
+  /** the sum of every series of a metric on a replica's /metrics with all of `labels` (`k="v"`); 0 when none */
+  metricSum(on: ReplicaName, name: string, labels?: string[]): Promise<number>;
+  /** `tollgate ctl limits set` with this YAML, through A; resolves once every worker of both replicas applied it */
+  setLimits(yaml: string): Promise<void>;
   /** a query on the fleet's database */
   query<R extends pg.QueryResultRow = any>(sql: string, values?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
 
-export function fleetConfig(extra = ''): string {
+export interface FleetRedis {
+  url: string;
+  prefix: string;
+  commandTimeout?: string;
+  leaseTtl?: string;
+}
+
+export function fleetConfig(extra = '', o: { redis?: FleetRedis; auditFile?: boolean } = {}): string {
   // controlUnauthenticated: hundreds of agents bootstrap at once in these tests (each a TLS connection without a client cert)
+  const r = o.redis;
+  const redis = r
+    ? `redis: { url: "${r.url}", prefix: "${r.prefix}"${r.commandTimeout ? `, commandTimeout: ${r.commandTimeout}` : ''}${r.leaseTtl ? `, leaseTtl: ${r.leaseTtl}` : ''} }\n`
+    : '';
   return `trustDomain: ${TD}
 serverNames: [localhost, 127.0.0.1]
 listen: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }
 admins: [${ADMIN_ID}]
 connections: { controlUnauthenticated: 1024 }
-audit: { path: "-" }
-${extra}`;
+${o.auditFile ? '' : 'audit: { path: "-" }\n'}${redis}${extra}`;
 }
 
 const BANNER = {
@@ -90,17 +113,28 @@ const BANNER = {
   end: /npm run demo.*\n/,
 };
 
+/** the primary's banner (serve --workers N): printed once its first worker serves, the root line last */
+const WORKERS_BANNER = {
+  proxy: /proxy\s+port (\d+)/,
+  control: /control (\d+)/,
+  metrics: /metrics (\d+) \(\/metrics: all workers\)/,
+  root: /root\s+(sha256:[0-9a-f]{64})\n/,
+};
+
 /**
  * Start A on `store` (a fresh test database when not given), copy its root into B's data dir, start B.
  * `extraConfig`: YAML appended to the shared config file.
  */
-export async function startFleet(opts: { store?: string; extraConfig?: string } = {}): Promise<Fleet> {
+export async function startFleet(
+  opts: { store?: string; extraConfig?: string; redis?: FleetRedis; workers?: number; auditFile?: boolean } = {},
+): Promise<Fleet> {
   ensureBuilt();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-fleet-'));
   const db = opts.store === undefined ? await createTestDatabase() : undefined;
   const store = opts.store ?? db!.url;
   const configPath = path.join(work, 'tollgate.yaml');
-  fs.writeFileSync(configPath, fleetConfig(opts.extraConfig));
+  fs.writeFileSync(configPath, fleetConfig(opts.extraConfig, opts));
+  const workers = opts.workers ?? 1;
   const dataDirs: Record<ReplicaName, string> = { A: path.join(work, 'a'), B: path.join(work, 'b') };
   const running: Partial<Record<ReplicaName, Replica>> = {};
   const clients: Partial<Record<ReplicaName, AdminClient>> = {};
@@ -117,18 +151,48 @@ export async function startFleet(opts: { store?: string; extraConfig?: string } 
 
   const startReplica = async (name: ReplicaName): Promise<Replica> => {
     if (running[name]) throw new Error(`replica ${name} is already running`);
-    const proc = start(['serve', '--config', configPath, '--data-dir', dataDirs[name], '--store', store]);
+    const args = ['serve', '--config', configPath, '--data-dir', dataDirs[name], '--store', store];
+    const proc = start(workers > 1 ? [...args, '--workers', String(workers)] : args);
     try {
-      const [proxy, control, metrics, root] = await Promise.all([
-        proc.waitFor(BANNER.proxy),
-        proc.waitFor(BANNER.control),
-        proc.waitFor(BANNER.metrics),
-        proc.waitFor(BANNER.root),
-      ]);
-      await proc.waitFor(BANNER.end);
+      let ports: { proxy: string; control: string; metrics: string };
+      let root: RegExpMatchArray;
+      if (workers > 1) {
+        const [p, c, m, r] = await Promise.all([
+          proc.waitFor(WORKERS_BANNER.proxy),
+          proc.waitFor(WORKERS_BANNER.control),
+          proc.waitFor(WORKERS_BANNER.metrics),
+          proc.waitFor(WORKERS_BANNER.root),
+        ]);
+        ports = { proxy: `127.0.0.1:${p[1]}`, control: `127.0.0.1:${c[1]}`, metrics: `127.0.0.1:${m[1]}` };
+        root = r;
+      } else {
+        const [p, c, m, r] = await Promise.all([
+          proc.waitFor(BANNER.proxy),
+          proc.waitFor(BANNER.control),
+          proc.waitFor(BANNER.metrics),
+          proc.waitFor(BANNER.root),
+        ]);
+        await proc.waitFor(BANNER.end);
+        ports = { proxy: p[1], control: c[1], metrics: m[1] };
+        root = r;
+      }
       if (fp === '') fp = root[1];
       expect(root[1], `replica ${name} runs under another root`).toBe(fp);
-      const r: Replica = { name, dataDir: dataDirs[name], proc, control: control[1], proxyUrl: `https://${proxy[1]}`, metricsUrl: `http://${metrics[1]}` };
+      const pid = proc.child.pid!;
+      const r: Replica = {
+        name,
+        dataDir: dataDirs[name],
+        proc,
+        control: ports.control,
+        proxyUrl: `https://${ports.proxy}`,
+        metricsUrl: `http://${ports.metrics}`,
+        pid,
+        workerPids: () => childPids(pid),
+      };
+      if (workers > 1) {
+        // the banner comes with the FIRST worker: wait for all ("worker serving" from the primary, one per worker)
+        await proc.waitFor(new RegExp(`worker serving .*serving=${workers} workers=${workers}`));
+      }
       running[name] = r;
       return r;
     } catch (e) {
@@ -200,6 +264,31 @@ export async function startFleet(opts: { store?: string; extraConfig?: string } 
       for (const line of text.split('\n')) if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
       return NaN;
     },
+    async metricSum(on, name, labels = []) {
+      const text = await (await fetch(`${replica(on).metricsUrl}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/);
+        if (!m || m[1] !== name || !labels.every((l) => (m[2] ?? '').includes(l))) continue;
+        sum += Number(m[3]);
+      }
+      return sum;
+    },
+    async setLimits(yaml) {
+      const applied = (name: ReplicaName) =>
+        (
+          replica(name)
+            .proc.stderr()
+            .match(/ config applied/g) ?? []
+        ).length;
+      const before = { A: applied('A'), B: applied('B') };
+      const file = path.join(work, `limits-${Date.now()}.yaml`);
+      fs.writeFileSync(file, yaml);
+      const r = await fleet.ctl('A', 'limits', 'set', '--file', file);
+      expect(r.code, r.err).toBe(0);
+      // one "config applied" line per worker (the one that took the write, the others from their settings poll)
+      await within('the limits on every worker', 5000, () => applied('A') - before.A >= workers && applied('B') - before.B >= workers, 25);
+    },
     async query(sql, values) {
       return (await pool.query(sql, values)).rows;
     },
@@ -241,8 +330,17 @@ export async function startFleet(opts: { store?: string; extraConfig?: string } 
   return fleet;
 }
 
+/** the processes whose parent is `pid` (a primary's workers) */
+export function childPids(pid: number): number[] {
+  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
+}
+
 /** Poll `check` every `everyMs` until it returns true; resolves with the time it took (ms), rejects after `timeoutMs`. */
-export async function within(what: string, timeoutMs: number, check: () => Promise<boolean>, everyMs = 10): Promise<number> {
+export async function within(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean, everyMs = 10): Promise<number> {
   const t0 = performance.now();
   for (;;) {
     if (await check()) return performance.now() - t0;
