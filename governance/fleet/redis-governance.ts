@@ -259,7 +259,11 @@ export class RedisGovernance {
     const batch = this.sending;
     this.sending = [];
     if (batch.length === 1) {
-      this.redis.tgReserve(...batch[0].args).then(batch[0].resolve, batch[0].reject);
+      const only = batch[0];
+      this.redis.tgReserve(...only.args).then(
+        (r) => only.resolve(r),
+        (e: unknown) => only.reject(e),
+      );
       return;
     }
     const p = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
