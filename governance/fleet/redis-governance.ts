@@ -192,7 +192,7 @@ export class RedisGovernance {
     ];
     let reply: [string, number, string];
     try {
-      reply = await this.send(args);
+      reply = await this.redis.tgReserve(...args);
     } catch (e) {
       this.mark(false);
       throw e;
@@ -239,48 +239,6 @@ export class RedisGovernance {
     this.releasing.push(lease);
     if (this.releasing.length === 1) setImmediate(this.flushReleases);
   }
-
-  /**
-   * Reservations wait for the end of the event-loop turn and go out together, one pipeline, one socket
-   * write: under load the gateway handles many requests per turn, each in its own I/O callback, and a
-   * write per reservation (what ioredis's auto-pipelining does, it flushes per tick) cost more CPU than
-   * the whole script (measured: writeUtf8String ~22 µs per call in a profile of bench/gateway.ts).
-   */
-  private sending: { args: (string | number)[]; resolve(r: [string, number, string]): void; reject(e: unknown): void }[] = [];
-
-  private send(args: (string | number)[]): Promise<[string, number, string]> {
-    return new Promise((resolve, reject) => {
-      this.sending.push({ args, resolve, reject });
-      if (this.sending.length === 1) setImmediate(this.flushReserves);
-    });
-  }
-
-  private readonly flushReserves = (): void => {
-    const batch = this.sending;
-    this.sending = [];
-    if (batch.length === 1) {
-      const only = batch[0];
-      this.redis.tgReserve(...only.args).then(
-        (r) => only.resolve(r),
-        (e: unknown) => only.reject(e),
-      );
-      return;
-    }
-    const p = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
-    for (const b of batch) void p.tgReserve(...b.args);
-    p.exec().then(
-      (results) => {
-        batch.forEach((b, i) => {
-          const [err, value] = results?.[i] ?? [new Error('no reply from Redis'), undefined];
-          if (err) b.reject(err);
-          else b.resolve(value as [string, number, string]);
-        });
-      },
-      (e: unknown) => {
-        for (const b of batch) b.reject(e);
-      },
-    );
-  };
 
   private releasing: Lease[] = [];
   private readonly flushReleases = (): void => {
