@@ -3,8 +3,6 @@ import { openAuthority } from '../ca/authority.js';
 import { authorityOptionsFromConfig } from '../ca/options.js';
 import type { CertificateAuthority } from '../ca/api.js';
 import type { Config } from '../config/schema.js';
-import { openPostgres } from '../database/postgres.js';
-import { PostgresCaStore } from '../ca/store/postgres.js';
 
 /**
  * `recreateStore`: the command's --recreate-store (open a CA whose database is missing or new). With
@@ -13,6 +11,7 @@ import { PostgresCaStore } from '../ca/store/postgres.js';
 export async function openCa(config: Config, dataDir: string, opts: { now?: () => number; recreateStore?: boolean } = {}): Promise<CertificateAuthority> {
   const options = { ...authorityOptionsFromConfig(config, dataDir, opts.now), recreateStore: opts.recreateStore };
   if (config.store === undefined) return openAuthority(options);
+  const [{ openPostgres }, { PostgresCaStore }] = await Promise.all([import('../database/postgres.js'), import('../ca/store/postgres.js')]);
   const db = await openPostgres(config.store, { max: 2, applicationName: 'tollgate-cli' });
   try {
     return await openAuthority({ ...options, store: new PostgresCaStore(db, { ownsDatabase: true }) });

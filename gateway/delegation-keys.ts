@@ -6,7 +6,6 @@
 import type { CertificateAuthority } from '../ca/api.js';
 import type { GatewayLog } from '../control/gateway-identity.js';
 import { openKeyRing, type KeyRing } from '../governance/delegation/index.js';
-import { openPostgresKeyRing } from '../governance/delegation/postgres-keys.js';
 import type { Stores } from './stores.js';
 
 export interface DelegationKeys {
@@ -31,6 +30,7 @@ export async function openDelegationKeys(o: {
     const ring = openKeyRing({ dataDir: o.dataDir, now: o.now, retentionMs: o.retentionMs, log: o.log });
     return { ring, rotateIfOlderThan: (ms) => void ring.rotateIfOlderThan(ms), close: () => undefined };
   }
+  const { openPostgresKeyRing } = await import('../governance/delegation/postgres-keys.js');
   const shared = await openPostgresKeyRing({
     db: o.stores.db,
     sealKey: o.authority.deriveSecret(DELEGATION_SEAL_PURPOSE),

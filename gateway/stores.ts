@@ -5,12 +5,10 @@
  */
 import { CaKeyFiles } from '../ca/keys/file-store.js';
 import { assertStorePresent } from '../ca/ca-state.js';
-import { PostgresCaStore } from '../ca/store/postgres.js';
 import type { CaStore } from '../ca/store/types.js';
 import { openSqliteSettingsStore, type SettingsStore } from '../control/admin/index.js';
-import { postgresSettingsStore } from '../control/admin/postgres-settings.js';
 import type { GatewayLog } from '../control/gateway-identity.js';
-import { openPostgres, type PostgresDatabase } from '../database/postgres.js';
+import type { PostgresDatabase } from '../database/postgres.js';
 
 export interface Stores {
   kind: 'sqlite' | 'postgres';
@@ -32,6 +30,12 @@ export async function openStores(o: { store?: string; dataDir: string; recreateS
     const settings = openSqliteSettingsStore(o.dataDir);
     return { kind: 'sqlite', location: files.dbFile, settings, close: () => settings.close() };
   }
+  // loaded only for a fleet: the embedded default never loads the pg driver (idle memory, docs/performance.md)
+  const [{ openPostgres }, { PostgresCaStore }, { postgresSettingsStore }] = await Promise.all([
+    import('../database/postgres.js'),
+    import('../ca/store/postgres.js'),
+    import('../control/admin/postgres-settings.js'),
+  ]);
   const db = await openPostgres(o.store, {
     onIdleError: (err) => o.log.warn({ err }, 'a pooled database connection failed; it is replaced on next use'),
   });

@@ -43,7 +43,6 @@ import { agentBudgets, createGraphSource } from '../ui/source.js';
 import { listenerAccess } from '../ui/access.js';
 import { governanceSlot } from './governance-slot.js';
 import { fleetGovernance } from './fleet-governance.js';
-import { openFleet } from './fleet.js';
 import { startGraphStream } from './graph-stream.js';
 import type { GraphEvent } from '../governance/graph/index.js';
 import { workerMetrics } from './cluster.js';
@@ -150,7 +149,10 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
 
     // 4. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
-    const fleet = live.redis ? await openFleet(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) }) : undefined;
+    // ioredis is loaded only when `redis:` is configured
+    const fleet = live.redis
+      ? await (await import('./fleet.js')).openFleet(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) })
+      : undefined;
     if (fleet) {
       metrics.governanceBackendUp.set(1);
       undo.push(() => fleet.close());
