@@ -15,14 +15,12 @@
  * (policy, rate limits that don't trip, metrics and audit log all ON), and nginx (1 worker, mTLS both
  * legs, allow-list by client CN) when `which nginx` finds it.
  */
-import { connect, createServer } from 'node:net';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
+import { BODY, firstJsonLine, freePort, pidOf, pinned, saturate, stop, waitForPort } from './lib/procs.js';
 import { makeBenchPki } from './lib/pki.js';
 import { cpuUs, fixedRateLatency } from './lib/measure.js';
 
@@ -104,50 +102,6 @@ export interface GatewayBenchResult {
 
 const TD = 'bench.local';
 const here = dirname(fileURLToPath(import.meta.url));
-const BODY = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'message/send',
-  params: { message: { kind: 'message', role: 'user', messageId: '6f1e0b52-8f0c-4a55-9d7a-0c4b1d2e3f40', parts: [{ kind: 'text', text: 'benchmark hello' }] } },
-});
-
-function pinned(core: number, args: string[]): ChildProcess {
-  return spawn('taskset', ['-c', String(core), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
-async function firstJsonLine(p: ChildProcess): Promise<{ port: number }> {
-  const rl = createInterface({ input: p.stdout! });
-  return new Promise((resolve, reject) => {
-    p.once('exit', (code) => reject(new Error(`child exited with ${code} before listening`)));
-    rl.once('line', (l) => resolve(JSON.parse(l) as { port: number }));
-  });
-}
-
-function stop(p: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null) {
-      resolve();
-      return;
-    }
-    p.once('exit', () => resolve());
-    p.kill('SIGTERM');
-    setTimeout(() => p.kill('SIGKILL'), 3000).unref();
-  });
-}
-
-async function saturate(url: string, path: string, tls: { key: string; cert: string; ca: string }, connections: number, duration: number) {
-  const r = await autocannon({
-    url: url + path,
-    method: 'POST',
-    body: BODY,
-    headers: { 'content-type': 'application/json' },
-    connections,
-    duration,
-    tlsOptions: { ...tls, servername: 'localhost' },
-  });
-  return { requests: r['2xx'], errors: r.errors + r.non2xx + r.timeouts, reqPerSec: r['2xx'] / duration };
-}
-
 export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<GatewayBenchResult> {
   const log = opts.log ?? (() => {});
   const duration = opts.durationSec ?? 3;
@@ -333,40 +287,6 @@ function cleanRedis(url: string, prefix: string): void {
     for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', ['-u', url, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
   } catch {
     // no redis-cli, or Redis gone: the keys expire by themselves (task keys with their TTL, buckets when full)
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`redis-server did not listen on ${port}`);
-}
-
-function pidOf(name: string): number | undefined {
-  try {
-    const pid = Number(execFileSync('pgrep', ['-o', '-x', name], { encoding: 'utf8' }).trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -10,6 +10,8 @@
  *      idle mTLS connections to the proxy (~40 s: both processes idle long enough for V8 to shrink)
  *   6. the durable store, SQLite beside PostgreSQL: issuance through each, and how long a revocation made
  *      through one process (replica) takes to be enforced by another
+ *   7. `serve --workers 2` against `--workers 1` (each with PostgreSQL and a private Redis): CPU per call over
+ *      the process group, req/s (a 2-core machine shares its second core with the load generator)
  * Flags: --quick (shorter runs), --json (machine-readable summary on stdout).
  */
 import { execFileSync } from 'node:child_process';
@@ -19,6 +21,7 @@ import { runGatewayBench } from './gateway.js';
 import { runSvidBench } from './svid.js';
 import { runMemoryBench } from './memory.js';
 import { runStoreBench } from './store.js';
+import { runWorkersBench, type WorkersBenchResult } from './workers.js';
 
 const quick = process.argv.includes('--quick');
 const log = (l: string) => console.error(l);
@@ -38,21 +41,29 @@ log(
     .join(' ')}, node ${process.version}`,
 );
 pinSelf(0);
-log('1/6 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
+log('1/7 SVID issuance (bootstrap path: token + CSR verify + sign + store), pinned to core 0');
 const issuance = await runIssuanceBench({ seconds: quick ? 2 : 5 });
-log('2/6 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
+log('2/7 delegation context (verify + re-sign, 4-hop chain) and the delegation stage');
 const delegation = await runDelegationBench(quick ? { n: 5000, rounds: 3 } : {});
-log('3/6 peer SVID validation (validateSvid, leaf + intermediate, prebuilt bundle), pinned to core 0');
+log('3/7 peer SVID validation (validateSvid, leaf + intermediate, prebuilt bundle), pinned to core 0');
 const svid = await runSvidBench({ n: quick ? 1000 : 3000 });
-log('4/6 gateway (this takes a minute)');
+log('4/7 gateway (this takes a minute)');
 const gateway = await runGatewayBench({ durationSec: quick ? 2 : 3, rounds: quick ? 2 : 6, log });
-log('5/6 memory: idle `tollgate serve` vs its dependency floor, and per 1,000 idle mTLS connections');
+log('5/7 memory: idle `tollgate serve` vs its dependency floor, and per 1,000 idle mTLS connections');
 const memory = await runMemoryBench({ connections: quick ? 300 : 1000, log });
 
-log('6/6 the store: SQLite beside PostgreSQL (issuance, revocation propagation between replicas)');
+log('6/7 the store: SQLite beside PostgreSQL (issuance, revocation propagation between replicas)');
 const store = await runStoreBench({ seconds: quick ? 1 : 3, samples: quick ? 6 : 20 });
 
-const summary = { issuance, delegation, svid, gateway, memory, store };
+log('7/7 serve --workers 2 vs --workers 1 (PostgreSQL + Redis)');
+let workers: WorkersBenchResult | { skipped: string };
+try {
+  workers = await runWorkersBench({ rounds: quick ? 2 : 4, duration: quick ? 2 : 3, log });
+} catch (e) {
+  workers = { skipped: (e as Error).message };
+}
+
+const summary = { issuance, delegation, svid, gateway, memory, store, workers };
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(summary, null, 2));
 } else {
@@ -89,6 +100,13 @@ if (process.argv.includes('--json')) {
     );
   }
   if (store.postgresSkipped) console.log(`store PostgreSQL: skipped (${store.postgresSkipped})`);
+  if ('one' in workers) {
+    console.log(
+      `workers:           --workers 1 ${f(workers.one.cpuUsPerReq)} us CPU/call, ${Math.round(workers.one.reqPerSec)} req/s; --workers 2 ${f(workers.two.cpuUsPerReq)} us, ${Math.round(workers.two.reqPerSec)} req/s; paired 2/1 ${f(workers.pairedCpuRatio, 2)}x (goal within 10%; ${(await import('node:os')).cpus().length} cores here)`,
+    );
+  } else {
+    console.log(`workers:           skipped (${workers.skipped})`);
+  }
   console.log(
     `added latency at 350 req/s over direct: p50 ${Math.round(gateway.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(gateway.addedLatencyP99Us ?? NaN)} us`,
   );

@@ -1,0 +1,212 @@
+/**
+ * `tollgate serve --workers 2` against `--workers 1`, in one run: each a whole fleet of its own (a
+ * PostgreSQL database, a private redis-server, its data dir), the real CLI, real SVIDs from its own CA,
+ * the same policy and a stand-in upstream. Reports CPU per governed call over the whole process group
+ * (primary + workers, from /proc), req/s, and the paired ratio 2 workers / 1 worker (goal: CPU per call
+ * within 10%). Rounds alternate the two so the machine's noise falls on both.
+ *
+ *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { bootstrap, type SvidMaterial } from '../agent-bootstrap/index.js';
+import { cpuUs } from './lib/measure.js';
+import { firstJsonLine, freePort, pinned, saturate, stop, waitForPort } from './lib/procs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = join(here, '..', 'cli', 'main.js');
+const TD = 'workers.bench';
+const PG = process.env.TOLLGATE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface WorkersBenchResult {
+  /** per worker count: lowest CPU µs per call over the process group, best req/s */
+  one: { cpuUsPerReq: number; reqPerSec: number };
+  two: { cpuUsPerReq: number; reqPerSec: number };
+  /** median of per-round (2 workers / 1 worker) CPU per call */
+  pairedCpuRatio: number;
+  skipped?: string;
+}
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+interface Fleet {
+  workers: number;
+  primary: ChildProcess;
+  proxyPort: number;
+  alice: SvidMaterial;
+  pids(): number[];
+  close(): Promise<void>;
+}
+
+/** Children of a process (the primary's workers), from /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function startFleet(workers: number, upstream: { start(m: SvidMaterial): Promise<number> }): Promise<Fleet> {
+  const work = mkdtempSync(join(tmpdir(), `tollgate-bench-w${workers}-`));
+  const db = `tg_bench_w${workers}_${randomBytes(4).toString('hex')}`;
+  await admin(`CREATE DATABASE ${db}`);
+  const u = new URL(PG);
+  u.pathname = `/${db}`;
+  const redisPort = await freePort();
+  const redis = pinned(1, ['redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await waitForPort(redisPort);
+  const cfgPath = join(work, 'tollgate.yaml');
+  const base = `trustDomain: ${TD}
+store: ${u.toString()}
+redis: { url: redis://127.0.0.1:${redisPort}, prefix: "b:" }
+listen: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }
+audit: { path: ${join(work, 'audit.log')} }
+rateLimits: { perCaller: { rps: 10000000, burst: 10000000 }, perEdge: { rps: 10000000, burst: 10000000 }, maxConcurrentPerCallee: 4096 }
+delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent: 1000000 } }
+`;
+  writeFileSync(cfgPath, base);
+  const dataDir = join(work, 'data');
+  const env = { ...process.env, TOLLGATE_STORE: '' };
+  execFileSync(process.execPath, [CLI, 'ca', 'init', '--config', cfgPath, '--data-dir', dataDir], { env, stdio: 'ignore' });
+  const token = (id: string) =>
+    execFileSync(process.execPath, [CLI, 'token', 'create', '--spiffe-id', `spiffe://${TD}/${id}`, '--config', cfgPath, '--data-dir', dataDir], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  const echoToken = token('agent/echo');
+  const aliceToken = token('agent/alice');
+  // the primary on core 0 (its workers inherit the affinity; with 2 workers both cores are the gateway's)
+  const primary = spawn(
+    'taskset',
+    ['-c', workers === 1 ? '0' : '0,1', process.execPath, CLI, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  // the banner: one worker prints the usual one, several print "proxy port P   control C ..."
+  const banner = await new Promise<{ proxy: number; control: number; fp: string }>((resolve, reject) => {
+    const rl = createInterface({ input: primary.stdout });
+    let proxy = 0;
+    let control = 0;
+    rl.on('line', (l) => {
+      const p = /proxy\s+(?:https:\/\/\S+?:(\d+)\/|port (\d+))/.exec(l);
+      if (p) proxy = Number(p[1] ?? p[2]);
+      const c = /control\s+(?:\S+:)?(\d+)/.exec(l);
+      if (c) control = Number(c[1]);
+      const r = /root\s+(sha256:[0-9a-f]+)/.exec(l);
+      if (r) resolve({ proxy, control, fp: r[1] });
+    });
+    primary.once('exit', (code) => reject(new Error(`tollgate serve --workers ${workers} exited with ${code}`)));
+  });
+  const fp = banner.fp;
+  const server = `127.0.0.1:${banner.control}`;
+  const echo = await bootstrap({ server, token: echoToken, fingerprint: fp });
+  const alice = await bootstrap({ server, token: aliceToken, fingerprint: fp });
+  const upPort = await upstream.start(echo);
+  writeFileSync(
+    cfgPath,
+    `${base}agents: { echo: { url: "https://127.0.0.1:${upPort}", id: "spiffe://${TD}/agent/echo" } }
+policy: [ { from: "spiffe://${TD}/agent/alice", to: [echo], methods: [message/send] } ]
+`,
+  );
+  primary.kill('SIGHUP'); // every worker re-reads the file
+  await new Promise((r) => setTimeout(r, 1500));
+  return {
+    workers,
+    primary,
+    proxyPort: banner.proxy,
+    alice,
+    pids: () => [primary.pid!, ...childrenOf(primary.pid!)],
+    async close() {
+      await stop(primary);
+      await stop(redis);
+      await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function runWorkersBench(
+  o: { rounds?: number; duration?: number; connections?: number; log?: (l: string) => void } = {},
+): Promise<WorkersBenchResult> {
+  const log = o.log ?? (() => undefined);
+  const rounds = o.rounds ?? 4;
+  const duration = o.duration ?? 3;
+  const connections = o.connections ?? 32;
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-up-'));
+  const ups: ChildProcess[] = [];
+  const upstream = {
+    async start(m: SvidMaterial): Promise<number> {
+      const f = join(dir, `up-${ups.length}.json`);
+      writeFileSync(f, JSON.stringify({ keyPem: m.keyPem, chainPem: m.certChainPem, rootPem: m.bundlePem }));
+      const p = pinned(1, [process.execPath, join(here, 'lib/upstream-child.js'), f]);
+      ups.push(p);
+      return (await firstJsonLine(p)).port;
+    },
+  };
+  const fleets: Fleet[] = [];
+  try {
+    fleets.push(await startFleet(1, upstream), await startFleet(2, upstream));
+    const res = fleets.map(() => ({ cpuUsPerReq: Infinity, reqPerSec: 0, rounds: [] as number[] }));
+    for (const f of fleets) {
+      const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
+      await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, 1); // warm-up
+      log(`${f.workers} worker(s): warmed up (pids ${f.pids().join(', ')})`);
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, f] of fleets.entries()) {
+        const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
+        const pids = f.pids();
+        const c0 = pids.reduce((s, p) => s + cpuUs(p), 0);
+        const s = await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, duration);
+        const cpu = (pids.reduce((t, p) => t + cpuUs(p), 0) - c0) / Math.max(1, s.requests);
+        res[i].rounds.push(cpu);
+        res[i].cpuUsPerReq = Math.min(res[i].cpuUsPerReq, cpu);
+        res[i].reqPerSec = Math.max(res[i].reqPerSec, s.reqPerSec);
+        log(`round ${round + 1}/${rounds} ${f.workers} worker(s): ${cpu.toFixed(1)} us CPU/call, ${Math.round(s.reqPerSec)} req/s, ${s.errors} errors`);
+      }
+    }
+    return {
+      one: { cpuUsPerReq: res[0].cpuUsPerReq, reqPerSec: res[0].reqPerSec },
+      two: { cpuUsPerReq: res[1].cpuUsPerReq, reqPerSec: res[1].reqPerSec },
+      pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[0].rounds[k])),
+    };
+  } finally {
+    for (const f of fleets) await f.close();
+    for (const p of ups) await stop(p);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const arg = (n: string) => {
+    const i = process.argv.indexOf(`--${n}`);
+    return i > 0 ? Number(process.argv[i + 1]) : undefined;
+  };
+  const r = await runWorkersBench({ rounds: arg('rounds'), duration: arg('duration'), connections: arg('connections'), log: (l) => console.error(l) });
+  console.log(
+    `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s; --workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired CPU per call 2/1 = ${r.pairedCpuRatio.toFixed(2)}x (goal within 10%)`,
+  );
+}
