@@ -1,26 +1,15 @@
-import { afterEach } from 'vitest';
-import { openPostgres, type PostgresDatabase } from '../../database/postgres.js';
 import { postgresSettingsStore } from '../../control/admin/postgres-settings.js';
 import { settingsStoreContract } from '../contracts/settings-store.js';
-import { createTestDatabase } from '../pg.js';
+import { postgresPerTest } from '../pg.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const { fresh, pool } = postgresPerTest({ max: 3 });
 
 settingsStoreContract('PostgreSQL', async () => {
-  const t = await createTestDatabase();
-  cleanup.push(() => t.drop());
-  const open = async (): Promise<PostgresDatabase> => {
-    const db = await openPostgres(t.url, { max: 3 });
-    cleanup.push(() => db.close());
-    return db;
-  };
-  const db = await open();
+  const t = await fresh();
+  const db = await pool(t.url);
   return {
     store: postgresSettingsStore(db, { now: () => 1234 }),
-    reopen: async () => postgresSettingsStore(await open()),
+    reopen: async () => postgresSettingsStore(await pool(t.url)),
     // a stopped database, as this store sees it: its pool is gone
     breakIt: () => db.close(),
   };

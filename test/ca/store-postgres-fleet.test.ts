@@ -6,29 +6,13 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CaError } from '../../ca/api.js';
 import { PostgresCaStore } from '../../ca/store/postgres.js';
 import type { NewIssued, RevocationEvent } from '../../ca/store/types.js';
-import { openPostgres, type PostgresDatabase } from '../../database/postgres.js';
-import { createTestDatabase, type TestDatabase } from '../pg.js';
+import { postgresPerTest } from '../pg.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function fresh(): Promise<TestDatabase> {
-  const t = await createTestDatabase();
-  cleanup.push(() => t.drop());
-  return t;
-}
-
-async function pool(url: string, opts: Parameters<typeof openPostgres>[1] = {}): Promise<PostgresDatabase> {
-  const db = await openPostgres(url, { max: 10, ...opts });
-  cleanup.push(() => db.close());
-  return db;
-}
+const { fresh, pool, defer } = postgresPerTest({ max: 10 });
 
 /** the store checks the database's root at most once a second */
 const INTACT_CACHE_MS = 1100;
@@ -57,7 +41,7 @@ async function relay(target: URL) {
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   };
-  cleanup.push(down);
+  defer(down);
   return {
     url: url.toString(),
     down,

@@ -1,26 +1,10 @@
 /** The CaStore contract (test/contracts/ca-store.ts) on PostgreSQL; what only PostgreSQL has is in store-postgres-fleet.test.ts. */
-import { afterEach } from 'vitest';
+
 import { PostgresCaStore } from '../../ca/store/postgres.js';
-import { openPostgres, type PostgresDatabase } from '../../database/postgres.js';
 import { caStoreContract } from '../contracts/ca-store.js';
-import { createTestDatabase, type TestDatabase } from '../pg.js';
+import { postgresPerTest } from '../pg.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function fresh(): Promise<TestDatabase> {
-  const t = await createTestDatabase();
-  cleanup.push(() => t.drop());
-  return t;
-}
-
-async function pool(url: string, opts: Parameters<typeof openPostgres>[1] = {}): Promise<PostgresDatabase> {
-  const db = await openPostgres(url, { max: 10, ...opts });
-  cleanup.push(() => db.close());
-  return db;
-}
+const { fresh, pool } = postgresPerTest({ max: 10 });
 
 /** the store checks the database's root at most once a second */
 const INTACT_CACHE_MS = 1100;

@@ -1,25 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { openPostgres, type PostgresDatabase } from '../../database/postgres.js';
+import { openPostgres } from '../../database/postgres.js';
 import { SCHEMA_VERSION } from '../../database/migrations.js';
-import { createTestDatabase, type TestDatabase } from '../pg.js';
+import { postgresPerTest } from '../pg.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function fresh(): Promise<TestDatabase> {
-  const t = await createTestDatabase();
-  cleanup.push(() => t.drop());
-  return t;
-}
-
-async function open(url: string): Promise<PostgresDatabase> {
-  const db = await openPostgres(url, { max: 2 });
-  cleanup.push(() => db.close());
-  return db;
-}
+const { fresh, pool: open } = postgresPerTest({ max: 2 });
 
 describe('PostgreSQL schema migrations', () => {
   it('replicas starting together migrate once, and a later open changes nothing', async () => {

@@ -1,25 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openPostgres, type PostgresDatabase } from '../../database/postgres.js';
+import { describe, expect, it } from 'vitest';
 import { DatabaseError } from '../../database/errors.js';
-import { createTestDatabase, type TestDatabase } from '../pg.js';
+import { postgresPerTest } from '../pg.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function fresh(): Promise<TestDatabase> {
-  const t = await createTestDatabase();
-  cleanup.push(() => t.drop());
-  return t;
-}
-
-async function open(url: string, applicationName?: string): Promise<PostgresDatabase> {
-  const db = await openPostgres(url, { max: 2, applicationName });
-  cleanup.push(() => db.close());
-  return db;
-}
+const { fresh, pool, defer } = postgresPerTest({ max: 2 });
+const open = (url: string, applicationName?: string) => pool(url, { applicationName });
 
 describe('PostgreSQL transactions', () => {
   it('a connection dropped between two statements fails the transaction as unavailable, without crashing the process', async () => {
@@ -30,7 +15,7 @@ describe('PostgreSQL transactions', () => {
     const uncaught: unknown[] = [];
     const onUncaught = (e: unknown) => uncaught.push(e);
     process.on('uncaughtException', onUncaught);
-    cleanup.push(() => {
+    defer(() => {
       process.off('uncaughtException', onUncaught);
       return Promise.resolve();
     });

@@ -7,34 +7,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyContext } from '../../governance/delegation/decide.js';
 import { DelegationError } from '../../governance/delegation/errors.js';
 import { ACTIVATION_MS, openPostgresKeyRing, type SharedKeyRing } from '../../governance/delegation/postgres-keys.js';
 import { openContext, signContext, type ContextPayload } from '../../governance/delegation/token.js';
-import { openPostgres, type PostgresDatabase } from '../../database/postgres.js';
-import { createTestDatabase, type TestDatabase } from '../pg.js';
+import { type PostgresDatabase } from '../../database/postgres.js';
+import { postgresPerTest } from '../pg.js';
 import { ID, fakeClock } from './helpers.js';
 
 const TTL = 15 * 60_000;
 const HOUR = 3_600_000;
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function fresh(): Promise<TestDatabase> {
-  const t = await createTestDatabase();
-  cleanup.push(() => t.drop());
-  return t;
-}
-
-async function pool(url: string): Promise<PostgresDatabase> {
-  const db = await openPostgres(url, { max: 3 });
-  cleanup.push(() => db.close());
-  return db;
-}
+const { fresh, pool, defer } = postgresPerTest({ max: 3 });
 
 type Clock = ReturnType<typeof fakeClock>;
 
@@ -52,7 +37,7 @@ async function ring(
     pollMs: o.pollMs ?? HOUR,
     log: { warn: (_obj, msg) => o.warnings?.push(msg) },
   });
-  cleanup.push(() => {
+  defer(() => {
     shared.close();
     return Promise.resolve();
   });
