@@ -4,6 +4,7 @@
  * (plus the message), never a stack trace.
  */
 import { DatabaseError } from '../database/errors.js';
+import { FleetError } from '../governance/fleet/errors.js';
 import { CodedError } from '../protocol/errors.js';
 import { CaError } from '../ca/api.js';
 import { ConfigError } from '../config/load.js';
@@ -63,6 +64,7 @@ function hintFor(err: unknown): string {
     return 'see the log of `tollgate serve`';
   }
   if (err instanceof DelegationError) return 'check the data directory (delegation-keys.json)';
+  if (err instanceof FleetError) return 'check redis.url in the config and that Redis is running';
   if (err instanceof DatabaseError) return 'check --store (or TOLLGATE_STORE, or store: in the config) and that PostgreSQL is running';
   if (err instanceof UiError) return 'set uiToken in the config, or keep listen.metrics on a loopback address';
   return 'run the command with --help';
@@ -87,7 +89,8 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
     err instanceof DelegationError ||
     err instanceof UiError ||
     err instanceof AdminError ||
-    err instanceof DatabaseError
+    err instanceof DatabaseError ||
+    err instanceof FleetError
   ) {
     message = err.message;
     hint = hintFor(err);

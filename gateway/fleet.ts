@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { GatewayLog } from '../control/gateway-identity.js';
 import { RedisGovernance } from '../governance/fleet/redis-governance.js';
+import { FleetError } from '../governance/fleet/errors.js';
 
 export interface Fleet {
   governance: RedisGovernance;
@@ -41,7 +42,7 @@ export async function openFleet(cfg: NonNullable<Config['redis']>, o: { log: Gat
     await redis.connect();
   } catch (e) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactRedis(cfg.url)} (redis.url): ${(e as Error).message}`, { cause: e });
+    throw new FleetError('unavailable', `cannot reach Redis at ${redactRedis(cfg.url)} (redis.url): ${(e as Error).message}`, { cause: e });
   }
   const governance = new RedisGovernance({ redis, prefix: cfg.prefix, leaseMs: cfg.leaseTtl, onBackendUp: (up) => o.onBackendUp(up) });
   return {

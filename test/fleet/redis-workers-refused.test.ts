@@ -43,3 +43,21 @@ describe('serve --workers 2 without the fleet backends', () => {
     expect(r.stderr).toContain('--workers: expected a number from 1 to 256 or "auto"');
   });
 });
+
+describe('serve with redis: configured but unreachable', () => {
+  it('does not start: one line naming the Redis URL (no password) and what to check, exit code 1', () => {
+    ensureBuilt();
+    const file = path.join(work, 'no-redis.yaml');
+    fs.writeFileSync(
+      file,
+      'trustDomain: fleet.test\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }\nredis: { url: "redis://:s3cret@127.0.0.1:1" }\n',
+    );
+    const r = tollgate(['serve', '--config', file, '--data-dir', path.join(work, 'no-redis')]);
+    expect(r.code, r.stderr).toBe(1);
+    const last = r.stderr.split('\n').filter((l) => l.startsWith('tollgate: '));
+    expect(last, r.stderr).toHaveLength(1);
+    expect(last[0]).toContain('cannot reach Redis at redis://:***@127.0.0.1:1');
+    expect(last[0]).toContain('check redis.url in the config and that Redis is running');
+    expect(r.stderr).not.toContain('s3cret');
+  });
+});
