@@ -7,6 +7,7 @@
  */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: `async` turns a throw into a rejection, as the store contract says */
 import { chmodSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { IssuedRecord } from '../api.js';
 import { CaError } from '../api.js';
@@ -85,10 +86,13 @@ export class SqliteCaStore implements CaStore {
   /** dev/inode of the file opened, to notice it being deleted or replaced (stat opens no descriptor) */
   private readonly opened: { dev: bigint; ino: bigint };
   readonly location: string;
+  /** the file's absolute path: two spellings of one path share one in-process lock */
+  private readonly lockKey: string;
 
   /** Opens (creating if needed) the database. Throws CaError('storage') naming the file. */
   constructor(readonly file: string) {
     this.location = file;
+    this.lockKey = path.resolve(file);
     try {
       // The file holds token hashes and the issuance log: owner-only, like the keys (SQLite gives the
       // -wal and -shm files the database file's mode). Never open the file outside SQLite: closing any
@@ -184,10 +188,10 @@ export class SqliteCaStore implements CaStore {
     // One exclusive section per file in this process at a time: a second connection's BEGIN IMMEDIATE
     // would wait for the lock synchronously (busy_timeout), blocking the very event loop that must finish
     // the first section. Between processes SQLite's own lock does the job.
-    const previous = exclusiveSections.get(this.file) ?? Promise.resolve();
+    const previous = exclusiveSections.get(this.lockKey) ?? Promise.resolve();
     let release = (): void => undefined;
     const mine = new Promise<void>((r) => (release = r));
-    exclusiveSections.set(this.file, mine);
+    exclusiveSections.set(this.lockKey, mine);
     await previous;
     try {
       this.run('lock', () => this.db.exec('BEGIN IMMEDIATE'));
@@ -206,7 +210,7 @@ export class SqliteCaStore implements CaStore {
       }
       return result;
     } finally {
-      if (exclusiveSections.get(this.file) === mine) exclusiveSections.delete(this.file);
+      if (exclusiveSections.get(this.lockKey) === mine) exclusiveSections.delete(this.lockKey);
       release();
     }
   }

@@ -69,3 +69,25 @@ describe('SQLite CaStore: the file', () => {
     expect(() => new SqliteCaStore(file)).toThrow(expect.objectContaining({ code: 'storage', message: expect.stringContaining(file) }));
   });
 });
+
+describe('SQLite exclusive sections in one process', () => {
+  it('two handles on one file opened by different spellings of its path take turns (no lock wait on the event loop)', async () => {
+    const dir = tempDir('tollgate-castore-');
+    fs.mkdirSync(path.join(dir, 'sub'));
+    const a = openStore(path.join(dir, 'tollgate.db'));
+    const b = openStore(`${dir}/./sub/../tollgate.db`);
+    const order: string[] = [];
+    const section = (s: SqliteCaStore, name: string) =>
+      s.exclusive(async (tx) => {
+        order.push(`${name} in`);
+        await tx.writeMeta(name, '1');
+        await new Promise((r) => setTimeout(r, 30)); // hold the lock across a real wait
+        order.push(`${name} out`);
+      });
+    const t0 = Date.now();
+    await Promise.all([section(a, 'a'), section(b, 'b')]);
+    expect(order).toEqual(['a in', 'a out', 'b in', 'b out']);
+    expect(Date.now() - t0).toBeLessThan(2000); // a second BEGIN IMMEDIATE would have waited out busy_timeout (5 s)
+    expect(await b.readMeta('a')).toBe('1');
+  });
+});
