@@ -11,6 +11,7 @@
 import pg from 'pg';
 import { DatabaseError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { redactUrl } from './redact.js';
 
 export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
@@ -51,17 +52,6 @@ export const LOCKS = {
 /** A URL is a PostgreSQL store URL. */
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
-}
-
-/** The URL with its password replaced, for logs and messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
 }
 
 // int8 (bigint) columns hold millisecond times and sequence numbers, all far below 2^53: read them as numbers

@@ -12,12 +12,14 @@
  * governance_unavailable): budgets and cancellations fail closed. `tollgate_governance_backend_up` shows it.
  */
 import type { Config } from '../config/schema.js';
-import { refusal, RPC_CODE, type Exchange, type Governance, type Refusal } from '../proxy/index.js';
+import { limitRefusal, refusal, RPC_CODE, type Exchange, type Governance, type Refusal } from '../proxy/index.js';
 import {
   COST_HEADER,
   budgetOf,
   parseCost,
   refuse,
+  taskBudgetRefusal,
+  windowRefusal,
   type DelegationCallHandle,
   type DelegationMetrics,
   type RefusalReason,
@@ -34,9 +36,6 @@ export interface FleetGovernanceOptions {
   metrics?: DelegationMetrics;
 }
 
-/** Reasons the proxy records as rate limiting (429 with Retry-After), like its own limits stage. */
-export const FLEET_LIMIT_REASONS: ReadonlySet<string> = new Set(['caller', 'edge', 'concurrency']);
-
 const UNAVAILABLE = refusal(
   503,
   RPC_CODE.unavailable,
@@ -45,68 +44,17 @@ const UNAVAILABLE = refusal(
   { retryAfterSec: 1, data: { reason: 'governance_unavailable' } },
 );
 
-function limitRefusal(reason: 'caller' | 'edge' | 'concurrency', callee: string, retryAfterMs: number): Refusal {
-  const retry = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  const what =
-    reason === 'caller' ? 'your call rate' : reason === 'edge' ? `your call rate to agent "${callee}"` : `the number of calls in flight to agent "${callee}"`;
-  return refusal(429, RPC_CODE.rateLimited, reason, `rate limited: ${what} is over the fleet-wide limit; retry after ${retry} s`, {
-    retryAfterSec: retry,
-    data: { limit: reason, retryAfterSec: retry, scope: 'fleet' },
-  });
-}
-
-const WINDOW_REASONS = {
-  callsPerMinute: 'agent_calls_per_minute',
-  callsPerHour: 'agent_calls_per_hour',
-  callsPerDay: 'agent_calls_per_day',
-  costPerDay: 'agent_cost_per_day',
-} as const;
-
-function windowRefusal(budget: WindowReason, agent: string, limit: number, retryAfterMs: number): Refusal {
-  const retry = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return refuse(
-    WINDOW_REASONS[budget],
-    `agent budget exhausted: ${agent} reached ${budget} ${limit} (fleet-wide); retry in ${retry}s`,
-    { budget, limit, agent, scope: 'fleet' },
-    retry,
-  );
-}
+const WINDOWS: ReadonlySet<string> = new Set<WindowReason>(['callsPerMinute', 'callsPerHour', 'callsPerDay', 'costPerDay']);
 
 type BudgetReason = Exclude<FleetRefusalReason, 'caller' | 'edge' | 'concurrency' | WindowReason>;
 
+const TASK_BUDGETS = { max_calls: 'maxCalls', fan_out: 'maxFanOut', task_concurrency: 'maxConcurrent', max_cost: 'maxCost' } as const;
+
 function budgetRefusal(reason: BudgetReason, cfg: Config, rootTaskId: string, detail: string): Refusal {
-  const t = cfg.delegation.task;
   const base = { rootTaskId, scope: 'fleet' };
-  switch (reason) {
-    case 'cancelled':
-      return refuse('context_cancelled', 'the task was cancelled: no further calls are allowed under it', base);
-    case 'max_calls':
-      return refuse('task_max_calls', `task budget exhausted: maxCalls ${t.maxCalls} calls in this task (fleet-wide)`, {
-        ...base,
-        budget: 'maxCalls',
-        limit: t.maxCalls,
-      });
-    case 'fan_out':
-      return refuse('task_fan_out', `task budget exhausted: maxFanOut ${t.maxFanOut} calls from one call (fleet-wide)`, {
-        ...base,
-        budget: 'maxFanOut',
-        limit: t.maxFanOut,
-      });
-    case 'task_concurrency':
-      return refuse(
-        'task_concurrency',
-        `task budget exhausted: maxConcurrent ${t.maxConcurrent} calls in flight in this task (fleet-wide)`,
-        { ...base, budget: 'maxConcurrent', limit: t.maxConcurrent },
-        1,
-      );
-    case 'max_cost':
-      return refuse('task_cost', `task budget exhausted: maxCost ${t.maxCost ?? 0} reached (spent ${detail}, fleet-wide)`, {
-        ...base,
-        budget: 'maxCost',
-        limit: t.maxCost,
-        spent: Number(detail),
-      });
-  }
+  if (reason === 'cancelled') return refuse('context_cancelled', 'the task was cancelled: no further calls are allowed under it', base);
+  const t = cfg.delegation.task;
+  return taskBudgetRefusal(TASK_BUDGETS[reason], { ...t, maxCost: t.maxCost }, base, Number(detail));
 }
 
 export function fleetGovernance(o: FleetGovernanceOptions): Governance {
@@ -166,11 +114,19 @@ export function fleetGovernance(o: FleetGovernanceOptions): Governance {
       if (r.lease) leases.set(ex, r.lease);
       return undefined;
     }
-    if (r.reason === 'caller' || r.reason === 'edge' || r.reason === 'concurrency') return limitRefusal(r.reason, ex.callee, r.retryAfterMs);
-    const refusal =
-      r.reason in WINDOW_REASONS
-        ? windowRefusal(r.reason as WindowReason, req.agent?.name ?? '', req.agent?.limits[r.reason as WindowReason] ?? 0, r.retryAfterMs)
-        : budgetRefusal(r.reason as BudgetReason, cfg, req.task?.rootTaskId ?? '', r.detail);
+    if (r.reason === 'caller' || r.reason === 'edge' || r.reason === 'concurrency') return limitRefusal(r.reason, ex.callee, r.retryAfterMs / 1000, 'fleet');
+    const refusal = WINDOWS.has(r.reason)
+      ? windowRefusal(
+          {
+            budget: r.reason as WindowReason,
+            limit: req.agent?.limits[r.reason as WindowReason] ?? 0,
+            used: Number(r.detail),
+            retryAfterSec: Math.max(1, Math.ceil(r.retryAfterMs / 1000)),
+          },
+          { id: ex.callerId, name: req.agent?.name },
+          { scope: 'fleet' },
+        )
+      : budgetRefusal(r.reason as BudgetReason, cfg, req.task?.rootTaskId ?? '', r.detail);
     o.metrics?.refusal(ex.callerAgent ?? 'unregistered', ex.callee, refusal.reason);
     const budget = budgetOf(refusal.reason as RefusalReason);
     if (budget) o.metrics?.budgetExhausted(budget.scope, budget.budget);

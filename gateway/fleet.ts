@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { GatewayLog } from '../control/gateway-identity.js';
 import { RedisGovernance } from '../governance/fleet/redis-governance.js';
 import { FleetError } from '../governance/fleet/errors.js';
+import { redactUrl } from '../database/redact.js';
 
 export interface Fleet {
   governance: RedisGovernance;
@@ -42,7 +43,7 @@ export async function openFleet(cfg: NonNullable<Config['redis']>, o: { log: Gat
     await redis.connect();
   } catch (e) {
     redis.disconnect();
-    throw new FleetError('unavailable', `cannot reach Redis at ${redactRedis(cfg.url)} (redis.url): ${(e as Error).message}`, { cause: e });
+    throw new FleetError('unavailable', `cannot reach Redis at ${redactUrl(cfg.url)} (redis.url): ${(e as Error).message}`, { cause: e });
   }
   const governance = new RedisGovernance({ redis, prefix: cfg.prefix, leaseMs: cfg.leaseTtl, onBackendUp: (up) => o.onBackendUp(up) });
   return {
@@ -53,14 +54,4 @@ export async function openFleet(cfg: NonNullable<Config['redis']>, o: { log: Gat
       await redis.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-export function redactRedis(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'redis://(unparseable URL)';
-  }
 }

@@ -9,5 +9,6 @@ export type { Governance } from './governance.js';
 export { Exchange } from './exchange.js';
 export { ProxyError, RPC_CODE, refusal, refusalBody, type Refusal, type ProxyErrorCode } from './errors.js';
 export type { Revocation } from './stages/identity.js';
+export { limitRefusal } from './stages/limits.js';
 export { canonicalMethod, CANONICAL_METHODS, AGENT_CARD_METHOD, type CanonicalMethod } from './a2a/methods.js';
 export type { UpstreamFactory, Upstream, UpstreamSpec, EngineOptions, ForwardJob } from './upstream/engine.js';

@@ -18,31 +18,11 @@ import type { IssuedRecord } from '../api.js';
 import { CaError } from '../api.js';
 import { DatabaseError } from '../../database/errors.js';
 import { LOCKS, type PostgresDatabase, type Queryable } from '../../database/postgres.js';
+import { LIST_ISSUED, eventFromRow, issuedFromRow, type IssuedRow, type LogRow } from './rows.js';
 import type { CaStore, ConsumedToken, MetaAccess, NewIssued, NewToken, Redemption, RevocationEvent, SerialRevocation } from './types.js';
 
 const META_ROOT = 'root_fingerprint';
 const INTACT_CHECK_MS = 1000;
-
-const LIST = `SELECT i.serial, i.spiffe_id, i.not_before, i.not_after, i.issued_at,
-  (i.revoked_at IS NOT NULL OR b.spiffe_id IS NOT NULL) AS revoked
-  FROM issued i LEFT JOIN banned_identities b ON b.spiffe_id = i.spiffe_id`;
-
-interface IssuedRow {
-  serial: string;
-  spiffe_id: string;
-  not_before: number;
-  not_after: number;
-  issued_at: number;
-  revoked: boolean;
-}
-
-interface LogRow {
-  seq: number;
-  kind: RevocationEvent['kind'];
-  spiffe_id: string;
-  serial: string | null;
-  not_after: number | null;
-}
 
 const INSERT_ISSUED = 'INSERT INTO issued (serial, spiffe_id, kind, not_before, not_after, issued_at) VALUES ($1, $2, $3, $4, $5, $6)';
 const issuedValues = (c: NewIssued) => [c.serial, c.spiffeId, c.kind, c.notBefore, c.notAfter, c.issuedAt];
@@ -191,17 +171,10 @@ export class PostgresCaStore implements CaStore {
     const limit = filter.limit && filter.limit > 0 ? Math.floor(filter.limit) : 1000;
     const { rows } = await this.run('list issued certificates', () =>
       filter.spiffeId
-        ? this.db.query<IssuedRow>(`${LIST} WHERE i.spiffe_id = $1 ORDER BY i.issued_at DESC, i.serial LIMIT $2`, [filter.spiffeId, limit])
-        : this.db.query<IssuedRow>(`${LIST} ORDER BY i.issued_at DESC, i.serial LIMIT $1`, [limit]),
+        ? this.db.query<IssuedRow>(`${LIST_ISSUED} WHERE i.spiffe_id = $1 ORDER BY i.issued_at DESC, i.serial LIMIT $2`, [filter.spiffeId, limit])
+        : this.db.query<IssuedRow>(`${LIST_ISSUED} ORDER BY i.issued_at DESC, i.serial LIMIT $1`, [limit]),
     );
-    return rows.map((r) => ({
-      serial: r.serial,
-      spiffeId: r.spiffe_id,
-      notBefore: r.not_before,
-      notAfter: r.not_after,
-      issuedAt: r.issued_at,
-      revoked: r.revoked,
-    }));
+    return rows.map(issuedFromRow);
   }
 
   revokeIdentity(spiffeId: string, reason: string, now: number): Promise<number> {
@@ -269,11 +242,7 @@ export class PostgresCaStore implements CaStore {
         ? this.db.query<LogRow>('SELECT seq, kind, spiffe_id, serial, not_after FROM revocation_log WHERE seq > $1 ORDER BY seq LIMIT $2', [cursor, limit])
         : this.db.query<LogRow>('SELECT seq, kind, spiffe_id, serial, not_after FROM revocation_log WHERE seq > $1 ORDER BY seq', [cursor]),
     );
-    return rows.map((r): RevocationEvent =>
-      r.kind === 'serial'
-        ? { seq: r.seq, kind: 'serial', serial: r.serial ?? '', spiffeId: r.spiffe_id, notAfter: r.not_after ?? Number.MAX_SAFE_INTEGER }
-        : { seq: r.seq, kind: r.kind, spiffeId: r.spiffe_id },
-    );
+    return rows.map(eventFromRow);
   }
 
   async assertIntact(): Promise<void> {

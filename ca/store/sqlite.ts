@@ -11,6 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { IssuedRecord } from '../api.js';
 import { CaError } from '../api.js';
+import { LIST_ISSUED, eventFromRow, issuedFromRow, type IssuedRow, type LogRow } from './rows.js';
 import type { CaStore, ConsumedToken, MetaAccess, NewIssued, NewToken, Redemption, RevocationEvent, SerialRevocation } from './types.js';
 
 /** 2: tokens.serial, the certificate a token produced (redemption is one transaction). */
@@ -47,29 +48,6 @@ CREATE TABLE IF NOT EXISTS revocation_log (
   at INTEGER NOT NULL
 );
 `;
-
-// revoked: the certificate itself, or its identity is banned now (a certificate recorded by another
-// process just as the ban was written is covered too)
-const LIST = `SELECT i.serial, i.spiffe_id, i.not_before, i.not_after, i.issued_at,
-  (i.revoked_at IS NOT NULL OR b.spiffe_id IS NOT NULL) AS revoked
-  FROM issued i LEFT JOIN banned_identities b ON b.spiffe_id = i.spiffe_id`;
-
-interface IssuedRow {
-  serial: string;
-  spiffe_id: string;
-  not_before: number;
-  not_after: number;
-  issued_at: number;
-  revoked: number;
-}
-
-interface LogRow {
-  seq: number;
-  kind: RevocationEvent['kind'];
-  spiffe_id: string;
-  serial: string | null;
-  not_after: number | null;
-}
 
 /** the last exclusive section queued per database file, across the SqliteCaStore instances of this process */
 const exclusiveSections = new Map<string, Promise<void>>();
@@ -148,8 +126,8 @@ export class SqliteCaStore implements CaStore {
       tokenSerial: db.prepare('UPDATE tokens SET serial = ? WHERE hash = ?'),
       pruneTokens: db.prepare('DELETE FROM tokens WHERE expires_at < ?'),
       recordIssued: db.prepare('INSERT INTO issued (serial, spiffe_id, kind, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      listAll: db.prepare<[number], IssuedRow>(`${LIST} ORDER BY i.issued_at DESC, i.serial LIMIT ?`),
-      listById: db.prepare<[string, number], IssuedRow>(`${LIST} WHERE i.spiffe_id = ? ORDER BY i.issued_at DESC, i.serial LIMIT ?`),
+      listAll: db.prepare<[number], IssuedRow>(`${LIST_ISSUED} ORDER BY i.issued_at DESC, i.serial LIMIT ?`),
+      listById: db.prepare<[string, number], IssuedRow>(`${LIST_ISSUED} WHERE i.spiffe_id = ? ORDER BY i.issued_at DESC, i.serial LIMIT ?`),
       unrevokedOf: db.prepare<[string], { serial: string; not_after: number }>(
         'SELECT serial, not_after FROM issued WHERE spiffe_id = ? AND revoked_at IS NULL',
       ),
@@ -290,14 +268,7 @@ export class SqliteCaStore implements CaStore {
     const limit = filter.limit && filter.limit > 0 ? Math.floor(filter.limit) : 1000;
     return this.run('list issued certificates', () => {
       const rows = filter.spiffeId ? this.stmt.listById.all(filter.spiffeId, limit) : this.stmt.listAll.all(limit);
-      return rows.map((r) => ({
-        serial: r.serial,
-        spiffeId: r.spiffe_id,
-        notBefore: r.not_before,
-        notAfter: r.not_after,
-        issuedAt: r.issued_at,
-        revoked: r.revoked === 1,
-      }));
+      return rows.map(issuedFromRow);
     });
   }
 
@@ -359,15 +330,7 @@ export class SqliteCaStore implements CaStore {
   }
 
   async revocationsSince(cursor: number, limit = -1): Promise<RevocationEvent[]> {
-    return this.run('read revocations', () =>
-      this.stmt.since
-        .all(cursor, limit)
-        .map((r): RevocationEvent =>
-          r.kind === 'serial'
-            ? { seq: r.seq, kind: 'serial', serial: r.serial ?? '', spiffeId: r.spiffe_id, notAfter: r.not_after ?? Number.MAX_SAFE_INTEGER }
-            : { seq: r.seq, kind: r.kind, spiffeId: r.spiffe_id },
-        ),
-    );
+    return this.run('read revocations', () => this.stmt.since.all(cursor, limit).map(eventFromRow));
   }
 
   async assertIntact(): Promise<void> {

@@ -6,14 +6,7 @@
 import { DatabaseError } from '../../database/errors.js';
 import type { PostgresDatabase } from '../../database/postgres.js';
 import { AdminError } from './errors.js';
-import { checkPut, parseStored, staleVersion, type SettingsSection, type SettingsStore } from './settings-store.js';
-
-interface Row {
-  value: string;
-  version: number;
-  updated_at: number;
-  updated_by: string;
-}
+import { checkPut, staleVersion, storedFromRow, type SettingsRow, type SettingsSection, type SettingsStore } from './settings-store.js';
 
 /** `db` is owned by the caller: close() here does not end its pool. */
 export function postgresSettingsStore(db: PostgresDatabase, opts: { now?: () => number } = {}): SettingsStore {
@@ -26,14 +19,14 @@ export function postgresSettingsStore(db: PostgresDatabase, opts: { now?: () => 
 
   return {
     async get(section) {
-      let row: Row | undefined;
+      let row: SettingsRow | undefined;
       try {
-        row = (await db.query<Row>('SELECT value, version, updated_at, updated_by FROM settings WHERE section = $1', [section])).rows[0];
+        row = (await db.query<SettingsRow>('SELECT value, version, updated_at, updated_by FROM settings WHERE section = $1', [section])).rows[0];
       } catch (cause) {
         throw storage(`reading ${section}`, cause);
       }
       if (!row) return undefined;
-      return { value: parseStored(section, row.value), version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
+      return storedFromRow(section, row);
     },
     async versions() {
       const out: Record<SettingsSection, number> = { agents: 0, policy: 0, limits: 0 };

@@ -135,15 +135,6 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     return result;
   };
 
-  const commit = (
-    actor: string,
-    section: SettingsSection,
-    expected: number | undefined,
-    build: (cfg: Config) => unknown,
-    describe: { summary: string; agent?: string; data?: Record<string, unknown> },
-    onInvalid?: (issues: { path: PropertyKey[]; message: string }[]) => AdminError,
-  ): Promise<{ config: Config; version: number }> => oneAtATime(() => write(actor, section, expected, build, describe, onInvalid));
-
   const write = async (
     actor: string,
     section: SettingsSection,
@@ -177,6 +168,8 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     });
     return { config: checked.config, version };
   };
+
+  const commit = (...args: Parameters<typeof write>) => oneAtATime(() => write(...args));
 
   const handlers: Required<AdminHandlers> = {
     async CreateJoinToken(req, { actor }) {

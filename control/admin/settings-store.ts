@@ -53,7 +53,7 @@ export function checkPut(section: SettingsSection, expectedVersion: number): voi
 }
 
 /** A stored section's JSON text, parsed (both stores). */
-export function parseStored(section: SettingsSection, json: string): unknown {
+function parseStored(section: SettingsSection, json: string): unknown {
   try {
     return JSON.parse(json) as unknown;
   } catch (cause) {
@@ -73,11 +73,16 @@ export function settingsDbPath(dataDir: string): string {
   return path.join(dataDir, 'tollgate.db');
 }
 
-interface Row {
+/** A `settings` row as both stores read it (the same columns in SQLite and PostgreSQL). */
+export interface SettingsRow {
   value: string;
   version: number;
   updated_at: number;
   updated_by: string;
+}
+
+export function storedFromRow(section: SettingsSection, row: SettingsRow): StoredSetting {
+  return { value: parseStored(section, row.value), version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
 }
 
 /** better-sqlite3 implementation on `<dataDir>/tollgate.db`, table `settings`, WAL. */
@@ -102,7 +107,7 @@ export function openSqliteSettingsStore(dataDir: string, opts: { now?: () => num
   } catch (cause) {
     throw new AdminError('storage', `cannot open the settings store ${file}`, { cause });
   }
-  const select = db.prepare<[string], Row>('SELECT value, version, updated_at, updated_by FROM settings WHERE section = ?');
+  const select = db.prepare<[string], SettingsRow>('SELECT value, version, updated_at, updated_by FROM settings WHERE section = ?');
   const insert = db.prepare('INSERT INTO settings (section, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, ?)');
   const update = db.prepare('UPDATE settings SET value = ?, version = version + 1, updated_at = ?, updated_by = ? WHERE section = ? AND version = ?');
 
@@ -126,14 +131,14 @@ export function openSqliteSettingsStore(dataDir: string, opts: { now?: () => num
   /* eslint-disable @typescript-eslint/require-await */
   return {
     async get(section) {
-      let row: Row | undefined;
+      let row: SettingsRow | undefined;
       try {
         row = select.get(section);
       } catch (cause) {
         throw storage(`reading ${section}`, cause);
       }
       if (!row) return undefined;
-      return { value: parseStored(section, row.value), version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
+      return storedFromRow(section, row);
     },
     async versions() {
       const out: Record<SettingsSection, number> = { agents: 0, policy: 0, limits: 0 };

@@ -161,45 +161,10 @@ export function decide(input: DecideInput): Decision {
     return no(refuse('context_task_unknown', 'the delegation context names a task this gateway no longer tracks; start a new task', base));
   }
 
-  if (task.calls >= limits.maxCalls) {
-    return no(
-      refuse('task_max_calls', `task budget exhausted: maxCalls ${limits.maxCalls} calls in this task`, {
-        ...base,
-        budget: 'maxCalls',
-        limit: limits.maxCalls,
-      }),
-    );
-  }
-  if (input.parentFanOut >= limits.maxFanOut) {
-    return no(
-      refuse('task_fan_out', `task budget exhausted: maxFanOut ${limits.maxFanOut} calls from one call`, {
-        ...base,
-        budget: 'maxFanOut',
-        limit: limits.maxFanOut,
-        parentCallId: ctx.callId,
-      }),
-    );
-  }
-  if (task.inFlight >= limits.maxConcurrent) {
-    return no(
-      refuse(
-        'task_concurrency',
-        `task budget exhausted: maxConcurrent ${limits.maxConcurrent} calls in flight in this task`,
-        { ...base, budget: 'maxConcurrent', limit: limits.maxConcurrent },
-        1,
-      ),
-    );
-  }
-  if (limits.maxCost !== undefined && task.cost >= limits.maxCost) {
-    return no(
-      refuse('task_cost', `task budget exhausted: maxCost ${limits.maxCost} reached (spent ${round(task.cost)})`, {
-        ...base,
-        budget: 'maxCost',
-        limit: limits.maxCost,
-        spent: task.cost,
-      }),
-    );
-  }
+  if (task.calls >= limits.maxCalls) return no(taskBudgetRefusal('maxCalls', limits, base));
+  if (input.parentFanOut >= limits.maxFanOut) return no(taskBudgetRefusal('maxFanOut', limits, { ...base, parentCallId: ctx.callId }));
+  if (task.inFlight >= limits.maxConcurrent) return no(taskBudgetRefusal('maxConcurrent', limits, base));
+  if (limits.maxCost !== undefined && task.cost >= limits.maxCost) return no(taskBudgetRefusal('maxCost', limits, base, task.cost));
   if (input.windows) return no(windowRefusal(input.windows, caller, base));
 
   const chain = ctx.chain.slice();
@@ -243,7 +208,28 @@ const WINDOW_REASON = {
   costPerDay: 'agent_cost_per_day',
 } as const;
 
-function windowRefusal(v: WindowVerdict, caller: { id: string; name: string | undefined }, base: Record<string, unknown> = {}): Refusal {
+export type TaskBudget = 'maxCalls' | 'maxFanOut' | 'maxConcurrent' | 'maxCost';
+
+/**
+ * A root task's budget exhausted: this gateway's counts (decide), or the fleet's (gateway/fleet-governance.ts,
+ * with `scope: 'fleet'` in `base`).
+ */
+export function taskBudgetRefusal(budget: TaskBudget, limits: Pick<DelegationLimits, TaskBudget>, base: Record<string, unknown>, spent = 0): Refusal {
+  const data = { ...base, budget, limit: limits[budget] };
+  switch (budget) {
+    case 'maxCalls':
+      return refuse('task_max_calls', `task budget exhausted: maxCalls ${limits.maxCalls} calls in this task`, data);
+    case 'maxFanOut':
+      return refuse('task_fan_out', `task budget exhausted: maxFanOut ${limits.maxFanOut} calls from one call`, data);
+    case 'maxConcurrent':
+      return refuse('task_concurrency', `task budget exhausted: maxConcurrent ${limits.maxConcurrent} calls in flight in this task`, data, 1);
+    case 'maxCost':
+      return refuse('task_cost', `task budget exhausted: maxCost ${limits.maxCost ?? 0} reached (spent ${round(spent)})`, { ...data, spent });
+  }
+}
+
+/** An agent window exhausted (also the fleet-wide check's answer: gateway/fleet-governance.ts). */
+export function windowRefusal(v: WindowVerdict, caller: { id: string; name: string | undefined }, base: Record<string, unknown> = {}): Refusal {
   const who = caller.name ?? shortName(caller.id);
   return refuse(
     WINDOW_REASON[v.budget],

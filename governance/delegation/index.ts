@@ -1,6 +1,6 @@
 export { createDelegationStage, DelegationStage, parseCost, COST_HEADER, UNREGISTERED } from './stage.js';
 export type { GovernedCall, DelegationCallHandle, DelegationMetrics, DelegationStageOptions } from './stage.js';
-export { verifyContext, decide, refusalForVerify, describePath } from './decide.js';
+export { verifyContext, decide, refusalForVerify, describePath, windowRefusal, taskBudgetRefusal } from './decide.js';
 export type { DecideInput, Decision, DelegationLimits, VerifyResult } from './decide.js';
 export { KeyRing, openKeyRing, DELEGATION_KEYS_FILE } from './keys.js';
 export type { DelegationKey, KeyLookup } from './keys.js';

@@ -4,7 +4,7 @@
  * cancellations, checked and reserved in ONE atomic script per governed call (scripts.ts).
  *
  * Cheap on the hot path:
- *  - one round trip per call that a fleet limit applies to, none for a call none applies to;
+ *  - one round trip per governed call (every call belongs to a task whose budget is shared);
  *  - a key refused for being over its limit is refused locally until its retry time (as Envoy's
  *    ratelimit caches over-limit keys), so a flood against a full bucket costs no round trips;
  *  - releases and lease renewals are batched off the request path.
@@ -155,11 +155,6 @@ export class RedisGovernance {
 
   private key(kind: string, ...parts: string[]): string {
     return `${this.prefix}${kind}:${parts.join('|')}`;
-  }
-
-  /** Whether any fleet limit applies to this request (none: no round trip at all). */
-  static applies(r: ReserveRequest): boolean {
-    return r.perCaller !== undefined || r.perEdge !== undefined || r.maxConcurrentPerCallee !== undefined || r.task !== undefined || r.agent !== undefined;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Limiter } from '../ratelimit/limiter.js';
+import type { LimitKind, Limiter } from '../ratelimit/limiter.js';
 import { refusal, RPC_CODE, type Refusal } from '../errors.js';
 import type { Exchange } from '../exchange.js';
 
@@ -13,11 +13,19 @@ export function limitsStage(limiter: Limiter, ex: Exchange): Refusal | undefined
     ex.holdsSlot = true;
     return undefined;
   }
-  const retry = Math.max(1, Math.ceil(d.retryAfterSec));
+  return limitRefusal(d.limit, callee, d.retryAfterSec);
+}
+
+/**
+ * The 429 for a rate limit, from this stage or from the same limits enforced fleet-wide (gateway/
+ * fleet-governance.ts passes `scope: 'fleet'`).
+ */
+export function limitRefusal(limit: LimitKind, callee: string, retryAfterSec: number, scope?: 'fleet'): Refusal {
+  const retry = Math.max(1, Math.ceil(retryAfterSec));
   const what =
-    d.limit === 'caller' ? 'your call rate' : d.limit === 'edge' ? `your call rate to agent "${callee}"` : `the number of calls in flight to agent "${callee}"`;
-  return refusal(429, RPC_CODE.rateLimited, d.limit, `rate limited: ${what} is over the limit; retry after ${retry} s`, {
+    limit === 'caller' ? 'your call rate' : limit === 'edge' ? `your call rate to agent "${callee}"` : `the number of calls in flight to agent "${callee}"`;
+  return refusal(429, RPC_CODE.rateLimited, limit, `rate limited: ${what} is over the ${scope === 'fleet' ? 'fleet-wide ' : ''}limit; retry after ${retry} s`, {
     retryAfterSec: retry,
-    data: { limit: d.limit, retryAfterSec: retry },
+    data: scope === undefined ? { limit, retryAfterSec: retry } : { limit, retryAfterSec: retry, scope },
   });
 }
