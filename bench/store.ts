@@ -15,16 +15,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
 import { openAuthority, type Authority } from '../ca/authority.js';
 import { PostgresCaStore } from '../ca/store/postgres.js';
 import { openPostgres, type PostgresDatabase } from '../database/postgres.js';
 import { runIssuanceBench, type IssuanceBenchResult } from './issuance.js';
 import { p256Csr } from './csr.js';
+import { BENCH_PG, withTempDatabase } from './lib/pg.js';
+import { redactUrl } from '../database/redact.js';
 
-const SERVER = process.env.TOLLGATE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TD = 'bench.local';
 
 export interface PropagationResult {
@@ -39,27 +38,6 @@ export interface StoreBenchResult {
   postgres?: { issuance: IssuanceBenchResult; propagation: PropagationResult };
   /** why the PostgreSQL half did not run */
   postgresSkipped?: string;
-}
-
-async function withTempDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `tg_bench_${randomBytes(5).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: SERVER });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  try {
-    const u = new URL(SERVER);
-    u.pathname = `/${name}`;
-    return await fn(u.toString());
-  } finally {
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  }
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
@@ -131,7 +109,7 @@ export async function runStoreBench(opts: { seconds?: number; samples?: number }
   try {
     return { sqlite, postgres: await postgresHalf(seconds, samples) };
   } catch (e) {
-    return { sqlite, postgresSkipped: `PostgreSQL at ${SERVER.replace(/:[^:@/]*@/, ':***@')} not usable: ${(e as Error).message}` };
+    return { sqlite, postgresSkipped: `PostgreSQL at ${redactUrl(BENCH_PG)} not usable: ${(e as Error).message}` };
   }
 }
 

@@ -8,21 +8,19 @@
  *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
 import { bootstrap, type SvidMaterial } from '../agent-bootstrap/index.js';
 import { cpuUs } from './lib/measure.js';
+import { tempDatabase } from './lib/pg.js';
 import { firstJsonLine, freePort, pinned, saturate, stop, waitForPort } from './lib/procs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'cli', 'main.js');
 const TD = 'workers.bench';
-const PG = process.env.TOLLGATE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface WorkersBenchResult {
   /** per worker count: lowest CPU µs per call over the process group, best req/s */
@@ -31,16 +29,6 @@ export interface WorkersBenchResult {
   /** median of per-round (2 workers / 1 worker) CPU per call */
   pairedCpuRatio: number;
   skipped?: string;
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
 }
 
 interface Fleet {
@@ -66,16 +54,13 @@ function childrenOf(pid: number): number[] {
 
 async function startFleet(workers: number, upstream: { start(m: SvidMaterial): Promise<number> }): Promise<Fleet> {
   const work = mkdtempSync(join(tmpdir(), `tollgate-bench-w${workers}-`));
-  const db = `tg_bench_w${workers}_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE ${db}`);
-  const u = new URL(PG);
-  u.pathname = `/${db}`;
+  const db = await tempDatabase(`tg_bench_w${workers}`);
   const redisPort = await freePort();
   const redis = pinned(1, ['redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   await waitForPort(redisPort);
   const cfgPath = join(work, 'tollgate.yaml');
   const base = `trustDomain: ${TD}
-store: ${u.toString()}
+store: ${db.url}
 redis: { url: redis://127.0.0.1:${redisPort}, prefix: "b:" }
 listen: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }
 audit: { path: ${join(work, 'audit.log')} }
@@ -140,7 +125,7 @@ policy: [ { from: "spiffe://${TD}/agent/alice", to: [echo], methods: [message/se
     async close() {
       await stop(primary);
       await stop(redis);
-      await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+      await db.drop().catch(() => undefined);
       rmSync(work, { recursive: true, force: true });
     },
   };
