@@ -90,7 +90,13 @@ export const policyRule = z
   .object({
     from: z.union([spiffePattern, z.array(spiffePattern).min(1)]).describe('caller SPIFFE ID(s); exact or ending in /*'),
     to: z.union([z.literal('*'), z.array(z.union([agentName, z.literal('*')])).min(1)]).describe('callee agent names, or "*"'),
-    methods: z.array(z.string().min(1)).min(1).optional().describe('A2A methods allowed (v0.3 or v1.0 names); omit for all'),
+    methods: z.array(z.string().min(1)).min(1).optional().describe('A2A methods allowed (v0.3 or v1.0 names); omit for every A2A method'),
+    nonA2A: z
+      .boolean()
+      .default(false)
+      .describe(
+        "also allow requests that are not an A2A method (any other path on the agent, or a JSON-RPC method A2A does not define); off by default so a rule never opens an agent's other endpoints by accident",
+      ),
   })
   .strict();
 

@@ -49,6 +49,7 @@ export interface CallCounts {
 const PIPELINE_STATUS: Record<string, number> = {
   no_rule: 403,
   method_not_allowed: 403,
+  not_a2a: 403,
   revoked: 403,
   unauthenticated: 401,
   expired: 401,

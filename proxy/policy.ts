@@ -1,4 +1,4 @@
-import { canonicalMethod } from './a2a/methods.js';
+import { canonicalMethod, UNKNOWN_METHOD } from './a2a/methods.js';
 import { ProxyError } from './errors.js';
 import type { PolicyRule } from '../config/schema.js';
 
@@ -15,25 +15,29 @@ interface CompiledRule {
   prefixes: string[]; // 'spiffe://td/user/' for 'spiffe://td/user/*'
   toAll: boolean;
   to: Set<string>;
-  methods: ReadonlySet<string> | null; // null = every method
+  methods: ReadonlySet<string> | null; // null = every A2A method
+  nonA2A: boolean;
 }
 
-/** What one caller may call: callee name -> allowed canonical methods (null = all). */
+/** What one caller may call: callee name -> allowed canonical methods (null = every A2A method). */
 export interface Grants {
   /** the caller matched at least one rule's `from` (used for the 'external' metric label) */
   readonly known: boolean;
   readonly callees: ReadonlyMap<string, ReadonlySet<string> | null>;
+  /** callees this caller may also send requests that are not A2A methods (rule `nonA2A: true`) */
+  readonly nonA2A: ReadonlySet<string>;
 }
 
 export interface Policy {
   grantsFor(callerId: string): Grants;
 }
 
-export type AuthzDecision = { allow: true } | { allow: false; reason: 'no_rule' | 'method_not_allowed' };
+export type AuthzDecision = { allow: true } | { allow: false; reason: 'no_rule' | 'method_not_allowed' | 'not_a2a' };
 
 const ALLOW: AuthzDecision = { allow: true };
 const NO_RULE: AuthzDecision = { allow: false, reason: 'no_rule' };
 const METHOD: AuthzDecision = { allow: false, reason: 'method_not_allowed' };
+const NOT_A2A: AuthzDecision = { allow: false, reason: 'not_a2a' };
 const MAX_MEMO = 10_000;
 
 export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly string[]): Policy {
@@ -55,7 +59,7 @@ export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly
       }
     }
     const toAll = r.to === '*' || r.to.includes('*');
-    return { exact, prefixes, toAll, to: new Set(r.to === '*' ? [] : r.to), methods };
+    return { exact, prefixes, toAll, to: new Set(r.to === '*' ? [] : r.to), methods, nonA2A: r.nonA2A ?? false };
   });
 
   const memo = new Map<string, Grants>();
@@ -80,25 +84,28 @@ function matches(rule: CompiledRule, id: string): boolean {
 
 function grantsOf(rules: readonly CompiledRule[], agentNames: readonly string[], callerId: string): Grants {
   const callees = new Map<string, Set<string> | null>();
+  const nonA2A = new Set<string>();
   let known = false;
   for (const rule of rules) {
     if (!matches(rule, callerId)) continue;
     known = true;
     for (const name of agentNames) {
       if (!rule.toAll && !rule.to.has(name)) continue;
+      if (rule.nonA2A) nonA2A.add(name);
       const cur = callees.get(name);
       if (cur === null) continue; // already every method
       if (rule.methods === null) callees.set(name, null);
       else callees.set(name, new Set([...(cur ?? []), ...rule.methods]));
     }
   }
-  return { known, callees };
+  return { known, callees, nonA2A };
 }
 
 /** Pure: may a caller with these grants call `callee` with canonical `method`? */
 export function decideAuthorize(grants: Grants, callee: string, method: string): AuthzDecision {
   const allowed = grants.callees.get(callee);
   if (allowed === undefined) return NO_RULE;
+  if (method === UNKNOWN_METHOD) return grants.nonA2A.has(callee) ? ALLOW : NOT_A2A;
   if (allowed === null || allowed.has(method)) return ALLOW;
   return METHOD;
 }

@@ -42,7 +42,7 @@ describe('policy', () => {
     expect(decideAuthorize(g, 'b', 'CancelTask').allow).toBe(true); // from the to:'*' rule
     expect(decideAuthorize(g, 'a', 'CancelTask').allow).toBe(true);
     expect(decideAuthorize(g, 'a', 'SendMessage')).toEqual({ allow: false, reason: 'method_not_allowed' });
-    expect(decideAuthorize(g, 'b', 'unknown')).toEqual({ allow: false, reason: 'method_not_allowed' });
+    expect(decideAuthorize(g, 'b', 'unknown')).toEqual({ allow: false, reason: 'not_a2a' });
     expect(mayDiscover(g, 'a')).toBe(true);
   });
   it('refuses an unknown method name in config', () => {
