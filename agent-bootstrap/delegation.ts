@@ -8,12 +8,43 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export const DELEGATION_HEADER = 'tollgate-delegation';
 export const TRACEPARENT_HEADER = 'traceparent';
+/** Attenuation: what the callee of an onward call may pass on (the gateway signs it into the callee's context). */
+export const SCOPE_HEADER = 'tollgate-scope';
 
 export interface DelegationContext {
   /** the signed `tollgate-delegation` header value received from the gateway */
   delegation?: string;
   /** W3C trace context received with the call */
   traceparent?: string;
+  /** a `tollgate-scope` value sent with onward calls made meanwhile (withScope) */
+  scope?: string;
+}
+
+/** What a delegate may pass on: only to these agents, only these methods, before a deadline, under a cost cap. */
+export interface DelegationScope {
+  agents?: readonly string[];
+  methods?: readonly string[];
+  /** a duration from the moment of the call, e.g. "30s", "5m", or milliseconds */
+  deadline?: string | number;
+  maxCost?: number;
+}
+
+/** The `tollgate-scope` header value for a scope (the gateway validates it and refuses a bad one with 400). */
+export function scopeHeader(scope: DelegationScope): string {
+  const parts: string[] = [];
+  if (scope.agents !== undefined) parts.push(`agents=${scope.agents.join(',')}`);
+  if (scope.methods !== undefined) parts.push(`methods=${scope.methods.join(',')}`);
+  if (scope.deadline !== undefined) parts.push(`deadline=${typeof scope.deadline === 'number' ? `${scope.deadline}ms` : scope.deadline}`);
+  if (scope.maxCost !== undefined) parts.push(`maxCost=${scope.maxCost}`);
+  return parts.join('; ');
+}
+
+/**
+ * Run `fn` so that onward calls made through createMtlsFetch meanwhile narrow what their callees may pass on.
+ * The gateway binds the scope into the callee's signed context; it can only narrow along the chain.
+ */
+export function withScope<T>(scope: DelegationScope, fn: () => T): T {
+  return storage.run({ ...(storage.getStore() ?? {}), scope: scopeHeader(scope) }, fn);
 }
 
 const storage = new AsyncLocalStorage<DelegationContext>();

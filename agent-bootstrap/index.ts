@@ -11,7 +11,18 @@ export { AgentIdentity, type AgentIdentityOptions } from './identity.js';
 export { createMtlsFetch, chainFromPeerCertificate, type MtlsFetch, type MtlsFetchOptions } from './mtls-fetch.js';
 export { createAgentServer, callerMatcher, gatewayHeadersProblem, peerOf, type AgentServer, type AgentServerOptions, type RequestHandler } from './server.js';
 export { RevocationFeed, type RevocationView, type RevocationFeedOptions } from './revocations.js';
-export { currentDelegation, runWithDelegation, delegationFromHeaders, DELEGATION_HEADER, TRACEPARENT_HEADER, type DelegationContext } from './delegation.js';
+export {
+  currentDelegation,
+  runWithDelegation,
+  delegationFromHeaders,
+  withScope,
+  scopeHeader,
+  DELEGATION_HEADER,
+  TRACEPARENT_HEADER,
+  SCOPE_HEADER,
+  type DelegationContext,
+  type DelegationScope,
+} from './delegation.js';
 export { readIdentityFiles, writeIdentityFiles, KEY_FILE, CERT_FILE, BUNDLE_FILE } from './files.js';
 export { toMaterial, type SvidMaterial } from './material.js';
 export { newKeyAndCsr } from './keys.js';

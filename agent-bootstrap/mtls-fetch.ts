@@ -13,7 +13,7 @@ import { validateSvid } from '../certs/svid.js';
 import { parseSpiffeId } from '../certs/spiffe-id.js';
 import type { AgentIdentity } from './identity.js';
 import type { SvidMaterial } from './material.js';
-import { currentDelegation, DELEGATION_HEADER, TRACEPARENT_HEADER } from './delegation.js';
+import { currentDelegation, DELEGATION_HEADER, SCOPE_HEADER, TRACEPARENT_HEADER } from './delegation.js';
 
 export interface MtlsFetchOptions {
   /**
@@ -94,13 +94,14 @@ export function createMtlsFetch(identity: AgentIdentity, opts: MtlsFetchOptions 
   const fetchImpl = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => {
     const ctx = currentDelegation();
     let headers = init?.headers;
-    if (ctx && (ctx.delegation || ctx.traceparent)) {
+    if (ctx && (ctx.delegation || ctx.traceparent || ctx.scope)) {
       const fromRequest =
         typeof input === 'object' && input !== null && 'headers' in input && !(input instanceof URL) ? (input as { headers: HeadersInit }).headers : undefined;
       const h = new Headers((init?.headers ?? fromRequest) as ConstructorParameters<typeof Headers>[0]);
       // An explicit header always wins: the agent may be starting a new chain on purpose.
       if (ctx.delegation && !h.has(DELEGATION_HEADER)) h.set(DELEGATION_HEADER, ctx.delegation);
       if (ctx.traceparent && !h.has(TRACEPARENT_HEADER)) h.set(TRACEPARENT_HEADER, ctx.traceparent);
+      if (ctx.scope && !h.has(SCOPE_HEADER)) h.set(SCOPE_HEADER, ctx.scope);
       headers = h;
     }
     return undiciFetch(input, { ...init, headers, dispatcher });

@@ -86,6 +86,30 @@ export const agentSchema = z
   })
   .strict();
 
+const patterns = z.union([spiffePattern, z.array(spiffePattern).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+/** Conditions on the signed delegation chain behind a call (who started the task, who it went through). */
+export const chainCondition = z
+  .object({
+    initiator: patterns.optional().describe('the task must have been started by one of these SPIFFE IDs (exact or ending in /*)'),
+    via: patterns.optional().describe("one of these must be on the chain before the caller (the initiator counts): e.g. only inside the orchestrator's tasks"),
+    notVia: patterns.optional().describe('none of these may be on the chain before the caller (the initiator counts)'),
+    maxDepth: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('the call may be at most this many hops from the initiator (1 = the initiator calls directly)'),
+  })
+  .strict()
+  .refine((c) => c.initiator !== undefined || c.via !== undefined || c.notVia !== undefined || c.maxDepth !== undefined, {
+    error: 'a chain condition needs at least one of initiator, via, notVia, maxDepth',
+  });
+export type ChainCondition = z.infer<typeof chainCondition>;
+/** A chain condition with the index of its policy rule (refusals name the rule). */
+export type ChainRule = ChainCondition & { readonly rule: number };
+
 export const policyRule = z
   .object({
     from: z.union([spiffePattern, z.array(spiffePattern).min(1)]).describe('caller SPIFFE ID(s); exact or ending in /*'),
@@ -93,9 +117,14 @@ export const policyRule = z
     methods: z.array(z.string().min(1)).min(1).optional().describe('A2A methods allowed (v0.3 or v1.0 names); omit for every A2A method'),
     nonA2A: z
       .boolean()
-      .default(false)
+      .optional()
       .describe(
         "also allow requests that are not an A2A method (any other path on the agent, or a JSON-RPC method A2A does not define); off by default so a rule never opens an agent's other endpoints by accident",
+      ),
+    chain: chainCondition
+      .optional()
+      .describe(
+        'the rule applies only when the delegation chain behind the call satisfies this (checked against the signed delegation context); refusals name the rule and the part of the chain that failed',
       ),
   })
   .strict();

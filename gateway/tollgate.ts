@@ -36,6 +36,7 @@ import {
 } from '../control/admin/index.js';
 import { createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
 import { splitHostPort } from '../proxy/metrics-server.js';
+import { canonicalMethod } from '../proxy/a2a/methods.js';
 import { createDelegationStage, type DelegationStage } from '../governance/delegation/index.js';
 import { createGraphPage, type GraphPage } from '../ui/server.js';
 import { createGraphRoutes } from '../ui/graph-routes.js';
@@ -173,6 +174,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       log,
       metrics: delegationMetrics(metrics),
       feed: fleet ? (e) => publish?.(e) : undefined,
+      canonicalMethod,
     });
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
     if (fleet && live.redis) {

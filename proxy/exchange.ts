@@ -5,6 +5,7 @@ import { UNKNOWN_METHOD } from './a2a/methods.js';
 import { RESERVED_UPSTREAM_HEADERS } from './headers.js';
 import type { CompiledAgent, Runtime } from './runtime.js';
 import type { Grants } from './policy.js';
+import type { ChainRule } from '../config/schema.js';
 import type { ForwardJob } from './upstream/engine.js';
 
 /**
@@ -60,6 +61,8 @@ export class Exchange implements ForwardJob {
   rpcId: string | number | null = null;
   /** the body is a JSON-RPC request */
   isRpc = false;
+  /** set by authorize when only rules with a chain condition allow the call: governance checks the chain */
+  chainRules: readonly ChainRule[] | undefined = undefined;
   /** the request reached authorize: governance hears of its refusal */
   isCall = false;
   /** a concurrency slot is held (given back once, when the exchange is finished) */

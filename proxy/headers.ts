@@ -19,7 +19,8 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate',
   'proxy-authorization',
 ]);
-const STRIP_TO_UPSTREAM = new Set([...HOP_BY_HOP, 'host', 'content-length', 'x-forwarded-client-cert', 'tollgate-delegation', 'expect']);
+// tollgate-scope is the caller's instruction to the gateway (attenuation): it is signed into the context, not passed on
+const STRIP_TO_UPSTREAM = new Set([...HOP_BY_HOP, 'host', 'content-length', 'x-forwarded-client-cert', 'tollgate-delegation', 'tollgate-scope', 'expect']);
 const STRIP_TO_CALLER = new Set([...HOP_BY_HOP, 'tollgate-delegation']);
 
 /** Names a stage may not set through ctx.setUpstreamHeader: the gateway owns them. */

@@ -13,7 +13,7 @@ import type { IdentityResolver, PeerIdentity } from './tls/identity.js';
 import type { Trust } from './tls/trust.js';
 import { decideIdentity, type Revocation } from './stages/identity.js';
 import { decideRoute, upstreamPath } from './stages/route.js';
-import { authorizeStage } from './stages/authorize.js';
+import { authorizeStage, chainUnverifiable } from './stages/authorize.js';
 import { limitsStage } from './stages/limits.js';
 import { governanceStage } from './stages/governance.js';
 import { upstreamEnded, upstreamResponded } from './stages/forward.js';
@@ -293,7 +293,8 @@ export class Pipeline implements ExchangeSink {
     // 6. governance
     const governance = this.governance;
     if (governance === undefined) {
-      this.forward(ex);
+      if (ex.chainRules === undefined) this.forward(ex);
+      else ex.refuse(chainUnverifiable(ex));
       return;
     }
     const d = governanceStage(governance, ex);

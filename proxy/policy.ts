@@ -1,6 +1,6 @@
 import { canonicalMethod, UNKNOWN_METHOD } from './a2a/methods.js';
 import { ProxyError } from './errors.js';
-import type { PolicyRule } from '../config/schema.js';
+import type { ChainRule, PolicyRule } from '../config/schema.js';
 
 /**
  * Authorization policy: default deny. A rule allows callers matching `from` (exact SPIFFE ID or a
@@ -17,6 +17,15 @@ interface CompiledRule {
   to: Set<string>;
   methods: ReadonlySet<string> | null; // null = every A2A method
   nonA2A: boolean;
+  /** the rule applies only when the delegation chain satisfies this (checked by governance) */
+  chain: ChainRule | undefined;
+}
+
+/** A rule that allows a callee only when the delegation chain satisfies its condition. */
+interface ConditionalGrant {
+  readonly methods: ReadonlySet<string> | null;
+  readonly nonA2A: boolean;
+  readonly chain: ChainRule;
 }
 
 /** What one caller may call: callee name -> allowed canonical methods (null = every A2A method). */
@@ -26,13 +35,19 @@ export interface Grants {
   readonly callees: ReadonlyMap<string, ReadonlySet<string> | null>;
   /** callees this caller may also send requests that are not A2A methods (rule `nonA2A: true`) */
   readonly nonA2A: ReadonlySet<string>;
+  /** callee -> rules with a chain condition (tried when no unconditional rule allows the call) */
+  readonly conditional: ReadonlyMap<string, readonly ConditionalGrant[]>;
 }
 
 export interface Policy {
   grantsFor(callerId: string): Grants;
 }
 
-export type AuthzDecision = { allow: true } | { allow: false; reason: 'no_rule' | 'method_not_allowed' | 'not_a2a' };
+/**
+ * allow with `chain`: only rules with a chain condition allow the call; governance checks the delegation
+ * chain against them (any one satisfied allows it) once it has verified the context.
+ */
+export type AuthzDecision = { allow: true; chain?: readonly ChainRule[] } | { allow: false; reason: 'no_rule' | 'method_not_allowed' | 'not_a2a' };
 
 const ALLOW: AuthzDecision = { allow: true };
 const NO_RULE: AuthzDecision = { allow: false, reason: 'no_rule' };
@@ -59,7 +74,8 @@ export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly
       }
     }
     const toAll = r.to === '*' || r.to.includes('*');
-    return { exact, prefixes, toAll, to: new Set(r.to === '*' ? [] : r.to), methods, nonA2A: r.nonA2A ?? false };
+    const chain: ChainRule | undefined = r.chain ? { ...r.chain, rule: i } : undefined;
+    return { exact, prefixes, toAll, to: new Set(r.to === '*' ? [] : r.to), methods, nonA2A: r.nonA2A ?? false, chain };
   });
 
   const memo = new Map<string, Grants>();
@@ -85,12 +101,19 @@ function matches(rule: CompiledRule, id: string): boolean {
 function grantsOf(rules: readonly CompiledRule[], agentNames: readonly string[], callerId: string): Grants {
   const callees = new Map<string, Set<string> | null>();
   const nonA2A = new Set<string>();
+  const conditional = new Map<string, ConditionalGrant[]>();
   let known = false;
   for (const rule of rules) {
     if (!matches(rule, callerId)) continue;
     known = true;
     for (const name of agentNames) {
       if (!rule.toAll && !rule.to.has(name)) continue;
+      if (rule.chain !== undefined) {
+        let list = conditional.get(name);
+        if (list === undefined) conditional.set(name, (list = []));
+        list.push({ methods: rule.methods, nonA2A: rule.nonA2A, chain: rule.chain });
+        continue;
+      }
       if (rule.nonA2A) nonA2A.add(name);
       const cur = callees.get(name);
       if (cur === null) continue; // already every method
@@ -98,19 +121,33 @@ function grantsOf(rules: readonly CompiledRule[], agentNames: readonly string[],
       else callees.set(name, new Set([...(cur ?? []), ...rule.methods]));
     }
   }
-  return { known, callees, nonA2A };
+  return { known, callees, nonA2A, conditional };
 }
 
 /** Pure: may a caller with these grants call `callee` with canonical `method`? */
 export function decideAuthorize(grants: Grants, callee: string, method: string): AuthzDecision {
   const allowed = grants.callees.get(callee);
-  if (allowed === undefined) return NO_RULE;
-  if (method === UNKNOWN_METHOD) return grants.nonA2A.has(callee) ? ALLOW : NOT_A2A;
-  if (allowed === null || allowed.has(method)) return ALLOW;
-  return METHOD;
+  let d: AuthzDecision;
+  if (allowed === undefined) d = NO_RULE;
+  else if (method === UNKNOWN_METHOD) d = grants.nonA2A.has(callee) ? ALLOW : NOT_A2A;
+  else d = allowed === null || allowed.has(method) ? ALLOW : METHOD;
+  if (d.allow || grants.conditional.size === 0) return d;
+  return conditionalDecision(grants, callee, method) ?? d;
+}
+
+/** The rules with a chain condition that would allow this call, or undefined when none would. */
+function conditionalDecision(grants: Grants, callee: string, method: string): AuthzDecision | undefined {
+  const list = grants.conditional.get(callee);
+  if (list === undefined) return undefined;
+  const chain: ChainRule[] = [];
+  for (const g of list) {
+    const ok = method === UNKNOWN_METHOD ? g.nonA2A : g.methods === null || g.methods.has(method);
+    if (ok) chain.push(g.chain);
+  }
+  return chain.length === 0 ? undefined : { allow: true, chain };
 }
 
 /** Discovery obeys the same policy: a card is visible when any method to that agent is allowed. */
 export function mayDiscover(grants: Grants, callee: string): boolean {
-  return grants.callees.has(callee);
+  return grants.callees.has(callee) || grants.conditional.has(callee);
 }

@@ -60,6 +60,8 @@ export function rulesFromMsg(rules: readonly PolicyRuleMsg[] | null | undefined)
       from: from.length === 1 ? from[0] : from,
       to: to.length === 1 && to[0] === '*' ? '*' : to,
       ...(r.methods && r.methods.length > 0 ? { methods: r.methods } : {}),
+      ...(r.nonA2a ? { nonA2A: true } : {}),
+      ...(r.chainJson && r.chainJson.trim() !== '' ? { chain: parseJsonField('chain_json', r.chainJson, 'policy') } : {}),
     };
   });
   const r = z.array(policyRule).safeParse(raw);
@@ -72,14 +74,16 @@ export function ruleToMsg(rule: PolicyRule): PolicyRuleMsg {
     from: typeof rule.from === 'string' ? [rule.from] : [...rule.from],
     to: rule.to === '*' ? ['*'] : [...rule.to],
     methods: rule.methods ? [...rule.methods] : [],
+    nonA2a: rule.nonA2A ?? false,
+    chainJson: rule.chain ? JSON.stringify(rule.chain) : '',
   };
 }
 
-function parseJsonField(field: string, text: string): unknown {
+function parseJsonField(field: string, text: string, what = 'limits'): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new AdminError('invalid_argument', `invalid limits: ${field} is not valid JSON (${(e as Error).message})`);
+    throw new AdminError('invalid_argument', `invalid ${what}: ${field} is not valid JSON (${(e as Error).message})`);
   }
 }
 

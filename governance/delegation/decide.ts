@@ -1,6 +1,10 @@
 import { shortName } from '../../certs/spiffe-id.js';
 import type { KeyLookup } from './keys.js';
 import { refuse, type Refusal, type RefusalReason } from './refusals.js';
+import { describePath } from './describe.js';
+import { checkChain } from './chain-policy.js';
+import { narrowScope, scopeViolation, type Scope } from './scope.js';
+import type { ChainRule } from '../../config/schema.js';
 import type { TaskState } from './tasks.js';
 import { encodeHop, openContext, type ContextPayload, type DelegationContext } from './token.js';
 import type { IssuedContexts } from './issued.js';
@@ -70,6 +74,12 @@ export interface DecideInput {
   parentFanOut: number;
   /** the caller's agent windows verdict (AgentWindows.check), undefined if within limits or no limits */
   windows: WindowVerdict | undefined;
+  /** canonical A2A method of the call (for a delegated scope's method list) */
+  method?: string;
+  /** set when only rules with a chain condition allow the call (the proxy's authorize stage) */
+  chainRules?: readonly ChainRule[];
+  /** the scope the caller asked for its delegate (a parsed `tollgate-scope` header), if any */
+  scope?: Scope;
   /** ids for the new call and, when no context came in, the new root task */
   newCallId: string;
   newRootTaskId: () => string;
@@ -77,10 +87,7 @@ export interface DecideInput {
 
 export type Decision = { allow: true; newRoot: boolean; child: ContextPayload } | { allow: false; refusal: Refusal };
 
-/** Short names for a message: "orchestrator -> researcher -> orchestrator". */
-export function describePath(ids: readonly string[]): string {
-  return ids.map(shortName).join(' -> ');
-}
+export { describePath };
 
 function no(refusal: Refusal): Decision {
   return { allow: false, refusal };
@@ -110,6 +117,10 @@ export function decide(input: DecideInput): Decision {
         }),
       );
     }
+    if (input.chainRules !== undefined) {
+      const r = checkChain(input.chainRules, [caller.id], callee.name);
+      if (r !== undefined) return no(r);
+    }
     if (callee.id === caller.id && callee.maxRevisits < 1) {
       return no(loopRefusal([caller.id], caller.id, callee.id, undefined));
     }
@@ -126,12 +137,17 @@ export function decide(input: DecideInput): Decision {
         rootStartedAt: now,
         issuedAt: now,
         expiresAt: now + limits.tokenTtlMs,
+        ...(input.scope !== undefined ? { scope: input.scope } : {}),
       },
     };
   }
 
   const task = input.task;
   const base = { rootTaskId: ctx.rootTaskId, initiator: ctx.chain[0] };
+  if (input.chainRules !== undefined) {
+    const r = checkChain(input.chainRules, ctx.chain, callee.name);
+    if (r !== undefined) return no({ ...r, data: { ...r.data, rootTaskId: ctx.rootTaskId } });
+  }
   if (task?.cancelled) return no(refuse('context_cancelled', 'the task was cancelled: no further calls are allowed under it', base));
 
   if (countOf(ctx.chain, callee.id) > callee.maxRevisits) return no(loopRefusal(ctx.chain, caller.id, callee.id, ctx.rootTaskId));
@@ -166,6 +182,10 @@ export function decide(input: DecideInput): Decision {
   if (task.inFlight >= limits.maxConcurrent) return no(taskBudgetRefusal('maxConcurrent', limits, base));
   if (limits.maxCost !== undefined && task.cost >= limits.maxCost) return no(taskBudgetRefusal('maxCost', limits, base, task.cost));
   if (input.windows) return no(windowRefusal(input.windows, caller, base));
+  if (ctx.scope !== undefined) {
+    const v = scopeViolation(ctx.scope, callee.name, input.method ?? '', now, task.cost);
+    if (v !== undefined) return no(refuse('scope_exceeded', v, { ...base, scope: ctx.scope.text }));
+  }
 
   const chain = ctx.chain.slice();
   chain.push(callee.id);
@@ -178,6 +198,8 @@ export function decide(input: DecideInput): Decision {
     issuedAt: now,
     expiresAt: now + limits.tokenTtlMs,
   };
+  const scope = narrowScope(ctx.scope, input.scope);
+  if (scope !== undefined) (child as { scope?: Scope }).scope = scope;
   if (ctx.chainText !== undefined) {
     // the parent's encoded chain plus one hop: signing need not re-encode the whole chain
     (child as { chainText?: string }).chainText = `${ctx.chainText}~${encodeHop(ctx.chain[ctx.chain.length - 1], callee.id)}`;

@@ -8,6 +8,8 @@ import type { Refusal as SharedRefusal } from '../../protocol/refusal.js';
  *   -32110…-32119  runaway delegation: loop (-32110), depth (-32111)
  *   -32120…-32129  per root task budgets
  *   -32130…-32139  per agent windows
+ *   -32140…-32149  chain-aware policy (-32140) and attenuation: a call outside the delegated scope (-32141),
+ *                  a malformed `tollgate-scope` header (-32142)
  *
  * HTTP status choices:
  *   400 a header that is not a context at all; 403 a context we won't honour (forged, unknown key, expired,
@@ -36,7 +38,10 @@ export type RefusalReason =
   | 'agent_calls_per_minute'
   | 'agent_calls_per_hour'
   | 'agent_calls_per_day'
-  | 'agent_cost_per_day';
+  | 'agent_cost_per_day'
+  | 'chain_not_allowed'
+  | 'scope_exceeded'
+  | 'scope_malformed';
 
 export const REFUSAL_TABLE: Readonly<Record<RefusalReason, { status: number; code: number }>> = {
   context_malformed: { status: 400, code: -32100 },
@@ -58,6 +63,9 @@ export const REFUSAL_TABLE: Readonly<Record<RefusalReason, { status: number; cod
   agent_calls_per_hour: { status: 429, code: -32131 },
   agent_calls_per_day: { status: 429, code: -32132 },
   agent_cost_per_day: { status: 429, code: -32133 },
+  chain_not_allowed: { status: 403, code: -32140 },
+  scope_exceeded: { status: 403, code: -32141 },
+  scope_malformed: { status: 400, code: -32142 },
 };
 
 /** A governance refusal: the shared Refusal (protocol/refusal.ts) with a reason from the table above. */

@@ -12,6 +12,9 @@ import { DELEGATION_HEADER, issueContext, type DelegationContext } from './token
 import { IssuedContexts } from './issued.js';
 import { nextTraceparent } from './traceparent.js';
 import { AgentWindows, halveLimits, type AgentLimits } from './windows.js';
+import { parseScopeHeader, SCOPE_HEADER, type Scope } from './scope.js';
+import { refuse } from './refusals.js';
+import type { ChainRule } from '../../config/schema.js';
 
 /**
  * The delegation stage: the adapter between the gateway pipeline and the pure parts (verifyContext, decide,
@@ -51,6 +54,8 @@ export interface GovernedCall {
   readonly callee: string;
   readonly calleeId: string;
   readonly method: string;
+  /** set when only policy rules with a chain condition allow the call: the chain must satisfy one (chain-policy.ts) */
+  readonly chainRules?: readonly ChainRule[] | undefined;
   /** HTTP status the caller got (set when the upstream answered or the call ended; 0 before) */
   readonly status: number;
   /** set when the upstream failed or the caller went away */
@@ -105,6 +110,8 @@ export interface DelegationStageOptions {
    * other workers and replicas come to show the same graph. Absent: nothing is built per call for it.
    */
   feed?: (e: GraphEvent) => void;
+  /** canonical name of an A2A method (v0.3 or v1.0 spelling), undefined for others: methods in a `tollgate-scope` header */
+  canonicalMethod?: (name: string) => string | undefined;
 }
 
 export const COST_HEADER = 'tollgate-cost';
@@ -190,6 +197,7 @@ export class DelegationStage {
   private readonly nextCallId = callIdFactory();
   private readonly explicitMaxTasks: number | undefined;
   private readonly feed: ((e: GraphEvent) => void) | undefined;
+  private readonly canonicalMethod: (name: string) => string | undefined;
   readonly counters = { invalidCostHeaders: 0, lateCosts: 0 };
   /** hex of the root task id minted by the current beforeForward (its trace id), set by mintRootTaskId */
   private rootHex: string | undefined;
@@ -223,6 +231,7 @@ export class DelegationStage {
     this.built = build(opts.config);
     this.explicitMaxTasks = opts.maxTasks;
     this.feed = opts.feed;
+    this.canonicalMethod = opts.canonicalMethod ?? ((m: string) => m);
     const g = opts.config.graph;
     this.graph = new CallGraph({
       recentTasks: g.recentTasks,
@@ -291,6 +300,13 @@ export class DelegationStage {
       if (!v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
       context = v.context;
     }
+    let scope: Scope | undefined;
+    const asked = ctx.header(SCOPE_HEADER);
+    if (asked !== undefined) {
+      const p = parseScopeHeader(asked, now, this.canonicalMethod);
+      if (!p.ok) return this.refused(ctx, refuse('scope_malformed', p.message), context, now);
+      scope = p.scope;
+    }
     const callerAgent = b.byId.get(ctx.callerId);
     const callerName = ctx.callerAgent ?? callerAgent?.name;
     const task = context && this.tasks.resolve(context.rootTaskId, context.chain[0], context.rootStartedAt, b.limits.deadlineMs, b.limits.tokenTtlMs, now);
@@ -313,6 +329,9 @@ export class DelegationStage {
       windows,
       newCallId: callId,
       newRootTaskId: this.mintRootTaskId,
+      method: ctx.method,
+      chainRules: ctx.chainRules,
+      scope,
     });
     if (!d.allow) return this.refused(ctx, d.refusal, context, now, callId);
 

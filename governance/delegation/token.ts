@@ -1,4 +1,5 @@
 import type { DelegationKey, KeyLookup } from './keys.js';
+import { decodeScope, type Scope } from './scope.js';
 
 /**
  * The delegation context token, carried in the `tollgate-delegation` header:
@@ -6,11 +7,12 @@ import type { DelegationKey, KeyLookup } from './keys.js';
  *   v2.<kid>.<payload>.<base64url(HMAC-SHA256(key[kid], "v2.<kid>.<payload>"))>
  *
  * payload: "~"-separated text (a character that never occurs in a SPIFFE ID, a base64url id or a number):
- *   r ~ c ~ s ~ i ~ e ~ hop0 ~ hop1 ~ ...
+ *   r ~ c ~ s ~ i ~ e ~ [!scope ~] hop0 ~ hop1 ~ ...
  *   r     root task id (128 random bits, base64url)
  *   c     id of the call that produced this token: the parent of every call made with it (fan-out, cost roll-up)
  *   s     root task start (ms): the deadline is checked from the token alone, even after a restart
  *   i, e  issued at = s + i, expires at = s + i + e (ms offsets)
+ *   scope present only when a caller narrowed what its delegate may pass on (scope.ts): "!" + its text
  *   hops  SPIFFE IDs from the initiator to the callee of the call that produced it; a hop in the same trust
  *         domain as the hop before it is written as its path only ("/agent/writer"). depth = hops - 1.
  * Every character of it is one a SPIFFE ID, base64url or a decimal number can hold, all valid in a header
@@ -34,6 +36,8 @@ export interface ContextPayload {
   readonly expiresAt: number;
   /** the chain as encoded in the token ("~"-joined, compressed hops), when known: saves re-encoding it */
   readonly chainText?: string;
+  /** what the holder may pass on (attenuation, scope.ts); absent: no narrowing */
+  readonly scope?: Scope;
 }
 
 export interface DelegationContext extends ContextPayload {
@@ -78,7 +82,8 @@ function encodeChain(h: readonly string[]): string {
 }
 
 function signedText(p: ContextPayload, key: DelegationKey, chainText: string): string {
-  return `v2.${key.kid}.${p.rootTaskId}~${p.callId}~${p.rootStartedAt}~${p.issuedAt - p.rootStartedAt}~${p.expiresAt - p.issuedAt}~${chainText}`;
+  const scope = p.scope === undefined ? '' : `!${p.scope.text}~`;
+  return `v2.${key.kid}.${p.rootTaskId}~${p.callId}~${p.rootStartedAt}~${p.issuedAt - p.rootStartedAt}~${p.expiresAt - p.issuedAt}~${scope}${chainText}`;
 }
 
 /** Sign a context with the given (current) key. */
@@ -109,6 +114,7 @@ export function issueContext(p: ContextPayload, key: DelegationKey): { token: st
     chainText: token.slice(signed.length - chainText.length, signed.length),
     kid: key.kid,
   };
+  if (p.scope !== undefined) (context as { scope?: Scope }).scope = p.scope;
   return { token, mac: macText, context };
 }
 
@@ -169,8 +175,17 @@ export function openContext(token: string, keys: KeyLookup): OpenResult {
   const i = s + int(token, p3 + 1, p4);
   const e = i + int(token, p4 + 1, p5);
   if (!Number.isSafeInteger(s) || !Number.isSafeInteger(i) || !Number.isSafeInteger(e) || e <= i) return malformed('bad timestamps');
+  let chainAt = p5 + 1;
+  let scope: Scope | undefined;
+  if (token.charCodeAt(chainAt) === 33 /* ! */) {
+    const end = token.indexOf('~', chainAt);
+    if (end < 0 || end >= d3) return malformed('bad scope field');
+    scope = decodeScope(token.slice(chainAt + 1, end));
+    if (scope === undefined) return malformed('bad scope field');
+    chainAt = end + 1;
+  }
   const chain: string[] = [];
-  for (let at = p5 + 1; at <= d3;) {
+  for (let at = chainAt; at <= d3;) {
     let end = token.indexOf('~', at);
     if (end < 0 || end > d3) end = d3;
     if (end === at) return malformed('empty hop');
@@ -188,8 +203,10 @@ export function openContext(token: string, keys: KeyLookup): OpenResult {
     at = end + 1;
   }
   if (chain.length < 2) return malformed('bad field count');
-  const chainText = token.slice(p5 + 1, d3);
+  const chainText = token.slice(chainAt, d3);
   const r = token.slice(p0, p1);
   const c = token.slice(p1 + 1, p2);
-  return { ok: true, context: { rootTaskId: r, chain, callId: c, depth: chain.length - 1, rootStartedAt: s, issuedAt: i, expiresAt: e, chainText, kid } };
+  const context: DelegationContext = { rootTaskId: r, chain, callId: c, depth: chain.length - 1, rootStartedAt: s, issuedAt: i, expiresAt: e, chainText, kid };
+  if (scope !== undefined) (context as { scope?: Scope }).scope = scope;
+  return { ok: true, context };
 }

@@ -6,7 +6,10 @@ import type { Exchange } from '../exchange.js';
 export function authorizeStage(grants: Grants, ex: Exchange): Refusal | undefined {
   const { callerId, callee, method } = ex;
   const d = decideAuthorize(grants, callee, method);
-  if (d.allow) return undefined;
+  if (d.allow) {
+    if (d.chain !== undefined) ex.chainRules = d.chain;
+    return undefined;
+  }
   if (d.reason === 'no_rule') {
     return refusal(
       403,
@@ -30,4 +33,16 @@ export function authorizeStage(grants: Grants, ex: Exchange): Refusal | undefine
   return refusal(403, RPC_CODE.forbidden, 'method_not_allowed', `${callerId} may call agent "${callee}" but not the method ${method}`, {
     data: { caller: callerId, callee, method, allowed: [...(grants.callees.get(callee) ?? [])] },
   });
+}
+
+/** Only rules with a chain condition allow the call, and no governance is plugged in to read the chain: fail closed. */
+export function chainUnverifiable(ex: Exchange): Refusal {
+  const rules = ex.chainRules!.map((r) => `policy[${r.rule}]`).join(', ');
+  return refusal(
+    403,
+    RPC_CODE.forbidden,
+    'chain_not_allowed',
+    `${ex.callerId} may call agent "${ex.callee}" only under conditions on the delegation chain (${rules}), and this gateway does not check delegation chains`,
+    { data: { caller: ex.callerId, callee: ex.callee } },
+  );
 }

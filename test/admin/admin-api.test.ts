@@ -476,7 +476,7 @@ describe('settings persistence', () => {
     try {
       const p = await call(client2, 'GetPolicy', {});
       expect(p.version).toBe(1);
-      expect(p.rules).toEqual([{ from: [`spiffe://${TD}/user/*`], to: ['*'], methods: ['message/send'] }]);
+      expect(p.rules).toEqual([{ from: [`spiffe://${TD}/user/*`], to: ['*'], methods: ['message/send'], nonA2a: false, chainJson: '' }]);
     } finally {
       client2.close();
       await second.close();

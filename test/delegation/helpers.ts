@@ -95,6 +95,8 @@ export function governedCall(c: {
   callerAgent?: string;
   inbound?: string;
   traceparent?: string;
+  scope?: string;
+  chainRules?: GovernedCall['chainRules'];
   setUpstreamHeader?: (name: string, value: string) => void;
 }): TestCall {
   const call: TestCall = {
@@ -106,7 +108,8 @@ export function governedCall(c: {
     status: 0,
     error: undefined,
     responseHeaders: {},
-    header: (name) => (name === 'tollgate-delegation' ? c.inbound : name === 'traceparent' ? c.traceparent : undefined),
+    chainRules: c.chainRules,
+    header: (name) => (name === 'tollgate-delegation' ? c.inbound : name === 'traceparent' ? c.traceparent : name === 'tollgate-scope' ? c.scope : undefined),
     responseHeader: (name) => call.responseHeaders[name],
     setUpstreamHeader: c.setUpstreamHeader ?? (() => {}),
     governance: undefined,
@@ -136,7 +139,7 @@ export function call(
   from: Who,
   to: Who,
   inbound?: string,
-  opts: { traceparent?: string; method?: string; callerId?: string } = {},
+  opts: { traceparent?: string; method?: string; callerId?: string; scope?: string; chainRules?: GovernedCall['chainRules'] } = {},
 ): CallResult {
   const headers = new Map<string, string>();
   const ctx = governedCall({
@@ -146,6 +149,8 @@ export function call(
     method: opts.method,
     inbound,
     traceparent: opts.traceparent,
+    scope: opts.scope,
+    chainRules: opts.chainRules,
     setUpstreamHeader: (n, v) => headers.set(n, v),
   });
   const refusal = stage.beforeForward(ctx);

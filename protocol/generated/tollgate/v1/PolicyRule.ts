@@ -11,9 +11,18 @@ export interface PolicyRule {
    */
   'to'?: (string)[];
   /**
-   * empty = all methods
+   * empty = every A2A method
    */
   'methods'?: (string)[];
+  /**
+   * also requests that are not A2A methods
+   */
+  'nonA2a'?: (boolean);
+  /**
+   * Conditions on the delegation chain behind the call, as JSON validated by the config schema's
+   * `policy[].chain` ({"initiator":[...],"via":[...],"notVia":[...],"maxDepth":n}); empty = none.
+   */
+  'chainJson'?: (string);
 }
 
 export interface PolicyRule__Output {
@@ -26,7 +35,16 @@ export interface PolicyRule__Output {
    */
   'to': (string)[];
   /**
-   * empty = all methods
+   * empty = every A2A method
    */
   'methods': (string)[];
+  /**
+   * also requests that are not A2A methods
+   */
+  'nonA2a': (boolean);
+  /**
+   * Conditions on the delegation chain behind the call, as JSON validated by the config schema's
+   * `policy[].chain` ({"initiator":[...],"via":[...],"notVia":[...],"maxDepth":n}); empty = none.
+   */
+  'chainJson': (string);
 }
