@@ -97,7 +97,7 @@ function readYamlFile(file: string): unknown {
 const VERSION_OPT: OptionSpec = { type: 'string', value: 'N', desc: 'the version you read (get/list); refused with ABORTED if it changed since' };
 
 /** A rule as `policy set` sends it (every field filled in) and `policy get` receives it. */
-type RuleMsg = Required<Pick<PolicyRule, 'from' | 'to' | 'methods'>>;
+type RuleMsg = Required<Pick<PolicyRule, 'from' | 'to' | 'methods' | 'nonA2a' | 'chainJson'>>;
 
 /** Proto rule -> the config file's shape (so `policy get` output can be edited and fed to `policy set`). */
 function ruleToYaml(r: RuleMsg): Record<string, unknown> {
@@ -105,6 +105,8 @@ function ruleToYaml(r: RuleMsg): Record<string, unknown> {
     from: r.from.length === 1 ? r.from[0] : r.from,
     to: r.to.length === 1 && r.to[0] === '*' ? '*' : r.to,
     ...(r.methods.length > 0 ? { methods: r.methods } : {}),
+    ...(r.nonA2a ? { nonA2A: true } : {}),
+    ...(r.chainJson ? { chain: JSON.parse(r.chainJson) as unknown } : {}),
   };
 }
 
@@ -115,6 +117,8 @@ function asArray(v: unknown, what: string, file: string, i: number): string[] {
   throw new CtlError('usage', `${file}: policy.${i}.${what} must be a string or a list of strings`);
 }
 
+const RULE_KEYS = ['from', 'to', 'methods', 'nonA2A', 'chain'];
+
 /** Accepts a list of rules or a mapping with a `policy:` key (a config file excerpt). */
 function rulesFromFile(file: string): RuleMsg[] {
   const doc = readYamlFile(file);
@@ -123,9 +127,19 @@ function rulesFromFile(file: string): RuleMsg[] {
   return rules.map((r, i) => {
     if (!r || typeof r !== 'object') throw new CtlError('usage', `${file}: policy.${i} must be a mapping with from, to and optionally methods`);
     const rule = r as Record<string, unknown>;
-    const extra = Object.keys(rule).filter((k) => !['from', 'to', 'methods'].includes(k));
-    if (extra.length > 0) throw new CtlError('usage', `${file}: policy.${i} has unknown key ${extra[0]} (a rule has from, to, methods)`);
-    return { from: asArray(rule.from, 'from', file, i), to: asArray(rule.to, 'to', file, i), methods: asArray(rule.methods, 'methods', file, i) };
+    const extra = Object.keys(rule).filter((k) => !RULE_KEYS.includes(k));
+    if (extra.length > 0) throw new CtlError('usage', `${file}: policy.${i} has unknown key ${extra[0]} (a rule has ${RULE_KEYS.join(', ')})`);
+    if (rule.nonA2A !== undefined && typeof rule.nonA2A !== 'boolean') throw new CtlError('usage', `${file}: policy.${i}.nonA2A must be true or false`);
+    if (rule.chain !== undefined && (rule.chain === null || typeof rule.chain !== 'object'))
+      throw new CtlError('usage', `${file}: policy.${i}.chain must be a mapping (initiator, via, notVia, maxDepth)`);
+    return {
+      from: asArray(rule.from, 'from', file, i),
+      to: asArray(rule.to, 'to', file, i),
+      methods: asArray(rule.methods, 'methods', file, i),
+      nonA2a: rule.nonA2A === true,
+      // checked by the server against the config schema (one set of messages)
+      chainJson: rule.chain === undefined ? '' : JSON.stringify(rule.chain),
+    };
   });
 }
 

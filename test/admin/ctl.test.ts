@@ -164,6 +164,16 @@ describe('tollgate ctl: operations end to end', () => {
     expect(stale.stderr).toContain('tollgate ctl policy get');
     expect(stale.stderr).toContain('--version');
 
+    // chain conditions and nonA2A survive get -> edit -> set, and a bad condition is named by the server
+    const chainRules = file('chain.yaml', `- from: ${AGENT_ID}\n  to: [writer]\n  nonA2A: true\n  chain: { initiator: spiffe://${TD}/user/*, maxDepth: 2 }\n`);
+    expect(await ctl(['policy', 'set', '--file', chainRules])).toMatchObject({ code: 0 });
+    expect(gw.config().policy).toEqual([{ from: AGENT_ID, to: ['writer'], nonA2A: true, chain: { initiator: [`spiffe://${TD}/user/*`], maxDepth: 2 } }]);
+    const back = parseYaml((await ctl(['policy', 'get'])).stdout) as { policy: unknown[] };
+    expect(back.policy).toEqual([{ from: AGENT_ID, to: ['writer'], nonA2A: true, chain: { initiator: [`spiffe://${TD}/user/*`], maxDepth: 2 } }]);
+    const badChain = await ctl(['policy', 'set', '--file', file('badchain.yaml', `- from: ${AGENT_ID}\n  to: [writer]\n  chain: { maxDepth: 0 }\n`)]);
+    expect(badChain.code).toBe(1);
+    expect(badChain.stderr).toContain('policy.0.chain.maxDepth');
+
     const unknownAgent = file('bad.yaml', `- from: ${AGENT_ID}\n  to: [ghost]\n`);
     const bad = await ctl(['policy', 'set', '--file', unknownAgent]);
     expect(bad.code).toBe(1);
