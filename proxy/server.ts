@@ -117,7 +117,9 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       grpcFactory(spec, engineOptions(config));
   state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config), openGrpcWith(opts.config)).runtime;
   const destroyUpstreams = () =>
-    Promise.all([...state.runtime.agents.values()].flatMap((a) => [a.upstream.destroy(), a.grpc?.destroy()]).map((p) => p?.catch(() => {})));
+    Promise.all(
+      [...state.runtime.agents.values()].flatMap((a) => [a.upstream.destroy(), a.grpc?.destroy() ?? Promise.resolve()]).map((p) => p.catch(() => {})),
+    );
 
   const recorder = new Recorder(metrics, opts.audit);
   const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now);

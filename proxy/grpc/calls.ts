@@ -291,7 +291,7 @@ class GrpcCall implements ExchangeSink, GrpcForwardJob {
   ) {}
 
   get headers(): IncomingHttpHeaders {
-    return this.ex.req.headers as IncomingHttpHeaders;
+    return this.ex.req.headers;
   }
 
   get upstreamPath(): string {

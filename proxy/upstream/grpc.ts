@@ -106,7 +106,10 @@ export function grpcUpstream(spec: UpstreamSpec, opts: EngineOptions): GrpcUpstr
       [...all].map(
         (s) =>
           new Promise<void>((resolve) => {
-            if (s.destroyed) return resolve();
+            if (s.destroyed) {
+              resolve();
+              return;
+            }
             s.once('close', () => resolve());
             if (destroy) s.destroy();
             else s.close();
@@ -155,8 +158,8 @@ class GrpcForward {
   ) {
     const caller = job.stream;
     this.timer = setTimeout(() => this.fail(new GrpcUpstreamError('ETIMEDOUT', 'the agent did not answer in time')), opts.headersTimeoutMs);
-    req.on('response', (headers, flags) => this.onResponse(headers, flags, opts.bodyTimeoutMs));
-    req.on('trailers', (t) => {
+    req.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onResponse(headers, flags, opts.bodyTimeoutMs));
+    req.on('trailers', (t: IncomingHttpHeaders) => {
       this.trailers = job.onTrailers(t);
       this.grpcStatus = statusOf(t);
     });

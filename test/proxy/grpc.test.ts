@@ -42,7 +42,7 @@ function sendRequest(tenant: string, text = 'hi') {
   return { tenant, message: userMessage(text), configuration: undefined, metadata: undefined };
 }
 
-const A2AClient = grpc.makeGenericClientConstructor(A2AService as unknown as grpc.ServiceDefinition, 'A2AService');
+const A2AClient = grpc.makeGenericClientConstructor(A2AService, 'A2AService');
 type RawClient = grpc.Client & Record<string, (...a: unknown[]) => unknown>;
 
 describe('the A2A gRPC binding through the gateway (h2)', () => {
@@ -217,6 +217,71 @@ describe('the A2A gRPC binding through the gateway (h2)', () => {
     } finally {
       h.gw.reloadConfig(h.config({ agents: { ...agents, echo: { url: h.upstream.url, id: ECHO_ID } }, policy }));
     }
+  });
+
+  it('re-checks revocation per call on an open h2 session', async () => {
+    const c = raw(h.alice);
+    expect((await unary(c, 'sendMessage', sendRequest('g1'))).err).toBeNull();
+    h.revoked.add(h.alice.serial);
+    try {
+      const { err, trailers } = await unary(c, 'sendMessage', sendRequest('g1')); // same channel, same h2 session
+      expect(err?.code).toBe(grpc.status.PERMISSION_DENIED);
+      expect(err?.details).toContain('is revoked');
+      expect(trailers?.get('tollgate-reason')).toEqual(['revoked']);
+    } finally {
+      h.revoked.delete(h.alice.serial);
+      c.close();
+    }
+  });
+
+  it('an unreachable gRPC upstream is UNAVAILABLE; one presenting another identity is refused (mTLS, SPIFFE ID checked)', async () => {
+    const GWRONG = `spiffe://${TD}/agent/gwrong`;
+    h.gw.reloadConfig(
+      h.config({
+        agents: {
+          ...agents,
+          echo: { url: h.upstream.url, id: ECHO_ID },
+          gdown: { url: g1.url, id: `spiffe://${TD}/agent/gdown`, grpc: 'https://127.0.0.1:1' },
+          gwrong: { url: g1.url, id: GWRONG, grpc: g1.grpcUrl },
+        },
+        policy: [{ from: ALICE, to: '*' }],
+      }),
+    );
+    try {
+      const before = tenantsSeen.length;
+      const down = await unary(raw(h.alice), 'sendMessage', sendRequest('gdown'));
+      expect(down.err?.code).toBe(grpc.status.UNAVAILABLE);
+      expect(down.err?.details).toBe('agent "gdown" is unreachable (connection refused)');
+      const wrong = await unary(raw(h.alice), 'sendMessage', sendRequest('gwrong'));
+      expect(wrong.err?.code).toBe(grpc.status.UNAVAILABLE);
+      expect(wrong.trailers?.get('tollgate-reason')).toEqual(['identity']);
+      expect(tenantsSeen.length).toBe(before);
+    } finally {
+      h.gw.reloadConfig(h.config({ agents: { ...agents, echo: { url: h.upstream.url, id: ECHO_ID } }, policy }));
+    }
+  });
+
+  it('h2 connections need a client certificate too, and survive a gateway certificate rotation', async () => {
+    const noCert = http2.connect(`https://127.0.0.1:${h.gw.port}`, { ca: h.td.bundlePem });
+    const outcome = await new Promise<string>((resolve) => {
+      noCert.on('error', (e: Error & { code?: string }) => resolve(e.code ?? 'error'));
+      const r = noCert.request({ ':path': '/lf.a2a.v1.A2AService/SendMessage', ':method': 'POST', 'content-type': 'application/grpc' });
+      r.on('error', () => {});
+      r.on('response', () => resolve('answered'));
+      r.on('close', () => resolve('closed'));
+      noCert.on('close', () => resolve('closed'));
+      r.end();
+    });
+    noCert.destroy();
+    expect(outcome).not.toBe('answered');
+
+    const c = raw(h.alice);
+    expect((await unary(c, 'sendMessage', sendRequest('g1'))).err).toBeNull();
+    h.creds = await h.td.gatewayCredentials();
+    h.gw.reloadCredentials(); // new gateway SVID: new upstream sessions; the open caller session is re-resolved
+    expect((await unary(c, 'sendMessage', sendRequest('g1'))).err).toBeNull();
+    expect((await unary(raw(h.alice), 'sendMessage', sendRequest('g1'))).err).toBeNull();
+    c.close();
   });
 
   it('refuses other requests over h2 with a clear HTTP answer', async () => {
