@@ -79,6 +79,13 @@ export const agentSchema = z
       .url()
       .refine((u) => u.startsWith('https://'), { error: 'upstream url must be https:// (the gateway forwards over mTLS)' })
       .describe("the agent's upstream base URL (https)"),
+    grpc: z
+      .url()
+      .refine((u) => /^https:\/\/[^/?#]+\/?$/.test(u), {
+        error: 'the gRPC upstream must be https://host:port with no path (the gateway forwards over h2 with mTLS)',
+      })
+      .optional()
+      .describe("the agent's A2A gRPC endpoint (https://host:port): gRPC calls and the card's GRPC interface go through the gateway"),
     id: spiffeIdString.describe('the SPIFFE ID the upstream must present'),
     requireDelegationContext: z.boolean().default(false).describe("refuse this agent's calls unless they carry a delegation context"),
     maxRevisits: z.number().int().min(0).default(0).describe('times this agent may reappear in one delegation chain'),

@@ -104,7 +104,11 @@ function ttlOf(cc: string | string[] | undefined): number {
 
 /** The card as the caller should see it: rewritten for `gatewayBase`, with its JSON text and ETag. */
 export function presentCard(card: unknown, agent: CompiledAgent, gatewayBase: string): { json: string; etag: string; card: Record<string, unknown> } {
-  const rewritten = rewriteCard(card, { gatewayBase, upstreamBasePath: agent.basePath });
+  const rewritten = rewriteCard(card, {
+    gatewayBase,
+    upstreamBasePath: agent.basePath,
+    grpc: agent.grpcSpec === undefined ? undefined : { agent: agent.name },
+  });
   const json = JSON.stringify(rewritten);
   const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
   return { json, etag, card: rewritten };

@@ -3,6 +3,7 @@ import { parseSpiffeId } from '../certs/index.js';
 import { compilePolicy, type Grants, type Policy } from './policy.js';
 import { Limiter } from './ratelimit/limiter.js';
 import type { Upstream, UpstreamSpec } from './upstream/engine.js';
+import type { GrpcUpstream } from './upstream/grpc.js';
 
 /**
  * Everything the request path needs, built once when a config loads (or reloads): the agent registry in
@@ -17,6 +18,16 @@ export interface CompiledAgent {
   readonly basePath: string;
   /** replaced in place when the gateway's credentials rotate */
   upstream: Upstream;
+  /** the agent's gRPC endpoint (agents.<name>.grpc), when it has one */
+  readonly grpcSpec: UpstreamSpec | undefined;
+  /** its h2 session pool (proxy/upstream/grpc.ts); replaced like `upstream` */
+  grpc: GrpcUpstream | undefined;
+}
+
+/** What a reload retires: an HTTP/1.1 pool or a gRPC session pool. */
+export interface Closable {
+  close(): Promise<void>;
+  destroy(): Promise<void>;
 }
 
 export interface Runtime {
@@ -48,11 +59,12 @@ export function compileRuntime(
   config: Config,
   previous: Runtime | undefined,
   open: (spec: UpstreamSpec) => Upstream,
-): { runtime: Runtime; retired: Upstream[] } {
+  openGrpc?: (spec: UpstreamSpec) => GrpcUpstream,
+): { runtime: Runtime; retired: Closable[] } {
   const policy = compilePolicy(config.policy, Object.keys(config.agents)); // throws ProxyError on a bad method name
   const agents = new Map<string, CompiledAgent>();
   const agentNameById = new Map<string, string>();
-  const kept = new Set<Upstream>();
+  const kept = new Set<Closable>();
   for (const [name, a] of Object.entries(config.agents)) {
     const { spec, basePath } = specOf(name, a);
     const prev = previous?.agents.get(name);
@@ -63,11 +75,24 @@ export function compileRuntime(
     } else {
       upstream = open(spec);
     }
-    agents.set(name, { name, config: a, spec, basePath, upstream });
+    const grpcSpec = a.grpc === undefined ? undefined : { ...spec, origin: new URL(a.grpc).origin };
+    let grpc: GrpcUpstream | undefined;
+    if (grpcSpec !== undefined && openGrpc !== undefined) {
+      if (prev?.grpc !== undefined && prev.grpcSpec !== undefined && sameSpec(prev.grpcSpec, grpcSpec)) {
+        grpc = prev.grpc;
+        kept.add(grpc);
+      } else {
+        grpc = openGrpc(grpcSpec);
+      }
+    }
+    agents.set(name, { name, config: a, spec, basePath, upstream, grpcSpec, grpc });
     agentNameById.set(a.id, name);
   }
-  const retired: Upstream[] = [];
-  for (const a of previous?.agents.values() ?? []) if (!kept.has(a.upstream)) retired.push(a.upstream);
+  const retired: Closable[] = [];
+  for (const a of previous?.agents.values() ?? []) {
+    if (!kept.has(a.upstream)) retired.push(a.upstream);
+    if (a.grpc !== undefined && !kept.has(a.grpc)) retired.push(a.grpc);
+  }
   // Keep bucket state across reloads when the limits did not change (a reload must not hand out a fresh burst).
   const limiter =
     previous && JSON.stringify(previous.config.rateLimits) === JSON.stringify(config.rateLimits) ? previous.limiter : new Limiter(config.rateLimits);

@@ -17,10 +17,14 @@ import { splitHostPort } from './metrics-server.js';
 import { undiciUpstream } from './upstream/undici.js';
 import { connectionCaps } from '../config/fd-budget.js';
 import type { Upstream, UpstreamFactory, UpstreamSpec } from './upstream/engine.js';
+import { grpcUpstream, type GrpcUpstream, type GrpcUpstreamFactory } from './upstream/grpc.js';
+import { GrpcCalls } from './grpc/calls.js';
+import { ALPN_PROTOCOLS, serveH2 } from './grpc/listener.js';
 
 /**
  * TLS termination and lifecycle: the mTLS listener serving the gateway's own SVID, certificate hot swap,
- * config reload, graceful shutdown. Each request goes to the pipeline (pipeline.ts).
+ * config reload, graceful shutdown. Each HTTP/1.1 request goes to the pipeline (pipeline.ts); a connection
+ * that negotiated h2 (gRPC clients) goes to grpc/listener.ts and its calls to grpc/calls.ts.
  */
 export interface ProxyOptions {
   config: Config;
@@ -34,6 +38,8 @@ export interface ProxyOptions {
   governance?: Governance;
   /** forwarding engine (default undici Pool.dispatch); the benchmark swaps in others */
   upstreamFactory?: UpstreamFactory;
+  /** gRPC forwarding engine (default upstream/grpc.ts) */
+  grpcUpstreamFactory?: GrpcUpstreamFactory;
   /** override config.listen.proxy (tests: '127.0.0.1:0') */
   listen?: string;
 }
@@ -61,7 +67,8 @@ function handshakeReason(err: Error & { code?: string }): string {
   return 'other';
 }
 
-const TLS_OPTIONS = { minVersion: 'TLSv1.2' as const, ALPNProtocols: ['http/1.1'] };
+// http/1.1 first: a client offering both keeps HTTP/1.1; gRPC clients offer only h2 (grpc/listener.ts)
+const TLS_OPTIONS = { minVersion: 'TLSv1.2' as const, ALPNProtocols: ALPN_PROTOCOLS };
 
 function applyLimits(server: https.Server, config: Config): void {
   server.headersTimeout = config.timeouts.headers;
@@ -82,6 +89,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const now = opts.now ?? Date.now;
   const metrics = opts.metrics ?? createMetrics();
   const factory = opts.upstreamFactory ?? undiciUpstream;
+  const grpcFactory = opts.grpcUpstreamFactory ?? grpcUpstream;
 
   let trust: Trust;
   try {
@@ -92,20 +100,30 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   }
   const state: PipelineState = { runtime: undefined as unknown as Runtime, trust, resolver: new IdentityResolver(trust, now), closing: false };
   // Pools are built with the trust material and timeouts current when they open; a change of either opens new ones.
+  const engineOptions = (config: Config) => ({
+    trust: state.trust,
+    headersTimeoutMs: config.timeouts.upstream,
+    bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream),
+    now,
+    revocation: opts.revocation,
+  });
   const openWith =
     (config: Config) =>
     (spec: UpstreamSpec): Upstream =>
-      factory(spec, {
-        trust: state.trust,
-        headersTimeoutMs: config.timeouts.upstream,
-        bodyTimeoutMs: Math.max(config.timeouts.idle, config.timeouts.upstream),
-        now,
-        revocation: opts.revocation,
-      });
-  state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config)).runtime;
+      factory(spec, engineOptions(config));
+  const openGrpcWith =
+    (config: Config) =>
+    (spec: UpstreamSpec): GrpcUpstream =>
+      grpcFactory(spec, engineOptions(config));
+  state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config), openGrpcWith(opts.config)).runtime;
+  const destroyUpstreams = () =>
+    Promise.all(
+      [...state.runtime.agents.values()].flatMap((a) => [a.upstream.destroy(), a.grpc?.destroy() ?? Promise.resolve()]).map((p) => p.catch(() => {})),
+    );
 
   const recorder = new Recorder(metrics, opts.audit);
   const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now);
+  const grpcCalls = new GrpcCalls(state, recorder, opts.governance, opts.revocation, now);
   metrics.setGatewayCertNotAfter(() => state.trust.credentials.notAfter);
 
   const server = https.createServer(
@@ -119,6 +137,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     },
     (req, res) => pipeline.handle(req, res),
   );
+  const h2 = serveH2(server, grpcCalls, opts.config.timeouts.idle);
   applyLimits(server, opts.config);
   server.on('checkContinue', (req, res) => pipeline.handleExpectingContinue(req, res));
   const sockets = new Set<Socket>();
@@ -148,7 +167,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       });
     });
   } catch (e) {
-    await Promise.all([...state.runtime.agents.values()].map((a) => a.upstream.destroy().catch(() => {})));
+    await destroyUpstreams();
     throw e;
   }
 
@@ -166,26 +185,41 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       state.resolver.setTrust(t);
       // New pools for new connections with the new SVID; the old ones drain their in-flight calls and close.
       const open = openWith(state.runtime.config);
+      const openGrpc = openGrpcWith(state.runtime.config);
       for (const agent of state.runtime.agents.values()) {
         const old = agent.upstream;
         agent.upstream = open(agent.spec);
         void old.close().catch(() => {});
+        const oldGrpc = agent.grpc;
+        if (oldGrpc !== undefined && agent.grpcSpec !== undefined) {
+          agent.grpc = openGrpc(agent.grpcSpec);
+          void oldGrpc.close().catch(() => {});
+        }
       }
     },
     reloadConfig(config: Config) {
       const prev = state.runtime;
       const open = openWith(config);
-      const { runtime, retired } = compileRuntime(config, prev, open);
+      const openGrpc = openGrpcWith(config);
+      const { runtime, retired } = compileRuntime(config, prev, open, openGrpc);
       if (prev.config.timeouts.upstream !== config.timeouts.upstream || prev.config.timeouts.idle !== config.timeouts.idle) {
         // kept pools carry the old timeouts: replace them too
         for (const agent of runtime.agents.values()) {
-          if (!prev.agents.has(agent.name) || prev.agents.get(agent.name)!.upstream !== agent.upstream) continue;
-          retired.push(agent.upstream);
-          agent.upstream = open(agent.spec);
+          const before = prev.agents.get(agent.name);
+          if (before === undefined) continue;
+          if (before.upstream === agent.upstream) {
+            retired.push(agent.upstream);
+            agent.upstream = open(agent.spec);
+          }
+          if (agent.grpc !== undefined && agent.grpcSpec !== undefined && before.grpc === agent.grpc) {
+            retired.push(agent.grpc);
+            agent.grpc = openGrpc(agent.grpcSpec);
+          }
         }
       }
       state.runtime = runtime;
       applyLimits(server, config);
+      h2.setIdleTimeout(config.timeouts.idle);
       for (const u of retired) void u.close().catch(() => {});
     },
     close(graceMs?: number) {
@@ -195,16 +229,17 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       closed = (async () => {
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
+        h2.closeSessions();
         // Keep closing connections as their last response completes, until in-flight calls are done or time is up.
         const sweep = setInterval(() => server.closeIdleConnections(), 25);
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([pipeline.idle(), new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
+        await Promise.race([Promise.all([pipeline.idle(), grpcCalls.idle()]), new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
         clearInterval(sweep);
         clearTimeout(timer);
         server.closeAllConnections();
         for (const s of sockets) s.destroy();
         await serverClosed;
-        await Promise.all([...state.runtime.agents.values()].map((a) => a.upstream.destroy().catch(() => {})));
+        await destroyUpstreams();
         opts.audit?.flush();
       })();
       return closed;

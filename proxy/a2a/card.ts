@@ -4,7 +4,11 @@
  * - Every endpoint URL (v0.3 `url`, `additionalInterfaces[].url`; v1.0 `supportedInterfaces[].url`) becomes
  *   `<gateway route>` + the endpoint's path with the agent's upstream base path removed, so it resolves to
  *   the same upstream endpoint through the gateway (and the path is never doubled).
- * - gRPC interfaces are dropped: the gateway speaks HTTP/1.1 only and cannot carry them.
+ * - v1.0 gRPC interfaces (`protocolBinding: GRPC`, protocolVersion 1.x) are kept when the agent has a gRPC
+ *   upstream (agents.<name>.grpc, `grpc` below): the url becomes the gateway's own host:port (an `https://`
+ *   url stays one) and the tenant names the agent, `<agent>` or `<agent>/<the agent's tenant>` (the gateway
+ *   routes gRPC calls by it and maps it back: proxy/grpc/wire.ts). Other gRPC interfaces (no gRPC upstream,
+ *   v0.3) are dropped: the gateway cannot carry them.
  * - `signatures` are dropped: a JWS over the original card is broken by any rewrite.
  * - The mTLS security scheme is declared and required alongside whatever the agent itself requires
  *   (v0.3: OpenAPI-style `securitySchemes`/`security`; v1.0: `mtlsSecurityScheme`/`securityRequirements`).
@@ -17,6 +21,8 @@ export interface CardRewrite {
   gatewayBase: string;
   /** the agent's upstream base path, no trailing '/' ('' for the root) */
   upstreamBasePath: string;
+  /** set when the agent has a gRPC upstream: its gRPC interfaces are kept, routed by tenant */
+  grpc?: { agent: string };
 }
 
 type Obj = Record<string, unknown>;
@@ -47,6 +53,14 @@ function isGrpc(binding: unknown): boolean {
   return typeof binding === 'string' && binding.toUpperCase() === 'GRPC';
 }
 
+/** A v1.0 GRPC interface through the gateway: its host:port, the agent named in the tenant (or none: dropped). */
+function rewriteGrpcInterface(i: Obj, url: string, r: CardRewrite): Obj[] {
+  if (r.grpc === undefined || typeof i.protocolVersion !== 'string' || !/^1(\.|$)/.test(i.protocolVersion)) return [];
+  const authority = new URL(r.gatewayBase).host;
+  const own = typeof i.tenant === 'string' && i.tenant.length > 0 ? `/${i.tenant}` : '';
+  return [{ ...i, url: url.startsWith('https://') ? `https://${authority}` : authority, tenant: r.grpc.agent + own }];
+}
+
 /** v0.3 (or the SDK's hybrid card served to v0.3 clients) has a card-level `url`. */
 export function isLegacyCard(card: Obj): boolean {
   return typeof card.url === 'string';
@@ -59,7 +73,8 @@ export function rewriteCard(input: unknown, r: CardRewrite): Obj {
 
   if (Array.isArray(card.supportedInterfaces)) {
     card.supportedInterfaces = card.supportedInterfaces.flatMap((i: unknown) => {
-      if (!isObj(i) || isGrpc(i.protocolBinding) || typeof i.url !== 'string') return [];
+      if (!isObj(i) || typeof i.url !== 'string') return [];
+      if (isGrpc(i.protocolBinding)) return rewriteGrpcInterface(i, i.url, r);
       const url = rewriteEndpoint(i.url, r);
       return url === null ? [] : [{ ...i, url }];
     });

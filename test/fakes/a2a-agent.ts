@@ -6,6 +6,8 @@ import { AGENT_CARD_PATH, Role, TaskState, type AgentCard, type Message } from '
 import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
+import * as grpc from '@grpc/grpc-js';
+import { A2AService, grpcService } from '@a2a-js/sdk/server/grpc';
 
 /**
  * A real @a2a-js/sdk agent (express 5 + DefaultRequestHandler + InMemoryTaskStore) over HTTPS with an SVID,
@@ -22,6 +24,11 @@ export interface A2aAgentOptions {
   requireClientCert?: boolean;
   /** told the canonical A2A method of every call the SDK's handlers dispatch, before it runs */
   onMethod?: (method: string) => void;
+  /**
+   * also serve the SDK's gRPC binding (lf.a2a.v1.A2AService, mTLS with the same SVID) and declare it in the
+   * card as a v1.0 GRPC interface with this tenant ('' for none)
+   */
+  grpc?: { tenant: string; onRequest?: (method: string, request: { tenant?: string }) => void };
 }
 
 /** The request handler's methods by the canonical A2A method each one serves. */
@@ -57,6 +64,8 @@ function recording<T extends object>(handler: T, onMethod: (method: string) => v
 export interface RunningAgent {
   url: string;
   port: number;
+  /** https://127.0.0.1:<port> of the gRPC server, when started with `grpc` */
+  grpcUrl?: string;
   card: AgentCard;
   close(): Promise<void>;
 }
@@ -146,6 +155,17 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   const base = `https://127.0.0.1:${port}`;
+  let grpcServer: grpc.Server | undefined;
+  let grpcPort = port + 1;
+  if (opts.grpc) {
+    grpcServer = new grpc.Server();
+    const creds = grpc.ServerCredentials.createSsl(
+      Buffer.from(opts.bundlePem),
+      [{ private_key: Buffer.from(opts.keyPem), cert_chain: Buffer.from(opts.certChainPem) }],
+      opts.requireClientCert ?? true,
+    );
+    grpcPort = await new Promise<number>((resolve, reject) => grpcServer!.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))));
+  }
   const card: AgentCard = {
     name: opts.name,
     description: `test agent ${opts.name}`,
@@ -153,7 +173,7 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
       [
         { url: `${base}/a2a/jsonrpc`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' },
         { url: `${base}/a2a/rest`, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: '1.0' },
-        { url: `127.0.0.1:${port + 1}`, protocolBinding: 'GRPC', tenant: '', protocolVersion: '1.0' },
+        { url: `127.0.0.1:${grpcPort}`, protocolBinding: 'GRPC', tenant: opts.grpc?.tenant ?? '', protocolVersion: '1.0' },
       ],
       ['JSONRPC', 'HTTP+JSON'],
     ),
@@ -178,6 +198,22 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
   app.use('/a2a/jsonrpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
   app.use('/a2a/rest', restHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
   server.on('request', app);
+  if (grpcServer !== undefined) {
+    const onRequest = opts.grpc?.onRequest;
+    const seen = onRequest
+      ? new Proxy(handler, {
+          get(target, prop, receiver) {
+            const v = Reflect.get(target, prop, receiver) as unknown;
+            if (typeof prop !== 'string' || typeof v !== 'function') return v;
+            return (...args: unknown[]) => {
+              onRequest(prop, args[0] as { tenant?: string });
+              return (v as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          },
+        })
+      : handler;
+    grpcServer.addService(A2AService, grpcService({ requestHandler: seen, userBuilder: UserBuilder.noAuthentication }));
+  }
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
@@ -186,11 +222,14 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
   return {
     url: base,
     port,
+    grpcUrl: grpcServer === undefined ? undefined : `https://127.0.0.1:${grpcPort}`,
     card,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      grpcServer?.forceShutdown();
+      await new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
