@@ -11,7 +11,7 @@ import type { PipelineState } from '../pipeline.js';
 import type { Grants } from '../policy.js';
 import type { PeerIdentity } from '../tls/identity.js';
 import { decideIdentity, type Revocation } from '../stages/identity.js';
-import { authorizeStage } from '../stages/authorize.js';
+import { authorizeStage, chainUnverifiable } from '../stages/authorize.js';
 import { limitsStage } from '../stages/limits.js';
 import { governanceStage } from '../stages/governance.js';
 import { upstreamFailure, upstreamResponded } from '../stages/forward.js';
@@ -230,7 +230,8 @@ export class GrpcCalls {
     // 8. governance
     const governance = this.governance;
     if (governance === undefined) {
-      this.forward(call, ex);
+      if (ex.chainRules === undefined) this.forward(call, ex);
+      else ex.refuse(chainUnverifiable(ex));
       return;
     }
     const d = governanceStage(governance, ex);
