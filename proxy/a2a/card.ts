@@ -4,8 +4,14 @@
  * - Every endpoint URL (v0.3 `url`, `additionalInterfaces[].url`; v1.0 `supportedInterfaces[].url`) becomes
  *   `<gateway route>` + the endpoint's path with the agent's upstream base path removed, so it resolves to
  *   the same upstream endpoint through the gateway (and the path is never doubled).
- * - gRPC interfaces are dropped: the gateway speaks HTTP/1.1 only and cannot carry them.
- * - `signatures` are dropped: a JWS over the original card is broken by any rewrite.
+ * - Field names are read in either JSON spelling (proto JSON accepts both): `supportedInterfaces` and
+ *   `supported_interfaces`, `protocolBinding` and `protocol_binding`, and so on; what the gateway adds (the
+ *   mTLS scheme) is written in the spelling the card already uses.
+ * - gRPC interfaces are kept as the agent declared them. TODO(grpc binding): which gateway address carries
+ *   gRPC for one agent (a gRPC target is host:port and its method paths are fixed, so `/a2a/<agent>` cannot
+ *   name the agent)? Rewrite them once the gateway's gRPC listener answers that.
+ * - `signatures` are dropped: a JWS over the original card is broken by any rewrite. The caller gets the
+ *   gateway's own signature instead (card-signing.ts).
  * - The mTLS security scheme is declared and required alongside whatever the agent itself requires
  *   (v0.3: OpenAPI-style `securitySchemes`/`security`; v1.0: `mtlsSecurityScheme`/`securityRequirements`).
  */
@@ -47,45 +53,85 @@ function isGrpc(binding: unknown): boolean {
   return typeof binding === 'string' && binding.toUpperCase() === 'GRPC';
 }
 
+/** the keys of a field present on `o`, camelCase first (both when a card carries both spellings) */
+function keysOf(o: Obj, camel: string, snake: string): string[] {
+  const out: string[] = [];
+  if (camel in o) out.push(camel);
+  if (snake !== camel && snake in o) out.push(snake);
+  return out;
+}
+
+const SNAKE_MARKERS = [
+  'supported_interfaces',
+  'additional_interfaces',
+  'preferred_transport',
+  'security_schemes',
+  'security_requirements',
+  'default_input_modes',
+];
+const CAMEL_MARKERS = ['supportedInterfaces', 'additionalInterfaces', 'preferredTransport', 'securitySchemes', 'securityRequirements', 'defaultInputModes'];
+
+/** the card is written in proto field names (snake_case) rather than JSON names (camelCase) */
+export function isSnakeCase(card: Obj): boolean {
+  return SNAKE_MARKERS.some((k) => k in card) && !CAMEL_MARKERS.some((k) => k in card);
+}
+
 /** v0.3 (or the SDK's hybrid card served to v0.3 clients) has a card-level `url`. */
 export function isLegacyCard(card: Obj): boolean {
   return typeof card.url === 'string';
+}
+
+/** One interface entry: its URL to the gateway route (gRPC kept as declared); dropped when not carried. */
+function rewriteInterface(i: unknown, bindingKeys: readonly string[], r: CardRewrite): Obj[] {
+  if (!isObj(i) || typeof i.url !== 'string') return [];
+  if (bindingKeys.some((k) => isGrpc(i[k]))) return [i];
+  const url = rewriteEndpoint(i.url, r);
+  return url === null ? [] : [{ ...i, url }];
 }
 
 export function rewriteCard(input: unknown, r: CardRewrite): Obj {
   if (!isObj(input)) throw new TypeError('the agent card is not a JSON object');
   const card: Obj = structuredClone(input);
   delete card.signatures;
+  const snake = isSnakeCase(card);
 
-  if (Array.isArray(card.supportedInterfaces)) {
-    card.supportedInterfaces = card.supportedInterfaces.flatMap((i: unknown) => {
-      if (!isObj(i) || isGrpc(i.protocolBinding) || typeof i.url !== 'string') return [];
-      const url = rewriteEndpoint(i.url, r);
-      return url === null ? [] : [{ ...i, url }];
-    });
+  for (const k of keysOf(card, 'supportedInterfaces', 'supported_interfaces')) {
+    const list = card[k];
+    if (Array.isArray(list)) card[k] = list.flatMap((i: unknown) => rewriteInterface(i, ['protocolBinding', 'protocol_binding'], r));
   }
-  const legacy = isLegacyCard(card);
-  if (legacy) {
-    const url = isGrpc(card.preferredTransport) ? null : rewriteEndpoint(card.url as string, r);
-    card.url = url ?? r.gatewayBase;
-    if (url === null) card.preferredTransport = 'JSONRPC';
-    if (Array.isArray(card.additionalInterfaces)) {
-      card.additionalInterfaces = card.additionalInterfaces.flatMap((i: unknown) => {
-        if (!isObj(i) || isGrpc(i.transport) || typeof i.url !== 'string') return [];
-        const u = rewriteEndpoint(i.url, r);
-        return u === null ? [] : [{ ...i, url: u }];
-      });
+  // every spelling present gets the mTLS scheme (a card carrying both must not leave one without it)
+  const present = (camel: string, snakeKey: string) => {
+    const ks = keysOf(card, camel, snakeKey);
+    return ks.length > 0 ? ks : [snake ? snakeKey : camel];
+  };
+  const schemeKeys = present('securitySchemes', 'security_schemes');
+  const objAt = (k: string): Obj => {
+    const v = card[k];
+    return isObj(v) ? v : {};
+  };
+  const listAt = (k: string): Obj[] => (Array.isArray(card[k]) ? (card[k] as unknown[]).filter(isObj) : []);
+  if (isLegacyCard(card)) {
+    const preferred = keysOf(card, 'preferredTransport', 'preferred_transport');
+    if (!preferred.some((k) => isGrpc(card[k]))) {
+      const url = rewriteEndpoint(card.url as string, r);
+      card.url = url ?? r.gatewayBase;
+      if (url === null) for (const k of preferred.length > 0 ? preferred : [snake ? 'preferred_transport' : 'preferredTransport']) card[k] = 'JSONRPC';
     }
-    const schemes = isObj(card.securitySchemes) ? card.securitySchemes : {};
-    card.securitySchemes = { ...schemes, [MTLS_SCHEME]: { type: 'mutualTLS', description: MTLS_DESCRIPTION } };
-    const reqs = Array.isArray(card.security) ? card.security.filter(isObj) : [];
+    for (const k of keysOf(card, 'additionalInterfaces', 'additional_interfaces')) {
+      const list = card[k];
+      if (Array.isArray(list)) card[k] = list.flatMap((i: unknown) => rewriteInterface(i, ['transport'], r));
+    }
+    for (const k of schemeKeys) card[k] = { ...objAt(k), [MTLS_SCHEME]: { type: 'mutualTLS', description: MTLS_DESCRIPTION } };
+    const reqs = listAt('security');
     card.security = reqs.length === 0 ? [{ [MTLS_SCHEME]: [] }] : reqs.map((q) => ({ ...q, [MTLS_SCHEME]: [] }));
   } else {
-    const schemes = isObj(card.securitySchemes) ? card.securitySchemes : {};
-    card.securitySchemes = { ...schemes, [MTLS_SCHEME]: { mtlsSecurityScheme: { description: MTLS_DESCRIPTION } } };
-    const reqs = Array.isArray(card.securityRequirements) ? card.securityRequirements.filter(isObj) : [];
+    const scheme = { [snake ? 'mtls_security_scheme' : 'mtlsSecurityScheme']: { description: MTLS_DESCRIPTION } };
+    for (const k of schemeKeys) card[k] = { ...objAt(k), [MTLS_SCHEME]: scheme };
     const withMtls = (q: Obj): Obj => ({ ...q, schemes: { ...(isObj(q.schemes) ? q.schemes : {}), [MTLS_SCHEME]: { list: [] } } });
-    card.securityRequirements = reqs.length === 0 ? [withMtls({})] : reqs.map(withMtls);
+    for (const k of present('securityRequirements', 'security_requirements')) {
+      const reqs = listAt(k);
+      card[k] = reqs.length === 0 ? [withMtls({})] : reqs.map(withMtls);
+    }
   }
   return card;
 }
