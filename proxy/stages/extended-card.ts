@@ -66,12 +66,19 @@ export async function forwardExtendedCard(ex: Exchange, cards: CardCache, origin
     ex.onEnd(0, new ClientAbortError());
     return;
   }
-  const out: string[] = [];
-  const responded = ex.onResponse(status, raw);
-  for (let i = 0; i < responded.length; i += 2) if (!DROPPED_RESPONSE_HEADERS.has(responded[i])) out.push(responded[i], responded[i + 1]);
-  out.push('content-length', String(body.length));
-  ex.res.writeHead(status, out);
-  ex.res.end(ex.httpMethod === 'HEAD' ? undefined : body);
+  try {
+    const out: string[] = [];
+    const responded = ex.onResponse(status, raw);
+    for (let i = 0; i < responded.length; i += 2) if (!DROPPED_RESPONSE_HEADERS.has(responded[i])) out.push(responded[i], responded[i + 1]);
+    out.push('content-length', String(body.length));
+    ex.res.writeHead(status, out);
+    ex.res.end(ex.httpMethod === 'HEAD' ? undefined : body);
+  } catch (e) {
+    // e.g. a header value Node refuses to write: the answer is cut, the exchange still ends once
+    ex.res.destroy();
+    ex.onEnd(0, e);
+    return;
+  }
   ex.onEnd(body.length, undefined);
 }
 
