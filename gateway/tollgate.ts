@@ -34,7 +34,7 @@ import {
   type EventBus,
   type SettingsStore,
 } from '../control/admin/index.js';
-import { createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
+import { CARD_SIGNING_PURPOSE, createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
 import { splitHostPort } from '../proxy/metrics-server.js';
 import { canonicalMethod } from '../proxy/a2a/methods.js';
 import { createDelegationStage, type DelegationStage } from '../governance/delegation/index.js';
@@ -200,6 +200,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       metrics,
       audit,
       governance: fleet ? fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) }) : slot,
+      // one card-signing key per CA root: every replica signs alike, one published key set verifies them all
+      cardSigning: { seed: identity.authority.deriveSecret(CARD_SIGNING_PURPOSE) },
     });
     undo.push(() => proxy.close(live.timeouts.shutdown));
 

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { refusal, RPC_CODE, writeRefusal } from './errors.js';
-import { CardCache, CardError, etagMatches, gatewayOrigin, presentCard, versionClass } from './cards.js';
+import { CardCache, CardError, etagMatches, gatewayOrigin, versionClass } from './cards.js';
 import { classifyUpstreamError } from './upstream/identity.js';
 import type { CompiledAgent } from './runtime.js';
+import type { CardSigner } from './a2a/card-signing.js';
 
 /**
  * Discovery responses: one agent's card (GET /a2a/<agent>/.well-known/agent-card.json or agent.json) and
@@ -28,8 +29,7 @@ export function callerVisibleOrigin(req: IncomingMessage, serverNames: readonly 
 export async function serveCard(cards: CardCache, req: IncomingMessage, res: ServerResponse, agent: CompiledAgent, origin: string): Promise<DiscoveryOutcome> {
   try {
     const legacyPath = (req.url ?? '').split('?')[0].endsWith('/agent.json');
-    const raw = await cards.get(agent, versionClass(req.headers['a2a-version']), legacyPath);
-    const shown = presentCard(raw, agent, `${origin}/a2a/${agent.name}`);
+    const shown = await cards.present(agent, versionClass(req.headers['a2a-version']), legacyPath, `${origin}/a2a/${agent.name}`);
     const headers = { 'content-type': 'application/json', etag: shown.etag, 'cache-control': 'max-age=60', vary: 'A2A-Version' };
     if (etagMatches(req.headers['if-none-match'], shown.etag)) {
       res.writeHead(304, headers);
@@ -41,7 +41,12 @@ export async function serveCard(cards: CardCache, req: IncomingMessage, res: Ser
     res.end(req.method === 'HEAD' ? undefined : shown.json);
     return { status: 200, bytesOut, decision: 'allow', reason: 'ok' };
   } catch (e) {
-    const kind = e instanceof CardError && e.kind === 'fetch_failed' ? classifyUpstreamError(e.cause) : 'other';
+    const kind =
+      e instanceof CardError && e.kind === 'fetch_failed'
+        ? classifyUpstreamError(e.cause)
+        : e instanceof CardError && e.kind === 'card_signature_invalid'
+          ? e.kind
+          : 'other';
     const r = refusal(502, RPC_CODE.badGateway, kind, e instanceof CardError ? e.message : `could not get the agent card of "${agent.name}"`);
     return { status: 502, bytesOut: writeRefusal(res, r, null), decision: 'error', reason: kind, upstreamError: kind };
   }
@@ -60,8 +65,7 @@ export async function serveDirectory(
     visible.map(async (a) => {
       const url = `${origin}/a2a/${a.name}`;
       try {
-        const raw = await cards.get(a, version);
-        return { name: a.name, url, card: presentCard(raw, a, url).card };
+        return { name: a.name, url, card: (await cards.present(a, version, false, url)).card };
       } catch (e) {
         return { name: a.name, url, error: e instanceof CardError ? e.message : 'card unavailable' };
       }
@@ -71,5 +75,13 @@ export async function serveDirectory(
   const bytesOut = Buffer.byteLength(json);
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytesOut, 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : json);
+  return { status: 200, bytesOut, decision: 'allow', reason: 'ok' };
+}
+
+/** The gateway's card-signing key set (JWKS): what a caller needs to verify the cards' signatures. */
+export function serveKeySet(signer: CardSigner, req: IncomingMessage, res: ServerResponse): DiscoveryOutcome {
+  const bytesOut = Buffer.byteLength(signer.jwksJson);
+  res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'content-length': bytesOut, 'cache-control': 'max-age=300' });
+  res.end(req.method === 'HEAD' ? undefined : signer.jwksJson);
   return { status: 200, bytesOut, decision: 'allow', reason: 'ok' };
 }

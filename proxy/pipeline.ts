@@ -21,7 +21,9 @@ import type { Recorder } from './stages/record.js';
 import { ClientAbortError } from './upstream/engine.js';
 import type { AuditDecision } from './audit.js';
 import { CardCache } from './cards.js';
-import { callerVisibleOrigin, serveCard, serveDirectory, type DiscoveryOutcome } from './discovery.js';
+import { callerVisibleOrigin, serveCard, serveDirectory, serveKeySet, type DiscoveryOutcome } from './discovery.js';
+import { KEY_SET_METHOD, type CardSigner } from './a2a/card-signing.js';
+import { EXTENDED_CARD_METHOD, forwardExtendedCard } from './stages/extended-card.js';
 
 /**
  * THE REQUEST PATH. Every request is one Exchange (exchange.ts), created here on arrival and handed to
@@ -48,13 +50,18 @@ import { callerVisibleOrigin, serveCard, serveDirectory, type DiscoveryOutcome }
  * Refusals become HTTP status + JSON-RPC error body in ONE place: errors.ts writeRefusal.
  *
  * Cards (/.well-known/agent-card.json) and the directory (GET /a2a) go through identity, route and the
- * same policy (a card is visible only to callers allowed to call that agent), but not limits.
+ * same policy (a card is visible only to callers allowed to call that agent), but not limits. The key set
+ * that verifies the gateway's card signatures (GET /.well-known/jwks.json) needs only identity. The
+ * extended card is a call like the others until forward, where its answer is rewritten and signed
+ * (stages/extended-card.ts).
  */
 export interface PipelineState {
   runtime: Runtime;
   trust: Trust;
   resolver: IdentityResolver;
   closing: boolean;
+  /** signs the cards the gateway serves (a2a/card-signing.ts) */
+  cardSigner: CardSigner;
 }
 
 interface ConnState {
@@ -100,7 +107,7 @@ export class Pipeline implements ExchangeSink {
     private readonly revocation: Revocation,
     private readonly now: () => number,
   ) {
-    this.cards = new CardCache(now);
+    this.cards = new CardCache(now, state.cardSigner);
   }
 
   /** resolves when no request is in flight */
@@ -185,6 +192,11 @@ export class Pipeline implements ExchangeSink {
     }
     if (route.kind === 'directory') {
       void this.directory(ex, grants);
+      return;
+    }
+    if (route.kind === 'keys') {
+      ex.method = KEY_SET_METHOD;
+      this.discovered(ex, serveKeySet(this.cards.signer, ex.req, ex.res));
       return;
     }
     const agent = rt.agents.get(route.agent)!;
@@ -324,6 +336,10 @@ export class Pipeline implements ExchangeSink {
       ex.body === undefined ? 0 : ex.body.length,
       ex.upstreamHeaders,
     );
+    if (ex.method === EXTENDED_CARD_METHOD) {
+      void forwardExtendedCard(ex, this.cards, callerVisibleOrigin(ex.req, ex.rt.config.serverNames));
+      return;
+    }
     try {
       ex.agent!.upstream.forward(ex);
     } catch (e) {

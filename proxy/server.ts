@@ -16,6 +16,7 @@ import type { Revocation } from './stages/identity.js';
 import { splitHostPort } from './metrics-server.js';
 import { undiciUpstream } from './upstream/undici.js';
 import { connectionCaps } from '../config/fd-budget.js';
+import { CardSigner, type CardSigningKeys } from './a2a/card-signing.js';
 import type { Upstream, UpstreamFactory, UpstreamSpec } from './upstream/engine.js';
 import { grpcUpstream, type GrpcUpstream, type GrpcUpstreamFactory } from './upstream/grpc.js';
 import { GrpcCalls } from './grpc/calls.js';
@@ -42,6 +43,11 @@ export interface ProxyOptions {
   grpcUpstreamFactory?: GrpcUpstreamFactory;
   /** override config.listen.proxy (tests: '127.0.0.1:0') */
   listen?: string;
+  /**
+   * the key the gateway signs the cards it serves with (a2a/card-signing.ts); the gateway derives it from
+   * the CA root so every replica signs alike. Absent: a random key for this process.
+   */
+  cardSigning?: CardSigningKeys;
 }
 
 export interface ProxyHandle {
@@ -98,7 +104,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     if (e instanceof ProxyError) throw e;
     throw new ProxyError('credentials', `cannot load the gateway credentials: ${(e as Error).message}`, { cause: e });
   }
-  const state: PipelineState = { runtime: undefined as unknown as Runtime, trust, resolver: new IdentityResolver(trust, now), closing: false };
+  const cardSigner = await CardSigner.create(opts.cardSigning);
+  const state: PipelineState = { runtime: undefined as unknown as Runtime, trust, resolver: new IdentityResolver(trust, now), closing: false, cardSigner };
   // Pools are built with the trust material and timeouts current when they open; a change of either opens new ones.
   const engineOptions = (config: Config) => ({
     trust: state.trust,

@@ -9,6 +9,7 @@
  */
 export type Route =
   | { kind: 'directory' }
+  | { kind: 'keys' }
   | { kind: 'card'; agent: string }
   | { kind: 'call'; agent: string; /** after /a2a/<agent>, '' or starting with '/' */ rest: string; /** '' or '?...' */ query: string }
   | { kind: 'error'; status: 400 | 404; reason: 'bad_path' | 'unknown_agent' | 'no_route'; message: string };
@@ -48,6 +49,8 @@ export function checkPath(path: string): string | null {
   return null;
 }
 
+import { JWKS_PATH } from '../a2a/card-signing.js';
+
 const CARD_PATHS = new Set(['/.well-known/agent-card.json', '/.well-known/agent.json']);
 
 /**
@@ -63,6 +66,7 @@ export function decideRoute(target: string, httpMethod: string, hasAgent: (name:
   if (query.length > 0 && (!QUERY_CHARS.test(query.slice(1)) || query.includes('#')))
     return bad('the query has a character that is not allowed: percent-encode it');
   if (path === '/a2a' || path === '/a2a/') return { kind: 'directory' };
+  if (path === JWKS_PATH && (httpMethod === 'GET' || httpMethod === 'HEAD')) return { kind: 'keys' };
   if (!path.startsWith('/a2a/')) return { kind: 'error', status: 404, reason: 'no_route', message: 'no such route: A2A calls go to /a2a/<agent>/...' };
   const slash = path.indexOf('/', 5);
   const agent = slash < 0 ? path.slice(5) : path.slice(5, slash);

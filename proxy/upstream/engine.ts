@@ -55,10 +55,18 @@ export interface FetchResult {
   body: Buffer;
 }
 
+/** A small buffered request (fetch): GET unless said otherwise; the body read up to maxBytes. */
+export interface FetchInit {
+  method?: string;
+  body?: Buffer;
+  /** read at most this many bytes plus one (a longer body is cut there, so the caller's size check sees it) */
+  maxBytes?: number;
+}
+
 export interface Upstream {
   forward(job: ForwardJob): void;
-  /** a small GET (agent cards) through the same mTLS pool */
-  fetch(path: string, headers: Record<string, string>): Promise<FetchResult>;
+  /** a small buffered request (agent cards, the extended card) through the same mTLS pool */
+  fetch(path: string, headers: Record<string, string> | string[], init?: FetchInit): Promise<FetchResult>;
   /** stop taking requests; resolves when in-flight ones are done */
   close(): Promise<void>;
   destroy(): Promise<void>;

@@ -50,10 +50,21 @@ export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstrea
       const h = new ForwardHandler(job);
       current().dispatch({ method: job.httpMethod, path: job.upstreamPath, headers: job.forwardHeaders, body: job.body ?? null }, h);
     },
-    async fetch(path, headers) {
-      const r = await current().request({ method: 'GET', path, headers });
-      const body = Buffer.from(await r.body.arrayBuffer());
-      return { status: r.statusCode, headers: r.headers, body };
+    async fetch(path, headers, init) {
+      const r = await current().request({ method: init?.method ?? 'GET', path, headers, body: init?.body ?? null });
+      const max = init?.maxBytes ?? Infinity;
+      const chunks: Buffer[] = [];
+      let n = 0;
+      for await (const c of r.body as AsyncIterable<Buffer>) {
+        chunks.push(c);
+        n += c.length;
+        if (n > max) {
+          r.body.destroy();
+          break;
+        }
+      }
+      const body = Buffer.concat(chunks, n);
+      return { status: r.statusCode, headers: r.headers, body: n > max ? body.subarray(0, max + 1) : body };
     },
     close: () => pool.close(),
     destroy: () => pool.destroy(),

@@ -2,7 +2,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import express from 'express';
 import { randomUUID } from 'node:crypto';
-import { AGENT_CARD_PATH, Role, TaskState, type AgentCard, type Message } from '@a2a-js/sdk';
+import { AGENT_CARD_PATH, Role, TaskState, type AgentCard, type AgentCardSignatureGenerator, type Message } from '@a2a-js/sdk';
 import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
@@ -29,6 +29,12 @@ export interface A2aAgentOptions {
    * card as a v1.0 GRPC interface with this tenant ('' for none)
    */
   grpc?: { tenant: string; onRequest?: (method: string, request: { tenant?: string }) => void };
+  /** signs the card (and the extended card) on every request, as the SDK's handler does (`base`: the agent's origin) */
+  signCard?: (base: string) => AgentCardSignatureGenerator;
+  /** an authenticated extended card: the public card with these extra skills (sets capabilities.extendedAgentCard) */
+  extendedSkills?: AgentCard['skills'];
+  /** a key set served at /.well-known/jwks.json */
+  jwks?: object;
 }
 
 /** The request handler's methods by the canonical A2A method each one serves. */
@@ -180,7 +186,7 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
     provider: undefined,
     version: '1.0.0',
     documentationUrl: '',
-    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: opts.extendedSkills !== undefined },
     securitySchemes: {},
     securityRequirements: [],
     defaultInputModes: ['text'],
@@ -191,9 +197,21 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
     signatures: [],
     iconUrl: '',
   };
-  const sdkHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), opts.executor ?? echoExecutor());
+  const extended = opts.extendedSkills && { ...card, skills: [...card.skills, ...opts.extendedSkills] };
+  const sdkHandler = new DefaultRequestHandler(
+    card,
+    new InMemoryTaskStore(),
+    opts.executor ?? echoExecutor(),
+    undefined,
+    undefined,
+    undefined,
+    extended && (() => Promise.resolve(extended)),
+    opts.signCard?.(base),
+  );
   const handler = opts.onMethod ? recording(sdkHandler, opts.onMethod) : sdkHandler;
   const app = express();
+  const jwks = opts.jwks;
+  if (jwks) app.get('/.well-known/jwks.json', (_req, res) => void res.json(jwks));
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler, legacyCompat: { enabled: true } }));
   app.use('/a2a/jsonrpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
   app.use('/a2a/rest', restHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));

@@ -101,17 +101,17 @@ describe('interop with real @a2a-js/sdk agents and clients through the gateway',
     expect(at[at.length - 1] - at[0]).toBeGreaterThan(500);
   });
 
-  it('rewrites the card: gateway URLs, no gRPC, no signatures, mTLS scheme; ETag gives 304', async () => {
+  it("rewrites the card: gateway URLs (gRPC kept as declared), the gateway's signature, mTLS scheme; ETag gives 304", async () => {
     const c = h.client(h.alice);
     const r = await get(c, `${h.base}/a2a/writer/.well-known/agent-card.json`, { 'a2a-version': '1.0' });
     expect(r.status).toBe(200);
     const card = r.json;
     expect(card.supportedInterfaces.length).toBeGreaterThan(0);
     for (const i of card.supportedInterfaces) {
-      expect(i.url.startsWith(`${h.base}/a2a/writer/a2a/`)).toBe(true);
-      expect(i.protocolBinding).not.toBe('GRPC');
+      if (i.protocolBinding === 'GRPC') expect(i.url).toBe(`127.0.0.1:${writer.port + 1}`);
+      else expect(i.url.startsWith(`${h.base}/a2a/writer/a2a/`)).toBe(true);
     }
-    expect(card.signatures).toBeUndefined();
+    expect(card.signatures).toHaveLength(1); // the gateway's (test/proxy/signed-cards.test.ts verifies it)
     expect(card.securitySchemes.tollgateMtls).toEqual({ mtlsSecurityScheme: expect.any(Object) });
     const etag = r.headers.get('etag')!;
     const again = await get(c, `${h.base}/a2a/writer/.well-known/agent-card.json`, { 'a2a-version': '1.0', 'if-none-match': etag });

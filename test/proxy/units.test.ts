@@ -4,6 +4,8 @@ import { canonicalMethod, parseJsonRpc, methodFromRest } from '../../proxy/a2a/m
 import { decideRoute, upstreamPath, checkPath } from '../../proxy/stages/route.js';
 import { Limiter } from '../../proxy/ratelimit/limiter.js';
 import { rewriteCard, rewriteEndpoint } from '../../proxy/a2a/card.js';
+import { cardPayload } from '../../proxy/a2a/card-signing.js';
+import { canonicalizeAgentCard, type AgentCard } from '@a2a-js/sdk';
 import { upstreamRequestHeaders, callerResponseHeaders } from '../../proxy/headers.js';
 import { parseConfig } from '../../config/load.js';
 import { ProxyError } from '../../proxy/errors.js';
@@ -188,7 +190,7 @@ describe('rate limiter (fake clock)', () => {
 
 describe('card rewriting', () => {
   const r = { gatewayBase: 'https://gw:8443/a2a/w', upstreamBasePath: '' };
-  it('v1.0: URLs to the gateway, gRPC dropped, signatures dropped, mTLS required', () => {
+  it('v1.0: URLs to the gateway, gRPC dropped without a gRPC upstream, signatures dropped, mTLS required', () => {
     const card = rewriteCard(
       {
         name: 'w',
@@ -230,6 +232,61 @@ describe('card rewriting', () => {
     expect(card.security).toEqual([{ tollgateMtls: [] }]);
     expect(rewriteEndpoint('https://x/base', { gatewayBase: 'https://gw/a2a/w', upstreamBasePath: '/base' })).toBe('https://gw/a2a/w');
     expect(rewriteEndpoint('ftp://x/y', r)).toBeNull();
+  });
+  it("snake_case fields are rewritten like camelCase ones, and the mTLS scheme is written in the card's spelling", () => {
+    const v1 = rewriteCard(
+      {
+        name: 'w',
+        supported_interfaces: [
+          { url: 'https://agent.internal/base/rpc', protocol_binding: 'JSONRPC' },
+          { url: 'agent.internal:50051', protocol_binding: 'grpc' },
+        ],
+        security_requirements: [],
+        signatures: [{ protected: 'x', signature: 'y' }],
+      },
+      { gatewayBase: 'https://gw/a2a/w', upstreamBasePath: '/base' },
+    );
+    expect(v1).toEqual({
+      name: 'w',
+      supported_interfaces: [{ url: 'https://gw/a2a/w/rpc', protocol_binding: 'JSONRPC' }],
+      security_schemes: { tollgateMtls: { mtls_security_scheme: { description: expect.any(String) } } },
+      security_requirements: [{ schemes: { tollgateMtls: { list: [] } } }],
+    });
+    const v03 = rewriteCard(
+      {
+        url: 'https://agent.internal/rpc',
+        preferred_transport: 'JSONRPC',
+        additional_interfaces: [{ url: 'https://agent.internal/rest', transport: 'HTTP+JSON' }],
+      },
+      r,
+    );
+    expect(v03.url).toBe('https://gw:8443/a2a/w/rpc');
+    expect(v03.additional_interfaces).toEqual([{ url: 'https://gw:8443/a2a/w/rest', transport: 'HTTP+JSON' }]);
+    expect(v03.security_schemes).toEqual({ tollgateMtls: { type: 'mutualTLS', description: expect.any(String) } });
+    // a card carrying both spellings gets the scheme required in both
+    const both = rewriteCard({ name: 'w', securityRequirements: [], security_requirements: [{ schemes: { k: { list: [] } } }] }, r);
+    expect(both.securityRequirements).toEqual([{ schemes: { tollgateMtls: { list: [] } } }]);
+    expect(both.security_requirements).toEqual([{ schemes: { k: { list: [] }, tollgateMtls: { list: [] } } }]);
+  });
+});
+
+describe('card signature payload', () => {
+  it('is what the A2A SDK computes for a v1.0 card: no signatures, no empty values, JCS', () => {
+    const card = {
+      name: 'Example Agent',
+      description: '',
+      version: '1',
+      supportedInterfaces: [{ url: 'https://gw/a2a/x', protocolBinding: 'JSONRPC', protocolVersion: '1.0', tenant: '' }],
+      capabilities: { streaming: false, pushNotifications: false, extensions: [] },
+      securitySchemes: { tollgateMtls: { mtlsSecurityScheme: { description: 'mTLS' } } },
+      securityRequirements: [{ schemes: { tollgateMtls: { list: [] } } }],
+      defaultInputModes: ['text'],
+      defaultOutputModes: ['text'],
+      skills: [{ id: 's', name: 'S', description: 'd', tags: ['t'], examples: [] }],
+      signatures: [{ protected: 'x', signature: 'y' }],
+    };
+    expect(cardPayload(card)).toBe(canonicalizeAgentCard(card as unknown as AgentCard));
+    expect(cardPayload({ b: [1, ''], a: { c: null, d: false }, e: {} })).toBe('{"a":{"d":false},"b":[1]}');
   });
 });
 
