@@ -211,6 +211,19 @@ export class GrpcCalls {
       );
       return;
     }
+    if (ex.method === 'GetExtendedAgentCard') {
+      // the card would come back as protobuf with the agent's own endpoints and signatures: the gateway
+      // rewrites and re-signs cards only on the JSON bindings, so it does not pass one on unrewritten
+      ex.refuse(
+        refusal(
+          501,
+          RPC_CODE.notImplemented,
+          'grpc_card_not_carried',
+          `the extended agent card of "${agent.name}" is served through the gateway on the JSON-RPC and HTTP+JSON bindings only (rewritten and signed): call GetExtendedAgentCard there`,
+        ),
+      );
+      return;
+    }
     ex.isCall = true;
     // 6. authorize
     const denied = authorizeStage(ex.grants!, ex);

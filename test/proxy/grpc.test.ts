@@ -193,6 +193,14 @@ describe('the A2A gRPC binding through the gateway (h2)', () => {
     expect(noGrpc.err?.details).toContain('agents.echo.grpc');
   });
 
+  it('does not pass on the extended card over gRPC (it would arrive unrewritten and unsigned): UNIMPLEMENTED naming the binding to use', async () => {
+    const before = tenantsSeen.length;
+    const { err } = await unary(raw(h.alice), 'getExtendedAgentCard', { tenant: 'g1' });
+    expect(err?.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(err?.details).toContain('JSON-RPC and HTTP+JSON bindings only');
+    expect(tenantsSeen.length).toBe(before);
+  });
+
   it('reads the delegation context from metadata like the HTTP header: a forged one is refused', async () => {
     const md = new grpc.Metadata();
     md.set('tollgate-delegation', 'forged.by.caller');
