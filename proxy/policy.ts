@@ -1,4 +1,4 @@
-import { canonicalMethod } from './a2a/methods.js';
+import { policyMethod } from './a2a/methods.js';
 import { ProxyError } from './errors.js';
 import type { PolicyRule } from '../config/schema.js';
 
@@ -49,8 +49,8 @@ export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly
     if (r.methods) {
       methods = new Set();
       for (const m of r.methods) {
-        const c = canonicalMethod(m);
-        if (!c) throw new ProxyError('config', `policy[${i}].methods: "${m}" is not an A2A method (use e.g. message/send or SendMessage)`);
+        const c = policyMethod(m);
+        if (!c) throw new ProxyError('config', `policy[${i}].methods: "${m}" is not an A2A method (use e.g. message/send, SendMessage or PushNotification)`);
         methods.add(c);
       }
     }

@@ -15,6 +15,9 @@ export interface CompiledAgent {
   readonly spec: UpstreamSpec;
   /** upstream base path without trailing '/' ('' for the root) */
   readonly basePath: string;
+  /** where the agent receives pushes (config `push`, without trailing '/'), and its lower-case form; undefined: none */
+  readonly pushPath: string | undefined;
+  readonly pushPathLower: string | undefined;
   /** replaced in place when the gateway's credentials rotate */
   upstream: Upstream;
 }
@@ -63,7 +66,8 @@ export function compileRuntime(
     } else {
       upstream = open(spec);
     }
-    agents.set(name, { name, config: a, spec, basePath, upstream });
+    const pushPath = a.push === undefined ? undefined : a.push.replace(/\/+$/, '');
+    agents.set(name, { name, config: a, spec, basePath, pushPath, pushPathLower: pushPath?.toLowerCase(), upstream });
     agentNameById.set(a.id, name);
   }
   const retired: Upstream[] = [];
