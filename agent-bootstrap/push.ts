@@ -141,7 +141,8 @@ export function pushSender(headers: IncomingMessage['headers'], gatewayId: strin
   if (headers[PUSH_HEADER] !== '1') return { ok: false, reason: `not a push forwarded by the gateway (no ${PUSH_HEADER} header)` };
   const xfcc = headers['x-forwarded-client-cert'];
   const prefix = `By=${gatewayId};URI=`;
-  if (typeof xfcc !== 'string' || xfcc.includes(',') || !xfcc.startsWith(prefix)) return { ok: false, reason: `x-forwarded-client-cert must be "${prefix}<sender>"` };
+  if (typeof xfcc !== 'string' || xfcc.includes(',') || !xfcc.startsWith(prefix))
+    return { ok: false, reason: `x-forwarded-client-cert must be "${prefix}<sender>"` };
   try {
     return { ok: true, sender: parseSpiffeId(xfcc.slice(prefix.length)).uri };
   } catch (e) {

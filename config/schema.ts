@@ -101,7 +101,11 @@ export const policyRule = z
   .object({
     from: z.union([spiffePattern, z.array(spiffePattern).min(1)]).describe('caller SPIFFE ID(s); exact or ending in /*'),
     to: z.union([z.literal('*'), z.array(z.union([agentName, z.literal('*')])).min(1)]).describe('callee agent names, or "*"'),
-    methods: z.array(z.string().min(1)).min(1).optional().describe('A2A methods allowed (v0.3 or v1.0 names, or PushNotification for pushes to the agents in `to`); omit for all'),
+    methods: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('A2A methods allowed (v0.3 or v1.0 names, or PushNotification for pushes to the agents in `to`); omit for all'),
   })
   .strict();
 

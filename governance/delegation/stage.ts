@@ -426,7 +426,8 @@ export class DelegationStage {
       call = this.tasks.beginCall(task, callId, context.callId, callerAgent?.name, context.expiresAt, now, false);
       const initiatorName = this.nameOf(task.initiator);
       stored = this.graph.trees.add(this.graph.trees.ensure(task.rootTaskId, task.initiator, initiatorName, task.startedAt), record);
-      if (this.feed) this.feed({ k: 'call', task: { root: task.rootTaskId, initiator: task.initiator, initiatorName, rootStart: task.startedAt }, rec: record });
+      if (this.feed)
+        this.feed({ k: 'call', task: { root: task.rootTaskId, initiator: task.initiator, initiatorName, rootStart: task.startedAt }, rec: record });
     } else {
       if (callerAgent !== undefined) this.windows.recordCall(callerAgent.name, now);
       if (this.feed) this.feed({ k: 'call', rec: record });

@@ -84,11 +84,10 @@ export interface GatewayAddress {
 }
 
 export type PushUrlDecision =
-  | { ok: true }
-  | { ok: false; status: 400 | 403; reason: 'push_url_not_gateway' | 'push_receiver_not_caller' | 'push_receiver_no_endpoint'; message: string };
+  { ok: true } | { ok: false; status: 400 | 403; reason: 'push_url_not_gateway' | 'push_receiver_not_caller' | 'push_receiver_no_endpoint'; message: string };
 
 const show = (u: unknown) => {
-  const s = typeof u === 'string' ? u : JSON.stringify(u) ?? String(u);
+  const s = typeof u === 'string' ? u : (JSON.stringify(u) ?? String(u));
   return s.length > 200 ? `${s.slice(0, 197)}...` : s;
 };
 

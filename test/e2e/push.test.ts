@@ -52,7 +52,7 @@ ${pushRule ? `  - { from: "${WRITER}", to: [orchestrator], methods: [PushNotific
 
 const auditLines = async () => {
   const p = `${e.dir}/audit.log`;
-  return waitFor('the audit log', async () => (fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined)).then((t) =>
+  return waitFor('the audit log', () => Promise.resolve(fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined)).then((t) =>
     t
       .trim()
       .split('\n')
@@ -85,7 +85,10 @@ beforeAll(async () => {
   const orchFetch = createMtlsFetch(orchId, { expectedServerId: GATEWAY });
   fetches.push(orchFetch);
   const orchApp = express();
-  orchApp.use('/push', pushReceiver((p) => void received.push(p), { gatewayId: GATEWAY }));
+  orchApp.use(
+    '/push',
+    pushReceiver((p) => void received.push(p), { gatewayId: GATEWAY }),
+  );
   orchestrator = await createAgentServer(orchApp, orchId, { allowedCallers: [GATEWAY] });
   toWriter = await new GatewayClients(e.proxyUrl, orchFetch).blind('writer');
 
@@ -120,8 +123,8 @@ describe('push notifications through the gateway', () => {
     const taskId = 'id' in result ? result.id : '';
     expect(taskId).not.toBe('');
 
-    const done = await waitFor('the completed update', async () =>
-      received.find((p) => JSON.stringify(p.notification).includes('TASK_STATE_COMPLETED') && p.body.includes(taskId)),
+    const done = await waitFor('the completed update', () =>
+      Promise.resolve(received.find((p) => JSON.stringify(p.notification).includes('TASK_STATE_COMPLETED') && p.body.includes(taskId))),
     );
     expect(done.sender).toBe(WRITER);
     expect(done.path).toBe('/job-1');
@@ -152,14 +155,18 @@ describe('push notifications through the gateway', () => {
     try {
       const before = received.length;
       await sendWithPush('again', pushCallbackUrl(e.proxyUrl, 'orchestrator'));
-      await waitFor('the refused push', async () => (senderErrors.some((m) => m.includes('403')) ? true : undefined));
+      await waitFor('the refused push', () => Promise.resolve(senderErrors.some((m) => m.includes('403')) ? true : undefined));
       expect(senderErrors.some((m) => m.includes('no_rule'))).toBe(true);
       expect(received.length).toBe(before);
       const lines = await waitFor('the refusal in the audit log', async () => {
         const l = await auditLines();
         return l.some((x) => x.method === 'PushNotification' && x.status === 403) ? l : undefined;
       });
-      expect(lines.find((x) => x.method === 'PushNotification' && x.status === 403)).toMatchObject({ caller: WRITER, callee: 'orchestrator', reason: 'no_rule' });
+      expect(lines.find((x) => x.method === 'PushNotification' && x.status === 403)).toMatchObject({
+        caller: WRITER,
+        callee: 'orchestrator',
+        reason: 'no_rule',
+      });
     } finally {
       senderErrors.length = 0;
       fs.writeFileSync(e.configPath, config(true));

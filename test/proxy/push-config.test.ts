@@ -122,10 +122,14 @@ describe('bodies the gateway cannot read as the callee would', () => {
       body: gzipSync(body),
     });
     expect(gz.status).toBe(415);
-    expect(((await gz.json()) as any).error.data.reason).toBe('body_not_inspectable');
+    expect((await gz.json()).error.data.reason).toBe('body_not_inspectable');
     const utf16 = await post(alice, `${h.base}/a2a/echo/`, body, { 'content-type': 'application/json; charset=utf-16le' });
     expect(utf16.status).toBe(415);
-    const bom = await alice.fetch(`${h.base}/a2a/echo/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]) });
+    const bom = await alice.fetch(`${h.base}/a2a/echo/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]),
+    });
     expect(bom.status).toBe(415);
     expect(h.upstream.requests.length).toBe(0);
     const utf8 = await post(alice, `${h.base}/a2a/echo/`, rpc('message/send', { message }), { 'content-type': 'application/json; charset="UTF-8"' });

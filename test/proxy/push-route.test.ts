@@ -47,7 +47,10 @@ describe('the push callback route', () => {
 
   it('forwards a push to the receiver push endpoint, naming the sender; policy allows PushNotification', async () => {
     configure(['SendMessage', 'PushNotification']);
-    const r = await post(alice, `${h.base}/a2a-push/echo/task-1?n=2`, update, { 'tollgate-push': 'forged', 'x-forwarded-client-cert': 'URI=spiffe://example.org/agent/x' });
+    const r = await post(alice, `${h.base}/a2a-push/echo/task-1?n=2`, update, {
+      'tollgate-push': 'forged',
+      'x-forwarded-client-cert': 'URI=spiffe://example.org/agent/x',
+    });
     expect(r.status, r.text).toBe(200);
     const got = h.upstream.requests.at(-1)!;
     expect(got.url).toBe('/hooks/push/task-1?n=2');

@@ -16,7 +16,12 @@ const decide = (url: unknown, caller: string | undefined = 'alice') => decidePus
 
 describe('decidePushUrl', () => {
   it('accepts exactly the canonical callback URL naming the caller', () => {
-    for (const u of ['https://gw.example:8443/a2a-push/alice/', 'https://gw.example:8443/a2a-push/alice/t-1?x=1', 'https://[::1]:8443/a2a-push/alice', 'https://127.0.0.1:8443/a2a-push/alice/a/b']) {
+    for (const u of [
+      'https://gw.example:8443/a2a-push/alice/',
+      'https://gw.example:8443/a2a-push/alice/t-1?x=1',
+      'https://[::1]:8443/a2a-push/alice',
+      'https://127.0.0.1:8443/a2a-push/alice/a/b',
+    ]) {
       expect(decide(u), u).toEqual({ ok: true });
     }
   });
@@ -49,7 +54,11 @@ describe('decidePushUrl', () => {
   });
   it('refuses a receiver that is not the caller (403), an unregistered caller, a receiver without push endpoint', () => {
     expect(decide('https://gw.example:8443/a2a-push/bob/')).toMatchObject({ ok: false, status: 403, reason: 'push_receiver_not_caller' });
-    expect(decidePushUrl('https://gw.example:8443/a2a-push/alice/', undefined, gw, has)).toMatchObject({ ok: false, status: 403, reason: 'push_receiver_not_caller' });
+    expect(decidePushUrl('https://gw.example:8443/a2a-push/alice/', undefined, gw, has)).toMatchObject({
+      ok: false,
+      status: 403,
+      reason: 'push_receiver_not_caller',
+    });
     expect(decidePushUrl('https://gw.example:8443/a2a-push/nopush/', 'nopush', gw, has)).toMatchObject({ ok: false, reason: 'push_receiver_no_endpoint' });
   });
 });
@@ -98,7 +107,10 @@ describe('the route and the names', () => {
   });
   it('pushSender trusts XFCC only with the gateway push marking', () => {
     const G = 'spiffe://td/tollgate/gateway';
-    expect(pushSender({ 'tollgate-push': '1', 'x-forwarded-client-cert': `By=${G};URI=spiffe://td/agent/w` }, G)).toEqual({ ok: true, sender: 'spiffe://td/agent/w' });
+    expect(pushSender({ 'tollgate-push': '1', 'x-forwarded-client-cert': `By=${G};URI=spiffe://td/agent/w` }, G)).toEqual({
+      ok: true,
+      sender: 'spiffe://td/agent/w',
+    });
     expect(pushSender({ 'x-forwarded-client-cert': `By=${G};URI=spiffe://td/agent/w` }, G).ok).toBe(false);
     expect(pushSender({ 'tollgate-push': '1', 'x-forwarded-client-cert': `By=spiffe://td/other;URI=spiffe://td/agent/w` }, G).ok).toBe(false);
     expect(pushSender({ 'tollgate-push': '1', 'x-forwarded-client-cert': `By=${G};URI=spiffe://td/a,By=${G};URI=spiffe://td/b` }, G).ok).toBe(false);
