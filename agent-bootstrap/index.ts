@@ -10,6 +10,18 @@ export { bootstrap, renew, pinnedRoot, type BootstrapOptions } from './bootstrap
 export { AgentIdentity, type AgentIdentityOptions } from './identity.js';
 export { createMtlsFetch, chainFromPeerCertificate, type MtlsFetch, type MtlsFetchOptions } from './mtls-fetch.js';
 export { createAgentServer, callerMatcher, gatewayHeadersProblem, peerOf, type AgentServer, type AgentServerOptions, type RequestHandler } from './server.js';
+export {
+  MtlsPushNotificationSender,
+  pushReceiver,
+  pushSender,
+  pushCallbackUrl,
+  PUSH_HEADER,
+  PUSH_METHOD,
+  PUSH_ROUTE_PREFIX,
+  type MtlsPushSenderOptions,
+  type PushReceiverOptions,
+  type ReceivedPush,
+} from './push.js';
 export { RevocationFeed, type RevocationView, type RevocationFeedOptions } from './revocations.js';
 export {
   currentDelegation,

@@ -8,7 +8,7 @@
  *    would silently fall back to the public roots); open connections stay up;
  *  - a request from the gateway (an ID in the reserved `spiffe://<td>/tollgate/` namespace) must carry the
  *    gateway's `x-forwarded-client-cert` naming it, and a `tollgate-delegation` context (unless
- *    `requireDelegation: false`): without them the handler's onward calls would start a fresh root task,
+ *    `requireDelegation: false`; a push, marked `tollgate-push: 1` by the gateway, needs no context): without them the handler's onward calls would start a fresh root task,
  *    outside the loop, depth and budget checks, so such a request is refused with 400. The gateway's own
  *    agent-card fetches carry neither and are exempt (a card GET starts no work);
  *  - inbound `tollgate-delegation` / `traceparent` headers become the delegation context of the handler.
@@ -25,6 +25,7 @@ import type { SvidMaterial } from './material.js';
 import { chainFromPeerCertificate } from './mtls-fetch.js';
 import { delegationFromHeaders, runWithDelegation } from './delegation.js';
 import { RevocationFeed, type RevocationView } from './revocations.js';
+import { PUSH_HEADER } from '../protocol/push.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -114,7 +115,8 @@ export function gatewayHeadersProblem(
   if (typeof xfcc !== 'string' || xfcc.includes(',') || !xfcc.startsWith(`By=${gatewayId};URI=spiffe://`)) {
     return `x-forwarded-client-cert must be one value "By=${gatewayId};URI=<caller>", as the gateway sets it`;
   }
-  if (requireDelegation && req.headers['tollgate-delegation'] === undefined) {
+  // a push (protocol/push.ts) reports on a task; it is no delegation and carries no context for the receiver
+  if (requireDelegation && req.headers['tollgate-delegation'] === undefined && req.headers[PUSH_HEADER] !== '1') {
     return 'the request came from the gateway without a tollgate-delegation context: onward calls would start a new root task outside the loop and budget checks, so it is refused';
   }
   return undefined;

@@ -73,6 +73,12 @@ const windowLimits = z
   })
   .strict();
 
+/** An absolute upstream path without query, dot segments, empty segments or percent-escapes. */
+const pushPath = z
+  .string()
+  .regex(/^(\/[A-Za-z0-9\-_~!$&'()*+,;=:@.]+)+\/?$/, 'expected an absolute path such as /push (no query, "%", "//" or spaces)')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), { error: 'the push path may not have "." or ".." segments' });
+
 export const agentSchema = z
   .object({
     url: z
@@ -90,6 +96,11 @@ export const agentSchema = z
     requireDelegationContext: z.boolean().default(false).describe("refuse this agent's calls unless they carry a delegation context"),
     maxRevisits: z.number().int().min(0).default(0).describe('times this agent may reappear in one delegation chain'),
     limits: windowLimits.optional().describe('per-agent call and cost windows'),
+    push: pushPath
+      .optional()
+      .describe(
+        "path on the agent's upstream origin where it receives push notifications (e.g. /push); the gateway forwards /a2a-push/<name>/<rest> there, and only there. Absent: the agent cannot receive pushes",
+      ),
   })
   .strict();
 
@@ -121,7 +132,11 @@ export const policyRule = z
   .object({
     from: z.union([spiffePattern, z.array(spiffePattern).min(1)]).describe('caller SPIFFE ID(s); exact or ending in /*'),
     to: z.union([z.literal('*'), z.array(z.union([agentName, z.literal('*')])).min(1)]).describe('callee agent names, or "*"'),
-    methods: z.array(z.string().min(1)).min(1).optional().describe('A2A methods allowed (v0.3 or v1.0 names); omit for every A2A method'),
+    methods: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('A2A methods allowed (v0.3 or v1.0 names, or PushNotification for pushes to the agents in `to`); omit for every A2A method'),
     nonA2A: z
       .boolean()
       .optional()

@@ -3,7 +3,7 @@
  *
  * To the callee: hop-by-hop headers (RFC 9110 7.6.1, plus any the Connection header names) are dropped,
  * and so is every identity header a caller could forge: `x-forwarded-client-cert`, anything `x-tollgate-*`,
- * and `tollgate-delegation` (the delegation stage sets its own). The gateway then states the caller's
+ * `tollgate-delegation` (the delegation stage sets its own) and `tollgate-push` (set on pushes only). The gateway then states the caller's
  * identity itself: `x-forwarded-client-cert: By=<gateway id>;URI=<caller id>`.
  * To the caller: hop-by-hop headers are dropped, and an upstream-supplied `tollgate-delegation` is never
  * passed back (`tollgate-cost` is).
@@ -20,7 +20,17 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 // tollgate-scope is the caller's instruction to the gateway (attenuation): it is signed into the context, not passed on
-const STRIP_TO_UPSTREAM = new Set([...HOP_BY_HOP, 'host', 'content-length', 'x-forwarded-client-cert', 'tollgate-delegation', 'tollgate-scope', 'expect']);
+// tollgate-push: only the gateway says a request is a push (stages/push.ts sets it on the push route)
+const STRIP_TO_UPSTREAM = new Set([
+  ...HOP_BY_HOP,
+  'host',
+  'content-length',
+  'x-forwarded-client-cert',
+  'tollgate-delegation',
+  'tollgate-scope',
+  'tollgate-push',
+  'expect',
+]);
 const STRIP_TO_CALLER = new Set([...HOP_BY_HOP, 'tollgate-delegation']);
 
 /** Names a stage may not set through ctx.setUpstreamHeader: the gateway owns them. */

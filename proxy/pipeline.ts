@@ -14,6 +14,8 @@ import type { Trust } from './tls/trust.js';
 import { decideIdentity, type Revocation } from './stages/identity.js';
 import { decideRoute, upstreamPath } from './stages/route.js';
 import { authorizeStage, chainUnverifiable } from './stages/authorize.js';
+import { pushBody, pushConfigStage, uninspectableBody, pushEndpointReserved, pushRoute, pushUpstreamPath, reachesPushEndpoint } from './stages/push.js';
+import { PUSH_NOTIFICATION_METHOD } from './a2a/methods.js';
 import { limitsStage } from './stages/limits.js';
 import { governanceStage } from './stages/governance.js';
 import { upstreamEnded, upstreamResponded } from './stages/forward.js';
@@ -37,6 +39,9 @@ import { EXTENDED_CARD_METHOD, forwardExtendedCard } from './stages/extended-car
  *   3. body       (here)                 read up to maxBodyBytes (413), then the A2A method from the
  *                                         JSON-RPC body or the REST path (a2a/methods.ts decideMethod)
  *   4. authorize  (stages/authorize.ts)  default deny; needs the method, hence after 3          -> 403
+ *      push       (stages/push.ts)       push-config URLs must be the gateway's callback route for the
+ *                                         caller -> 400/403; /a2a-push/<receiver>/ is a PushNotification
+ *                                         call to the receiver's push endpoint (routed in 2, checked in 3)
  *   5. limits     (stages/limits.ts)     buckets + concurrency; after authorize so a denied caller cannot
  *                                         drain an allowed caller's edge or hold a callee's slots -> 429
  *   6. governance (stages/governance.ts) the governance slot (governance.ts): loop / budget checks; last
@@ -207,8 +212,21 @@ export class Pipeline implements ExchangeSink {
       void this.card(ex, grants);
       return;
     }
-    ex.rest = route.rest;
-    ex.query = route.query;
+    if (route.kind === 'push') {
+      // the callback route (stages/push.ts): a push to `agent`, its receiver
+      const p = pushRoute(ex, agent, route.rest, route.query);
+      if (p !== undefined) {
+        ex.refuse(p);
+        return;
+      }
+    } else {
+      if (agent.pushPathLower !== undefined && reachesPushEndpoint(agent, route.rest)) {
+        ex.refuse(pushEndpointReserved(agent));
+        return;
+      }
+      ex.rest = route.rest;
+      ex.query = route.query;
+    }
 
     // 3. body
     const te = req.headers['transfer-encoding'];
@@ -275,7 +293,8 @@ export class Pipeline implements ExchangeSink {
 
   private afterBody(ex: Exchange): void {
     const agent = ex.agent!;
-    const m = decideMethod(ex.httpMethod, ex.rest, ex.body);
+    const push = ex.method === PUSH_NOTIFICATION_METHOD;
+    const m = push ? pushBody(ex) : decideMethod(ex.httpMethod, ex.rest, ex.body);
     if (m.kind === 'refuse') {
       ex.rpcId = m.id;
       ex.refuse(refusal(400, RPC_CODE.badRequest, m.reason, m.message));
@@ -284,14 +303,29 @@ export class Pipeline implements ExchangeSink {
     ex.method = m.method;
     ex.rpcId = m.id;
     ex.isRpc = m.isRpc;
-    ex.upstreamPath = upstreamPath(agent.basePath, ex.rest, ex.query);
+    ex.upstreamPath = push ? pushUpstreamPath(agent, ex.rest, ex.query) : upstreamPath(agent.basePath, ex.rest, ex.query);
     ex.isCall = true;
 
+    if (ex.body !== undefined && !push) {
+      const u = uninspectableBody(ex);
+      if (u !== undefined) {
+        ex.refuse(u);
+        return;
+      }
+    }
     // 4. authorize
     const denied = authorizeStage(ex.grants!, ex);
     if (denied !== undefined) {
       ex.refuse(denied);
       return;
+    }
+    // 4b. push configs: a push URL in the call must be the gateway's callback route for the caller
+    if (ex.body !== undefined && !push) {
+      const p = pushConfigStage(ex);
+      if (p !== undefined) {
+        ex.refuse(p);
+        return;
+      }
     }
     // 5. limits
     const limiter = ex.rt.limiter;

@@ -1,4 +1,4 @@
-import { canonicalMethod, UNKNOWN_METHOD } from './a2a/methods.js';
+import { policyMethod, UNKNOWN_METHOD } from './a2a/methods.js';
 import { ProxyError } from './errors.js';
 import type { ChainRule, PolicyRule } from '../config/schema.js';
 
@@ -68,8 +68,8 @@ export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly
     if (r.methods) {
       methods = new Set();
       for (const m of r.methods) {
-        const c = canonicalMethod(m);
-        if (!c) throw new ProxyError('config', `policy[${i}].methods: "${m}" is not an A2A method (use e.g. message/send or SendMessage)`);
+        const c = policyMethod(m);
+        if (!c) throw new ProxyError('config', `policy[${i}].methods: "${m}" is not an A2A method (use e.g. message/send, SendMessage or PushNotification)`);
         methods.add(c);
       }
     }

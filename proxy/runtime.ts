@@ -16,6 +16,9 @@ export interface CompiledAgent {
   readonly spec: UpstreamSpec;
   /** upstream base path without trailing '/' ('' for the root) */
   readonly basePath: string;
+  /** where the agent receives pushes (config `push`, without trailing '/'), and its lower-case form; undefined: none */
+  readonly pushPath: string | undefined;
+  readonly pushPathLower: string | undefined;
   /** replaced in place when the gateway's credentials rotate */
   upstream: Upstream;
   /** the agent's gRPC endpoint (agents.<name>.grpc), when it has one */
@@ -85,7 +88,8 @@ export function compileRuntime(
         grpc = openGrpc(grpcSpec);
       }
     }
-    agents.set(name, { name, config: a, spec, basePath, upstream, grpcSpec, grpc });
+    const pushPath = a.push === undefined ? undefined : a.push.replace(/\/+$/, '');
+    agents.set(name, { name, config: a, spec, basePath, pushPath, pushPathLower: pushPath?.toLowerCase(), upstream, grpcSpec, grpc });
     agentNameById.set(a.id, name);
   }
   const retired: Closable[] = [];

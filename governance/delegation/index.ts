@@ -14,3 +14,5 @@ export { REFUSAL_TABLE, refuse, budgetOf } from './refusals.js';
 export type { Refusal, RefusalReason } from './refusals.js';
 export { DelegationError } from './errors.js';
 export { parseTraceparent, nextTraceparent } from './traceparent.js';
+export { decidePush } from './push.js';
+export type { DecidePushInput, PushDecision } from './push.js';

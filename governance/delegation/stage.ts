@@ -13,8 +13,11 @@ import { IssuedContexts } from './issued.js';
 import { nextTraceparent } from './traceparent.js';
 import { AgentWindows, halveLimits, type AgentLimits } from './windows.js';
 import { parseScopeHeader, SCOPE_HEADER, type Scope } from './scope.js';
+import { checkChain } from './chain-policy.js';
 import { refuse } from './refusals.js';
 import type { ChainRule } from '../../config/schema.js';
+import { decidePush } from './push.js';
+import { PUSH_METHOD } from '../../protocol/push.js';
 
 /**
  * The delegation stage: the adapter between the gateway pipeline and the pure parts (verifyContext, decide,
@@ -291,6 +294,7 @@ export class DelegationStage {
 
   /** Returns a refusal to send, or undefined (outbound headers set, budgets committed). */
   beforeForward(ctx: GovernedCall): Refusal | undefined {
+    if (ctx.method === PUSH_METHOD) return this.beforePush(ctx);
     const now = this.now();
     const b = this.built;
     let context: DelegationContext | undefined;
@@ -376,6 +380,88 @@ export class DelegationStage {
     ctx.governance = {
       callId,
       rootTaskId: t.rootTaskId,
+      startedAt: now,
+      traceId: trace.traceId,
+      call,
+      record: stored ? record : undefined,
+      refused: false,
+      finished: false,
+    };
+    return undefined;
+  }
+
+  /**
+   * A push notification (push.ts decidePush): counted against the task named by the sender's context and
+   * recorded in its tree as a child of the sender's call; no context is issued to the receiver (a push is a
+   * report, not a delegation). Without a context it is recorded in the aggregate graph only.
+   */
+  private beforePush(ctx: GovernedCall): Refusal | undefined {
+    const now = this.now();
+    const b = this.built;
+    let context: DelegationContext | undefined;
+    const inbound = ctx.header(DELEGATION_HEADER);
+    if (inbound !== undefined) {
+      const v = verifyContext(inbound, ctx.callerId, now, this.keyring, this.issued);
+      if (!v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
+      context = v.context;
+    }
+    // a push only a chain rule allows is checked like a call (a push is a report, so a delegated scope does
+    // not apply: it goes back towards whoever set the scope)
+    if (ctx.chainRules !== undefined) {
+      const r = checkChain(ctx.chainRules, context ? context.chain : [ctx.callerId], ctx.callee);
+      if (r !== undefined) return this.refused(ctx, r, context, now);
+    }
+    const callerAgent = b.byId.get(ctx.callerId);
+    const callerName = ctx.callerAgent ?? callerAgent?.name;
+    const task = context && this.tasks.resolve(context.rootTaskId, context.chain[0], context.rootStartedAt, b.limits.deadlineMs, b.limits.tokenTtlMs, now);
+    const windows = callerAgent?.limits ? this.windows.check(callerAgent.name, callerAgent.limits, now) : undefined;
+    const d = decidePush({
+      now,
+      context,
+      caller: { id: ctx.callerId, name: callerName, requireDelegationContext: callerAgent?.requireDelegationContext ?? false },
+      limits: b.limits,
+      task,
+      windows,
+    });
+    const callId = this.nextCallId();
+    if (!d.allow) return this.refused(ctx, d.refusal, context, now, callId);
+    const trace = nextTraceparent(ctx.header('traceparent'), context && traceIdOf(context.rootTaskId));
+    ctx.setUpstreamHeader('traceparent', trace.header);
+    const record: CallRecord = {
+      id: callId,
+      parent: context?.callId,
+      caller: ctx.callerId,
+      callerName: callerName ?? this.shortOf(ctx.callerId),
+      callee: ctx.calleeId,
+      calleeName: ctx.callee,
+      method: ctx.method,
+      depth: context === undefined ? 1 : context.depth + 1,
+      start: now,
+      decision: 'allowed',
+      reason: undefined,
+      message: undefined,
+      status: undefined,
+      durationMs: undefined,
+      cost: 0,
+      costInclusive: 0,
+      traceId: trace.traceId,
+    };
+    let call: CallState | undefined;
+    let stored = false;
+    if (context !== undefined && task !== undefined) {
+      call = this.tasks.beginCall(task, callId, context.callId, callerAgent?.name, context.expiresAt, now, false);
+      const initiatorName = this.nameOf(task.initiator);
+      stored = this.graph.trees.add(this.graph.trees.ensure(task.rootTaskId, task.initiator, initiatorName, task.startedAt), record);
+      if (this.feed)
+        this.feed({ k: 'call', task: { root: task.rootTaskId, initiator: task.initiator, initiatorName, rootStart: task.startedAt }, rec: record });
+    } else {
+      if (callerAgent !== undefined) this.windows.recordCall(callerAgent.name, now);
+      if (this.feed) this.feed({ k: 'call', rec: record });
+    }
+    this.graph.aggregate.recordCall(ctx.callerId, ctx.calleeId, now);
+    ctx.governance = {
+      callId,
+      rootTaskId: call === undefined ? undefined : context?.rootTaskId,
       startedAt: now,
       traceId: trace.traceId,
       call,

@@ -188,10 +188,12 @@ export class TaskRegistry {
     callerAgent: string | undefined,
     tokenExpiresAt: number,
     now: number,
+    /** false for a push notification: it is no child the parent delegated (push.ts) */
+    countFanOut = true,
   ): CallState {
     task.calls++;
     task.inFlight++;
-    if (parentCallId !== undefined) {
+    if (parentCallId !== undefined && countFanOut) {
       task.fanOut ??= new Map();
       task.fanOut.set(parentCallId, (task.fanOut.get(parentCallId) ?? 0) + 1);
     }

@@ -15,8 +15,8 @@ export interface TaskRef {
 }
 
 export type GraphEvent =
-  /** an allowed call: into its task's tree and the aggregate */
-  | { k: 'call'; task: TaskRef; rec: CallRecord }
+  /** an allowed call: into its task's tree and the aggregate (a push without a task: the aggregate only) */
+  | { k: 'call'; task?: TaskRef; rec: CallRecord }
   /** a refusal by the delegation stage (into the tree when the task was known), or by an earlier stage (aggregate only) */
   | { k: 'refused'; from: string; to: string; at: number; task?: TaskRef; rec?: CallRecord; loop?: LoopCut; cancelled?: boolean }
   /** an allowed call ended: status 0 = no response */
@@ -32,7 +32,7 @@ export function applyGraphEvent(graph: CallGraph, e: GraphEvent): void {
   switch (e.k) {
     case 'call': {
       const t = e.task;
-      trees.add(trees.ensure(t.root, t.initiator, t.initiatorName, t.rootStart), { ...e.rec });
+      if (t !== undefined) trees.add(trees.ensure(t.root, t.initiator, t.initiatorName, t.rootStart), { ...e.rec });
       graph.aggregate.recordCall(e.rec.caller, e.rec.callee, e.rec.start);
       return;
     }

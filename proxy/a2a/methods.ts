@@ -5,6 +5,7 @@
  * with either spelling matches calls made with either protocol version.
  */
 import { scanJsonRpc, type ScannedRpc } from './scan.js';
+import { PUSH_METHOD } from '../../protocol/push.js';
 
 export const CANONICAL_METHODS = [
   'SendMessage',
@@ -20,6 +21,12 @@ export const CANONICAL_METHODS = [
   'GetExtendedAgentCard',
 ] as const;
 export type CanonicalMethod = (typeof CANONICAL_METHODS)[number];
+
+/**
+ * Pseudo-method of a push notification on the gateway's callback route (protocol/push.ts): accepted in policy
+ * `methods`, never read from a request body (a JSON-RPC "PushNotification" is 'unknown').
+ */
+export const PUSH_NOTIFICATION_METHOD = PUSH_METHOD;
 
 /** Pseudo-method of discovery (the public card at /.well-known): never appears in a JSON-RPC body. */
 export const AGENT_CARD_METHOD = 'GetAgentCard';
@@ -51,6 +58,11 @@ for (const [k, v] of Object.entries(ALIASES)) if (!NAMES.has(k)) NAMES.set(k, v)
 /** Canonical name of a v0.3 or v1.0 method name; undefined when it is not an A2A method. */
 export function canonicalMethod(name: string): CanonicalMethod | undefined {
   return NAMES.get(name);
+}
+
+/** A method name as a policy rule may list it: an A2A method (canonical form) or the PushNotification pseudo-method. */
+export function policyMethod(name: string): string | undefined {
+  return name === PUSH_METHOD ? PUSH_METHOD : NAMES.get(name);
 }
 
 /** Streaming methods answer with text/event-stream. */
@@ -156,7 +168,7 @@ export function parseSlow(body: Buffer | string): JsonRpcParse {
 /** What a call is, before policy sees it: its A2A method, or why the gateway refuses to name one. */
 export type CallMethod =
   | { kind: 'ok'; method: string; id: string | number | null; isRpc: boolean }
-  | { kind: 'refuse'; reason: 'batch' | 'rpc_on_rest_path'; message: string; id: string | number | null };
+  | { kind: 'refuse'; reason: 'batch' | 'rpc_on_rest_path' | 'push_not_a2a_call'; message: string; id: string | number | null };
 
 /**
  * The method of a call from its HTTP method, path (relative to the agent's route) and body. On an

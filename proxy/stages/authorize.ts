@@ -27,7 +27,7 @@ export function authorizeStage(grants: Grants, ex: Exchange): Refusal | undefine
       RPC_CODE.forbidden,
       'not_a2a',
       `${callerId} may call agent "${callee}", but this request is not an A2A method (${ex.httpMethod} ${ex.rest || '/'}); a policy rule allows other requests only with nonA2A: true`,
-      { data: { caller: callerId, callee } },
+      { data: { caller: callerId, callee, method } },
     );
   }
   return refusal(403, RPC_CODE.forbidden, 'method_not_allowed', `${callerId} may call agent "${callee}" but not the method ${method}`, {

@@ -1,3 +1,5 @@
+import { PUSH_ROUTE_PREFIX } from '../../protocol/push.js';
+
 /**
  * Stage "route": the request target -> which agent, which upstream path. Pure.
  *
@@ -12,6 +14,8 @@ export type Route =
   | { kind: 'keys' }
   | { kind: 'card'; agent: string }
   | { kind: 'call'; agent: string; /** after /a2a/<agent>, '' or starting with '/' */ rest: string; /** '' or '?...' */ query: string }
+  /** a push notification for agent `agent` (the receiver): /a2a-push/<agent>/<rest> (protocol/push.ts) */
+  | { kind: 'push'; agent: string; rest: string; query: string }
   | { kind: 'error'; status: 400 | 404; reason: 'bad_path' | 'unknown_agent' | 'no_route'; message: string };
 
 // RFC 3986 pchar + '/': unreserved, pct-encoded, sub-delims, ':' and '@'. No '\', no '#', no spaces.
@@ -67,9 +71,14 @@ export function decideRoute(target: string, httpMethod: string, hasAgent: (name:
     return bad('the query has a character that is not allowed: percent-encode it');
   if (path === '/a2a' || path === '/a2a/') return { kind: 'directory' };
   if (path === JWKS_PATH && (httpMethod === 'GET' || httpMethod === 'HEAD')) return { kind: 'keys' };
-  if (!path.startsWith('/a2a/')) return { kind: 'error', status: 404, reason: 'no_route', message: 'no such route: A2A calls go to /a2a/<agent>/...' };
-  const slash = path.indexOf('/', 5);
-  const agent = slash < 0 ? path.slice(5) : path.slice(5, slash);
+  let start = 5;
+  if (!path.startsWith('/a2a/')) {
+    if (!path.startsWith(PUSH_ROUTE_PREFIX))
+      return { kind: 'error', status: 404, reason: 'no_route', message: 'no such route: A2A calls go to /a2a/<agent>/..., pushes to /a2a-push/<agent>/...' };
+    start = PUSH_ROUTE_PREFIX.length;
+  }
+  const slash = path.indexOf('/', start);
+  const agent = slash < 0 ? path.slice(start) : path.slice(start, slash);
   if (!hasAgent(agent))
     return {
       kind: 'error',
@@ -78,6 +87,7 @@ export function decideRoute(target: string, httpMethod: string, hasAgent: (name:
       message: `no agent named "${agent.length > 64 ? agent.slice(0, 61) + '...' : agent}" is registered`,
     };
   const rest = slash < 0 ? '' : path.slice(slash);
+  if (start !== 5) return { kind: 'push', agent, rest, query };
   if ((httpMethod === 'GET' || httpMethod === 'HEAD') && CARD_PATHS.has(rest)) return { kind: 'card', agent };
   return { kind: 'call', agent, rest, query };
 }
