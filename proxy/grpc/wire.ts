@@ -187,3 +187,55 @@ export function routeByTenant(body: Buffer, field: number, hasAgent: (name: stri
   body.copy(frame, o, tEnd, end);
   return { ok: true, agent, frame };
 }
+
+/** Each length-delimited field `fieldNo` at the top level of msg[start, end): [valueStart, valueEnd] pairs. */
+function lengthFields(b: Buffer, start: number, end: number, fieldNo: number): [number, number][] | undefined {
+  const out: [number, number][] = [];
+  let p = start;
+  while (p < end) {
+    const tag = varint(b, p, end);
+    if (tag === undefined) return undefined;
+    p = tag[1];
+    const wt = tag[0] % 8;
+    if (wt === 0) {
+      const v = varint(b, p, end);
+      if (v === undefined) return undefined;
+      p = v[1];
+    } else if (wt === 1) p += 8;
+    else if (wt === 5) p += 4;
+    else if (wt === 2) {
+      const l = varint(b, p, end);
+      if (l === undefined) return undefined;
+      if (Math.floor(tag[0] / 8) === fieldNo) out.push([l[1], l[1] + l[0]]);
+      p = l[1] + l[0];
+    } else return undefined;
+    if (p > end) return undefined;
+  }
+  return out;
+}
+
+/**
+ * Push configs on the gRPC binding. The gateway checks push-config URLs on the JSON bindings (a2a/push-config.ts);
+ * on gRPC it does not decode messages, so a call that carries one is refused rather than passed on unchecked
+ * (an agent would otherwise post task updates to any address the caller named): the push-config methods, and
+ * a SendMessage whose `configuration` (field 3) sets `task_push_notification_config` (field 2). `frame` is the
+ * routed gRPC frame (5-byte header + message). Undefined: nothing to refuse.
+ */
+export function grpcPushConfigRefusal(method: string, frame: Buffer): Refusal | undefined {
+  const refuse = (what: string) =>
+    refusal(
+      403,
+      RPC_CODE.forbidden,
+      'push_config_grpc',
+      `${what} over gRPC is not carried by the gateway (it checks push URLs on the JSON-RPC and HTTP+JSON bindings): set push configs there, pointing at the gateway's /a2a-push/<your agent>/ route`,
+    );
+  if (method === 'CreateTaskPushNotificationConfig') return refuse('creating a push notification config');
+  if (method !== 'SendMessage' && method !== 'SendStreamingMessage') return undefined;
+  const configs = lengthFields(frame, 5, frame.length, 3);
+  if (configs === undefined) return refusal(400, RPC_CODE.badRequest, 'grpc_malformed', 'the request message is not valid protobuf');
+  for (const [s, e] of configs) {
+    const push = lengthFields(frame, s, e, 2);
+    if (push === undefined || push.length > 0) return refuse('a push notification config in SendMessage');
+  }
+  return undefined;
+}

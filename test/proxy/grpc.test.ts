@@ -193,6 +193,38 @@ describe('the A2A gRPC binding through the gateway (h2)', () => {
     expect(noGrpc.err?.details).toContain('agents.echo.grpc');
   });
 
+  it('refuses push configs on the gRPC binding (an SSRF vector the gateway would not check there), inline or created', async () => {
+    const before = tenantsSeen.length;
+    const c = raw(h.alice);
+    const inline = await unary(c, 'sendMessage', {
+      ...sendRequest('g1'),
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: { tenant: '', id: 'p1', taskId: '', url: 'https://169.254.169.254/latest', token: '', authentication: undefined },
+        historyLength: undefined,
+        returnImmediately: false,
+      },
+    });
+    expect(inline.err?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(inline.err?.details).toContain('push notification config in SendMessage over gRPC is not carried');
+    const created = await unary(c, 'createTaskPushNotificationConfig', {
+      tenant: 'g1',
+      id: 'p2',
+      taskId: 't1',
+      url: 'http://127.0.0.1:6379/',
+      token: '',
+      authentication: undefined,
+    });
+    expect(created.err?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(tenantsSeen.length).toBe(before);
+    // a configuration without a push config still goes through
+    const plain = await unary(c, 'sendMessage', {
+      ...sendRequest('g1'),
+      configuration: { acceptedOutputModes: ['text/plain'], taskPushNotificationConfig: undefined, historyLength: 2, returnImmediately: false },
+    });
+    expect(plain.err).toBeNull();
+  });
+
   it('does not pass on the extended card over gRPC (it would arrive unrewritten and unsigned): UNIMPLEMENTED naming the binding to use', async () => {
     const before = tenantsSeen.length;
     const { err } = await unary(raw(h.alice), 'getExtendedAgentCard', { tenant: 'g1' });
