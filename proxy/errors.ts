@@ -24,6 +24,7 @@ export const RPC_CODE = {
   unauthenticated: -31401,
   forbidden: -31403,
   notFound: -31404,
+  conflict: -31409,
   tooLarge: -31413,
   tooManyHeaders: -31431,
   rateLimited: -31429,

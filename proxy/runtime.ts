@@ -3,6 +3,7 @@ import { parseSpiffeId } from '../certs/index.js';
 import { compilePolicy, type Grants, type Policy } from './policy.js';
 import { Limiter } from './ratelimit/limiter.js';
 import type { Upstream, UpstreamSpec } from './upstream/engine.js';
+import { compileAgentTimeouts, type AgentTimeouts } from './timeouts.js';
 
 /**
  * Everything the request path needs, built once when a config loads (or reloads): the agent registry in
@@ -17,6 +18,8 @@ export interface CompiledAgent {
   readonly basePath: string;
   /** replaced in place when the gateway's credentials rotate */
   upstream: Upstream;
+  /** the call limits of each method (timeouts.ts), resolved here once */
+  readonly timeouts: AgentTimeouts;
 }
 
 export interface Runtime {
@@ -63,7 +66,7 @@ export function compileRuntime(
     } else {
       upstream = open(spec);
     }
-    agents.set(name, { name, config: a, spec, basePath, upstream });
+    agents.set(name, { name, config: a, spec, basePath, upstream, timeouts: compileAgentTimeouts(name, a, config.timeouts) });
     agentNameById.set(a.id, name);
   }
   const retired: Upstream[] = [];
