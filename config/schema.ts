@@ -52,31 +52,29 @@ const callLimit = (what: string, zeroMeans?: string) =>
  * `SendMessage`), stored under the canonical v1.0 name; two spellings of one method are refused.
  */
 const methodLimits = (what: string) =>
-  z
-    .record(z.string(), callLimit(what))
-    .transform((rec, ctx) => {
-      const out: Partial<Record<CanonicalMethod, number>> = {};
-      const seen = new Map<CanonicalMethod, string>();
-      for (const [name, ms] of Object.entries(rec)) {
-        const c = canonicalMethod(name);
-        if (c === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: `unknown A2A method "${name}": use a v1.0 name (${CANONICAL_METHODS.join(', ')}) or its v0.3 spelling (message/send, tasks/get, ...)`,
-          });
-          continue;
-        }
-        const before = seen.get(c);
-        if (before !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" and "${before}" both name ${c}: keep one` });
-          continue;
-        }
-        seen.set(c, name);
-        out[c] = ms;
+  z.record(z.string(), callLimit(what)).transform((rec, ctx) => {
+    const out: Partial<Record<CanonicalMethod, number>> = {};
+    const seen = new Map<CanonicalMethod, string>();
+    for (const [name, ms] of Object.entries(rec)) {
+      const c = canonicalMethod(name);
+      if (c === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `unknown A2A method "${name}": use a v1.0 name (${CANONICAL_METHODS.join(', ')}) or its v0.3 spelling (message/send, tasks/get, ...)`,
+        });
+        continue;
       }
-      return out;
-    });
+      const before = seen.get(c);
+      if (before !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" and "${before}" both name ${c}: keep one` });
+        continue;
+      }
+      seen.set(c, name);
+      out[c] = ms;
+    }
+    return out;
+  });
 
 const STREAMS = 'event streams (SendStreamingMessage, SubscribeToTask)';
 const UPSTREAM_TEXT =
@@ -212,9 +210,9 @@ export const timeoutsSchema = z
     idle: duration('60s', 'keep-alive idle timeout'),
     upstream: positive(duration('30s', UPSTREAM_TEXT)).refine((ms) => ms <= MAX_TIMER_MS, { error: 'must be at most 24d' }),
     methods: methodLimits('the limit on answers to that method')
-      .default({})
+      .optional()
       .describe(
-        'per A2A method for every agent (v0.3 or v1.0 name, e.g. SendMessage: 10m, GetTask: 5s): the same limit as timeouts.upstream for that method; an agent\'s own timeouts win',
+        "per A2A method for every agent (v0.3 or v1.0 name, e.g. SendMessage: 10m, GetTask: 5s): the same limit as timeouts.upstream for that method; an agent's own timeouts win",
       ),
     streamIdle: callLimit(
       `longest silence in ${STREAMS} before the gateway ends the stream (an SSE error event, then a clean end); absent: a quiet stream is never cut`,

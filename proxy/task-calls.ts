@@ -122,7 +122,7 @@ export class TaskCalls {
         let error: string | undefined;
         try {
           const e = (JSON.parse(r.body.toString('utf8')) as { error?: { message?: unknown } }).error;
-          if (e !== undefined) error = String(e.message ?? 'error');
+          if (e !== undefined) error = typeof e.message === 'string' ? e.message : 'error';
         } catch {
           error = r.status >= 300 ? `HTTP ${r.status}` : undefined;
         }

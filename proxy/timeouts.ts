@@ -52,7 +52,7 @@ export function compileAgentTimeouts(name: string, agent: AgentConfig, global: C
   const out = new Map<string, CallTimeouts>();
   for (const m of METHODS) {
     const ownMethod = own?.methods?.[m as keyof typeof own.methods];
-    const globalMethod = global.methods[m as keyof typeof global.methods];
+    const globalMethod = global.methods?.[m as keyof typeof global.methods];
     let upstreamMs: number;
     let upstreamFrom: string;
     if (ownMethod !== undefined) [upstreamMs, upstreamFrom] = [ownMethod, `agents.${name}.timeouts.methods.${m}`];

@@ -40,7 +40,7 @@ const executor: AgentExecutor = {
     );
     await new Promise<void>((r) => waiting.add(r));
   },
-  async cancelTask(taskId, bus) {
+  cancelTask(taskId, bus) {
     cancelled.push(taskId);
     bus.publish(
       AgentEvent.statusUpdate({
@@ -51,6 +51,7 @@ const executor: AgentExecutor = {
       }),
     );
     bus.finished();
+    return Promise.resolve();
   },
 };
 
@@ -93,7 +94,11 @@ const message = (text: string) => ({ message: { messageId: `m-${text}`, role: 'R
 describe('tollgate ctl task cancel, with calls of the task in flight', () => {
   it('ends the open stream and the blocking call, and the callee agent gets CancelTask for the streamed task', async () => {
     // alice starts a root task by calling orch; orch receives the delegation context for its onward calls
-    const root = await alice.fetch(`${e.proxyUrl}/a2a/orch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: rpc('message/send', {}, 1) });
+    const root = await alice.fetch(`${e.proxyUrl}/a2a/orch/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: rpc('message/send', {}, 1),
+    });
     expect(root.status).toBe(200);
     await root.arrayBuffer();
     const context = orch.requests[0].headers['tollgate-delegation'] as string;
@@ -116,7 +121,7 @@ describe('tollgate ctl task cancel, with calls of the task in flight', () => {
     await readUntil((t) => t.includes('TASK_STATE_WORKING'));
     const streamedTaskId = (JSON.parse(text.slice(text.indexOf('data:') + 5).split('\n')[0]) as { result: { task: { id: string } } }).result.task.id;
     const blocking = asOrch.fetch(`${e.proxyUrl}/a2a/worker/`, { method: 'POST', headers, body: rpc('SendMessage', message('blocking'), 3) });
-    await waitFor('both executions running', async () => (waiting.size === 2 ? true : undefined), 10_000);
+    await waitFor('both executions running', () => Promise.resolve(waiting.size === 2 ? true : undefined), 10_000);
 
     let out = '';
     let err = '';
@@ -129,7 +134,10 @@ describe('tollgate ctl task cancel, with calls of the task in flight', () => {
 
     // the stream ends, its last event a JSON-RPC error saying why
     expect(await readUntil(() => false)).toBe(true);
-    const last = JSON.parse(text.trim().split('\n').at(-1)!.slice(5)) as { id: number; error: { code: number; message: string; data: Record<string, unknown> } };
+    const last = JSON.parse(text.trim().split('\n').at(-1)!.slice(5)) as {
+      id: number;
+      error: { code: number; message: string; data: Record<string, unknown> };
+    };
     expect(last.id).toBe(2);
     expect(last.error.code).toBe(-31409);
     expect(last.error.data).toMatchObject({ reason: 'task_cancelled', rootTaskId });
@@ -141,7 +149,7 @@ describe('tollgate ctl task cancel, with calls of the task in flight', () => {
     expect(((await b.json()) as { error: { data: { reason: string } } }).error.data.reason).toBe('task_cancelled');
 
     // the callee's SDK ran its executor's cancelTask for the streamed task
-    await waitFor('the worker to receive CancelTask', async () => (cancelled.length > 0 ? true : undefined), 10_000);
+    await waitFor('the worker to receive CancelTask', () => Promise.resolve(cancelled.length > 0 ? true : undefined), 10_000);
     expect(cancelled).toEqual([streamedTaskId]);
 
     // a new call under the task is refused as before

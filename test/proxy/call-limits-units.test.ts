@@ -5,7 +5,11 @@ import { StreamTaskIdReader, taskIdOfEvent, taskIdOfRequest } from '../../proxy/
 
 const ID = 'spiffe://example.org/agent/a';
 const cfg = (timeouts: Record<string, unknown>, agentTimeouts?: Record<string, unknown>) =>
-  parseConfig({ trustDomain: 'example.org', timeouts, agents: { a: { url: 'https://127.0.0.1:1', id: ID, ...(agentTimeouts ? { timeouts: agentTimeouts } : {}) } } });
+  parseConfig({
+    trustDomain: 'example.org',
+    timeouts,
+    agents: { a: { url: 'https://127.0.0.1:1', id: ID, ...(agentTimeouts ? { timeouts: agentTimeouts } : {}) } },
+  });
 
 describe('call limits: config validation', () => {
   it('takes v0.3 and v1.0 method names and stores the canonical one', () => {
@@ -15,8 +19,12 @@ describe('call limits: config validation', () => {
   });
 
   it('refuses an unknown method, two spellings of one method, 0 and more than 24 days, with their paths', () => {
-    expect(() => cfg({ methods: { SendMesage: '1s' } })).toThrow(/timeouts\.methods\.SendMesage.*unknown A2A method "SendMesage": use a v1\.0 name \(SendMessage, /);
-    expect(() => cfg({}, { methods: { 'message/send': '1s', SendMessage: '2s' } })).toThrow(/"SendMessage" and "message\/send" both name SendMessage: keep one/);
+    expect(() => cfg({ methods: { SendMesage: '1s' } })).toThrow(
+      /timeouts\.methods\.SendMesage.*unknown A2A method "SendMesage": use a v1\.0 name \(SendMessage, /,
+    );
+    expect(() => cfg({}, { methods: { 'message/send': '1s', SendMessage: '2s' } })).toThrow(
+      /"SendMessage" and "message\/send" both name SendMessage: keep one/,
+    );
     expect(() => cfg({}, { upstream: 0 })).toThrow(/agents\.a\.timeouts\.upstream.*must be longer than 0 and at most 24d/);
     expect(() => cfg({ streamIdle: '30d' })).toThrow(/timeouts\.streamIdle.*at most 24d/);
     expect(() => cfg({ upstream: 0 })).toThrow(/timeouts\.upstream.*must be longer than 0/);

@@ -133,8 +133,15 @@ describe('stream limits, configured (streamIdle, streamMax)', () => {
   });
 
   it("an agent's streamMax ends a busy stream at its longest allowed time; its streamIdle 0 lifts the global one", async () => {
-    h.upstream.setHandler(handlers.sse(Array.from({ length: 40 }, (_, i) => ({ jsonrpc: '2.0', id: 3, result: { n: i } })), 50));
-    h.gw.reloadConfig(h.config({ timeouts: { streamIdle: '30ms' }, agents: { echo: { url: h.upstream.url, id: ECHO_ID, timeouts: { streamIdle: 0, streamMax: '600ms' } } } }));
+    h.upstream.setHandler(
+      handlers.sse(
+        Array.from({ length: 40 }, (_, i) => ({ jsonrpc: '2.0', id: 3, result: { n: i } })),
+        50,
+      ),
+    );
+    h.gw.reloadConfig(
+      h.config({ timeouts: { streamIdle: '30ms' }, agents: { echo: { url: h.upstream.url, id: ECHO_ID, timeouts: { streamIdle: 0, streamMax: '600ms' } } } }),
+    );
     const r = await call(h, '/a2a/echo/', STREAM_V1('hi', 3));
     const ev = events(r.text);
     expect(ev.length).toBeGreaterThan(5);
