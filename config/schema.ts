@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseSpiffeId, parseTrustDomain } from '../certs/spiffe-id.js';
+import { CANONICAL_METHODS, canonicalMethod, type CanonicalMethod } from '../protocol/a2a-methods.js';
 
 /**
  * The config schema: the single source of truth for config types (z.infer), validation messages and the
@@ -24,6 +25,74 @@ const duration = (def: string, what: string) =>
 
 /** 0 would switch the timeout off: refused so a typo cannot reopen the hole the timeout closes. */
 const positive = (d: ReturnType<typeof duration>) => d.refine((ms) => ms > 0, { error: 'must be longer than 0' });
+
+/** Longest timer Node keeps (setTimeout clamps anything longer to 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A call or stream limit: no default (absent = inherit, see timeouts), longer than 0, at most ~24 days. */
+const callLimit = (what: string, zeroMeans?: string) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `${what}: expected a duration like "500ms", "30s", "10m", "1h" or "7d", got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      if ((ms === 0 && zeroMeans === undefined) || ms > MAX_TIMER_MS) {
+        ctx.addIssue({ code: 'custom', message: `${what}: must be longer than 0 and at most 24d, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(`${what} (duration${zeroMeans === undefined ? '' : `; 0 = ${zeroMeans}`})`);
+
+/**
+ * Per-method limits: keys are A2A method names in either spelling (v0.3 `message/send` or v1.0
+ * `SendMessage`), stored under the canonical v1.0 name; two spellings of one method are refused.
+ */
+const methodLimits = (what: string) =>
+  z.record(z.string(), callLimit(what)).transform((rec, ctx) => {
+    const out: Partial<Record<CanonicalMethod, number>> = {};
+    const seen = new Map<CanonicalMethod, string>();
+    for (const [name, ms] of Object.entries(rec)) {
+      const c = canonicalMethod(name);
+      if (c === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `unknown A2A method "${name}": use a v1.0 name (${CANONICAL_METHODS.join(', ')}) or its v0.3 spelling (message/send, tasks/get, ...)`,
+        });
+        continue;
+      }
+      const before = seen.get(c);
+      if (before !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" and "${before}" both name ${c}: keep one` });
+        continue;
+      }
+      seen.set(c, name);
+      out[c] = ms;
+    }
+    return out;
+  });
+
+const STREAMS = 'event streams (SendStreamingMessage, SubscribeToTask)';
+const UPSTREAM_TEXT =
+  'time for the upstream to start its response (its headers), and for a response that is not an event stream to be complete (its body is checked as it arrives; a body that stops is cut after this long of silence). Passed before the headers: 504 naming the limit';
+
+/** agents.<name>.timeouts: every key optional; absent keys inherit from the global `timeouts`. */
+const agentTimeoutsSchema = z
+  .object({
+    upstream: callLimit("this agent's limit on its answers, as timeouts.upstream; default timeouts.methods.<method>, then timeouts.upstream").optional(),
+    methods: methodLimits("the limit on this agent's answers to that method")
+      .optional()
+      .describe(
+        'per A2A method (v0.3 or v1.0 name, e.g. SendMessage: 10m): the same limit as upstream for that method of this agent; wins over every other setting',
+      ),
+    streamIdle: callLimit(`longest silence in this agent's ${STREAMS}; default timeouts.streamIdle`, 'no idle limit for this agent').optional(),
+    streamMax: callLimit(`longest this agent's ${STREAMS} may stay open; default timeouts.streamMax`, 'no total limit for this agent').optional(),
+  })
+  .strict();
 
 const hostPort = (def: string, what: string) =>
   z
@@ -100,6 +169,11 @@ export const agentSchema = z
       .optional()
       .describe(
         "path on the agent's upstream origin where it receives push notifications (e.g. /push); the gateway forwards /a2a-push/<name>/<rest> there, and only there. Absent: the agent cannot receive pushes",
+      ),
+    timeouts: agentTimeoutsSchema
+      .optional()
+      .describe(
+        "this agent's call limits; for a call the most specific setting wins: agents.<name>.timeouts.methods.<method>, agents.<name>.timeouts.upstream, timeouts.methods.<method>, timeouts.upstream",
       ),
   })
   .strict();
@@ -191,7 +265,16 @@ export const timeoutsSchema = z
   .object({
     headers: duration('10s', 'time to receive request headers'),
     idle: duration('60s', 'keep-alive idle timeout'),
-    upstream: duration('30s', 'time for the upstream to answer (headers)'),
+    upstream: positive(duration('30s', UPSTREAM_TEXT)).refine((ms) => ms <= MAX_TIMER_MS, { error: 'must be at most 24d' }),
+    methods: methodLimits('the limit on answers to that method')
+      .optional()
+      .describe(
+        "per A2A method for every agent (v0.3 or v1.0 name, e.g. SendMessage: 10m, GetTask: 5s): the same limit as timeouts.upstream for that method; an agent's own timeouts win",
+      ),
+    streamIdle: callLimit(
+      `longest silence in ${STREAMS} before the gateway ends the stream (an SSE error event, then a clean end); absent: a quiet stream is never cut`,
+    ).optional(),
+    streamMax: callLimit(`longest an event stream may stay open before the gateway ends it; absent: no limit`).optional(),
     shutdown: duration('10s', 'time in-flight calls get on SIGTERM'),
     handshake: positive(duration('10s', 'time to finish the TLS handshake on the proxy and control listeners. Restart to change')),
     controlIdle: positive(

@@ -4,7 +4,7 @@
  * `ctl watch` and a change signal for the live page. The exchange is the delegation core's GovernedCall
  * as it is; nothing is allocated per call here unless somebody watches.
  */
-import type { Exchange, Governance } from '../proxy/index.js';
+import type { Exchange, Governance, TaskCalls } from '../proxy/index.js';
 import type { DelegationCallHandle, DelegationStage } from '../governance/delegation/index.js';
 import type { EventBus } from '../control/admin/index.js';
 
@@ -15,6 +15,8 @@ export interface GovernanceOptions {
   changed?: () => void;
   /** the injected clock (event times) */
   now: () => number;
+  /** the kill switch's register of calls in flight per root task (only calls under a delegation context) */
+  calls?: TaskCalls;
 }
 
 function rootTaskOf(ex: Exchange): string | undefined {
@@ -22,13 +24,22 @@ function rootTaskOf(ex: Exchange): string | undefined {
 }
 
 export function governanceSlot(opts: GovernanceOptions): Governance {
-  const { stage, events, changed, now } = opts;
+  const { stage, events, changed, now, calls } = opts;
   return {
-    beforeForward: (ex) => stage.beforeForward(ex),
+    beforeForward(ex) {
+      const r = stage.beforeForward(ex);
+      // a call with a parent was made under a delegation context: the kill switch can reach it
+      if (r === undefined && calls !== undefined) {
+        const h = ex.governance as DelegationCallHandle;
+        if (h.call?.parentCallId !== undefined) calls.track(ex, h.rootTaskId!);
+      }
+      return r;
+    },
     onResponse: (ex) => {
       stage.onResponse(ex);
     },
     onRefused(ex, refusal) {
+      calls?.untrack(ex);
       stage.onRefused(ex, refusal);
       changed?.();
       if (events.subscribers > 0) {
@@ -43,6 +54,7 @@ export function governanceSlot(opts: GovernanceOptions): Governance {
       }
     },
     onComplete(ex) {
+      calls?.untrack(ex);
       stage.onComplete(ex);
       changed?.();
       if (events.subscribers > 0) {

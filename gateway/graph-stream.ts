@@ -26,6 +26,8 @@ export interface GraphStreamOptions {
   log: GatewayLog;
   /** something from another process was applied (the live page refreshes) */
   changed?: () => void;
+  /** another process cancelled a root task (the kill switch ends that task's calls in flight here) */
+  onCancel?: (rootTaskId: string) => void;
 }
 
 export interface GraphStream {
@@ -86,6 +88,7 @@ export function startGraphStream(o: GraphStreamOptions): GraphStream {
           for (const e of events) {
             try {
               applyGraphEvent(o.graph, e);
+              if (e.k === 'cancel') o.onCancel?.(e.root);
               appliedCount++;
               any = true;
             } catch (err) {

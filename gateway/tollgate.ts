@@ -34,7 +34,16 @@ import {
   type EventBus,
   type SettingsStore,
 } from '../control/admin/index.js';
-import { CARD_SIGNING_PURPOSE, createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
+import {
+  CARD_SIGNING_PURPOSE,
+  createAuditLog,
+  createMetrics,
+  startMetricsServer,
+  startProxy,
+  TaskCalls,
+  type GatewayMetrics,
+  type ProxyHandle,
+} from '../proxy/index.js';
 import { splitHostPort } from '../proxy/metrics-server.js';
 import { canonicalMethod } from '../proxy/a2a/methods.js';
 import { createDelegationStage, type DelegationStage } from '../governance/delegation/index.js';
@@ -176,6 +185,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       feed: fleet ? (e) => publish?.(e) : undefined,
       canonicalMethod,
     });
+    // the kill switch's register of calls in flight per root task (ends them, sends the callees CancelTask)
+    const taskCalls = new TaskCalls({ log });
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
     if (fleet && live.redis) {
       const stream = startGraphStream({
@@ -185,11 +196,13 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
         windowMs: live.graph.window,
         log,
         changed: () => source.changed(),
+        // another replica cancelled a task: end its calls in flight here too
+        onCancel: (root) => taskCalls.cancel(root),
       });
       publish = (e) => stream.publish(e);
       undo.push(() => stream.close());
     }
-    const slot = governanceSlot({ stage, events, changed: () => source.changed(), now });
+    const slot = governanceSlot({ stage, events, changed: () => source.changed(), now, calls: taskCalls });
 
     // 6. data plane, following the SVID's rotation
     const proxy = await startProxy({
@@ -247,6 +260,9 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
           cancelTask: async (id) => {
             const ok = stage.cancelTask(id);
             if (ok) source.changed();
+            // the task's calls in flight here end now, and their callees are asked to cancel (CancelTask)
+            const { ended, cancelsSent } = taskCalls.cancel(id);
+            if (ended > 0) log.info({ rootTaskId: id, ended, cancelsSent }, `kill switch: ${ended} call(s) of root task ${id} in flight ended`);
             // fleet-wide: every replica refuses the task's next call (and says so if the fleet knew it)
             const d = live.delegation;
             const known = fleet ? await fleet.governance.cancel(id, Math.min(d.tokenTtl, d.task.deadline) + 60_000) : false;

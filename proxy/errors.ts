@@ -27,6 +27,7 @@ export const RPC_CODE = {
   forbidden: -31403,
   notFound: -31404,
   methodNotAllowed: -31405,
+  conflict: -31409,
   tooLarge: -31413,
   unsupportedMediaType: -31415,
   tooManyHeaders: -31431,

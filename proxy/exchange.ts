@@ -6,7 +6,10 @@ import { RESERVED_UPSTREAM_HEADERS } from './headers.js';
 import type { CompiledAgent, Runtime } from './runtime.js';
 import type { Grants } from './policy.js';
 import type { ChainRule } from '../config/schema.js';
-import type { ForwardJob } from './upstream/engine.js';
+import type { CallCutError, EngineCall, ForwardJob } from './upstream/engine.js';
+import type { CallTimeouts } from './timeouts.js';
+import type { StreamTaskIdReader } from './a2a/task-id.js';
+import { streamEndFrame } from './stages/forward.js';
 
 /**
  * ONE EXCHANGE PER REQUEST: what the stages read and write, from arrival to the audit line.
@@ -81,6 +84,18 @@ export class Exchange implements ForwardJob {
   streaming = false;
   /** the upstream's response headers as sent to the caller, flat */
   responseHeaders: string[] = NO_HEADERS;
+  /** set by the engine while the call is in flight: ends it early (a limit passed, the kill switch) */
+  engineCall: EngineCall | undefined = undefined;
+  /** the engine hands response body chunks to onBodyChunk (only calls tracked by the kill switch, until it knows the task id) */
+  tapBody = false;
+
+  // the kill switch (task-calls.ts): set only for calls tracked under a root task
+  /** the root task this call is tracked under */
+  trackedTask: string | undefined = undefined;
+  /** the callee's A2A task id, once known (the request named it, or a stream event did) */
+  a2aTaskId: string | undefined = undefined;
+  /** reads the response stream until an event names the task */
+  taskIdReader: StreamTaskIdReader | undefined = undefined;
 
   // outcome (what recorder.record writes down)
   decision: AuditDecision = 'allow';
@@ -112,6 +127,28 @@ export class Exchange implements ForwardJob {
   /** the callee's registered SPIFFE ID ('' before route) */
   get calleeId(): string {
     return this.agent === undefined ? '' : this.agent.config.id;
+  }
+
+  /** ForwardJob: this call's limits, resolved at config load per (agent, method) (timeouts.ts) */
+  get timeouts(): CallTimeouts {
+    return this.agent!.timeouts.get(this.method)!;
+  }
+
+  /** ForwardJob: a response body chunk of a tapped call */
+  onBodyChunk(chunk: Buffer): void {
+    const r = this.taskIdReader;
+    if (r === undefined) {
+      this.tapBody = false;
+      return;
+    }
+    const id = r.push(chunk);
+    if (id !== undefined) this.a2aTaskId = id;
+    if (r.done) this.tapBody = false;
+  }
+
+  /** ForwardJob: the closing event of a stream the gateway ends (stages/forward.ts) */
+  streamEndFrame(err: CallCutError): string | undefined {
+    return streamEndFrame(this, err);
   }
 
   /** an inbound request header, first value */

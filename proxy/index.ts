@@ -7,6 +7,7 @@ export { startMetricsServer, type MetricsServerOptions } from './metrics-server.
 export { createAuditLog, type AuditLog, type AuditRecord, type AuditDecision, type AuditLogOptions } from './audit.js';
 export type { Governance } from './governance.js';
 export { Exchange } from './exchange.js';
+export { TaskCalls, type TaskCallsOptions, type CancelSent, type CancelOutcome } from './task-calls.js';
 export { ProxyError, RPC_CODE, refusal, refusalBody, type Refusal, type ProxyErrorCode } from './errors.js';
 export type { Revocation } from './stages/identity.js';
 export { limitRefusal } from './stages/limits.js';

@@ -4,6 +4,7 @@ import { compilePolicy, type Grants, type Policy } from './policy.js';
 import { Limiter } from './ratelimit/limiter.js';
 import type { Upstream, UpstreamSpec } from './upstream/engine.js';
 import type { GrpcUpstream } from './upstream/grpc.js';
+import { compileAgentTimeouts, type AgentTimeouts } from './timeouts.js';
 
 /**
  * Everything the request path needs, built once when a config loads (or reloads): the agent registry in
@@ -25,6 +26,8 @@ export interface CompiledAgent {
   readonly grpcSpec: UpstreamSpec | undefined;
   /** its h2 session pool (proxy/upstream/grpc.ts); replaced like `upstream` */
   grpc: GrpcUpstream | undefined;
+  /** the call limits of each method (timeouts.ts), resolved here once */
+  readonly timeouts: AgentTimeouts;
 }
 
 /** What a reload retires: an HTTP/1.1 pool or a gRPC session pool. */
@@ -89,7 +92,18 @@ export function compileRuntime(
       }
     }
     const pushPath = a.push === undefined ? undefined : a.push.replace(/\/+$/, '');
-    agents.set(name, { name, config: a, spec, basePath, pushPath, pushPathLower: pushPath?.toLowerCase(), upstream, grpcSpec, grpc });
+    agents.set(name, {
+      name,
+      config: a,
+      spec,
+      basePath,
+      pushPath,
+      pushPathLower: pushPath?.toLowerCase(),
+      upstream,
+      grpcSpec,
+      grpc,
+      timeouts: compileAgentTimeouts(name, a, config.timeouts),
+    });
     agentNameById.set(a.id, name);
   }
   const retired: Closable[] = [];

@@ -6,21 +6,10 @@
  */
 import { scanJsonRpc, type ScannedRpc } from './scan.js';
 import { PUSH_METHOD } from '../../protocol/push.js';
+import { METHOD_NAMES as NAMES, type CanonicalMethod } from '../../protocol/a2a-methods.js';
 
-export const CANONICAL_METHODS = [
-  'SendMessage',
-  'SendStreamingMessage',
-  'GetTask',
-  'ListTasks',
-  'CancelTask',
-  'SubscribeToTask',
-  'CreateTaskPushNotificationConfig',
-  'GetTaskPushNotificationConfig',
-  'ListTaskPushNotificationConfigs',
-  'DeleteTaskPushNotificationConfig',
-  'GetExtendedAgentCard',
-] as const;
-export type CanonicalMethod = (typeof CANONICAL_METHODS)[number];
+// The names themselves live in protocol/ (the config schema validates method names with them too).
+export { CANONICAL_METHODS, canonicalMethod, isStreamingMethod, type CanonicalMethod } from '../../protocol/a2a-methods.js';
 
 /**
  * Pseudo-method of a push notification on the gateway's callback route (protocol/push.ts): accepted in policy
@@ -35,39 +24,9 @@ export const DIRECTORY_METHOD = 'ListAgents';
 /** Label for anything we cannot name; a bounded metric label value. */
 export const UNKNOWN_METHOD = 'unknown';
 
-const ALIASES: Record<string, CanonicalMethod> = {
-  'message/send': 'SendMessage',
-  'message/stream': 'SendStreamingMessage',
-  'tasks/get': 'GetTask',
-  'tasks/cancel': 'CancelTask',
-  'tasks/resubscribe': 'SubscribeToTask',
-  'tasks/pushNotificationConfig/set': 'CreateTaskPushNotificationConfig',
-  'tasks/pushNotificationConfig/get': 'GetTaskPushNotificationConfig',
-  'tasks/pushNotificationConfig/list': 'ListTaskPushNotificationConfigs',
-  'tasks/pushNotificationConfig/delete': 'DeleteTaskPushNotificationConfig',
-  'agent/getAuthenticatedExtendedCard': 'GetExtendedAgentCard',
-  // v0.3 gRPC spellings that differ from v1.0
-  TaskSubscription: 'SubscribeToTask',
-  ListTaskPushNotificationConfig: 'ListTaskPushNotificationConfigs',
-  GetAgentCard: 'GetExtendedAgentCard',
-};
-const NAMES = new Map<string, CanonicalMethod>();
-for (const m of CANONICAL_METHODS) NAMES.set(m, m);
-for (const [k, v] of Object.entries(ALIASES)) if (!NAMES.has(k)) NAMES.set(k, v);
-
-/** Canonical name of a v0.3 or v1.0 method name; undefined when it is not an A2A method. */
-export function canonicalMethod(name: string): CanonicalMethod | undefined {
-  return NAMES.get(name);
-}
-
 /** A method name as a policy rule may list it: an A2A method (canonical form) or the PushNotification pseudo-method. */
 export function policyMethod(name: string): string | undefined {
   return name === PUSH_METHOD ? PUSH_METHOD : NAMES.get(name);
-}
-
-/** Streaming methods answer with text/event-stream. */
-export function isStreamingMethod(m: string): boolean {
-  return m === 'SendStreamingMessage' || m === 'SubscribeToTask';
 }
 
 export interface JsonRpcCall {

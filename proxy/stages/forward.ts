@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Exchange } from '../exchange.js';
-import { refusal, RPC_CODE, writeRefusal, type Refusal } from '../errors.js';
+import { refusal, refusalBody, RPC_CODE, writeRefusal, type Refusal } from '../errors.js';
+import { CallCutError } from '../upstream/engine.js';
+import { timeoutRefusal } from '../timeouts.js';
 import { callerResponseHeaders } from '../headers.js';
 import { classifyUpstreamError, type UpstreamErrorKind } from '../upstream/identity.js';
 import type { Recorder } from './record.js';
@@ -10,6 +12,31 @@ import type { Recorder } from './record.js';
  * streams the answer back. This file holds what happens around the engine: the response headers (filter,
  * stream detection, latency) and the end of the call (failures mapped to 502/504, the outcome).
  */
+
+/**
+ * What the caller is told when the gateway ends a call itself (CallCutError): a limit passed (504 naming
+ * the limit and its config key) or the call's root task was cancelled by an operator (409).
+ */
+export function cutRefusal(ex: Exchange, err: CallCutError): Refusal {
+  if (err.why === 'timeout') return timeoutRefusal(ex.callee, ex.method, ex.timeouts, err.limit ?? 'upstream');
+  return refusal(
+    409,
+    RPC_CODE.conflict,
+    'task_cancelled',
+    `root task ${err.rootTaskId} was cancelled by an operator (tollgate ctl task cancel): the gateway ended this call to agent "${ex.callee}"`,
+    { data: { rootTaskId: err.rootTaskId } },
+  );
+}
+
+/**
+ * The last event of a JSON-RPC event stream the gateway ends: a JSON-RPC error with the request's id, which
+ * an A2A client raises as the stream's error. A REST stream just ends (its events carry no error envelope).
+ */
+export function streamEndFrame(ex: Exchange, err: CallCutError): string | undefined {
+  if (!ex.isRpc) return undefined;
+  return `data: ${refusalBody(cutRefusal(ex, err), ex.rpcId)}\n\n`;
+}
+
 export function upstreamFailure(kind: UpstreamErrorKind, callee: string): Refusal {
   switch (kind) {
     case 'timeout':
@@ -50,6 +77,23 @@ export function upstreamEnded(ex: Exchange, bytesOut: number, error: unknown, re
     ex.error = 'client_abort';
     ex.reason = 'client_abort';
     if (ex.status === 0) ex.status = 499; // nginx's "client closed request": nothing was sent
+    return;
+  }
+  if (error instanceof CallCutError) {
+    const r = cutRefusal(ex, error);
+    ex.error = r.reason;
+    ex.reason = r.reason;
+    if (error.why === 'timeout') {
+      ex.decision = 'error';
+      recorder.upstreamError(ex.callee, 'timeout');
+    } else {
+      ex.decision = 'refuse';
+      recorder.denial(ex.callerName, ex.calleeLabel, r.reason);
+    }
+    if (ex.status === 0) {
+      ex.status = r.status;
+      ex.bytesOut = writeRefusal(ex.res, r, ex.rpcId);
+    }
     return;
   }
   const kind = classifyUpstreamError(error);

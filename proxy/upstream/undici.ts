@@ -1,8 +1,10 @@
 import { Pool } from 'undici';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { upstreamSecureContext } from '../tls/trust.js';
 import { UpstreamIdentity } from './identity.js';
-import { ClientAbortError, type EngineOptions, type ForwardJob, type Upstream, type UpstreamSpec } from './engine.js';
+import type { CallTimeouts } from '../timeouts.js';
+import { CallCutError, ClientAbortError, type EngineCall, type EngineOptions, type ForwardJob, type Upstream, type UpstreamSpec } from './engine.js';
 
 /**
  * Forwarding with undici `Pool.dispatch` and a hand-written handler: the cheapest way measured to proxy
@@ -11,6 +13,12 @@ import { ClientAbortError, type EngineOptions, type ForwardJob, type Upstream, t
  *
  * The handler uses undici's raw callback API (onConnect/onHeaders/onData/onComplete/onError): it is what
  * Client speaks natively; the newer controller API is an adapter over it that parses headers into objects.
+ *
+ * Limits per call (job.timeouts, proxy/timeouts.ts) ride on undici's own per-request timers, so a call
+ * costs no extra timer: headersTimeout = the call's upstream limit; bodyTimeout = the same limit for a
+ * non-stream method, and for a streaming method its stream idle limit or none (0): undici's default body
+ * timeout (300 s) would otherwise cut a quiet stream. A non-stream body is also held to the total limit
+ * as it arrives; a stream's total limit (streamMax) is the one timer of its own.
  */
 export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstream {
   const url = new URL(spec.origin);
@@ -47,8 +55,20 @@ export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstrea
   };
   return {
     forward(job) {
-      const h = new ForwardHandler(job);
-      current().dispatch({ method: job.httpMethod, path: job.upstreamPath, headers: job.forwardHeaders, body: job.body ?? null }, h);
+      const t = job.timeouts;
+      const h = new ForwardHandler(job, t);
+      job.engineCall = h;
+      current().dispatch(
+        {
+          method: job.httpMethod,
+          path: job.upstreamPath,
+          headers: job.forwardHeaders,
+          body: job.body ?? null,
+          headersTimeout: t.upstreamMs,
+          bodyTimeout: t.stream ? t.streamIdleMs : t.upstreamMs,
+        },
+        h,
+      );
     },
     async fetch(path, headers, init) {
       const r = await current().request({ method: init?.method ?? 'GET', path, headers, body: init?.body ?? null });
@@ -84,7 +104,17 @@ function onCallerDrain(this: TrackedResponse): void {
   this[kHandler]?.resumeUpstream();
 }
 
-class ForwardHandler {
+/** An SSE chunk that ends with a blank line ("\n\n" or "\r\n\r\n") leaves the stream at an event boundary. */
+function endsEvent(c: Buffer): boolean {
+  const n = c.length;
+  return n >= 2 && c[n - 1] === 10 && (c[n - 2] === 10 || (n >= 4 && c[n - 2] === 13 && c[n - 3] === 10));
+}
+
+function cutOnTimer(h: ForwardHandler, limit: 'upstream' | 'streamMax'): void {
+  h.cut(new CallCutError('timeout', limit));
+}
+
+class ForwardHandler implements EngineCall {
   private abort: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
   private bytesOut = 0;
@@ -94,8 +124,19 @@ class ForwardHandler {
   /** a complete small body held to go out with end(): head + body in one TLS write instead of two */
   private held: Buffer | null = null;
   private done = false;
+  /** a stream stands at an event boundary (an ending event may be added) */
+  private boundary = true;
+  /** a non-stream response must be complete by then (performance.now() ms) */
+  private deadline = 0;
+  /** streamMax, or the total limit of a non-stream answer to a streaming method (undici's body timer is off) */
+  private timer: NodeJS.Timeout | undefined = undefined;
 
-  constructor(private readonly job: ForwardJob) {
+  private cutErr: CallCutError | null = null;
+
+  constructor(
+    private readonly job: ForwardJob,
+    private readonly t: CallTimeouts,
+  ) {
     const res = job.res as TrackedResponse;
     res[kHandler] = this;
     res.on('close', onCallerClose);
@@ -110,6 +151,27 @@ class ForwardHandler {
 
   resumeUpstream(): void {
     this.resume?.();
+  }
+
+  cut(err: CallCutError): void {
+    if (this.done || this.cutErr !== null) return;
+    this.cutErr = err;
+    if (this.started) this.endStarted(err);
+    if (this.abort) this.abort(err);
+    else this.finish(err);
+  }
+
+  /** The response already started: a stream ends cleanly (with an error event when it can), anything else is cut. */
+  private endStarted(err: CallCutError): void {
+    const res = this.job.res;
+    if (res.writableEnded) return;
+    if (!this.job.streaming) {
+      res.destroy();
+      return;
+    }
+    const frame = this.boundary ? this.job.streamEndFrame(err) : undefined;
+    if (frame === undefined) res.end();
+    else res.end(frame);
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -130,19 +192,37 @@ class ForwardHandler {
       }
     }
     this.job.res.writeHead(status, headers);
+    const t = this.t;
     // an event stream's caller should see the response start before the first event; other responses
     // leave the head to go out with the body (one write instead of two)
-    if (this.job.streaming) this.job.res.flushHeaders();
+    if (this.job.streaming) {
+      this.job.res.flushHeaders();
+      if (t.streamMaxMs > 0) this.timer = setTimeout(cutOnTimer, t.streamMaxMs, this, 'streamMax');
+    } else {
+      this.deadline = this.job.t0 + t.upstreamMs;
+      // a streaming method answered without a stream: undici's body timer is off for it, so one of our own
+      if (t.stream) this.timer = setTimeout(cutOnTimer, Math.max(0, this.deadline - performance.now()), this, 'upstream');
+    }
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.cutErr !== null) return true; // the gateway is ending the call: the rest is dropped
     this.bytesOut += chunk.length;
-    // Only a chunk that IS the whole body (its length equals content-length) is held: the end of the
-    // message follows at once, so nothing is delayed; anything else (SSE, chunked, partial) goes out now.
-    if (this.held === null && this.bytesOut === this.length && !this.job.streaming) {
-      this.held = chunk;
-      return true;
+    if (this.job.tapBody) this.job.onBodyChunk(chunk);
+    if (this.job.streaming) {
+      this.boundary = endsEvent(chunk);
+    } else {
+      // Only a chunk that IS the whole body (its length equals content-length) is held: the end of the
+      // message follows at once, so nothing is delayed; anything else (chunked, partial) goes out now.
+      if (this.held === null && this.bytesOut === this.length) {
+        this.held = chunk;
+        return true;
+      }
+      if (performance.now() > this.deadline) {
+        this.cut(new CallCutError('timeout', 'upstream'));
+        return true;
+      }
     }
     const ok = this.job.res.write(chunk);
     if (!ok) this.job.res.once('drain', onCallerDrain);
@@ -150,19 +230,31 @@ class ForwardHandler {
   }
 
   onComplete(): void {
+    if (this.cutErr !== null) {
+      this.finish(this.cutErr);
+      return;
+    }
     if (this.held !== null) this.job.res.end(this.held);
     else this.job.res.end();
     this.finish(undefined);
   }
 
   onError(err: Error): void {
-    if (this.started && !this.job.res.writableEnded) this.job.res.destroy();
+    // undici's own timers are the call's limits (see forward): name the one that passed
+    const code = (err as { code?: string }).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') err = new CallCutError('timeout', 'upstream', undefined, { cause: err });
+    else if (code === 'UND_ERR_BODY_TIMEOUT') err = new CallCutError('timeout', this.job.streaming ? 'streamIdle' : 'upstream', undefined, { cause: err });
+    if (this.started && !this.job.res.writableEnded) {
+      if (err instanceof CallCutError) this.endStarted(err);
+      else this.job.res.destroy();
+    }
     this.finish(err);
   }
 
   private finish(err: unknown): void {
     if (this.done) return;
     this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     (this.job.res as TrackedResponse)[kHandler] = undefined;
     this.job.onEnd(this.bytesOut, err);
   }

@@ -72,4 +72,40 @@ describe('the call graph shared over a Redis stream', () => {
     for (const r of [a, b]) expect(new Set(r.stage.graph.aggregate.cycles()[0])).toEqual(new Set([ID.a, ID.b]));
     expect(a.stream.applied()).toBeGreaterThan(0);
   });
+
+  it("a task cancelled on one replica is heard by the others' kill switch (their calls in flight end there)", async () => {
+    const t = testRedis();
+    cleanup.push(() => t.cleanup());
+    const config = makeConfig();
+    const clock = { now: () => Date.now(), advance() {}, set() {} };
+    const heard: string[] = [];
+    const sink: { publish?: (e: GraphEvent) => void } = {};
+    const a = makeStage(config, clock, { feed: (e) => sink.publish?.(e) });
+    const b = makeStage(config, clock);
+    const streamA = startGraphStream({
+      redis: t.client(),
+      prefix: t.prefix,
+      graph: a.stage.graph,
+      windowMs: 60_000,
+      log: silent,
+      onCancel: () => heard.push('a'),
+    });
+    const streamB = startGraphStream({
+      redis: t.client(),
+      prefix: t.prefix,
+      graph: b.stage.graph,
+      windowMs: 60_000,
+      log: silent,
+      onCancel: (root) => heard.push(root),
+    });
+    sink.publish = (e) => streamA.publish(e);
+    cleanup.push(
+      () => streamA.close(),
+      () => streamB.close(),
+    );
+    const root = rootId(call(a.stage, 'orchestrator', 'researcher'));
+    a.stage.cancelTask(root);
+    await until(() => heard.length > 0);
+    expect(heard).toEqual([root]); // B heard it; A does not hear its own
+  });
 });
