@@ -262,10 +262,13 @@ export const configSchema = z
     audit: z
       .object({
         path: z.string().min(1).optional().describe('audit log file (JSON lines); default <dataDir>/audit.log; "-" for stdout'),
+        checkpointInterval: positive(duration('10s', 'how often a checkpoint signed with the gateway SVID is appended (when lines were written)')),
+        rotateBytes: z.number().int().min(0).default(0).describe('rotate the file to <path>.<time> once it holds this many bytes; the hash chain goes on in the new file (0: never)'),
+        keep: z.number().int().min(0).default(0).describe('rotated audit files kept; older ones are deleted (0: keep all)'),
       })
       .strict()
-      .default({})
-      .describe('audit log destination'),
+      .default({ checkpointInterval: 10_000, rotateBytes: 0, keep: 0 })
+      .describe('audit log: destination, signed checkpoints, rotation (tamper-evident: `tollgate audit verify`)'),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -127,7 +127,14 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // 2. metrics, audit, events
     const metrics = createMetrics({ now });
     const auditPath = live.audit.path === '-' ? undefined : (live.audit.path ?? path.join(opts.dataDir, 'audit.log'));
-    const audit = createAuditLog({ path: auditPath, now });
+    const audit = createAuditLog({
+      path: auditPath,
+      now,
+      checkpointMs: live.audit.checkpointInterval,
+      rotateBytes: live.audit.rotateBytes,
+      keep: live.audit.keep,
+      onError: (err) => log.warn({ err }, 'audit log rotation failed; writing on to the same file'),
+    });
     undo.push(() => audit.close());
     const events = createEventBus();
     undo.push(() => events.close());
@@ -146,6 +153,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       store: stores.ca,
     });
     undo.push(() => identity.close());
+    // checkpoints of the audit chain are signed with the gateway's SVID (it rotates; each checkpoint names its own)
+    audit.setSigner(() => identity.credentials());
     metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
 
     // 4. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
