@@ -8,7 +8,7 @@
  *   3. identity: CA + gateway SVID, rotating
  *   4. fleet governance on Redis, when `redis:` is set (fleet-governance.ts, fleet.ts)
  *   5. delegation core: persisted context keys, the stage (loops, budgets), the call graph (shared over
- *      a Redis stream in a fleet: graph-stream.ts)
+ *      a Redis stream in a fleet: graph-stream.ts); OpenTelemetry traces when `tracing:` is set (tracing.ts)
  *   6. data plane: the mTLS A2A proxy, with the delegation stage in its slot
  *   7. config changes: what an admin write, SIGHUP or another replica's write applies, in order
  *   8. control listener: identity API, admin API (built with 7), health, reflection
@@ -172,6 +172,9 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
 
     // 5. delegation core: context keys (a file, or a table every replica shares, sealed with a secret of the CA
     // root); with a fleet, its call graph is shared over a Redis stream (published here, the others' applied)
+    // traces (config tracing:): the OpenTelemetry packages are loaded only then
+    const tracing = live.tracing ? await (await import('./tracing.js')).startTracing(live.tracing, log) : undefined;
+    if (tracing) undo.push(() => tracing.close());
     const keys = await openDelegationKeys({ stores, dataDir: opts.dataDir, authority: identity.authority, now, retentionMs: live.delegation.tokenTtl, log });
     undo.push(() => keys.close());
     let publish: ((e: GraphEvent) => void) | undefined;
@@ -182,6 +185,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       log,
       metrics: delegationMetrics(metrics),
       feed: fleet ? (e) => publish?.(e) : undefined,
+      spanIdOf: tracing ? (callId) => tracing.spanIdOf(callId) : undefined,
     });
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
     if (fleet && live.redis) {
@@ -196,7 +200,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       publish = (e) => stream.publish(e);
       undo.push(() => stream.close());
     }
-    const slot = governanceSlot({ stage, events, changed: () => source.changed(), now });
+    const governed = governanceSlot({ stage, events, changed: () => source.changed(), now });
+    const slot = tracing ? tracing.wrap(governed) : governed;
 
     // 6. data plane, following the SVID's rotation
     const proxy = await startProxy({
@@ -298,7 +303,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const reload = async (): Promise<Config> => {
       const before = live;
       const next = await settingsSync.reload(readConfigFile(opts));
-      for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit'] as const) {
+      for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit', 'tracing'] as const) {
         if (JSON.stringify(next[key]) !== JSON.stringify(before[key]))
           log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
       }

@@ -197,7 +197,11 @@ function verifyFile(
         if (c !== undefined) {
           // two lines continue the same line: the one the rest of the chain does not continue is the extra one
           const extra = referenced.has(lines[c].hash) ? j : c;
-          throw new Stop({ line: extra + 1, kind: 'inserted', message: `line ${extra + 1} was inserted: lines ${c + 1} and ${no} both claim to follow line ${firstIdx.get(l.prev)! + 1}` });
+          throw new Stop({
+            line: extra + 1,
+            kind: 'inserted',
+            message: `line ${extra + 1} was inserted: lines ${c + 1} and ${no} both claim to follow line ${firstIdx.get(l.prev)! + 1}`,
+          });
         }
         throw unknownPredecessor(lines, j, firstIdx.get(l.prev), open);
       }
@@ -226,7 +230,7 @@ function verifyFile(
   // which lines a signed checkpoint vouches for: every line it reaches through "prev" (across restarts too)
   const covered = new Uint8Array(lines.length);
   for (const j of signedAt) {
-    for (let k: number | undefined = j; k !== undefined && !covered[k]; ) {
+    for (let k: number | undefined = j; k !== undefined && !covered[k];) {
       covered[k] = 1;
       const p: string = lines[k].prev!;
       const at: number | undefined = p === GENESIS ? undefined : firstIdx.get(p);
@@ -246,7 +250,8 @@ function verifyFile(
     report.notes.push(
       `the last ${tail} line(s) come after the last checkpoint: chained but not yet signed (their removal or rewriting cannot be detected from this file)`,
     );
-  if (report.ending === 'open') report.notes.push('does not end with a closing checkpoint: the gateway is running, stopped without closing the log, or the end was cut off');
+  if (report.ending === 'open')
+    report.notes.push('does not end with a closing checkpoint: the gateway is running, stopped without closing the log, or the end was cut off');
   return report;
 }
 
@@ -282,7 +287,12 @@ function unknownPredecessor(lines: Line[], j: number, at: number | undefined, op
   const actual = before + steps; // lines of the chain before the checkpoint: up to m, then j .. k-1
   const d = cp.n - actual;
   if (d === 0) return new Stop({ line: no - 1, kind: 'altered', message: `line ${no - 1} was altered (line ${no} carries a different hash for it)` });
-  if (d > 0) return new Stop({ line: no, kind: 'removed', message: `${d} line(s) were removed before line ${no} (after line ${no - 1}; the checkpoint at line ${k + 1} counts ${cp.n})` });
+  if (d > 0)
+    return new Stop({
+      line: no,
+      kind: 'removed',
+      message: `${d} line(s) were removed before line ${no} (after line ${no - 1}; the checkpoint at line ${k + 1} counts ${cp.n})`,
+    });
   return new Stop({
     line: no - 1,
     kind: 'inserted',
@@ -295,7 +305,14 @@ function checkCheckpoint(l: Line, no: number, count: number, bundle: TrustBundle
   const bad = (why: string) => new Stop({ line: no, kind: 'signature', message: `the checkpoint at line ${no} ${why}` });
   const { time, n, by, cert, sig } = r;
   const end = r.end ?? '';
-  if (typeof time !== 'number' || typeof n !== 'number' || typeof by !== 'string' || typeof cert !== 'string' || typeof sig !== 'string' || typeof end !== 'string')
+  if (
+    typeof time !== 'number' ||
+    typeof n !== 'number' ||
+    typeof by !== 'string' ||
+    typeof cert !== 'string' ||
+    typeof sig !== 'string' ||
+    typeof end !== 'string'
+  )
     throw bad('is missing fields');
   if (Array.isArray(r.x5c)) {
     const chain = r.x5c.map((c) => Buffer.from(String(c), 'base64'));
@@ -309,7 +326,9 @@ function checkCheckpoint(l: Line, no: number, count: number, bundle: TrustBundle
     const trustDomain = opts.trustDomain ?? parseSpiffeId(by).trustDomain;
     id = validateSvid({ chain: info.chain, bundle: [], now: time, trustDomain, usage: 'server' }, bundle).id.uri;
   } catch (e) {
-    throw bad(`is signed by a certificate the trust bundle does not vouch for at ${new Date(time).toISOString()}: ${e instanceof CertError ? e.message : String(e)}`);
+    throw bad(
+      `is signed by a certificate the trust bundle does not vouch for at ${new Date(time).toISOString()}: ${e instanceof CertError ? e.message : String(e)}`,
+    );
   }
   if (id !== by) throw bad(`names signer ${by} but its certificate is ${id}`);
   if (parseSpiffeId(id).path !== (opts.gatewayPath ?? '/tollgate/gateway')) throw bad(`is signed by ${id}, which is not a gateway`);

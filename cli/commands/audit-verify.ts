@@ -10,10 +10,12 @@ import { pemBlocks } from '../../certs/pem.js';
 import { verifyAuditFiles, type AuditFileReport } from '../../proxy/audit-verify.js';
 import { CliError, UsageError } from '../errors.js';
 import { AUDIT_VERIFY_HELP } from '../help.js';
-import type { Command } from '../io.js';
+import type { Command, Io } from '../io.js';
 import { DEFAULT_DATA_DIR } from '../settings.js';
 
-export const auditVerify: Command = async (argv, io) => {
+export const auditVerify: Command = (argv, io) => Promise.resolve(run(argv, io));
+
+function run(argv: string[], io: Io): number {
   let values: { bundle?: string; 'data-dir'?: string; 'trust-domain'?: string; json?: boolean; help?: boolean };
   let files: string[];
   try {
@@ -44,7 +46,10 @@ export const auditVerify: Command = async (argv, io) => {
   try {
     bundle = pemBlocks(fs.readFileSync(bundlePath, 'utf8'));
   } catch (e) {
-    throw new CliError(`cannot read the trust bundle ${bundlePath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'pass --bundle with the CA root (bundle.pem in the data dir)');
+    throw new CliError(
+      `cannot read the trust bundle ${bundlePath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      'pass --bundle with the CA root (bundle.pem in the data dir)',
+    );
   }
   if (bundle.length === 0) throw new CliError(`${bundlePath} holds no certificate`, 'pass --bundle with the CA root (bundle.pem in the data dir)');
   const inputs = files.map((name) => {
@@ -58,7 +63,7 @@ export const auditVerify: Command = async (argv, io) => {
   if (values.json) io.out(JSON.stringify(report, null, 2));
   else for (const f of report.files) io.out(describe(f));
   return report.ok ? 0 : 1;
-};
+}
 
 function describe(f: AuditFileReport): string {
   const signed = f.checkpoints === 0 ? 'no checkpoint' : `${f.checkpoints} checkpoint(s) signed by ${f.signers.join(', ')} (${f.certificates} certificate(s))`;

@@ -66,6 +66,8 @@ export interface GovernedCall {
 
 export interface DelegationCallHandle {
   readonly callId: string;
+  /** the calling hop: the call in which the caller was called (from the verified context) */
+  readonly parentCallId: string | undefined;
   readonly rootTaskId: string | undefined;
   readonly startedAt: number;
   readonly traceId: string | undefined;
@@ -105,6 +107,11 @@ export interface DelegationStageOptions {
    * other workers and replicas come to show the same graph. Absent: nothing is built per call for it.
    */
   feed?: (e: GraphEvent) => void;
+  /**
+   * the span id of a call, when the gateway exports spans (gateway/tracing.ts): the outbound `traceparent`
+   * then names the call's own span. Absent: a random span id, as before.
+   */
+  spanIdOf?: (callId: string) => string;
 }
 
 export const COST_HEADER = 'tollgate-cost';
@@ -190,6 +197,7 @@ export class DelegationStage {
   private readonly nextCallId = callIdFactory();
   private readonly explicitMaxTasks: number | undefined;
   private readonly feed: ((e: GraphEvent) => void) | undefined;
+  private readonly spanIdOf: ((callId: string) => string) | undefined;
   readonly counters = { invalidCostHeaders: 0, lateCosts: 0 };
   /** hex of the root task id minted by the current beforeForward (its trace id), set by mintRootTaskId */
   private rootHex: string | undefined;
@@ -223,6 +231,7 @@ export class DelegationStage {
     this.built = build(opts.config);
     this.explicitMaxTasks = opts.maxTasks;
     this.feed = opts.feed;
+    this.spanIdOf = opts.spanIdOf;
     const g = opts.config.graph;
     this.graph = new CallGraph({
       recentTasks: g.recentTasks,
@@ -323,7 +332,11 @@ export class DelegationStage {
     const issued = issueContext(child, this.keyring.current());
     this.issued.remember(issued.token, issued.mac, issued.context);
     ctx.setUpstreamHeader(DELEGATION_HEADER, issued.token);
-    const trace = nextTraceparent(ctx.header('traceparent'), d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId));
+    const trace = nextTraceparent(
+      ctx.header('traceparent'),
+      d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId),
+      this.spanIdOf?.(callId),
+    );
     ctx.setUpstreamHeader('traceparent', trace.header);
 
     // a new root task has no tree yet: create it without looking it up
@@ -356,6 +369,7 @@ export class DelegationStage {
     if (this.feed) this.feed({ k: 'call', task: { root: t.rootTaskId, initiator: t.initiator, initiatorName, rootStart: t.startedAt }, rec: record });
     ctx.governance = {
       callId,
+      parentCallId,
       rootTaskId: t.rootTaskId,
       startedAt: now,
       traceId: trace.traceId,
@@ -417,6 +431,7 @@ export class DelegationStage {
     }
     ctx.governance = {
       callId,
+      parentCallId: context?.callId,
       rootTaskId: context?.rootTaskId,
       startedAt: now,
       traceId: undefined,
