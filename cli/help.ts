@@ -10,6 +10,7 @@ Commands:
   serve            run the gateway: mTLS A2A proxy, control API (gRPC), metrics + call graph
   bootstrap        (agent side) get an identity with a join token; --watch keeps it renewed
   graph            print the live call graph, or one root task's call tree (--task ID)
+  audit verify     check audit files offline: the hash chain and the signed checkpoints
   ctl <verb>       operate a running gateway over the admin API (tokens, agents, policy, revoke, tasks, watch)
 
 Run \`tollgate <command> --help\` for a command's options.`;
@@ -86,11 +87,28 @@ Options:
   -h, --help             show this help`;
 
 /** Help per command name, as resolved by cli/main.ts. */
+export const AUDIT_VERIFY_HELP = `Usage: tollgate audit verify [--bundle FILE | --data-dir DIR] [--trust-domain TD] [--json] FILE...
+
+Check audit files offline. Each line carries the hash of the line before it and the gateway appends
+checkpoints signed with its SVID (the certificate chain is embedded); a rotated file starts with the
+hash of the one before it. For each file, prints OK or the first line that was altered, removed,
+inserted or reordered. Give rotated files together (any order) to check the links between them.
+Lines after the last checkpoint are chained but not yet signed: cutting them off cannot be detected.
+Exit status 0: nothing changed; 1: a file was tampered with (or is not an audit file).
+
+Options:
+  --bundle FILE        the trust bundle (CA root certificates, PEM); default <data dir>/bundle.pem
+  --data-dir DIR       where bundle.pem is (default ./.tollgate)
+  --trust-domain TD    require signers in this trust domain
+  --json               the report as JSON
+  -h, --help           show this help`;
+
 export const COMMAND_HELP: Record<string, string> = {
   'ca init': CA_INIT_HELP,
   'token create': TOKEN_CREATE_HELP,
   serve: SERVE_HELP,
   bootstrap: BOOTSTRAP_HELP,
+  'audit verify': AUDIT_VERIFY_HELP,
 };
 
 export const GRAPH_HELP = `Usage: tollgate graph --server HOST:PORT [--task ID] [--dot] [--json]

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     return (argv) => runCtl(argv);
   },
   graph: async () => (await import('./commands/graph.js')).graph,
+  'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerify,
 };
 
 /** Resolve "ca init" / "token create" / "serve" … from argv; returns the command and its own arguments. */
@@ -42,7 +43,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }
     const found = resolveCommand(argv);
     if (!found) {
-      const group = ['ca', 'token'].includes(argv[0]) ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
+      const group = ['ca', 'token', 'audit'].includes(argv[0]) ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
       throw new UsageError(`unknown command "${group}"`, '--help');
     }
     if ((found.rest.includes('--help') || found.rest.includes('-h')) && COMMAND_HELP[found.name]) {

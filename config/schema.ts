@@ -330,6 +330,23 @@ const redisSchema = z
   })
   .strict();
 
+/** OpenTelemetry trace export (gateway/tracing.ts); the OTel packages are loaded only when this is set. */
+const tracingSchema = z
+  .object({
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\/\S+$/i, 'expected an OTLP/HTTP traces URL such as http://127.0.0.1:4318/v1/traces')
+      .describe('OTLP/HTTP (protobuf) traces endpoint, e.g. http://127.0.0.1:4318/v1/traces'),
+    serviceName: z.string().min(1).default('tollgate').describe('service.name of the exported spans'),
+    headers: z.record(z.string(), z.string()).default({}).describe('extra HTTP headers sent with each export (e.g. an API key)'),
+    maxQueueSize: z.number().int().positive().default(2048).describe('spans waiting for export; when full, new spans are dropped (a call never waits)'),
+    maxBatchSize: z.number().int().positive().default(512).describe('most spans per export request'),
+    batchDelay: positive(duration('1s', 'longest a span waits before its batch is sent')),
+    exportTimeout: positive(duration('10s', 'an export request slower than this is abandoned (its spans are dropped)')),
+  })
+  .strict()
+  .refine((t) => t.maxBatchSize <= t.maxQueueSize, { error: 'tracing.maxBatchSize must not exceed tracing.maxQueueSize' });
+
 /** A store URL (config `store`, --store, TOLLGATE_STORE): PostgreSQL only; absent means SQLite in the data dir. */
 export const storeUrl = z
   .string()
@@ -372,6 +389,9 @@ export const configSchema = z
     redis: redisSchema
       .optional()
       .describe('share rate limits, concurrency caps, task budgets and cancellations with every replica on Redis (absent: each process keeps its own)'),
+    tracing: tracingSchema
+      .optional()
+      .describe('export each governed call as an OpenTelemetry span over OTLP/HTTP: one trace per root task (absent: no tracing)'),
     delegation: delegationSchema.default(delegationSchema.parse({})).describe('delegation chain limits and per root task budgets'),
     graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('listener and upstream timeouts'),
@@ -396,10 +416,18 @@ export const configSchema = z
     audit: z
       .object({
         path: z.string().min(1).optional().describe('audit log file (JSON lines); default <dataDir>/audit.log; "-" for stdout'),
+        checkpointInterval: positive(duration('10s', 'how often a checkpoint signed with the gateway SVID is appended (when lines were written)')),
+        rotateBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe('rotate the file to <path>.<time> once it holds this many bytes; the hash chain goes on in the new file (0: never)'),
+        keep: z.number().int().min(0).default(0).describe('rotated audit files kept; older ones are deleted (0: keep all)'),
       })
       .strict()
-      .default({})
-      .describe('audit log destination'),
+      .default({ checkpointInterval: 10_000, rotateBytes: 0, keep: 0 })
+      .describe('audit log: destination, signed checkpoints, rotation (tamper-evident: `tollgate audit verify`)'),
   })
   .strict()
   .superRefine((cfg, ctx) => {

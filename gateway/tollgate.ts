@@ -8,7 +8,7 @@
  *   3. identity: CA + gateway SVID, rotating
  *   4. fleet governance on Redis, when `redis:` is set (fleet-governance.ts, fleet.ts)
  *   5. delegation core: persisted context keys, the stage (loops, budgets), the call graph (shared over
- *      a Redis stream in a fleet: graph-stream.ts)
+ *      a Redis stream in a fleet: graph-stream.ts); OpenTelemetry traces when `tracing:` is set (tracing.ts)
  *   6. data plane: the mTLS A2A proxy, with the delegation stage in its slot
  *   7. config changes: what an admin write, SIGHUP or another replica's write applies, in order
  *   8. control listener: identity API, admin API (built with 7), health, reflection
@@ -137,7 +137,14 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // 2. metrics, audit, events
     const metrics = createMetrics({ now });
     const auditPath = live.audit.path === '-' ? undefined : (live.audit.path ?? path.join(opts.dataDir, 'audit.log'));
-    const audit = createAuditLog({ path: auditPath, now });
+    const audit = createAuditLog({
+      path: auditPath,
+      now,
+      checkpointMs: live.audit.checkpointInterval,
+      rotateBytes: live.audit.rotateBytes,
+      keep: live.audit.keep,
+      onError: (err) => log.warn({ err }, 'audit log rotation failed; writing on to the same file'),
+    });
     undo.push(() => audit.close());
     const events = createEventBus();
     undo.push(() => events.close());
@@ -156,6 +163,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       store: stores.ca,
     });
     undo.push(() => identity.close());
+    // checkpoints of the audit chain are signed with the gateway's SVID (it rotates; each checkpoint names its own)
+    audit.setSigner(() => identity.credentials());
     metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
 
     // 4. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
@@ -173,6 +182,9 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
 
     // 5. delegation core: context keys (a file, or a table every replica shares, sealed with a secret of the CA
     // root); with a fleet, its call graph is shared over a Redis stream (published here, the others' applied)
+    // traces (config tracing:): the OpenTelemetry packages are loaded only then
+    const tracing = live.tracing ? await (await import('./tracing.js')).startTracing(live.tracing, log) : undefined;
+    if (tracing) undo.push(() => tracing.close());
     const keys = await openDelegationKeys({ stores, dataDir: opts.dataDir, authority: identity.authority, now, retentionMs: live.delegation.tokenTtl, log });
     undo.push(() => keys.close());
     let publish: ((e: GraphEvent) => void) | undefined;
@@ -184,6 +196,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       metrics: delegationMetrics(metrics),
       feed: fleet ? (e) => publish?.(e) : undefined,
       canonicalMethod,
+      spanIdOf: tracing ? (callId) => tracing.spanIdOf(callId) : undefined,
     });
     // the kill switch's register of calls in flight per root task (ends them, sends the callees CancelTask)
     const taskCalls = new TaskCalls({ log });
@@ -202,7 +215,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       publish = (e) => stream.publish(e);
       undo.push(() => stream.close());
     }
-    const slot = governanceSlot({ stage, events, changed: () => source.changed(), now, calls: taskCalls });
+    const governed = governanceSlot({ stage, events, changed: () => source.changed(), now, calls: taskCalls });
+    const slot = tracing ? tracing.wrap(governed) : governed;
 
     // 6. data plane, following the SVID's rotation
     const proxy = await startProxy({
@@ -309,7 +323,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const reload = async (): Promise<Config> => {
       const before = live;
       const next = await settingsSync.reload(readConfigFile(opts));
-      for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit'] as const) {
+      for (const key of ['listen', 'trustDomain', 'ca', 'serverNames', 'audit', 'tracing'] as const) {
         if (JSON.stringify(next[key]) !== JSON.stringify(before[key]))
           log.warn({ key }, `config reload: "${key}" changed; it takes effect at the next restart`);
       }

@@ -247,7 +247,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
         for (const s of sockets) s.destroy();
         await serverClosed;
         await destroyUpstreams();
-        opts.audit?.flush();
+        await opts.audit?.flushed();
       })();
       return closed;
     },

@@ -74,6 +74,8 @@ export interface GovernedCall {
 
 export interface DelegationCallHandle {
   readonly callId: string;
+  /** the calling hop: the call in which the caller was called (from the verified context) */
+  readonly parentCallId: string | undefined;
   readonly rootTaskId: string | undefined;
   readonly startedAt: number;
   readonly traceId: string | undefined;
@@ -115,6 +117,11 @@ export interface DelegationStageOptions {
   feed?: (e: GraphEvent) => void;
   /** canonical name of an A2A method (v0.3 or v1.0 spelling), undefined for others: methods in a `tollgate-scope` header */
   canonicalMethod?: (name: string) => string | undefined;
+  /**
+   * the span id of a call, when the gateway exports spans (gateway/tracing.ts): the outbound `traceparent`
+   * then names the call's own span. Absent: a random span id, as before.
+   */
+  spanIdOf?: (callId: string) => string;
 }
 
 export const COST_HEADER = 'tollgate-cost';
@@ -201,6 +208,7 @@ export class DelegationStage {
   private readonly explicitMaxTasks: number | undefined;
   private readonly feed: ((e: GraphEvent) => void) | undefined;
   private readonly canonicalMethod: (name: string) => string | undefined;
+  private readonly spanIdOf: ((callId: string) => string) | undefined;
   readonly counters = { invalidCostHeaders: 0, lateCosts: 0 };
   /** hex of the root task id minted by the current beforeForward (its trace id), set by mintRootTaskId */
   private rootHex: string | undefined;
@@ -235,6 +243,7 @@ export class DelegationStage {
     this.explicitMaxTasks = opts.maxTasks;
     this.feed = opts.feed;
     this.canonicalMethod = opts.canonicalMethod ?? ((m: string) => m);
+    this.spanIdOf = opts.spanIdOf;
     const g = opts.config.graph;
     this.graph = new CallGraph({
       recentTasks: g.recentTasks,
@@ -346,7 +355,11 @@ export class DelegationStage {
     const issued = issueContext(child, this.keyring.current());
     this.issued.remember(issued.token, issued.mac, issued.context);
     ctx.setUpstreamHeader(DELEGATION_HEADER, issued.token);
-    const trace = nextTraceparent(ctx.header('traceparent'), d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId));
+    const trace = nextTraceparent(
+      ctx.header('traceparent'),
+      d.newRoot && this.rootHex !== undefined ? this.rootHex : traceIdOf(child.rootTaskId),
+      this.spanIdOf?.(callId),
+    );
     ctx.setUpstreamHeader('traceparent', trace.header);
 
     // a new root task has no tree yet: create it without looking it up
@@ -379,6 +392,7 @@ export class DelegationStage {
     if (this.feed) this.feed({ k: 'call', task: { root: t.rootTaskId, initiator: t.initiator, initiatorName, rootStart: t.startedAt }, rec: record });
     ctx.governance = {
       callId,
+      parentCallId,
       rootTaskId: t.rootTaskId,
       startedAt: now,
       traceId: trace.traceId,
@@ -522,6 +536,7 @@ export class DelegationStage {
     }
     ctx.governance = {
       callId,
+      parentCallId: context?.callId,
       rootTaskId: context?.rootTaskId,
       startedAt: now,
       traceId: undefined,

@@ -31,10 +31,11 @@ export function parseTraceparent(header: string | undefined): TraceParent | unde
 /**
  * The outbound header: continue the inbound trace with a new span id, or start one. `newTraceId` is used when
  * starting (the stage passes the root task id's hex so a trace and a task share an id); defaults to random.
+ * `spanId`: the gateway's span for this call when it exports spans (so the callee's spans hang under it).
  */
-export function nextTraceparent(inbound: string | undefined, newTraceId?: string): { header: string; traceId: string } {
+export function nextTraceparent(inbound: string | undefined, newTraceId?: string, spanId?: string): { header: string; traceId: string } {
   const p = parseTraceparent(inbound);
   const traceId = p?.traceId ?? newTraceId ?? randomHex16();
   const flags = p ? p.flags : '01';
-  return { header: `00-${traceId}-${randomHex8()}-${flags}`, traceId };
+  return { header: `00-${traceId}-${spanId ?? randomHex8()}-${flags}`, traceId };
 }

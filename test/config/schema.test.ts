@@ -164,7 +164,7 @@ describe('config: defaults and normalisation', () => {
       maxBodyBytes: 1024 * 1024,
       maxHeaders: 100,
       admins: [],
-      audit: {},
+      audit: { checkpointInterval: 10_000, rotateBytes: 0, keep: 0 },
     });
   });
 

@@ -21,8 +21,13 @@ describe('audit log clock', () => {
       durationUs: 3,
     });
     await audit.close();
-    const line = JSON.parse(fs.readFileSync(file, 'utf8').trim()) as { time: number };
-    expect(line.time).toBe(1_234_567);
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: number; kind: string });
+    expect(lines.map((l) => l.kind)).toEqual(['open', 'call']); // no signer: chained, no checkpoint
+    for (const l of lines) expect(l.time).toBe(1_234_567);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -18,13 +18,13 @@ describe('the push callback route', () => {
   let alice: MtlsClient;
   let auditPath: string;
   let log: ReturnType<typeof createAuditLog>;
-  const audit = () => {
-    log.flush();
+  const audit = async () => {
+    await log.flushed();
     return readFileSync(auditPath, 'utf8')
       .trim()
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   };
   beforeAll(async () => {
     auditPath = path.join(mkdtempSync(path.join(tmpdir(), 'push-audit-')), 'audit.log');
@@ -66,7 +66,7 @@ describe('the push callback route', () => {
     expect(r.status).toBe(403);
     expect(r.json.error.data).toMatchObject({ reason: 'method_not_allowed', method: 'PushNotification' });
     expect(h.upstream.requests.length).toBe(before);
-    const lines = audit().filter((l) => l.method === 'PushNotification');
+    const lines = (await audit()).filter((l) => l.method === 'PushNotification');
     expect(lines.at(-1)).toMatchObject({ caller: ALICE, callee: 'echo', decision: 'deny', reason: 'method_not_allowed', status: 403 });
     expect(lines.some((l) => l.decision === 'allow' && l.status === 200)).toBe(true); // the push of the test before
   });
