@@ -5,7 +5,7 @@ import { UNKNOWN_METHOD } from './a2a/methods.js';
 import { RESERVED_UPSTREAM_HEADERS } from './headers.js';
 import type { CompiledAgent, Runtime } from './runtime.js';
 import type { Grants } from './policy.js';
-import type { ForwardJob } from './upstream/engine.js';
+import type { ForwardJob, ResponseTap } from './upstream/engine.js';
 
 /**
  * ONE EXCHANGE PER REQUEST: what the stages read and write, from arrival to the audit line.
@@ -66,6 +66,10 @@ export class Exchange implements ForwardJob {
   holdsSlot = false;
   /** the slot governance keeps its per-call state in; the proxy never reads it */
   governance: unknown = undefined;
+  /** the A2A task the call names, or the one its response created ('' none): audit line, call graph */
+  taskId = '';
+  /** the A2A context the call names, or the one its created task is in ('' none) */
+  contextId = '';
 
   // 5. forward (ForwardJob)
   /** path + query sent to the upstream */
@@ -78,6 +82,10 @@ export class Exchange implements ForwardJob {
   streaming = false;
   /** the upstream's response headers as sent to the caller, flat */
   responseHeaders: string[] = NO_HEADERS;
+  /** sees the response body as it passes (stages/tasks.ts: the task a SendMessage created) */
+  tap: ResponseTap | undefined = undefined;
+  /** replaces a response body the caller must not see as it is (stages/tasks.ts: ListTasks) */
+  rewriteBody: ((body: Buffer) => Promise<Buffer>) | undefined = undefined;
 
   // outcome (what recorder.record writes down)
   decision: AuditDecision = 'allow';

@@ -16,6 +16,7 @@ import { decideRoute, upstreamPath } from './stages/route.js';
 import { authorizeStage } from './stages/authorize.js';
 import { limitsStage } from './stages/limits.js';
 import { governanceStage } from './stages/governance.js';
+import type { TaskOwnership } from './stages/tasks.js';
 import { upstreamEnded, upstreamResponded } from './stages/forward.js';
 import type { Recorder } from './stages/record.js';
 import { ClientAbortError } from './upstream/engine.js';
@@ -37,6 +38,8 @@ import { callerVisibleOrigin, serveCard, serveDirectory, type DiscoveryOutcome }
  *   4. authorize  (stages/authorize.ts)  default deny; needs the method, hence after 3          -> 403
  *   5. limits     (stages/limits.ts)     buckets + concurrency; after authorize so a denied caller cannot
  *                                         drain an allowed caller's edge or hold a callee's slots -> 429
+ *   5b. tasks     (stages/tasks.ts)      a call naming an A2A task is its creator's (owners recorded from
+ *                                         the callee's answers); ListTasks answers filtered          -> 403
  *   6. governance (stages/governance.ts) the governance slot (governance.ts): loop / budget checks; last
  *                                         before the callee so it only sees calls that will really be made
  *   7. forward    (stages/forward.ts)    the exchange is the engine's job: mTLS to the upstream with the
@@ -99,6 +102,7 @@ export class Pipeline implements ExchangeSink {
     private readonly governance: Governance | undefined,
     private readonly revocation: Revocation,
     private readonly now: () => number,
+    private readonly tasks: TaskOwnership,
   ) {
     this.cards = new CardCache(now);
   }
@@ -290,7 +294,17 @@ export class Pipeline implements ExchangeSink {
         return;
       }
     }
-    // 6. governance
+    // 5b. tasks
+    const owned = this.tasks.check(ex, ex.rt.config.taskOwners.unknownTasks);
+    if (owned !== undefined) {
+      void owned.then((r) => (r === undefined ? this.governed(ex) : ex.refuse(r)));
+      return;
+    }
+    this.governed(ex);
+  }
+
+  // 6. governance
+  private governed(ex: Exchange): void {
     const governance = this.governance;
     if (governance === undefined) {
       this.forward(ex);
@@ -346,6 +360,7 @@ export class Pipeline implements ExchangeSink {
   /** ExchangeSink: the forwarded call is over */
   upstreamEnded(ex: Exchange, bytesOut: number, error: unknown): void {
     upstreamEnded(ex, bytesOut, error, this.recorder);
+    if (ex.tap !== undefined) ex.tap.end(error === undefined);
     this.finish(ex);
     if (this.governance !== undefined) {
       try {

@@ -17,6 +17,8 @@ import { splitHostPort } from './metrics-server.js';
 import { undiciUpstream } from './upstream/undici.js';
 import { connectionCaps } from '../config/fd-budget.js';
 import type { Upstream, UpstreamFactory, UpstreamSpec } from './upstream/engine.js';
+import { LruTaskOwners, type TaskOwners } from './a2a/task-owners.js';
+import { TaskOwnership } from './stages/tasks.js';
 
 /**
  * TLS termination and lifecycle: the mTLS listener serving the gateway's own SVID, certificate hot swap,
@@ -36,6 +38,10 @@ export interface ProxyOptions {
   upstreamFactory?: UpstreamFactory;
   /** override config.listen.proxy (tests: '127.0.0.1:0') */
   listen?: string;
+  /** who created which task (default: in this process, bounded by config taskOwners); a fleet shares one on Redis */
+  taskOwners?: TaskOwners;
+  /** a task owner record could not be written (the shared store failed) */
+  onTaskOwnerError?: (err: unknown) => void;
 }
 
 export interface ProxyHandle {
@@ -105,7 +111,9 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config)).runtime;
 
   const recorder = new Recorder(metrics, opts.audit);
-  const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now);
+  const owners = opts.taskOwners ?? new LruTaskOwners(opts.config.taskOwners.maxEntries, opts.config.taskOwners.ttl, now);
+  const tasks = new TaskOwnership({ owners, onRecordError: opts.onTaskOwnerError && ((err) => opts.onTaskOwnerError!(err)) });
+  const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now, tasks);
   metrics.setGatewayCertNotAfter(() => state.trust.credentials.notAfter);
 
   const server = https.createServer(

@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import { isIP } from 'node:net';
 import { upstreamSecureContext } from '../tls/trust.js';
 import { UpstreamIdentity } from './identity.js';
-import { ClientAbortError, type EngineOptions, type ForwardJob, type Upstream, type UpstreamSpec } from './engine.js';
+import { ClientAbortError, MAX_REWRITE_BYTES, type EngineOptions, type ForwardJob, type Upstream, type UpstreamSpec } from './engine.js';
 
 /**
  * Forwarding with undici `Pool.dispatch` and a hand-written handler: the cheapest way measured to proxy
@@ -83,6 +83,8 @@ class ForwardHandler {
   /** a complete small body held to go out with end(): head + body in one TLS write instead of two */
   private held: Buffer | null = null;
   private done = false;
+  /** rewriteBody mode: the status and headers wait for the rewritten body; the body is gathered here */
+  private rewrite: { status: number; headers: string[]; chunks: Buffer[] } | null = null;
 
   constructor(private readonly job: ForwardJob) {
     const res = job.res as TrackedResponse;
@@ -109,8 +111,13 @@ class ForwardHandler {
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     if (status < 200) return true; // 1xx: informational, not forwarded
     this.resume = resume;
-    this.started = true;
     const headers = this.job.onResponse(status, raw);
+    if (this.job.rewriteBody !== undefined && status >= 200 && status < 300 && !this.job.streaming) {
+      // nothing goes to the caller before the rewritten body: a failure until then is answered as a refusal
+      this.rewrite = { status, headers, chunks: [] };
+      return true;
+    }
+    this.started = true;
     this.length = -1;
     for (let i = 0; i < headers.length; i += 2) {
       if (headers[i] === 'content-length') {
@@ -127,6 +134,16 @@ class ForwardHandler {
 
   onData(chunk: Buffer): boolean {
     this.bytesOut += chunk.length;
+    const tap = this.job.tap;
+    if (tap !== undefined) tap.data(chunk);
+    if (this.rewrite !== null) {
+      if (this.bytesOut > MAX_REWRITE_BYTES) {
+        this.abort?.(new Error(`the response is larger than the ${MAX_REWRITE_BYTES} bytes the gateway reads to filter it`));
+        return false;
+      }
+      this.rewrite.chunks.push(chunk);
+      return true;
+    }
     // Only a chunk that IS the whole body (its length equals content-length) is held: the end of the
     // message follows at once, so nothing is delayed; anything else (SSE, chunked, partial) goes out now.
     if (this.held === null && this.bytesOut === this.length && !this.job.streaming) {
@@ -139,9 +156,29 @@ class ForwardHandler {
   }
 
   onComplete(): void {
+    if (this.rewrite !== null) {
+      this.completeRewrite(this.rewrite);
+      return;
+    }
     if (this.held !== null) this.job.res.end(this.held);
     else this.job.res.end();
     this.finish(undefined);
+  }
+
+  private completeRewrite(r: { status: number; headers: string[]; chunks: Buffer[] }): void {
+    this.job.rewriteBody!(Buffer.concat(r.chunks)).then(
+      (body) => {
+        if (this.done) return; // the caller left meanwhile
+        const h: string[] = [];
+        for (let i = 0; i < r.headers.length; i += 2) if (r.headers[i] !== 'content-length') h.push(r.headers[i], r.headers[i + 1]);
+        h.push('content-length', String(body.length));
+        this.job.res.writeHead(r.status, h);
+        this.job.res.end(body);
+        this.bytesOut = body.length;
+        this.finish(undefined);
+      },
+      (err: unknown) => this.finish(err),
+    );
   }
 
   onError(err: Error): void {
