@@ -34,7 +34,16 @@ import {
   type EventBus,
   type SettingsStore,
 } from '../control/admin/index.js';
-import { createAuditLog, createMetrics, startMetricsServer, startProxy, type GatewayMetrics, type ProxyHandle } from '../proxy/index.js';
+import {
+  createAuditLog,
+  createMetrics,
+  LruTaskOwners,
+  startMetricsServer,
+  startProxy,
+  TieredTaskOwners,
+  type GatewayMetrics,
+  type ProxyHandle,
+} from '../proxy/index.js';
 import { splitHostPort } from '../proxy/metrics-server.js';
 import { createDelegationStage, type DelegationStage } from '../governance/delegation/index.js';
 import { createGraphPage, type GraphPage } from '../ui/server.js';
@@ -50,6 +59,7 @@ import { caEvents, delegationMetrics, storeSyncReporter } from './adapters.js';
 import { openStores } from './stores.js';
 import { openDelegationKeys } from './delegation-keys.js';
 import { startSettingsSync } from './settings-sync.js';
+import { RedisTaskOwners } from '../governance/fleet/task-owners.js';
 
 export interface TollgateOptions {
   /** config file; reload() re-reads it. Without it: defaults (plus `config` if given). */
@@ -189,8 +199,22 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     }
     const slot = governanceSlot({ stage, events, changed: () => source.changed(), now });
 
-    // 6. data plane, following the SVID's rotation
+    // 6. data plane, following the SVID's rotation. Task owners: in this process, or (fleet) on Redis behind
+    // this process's own records, so every replica refuses another caller's task
+    const ownersCfg = live.taskOwners;
+    const localOwners = new LruTaskOwners(ownersCfg.maxEntries, ownersCfg.ttl, now);
+    const taskOwners =
+      fleet && live.redis
+        ? new TieredTaskOwners(localOwners, new RedisTaskOwners({ redis: fleet.redis, prefix: live.redis.prefix, ttlMs: ownersCfg.ttl }))
+        : localOwners;
+    let ownerErrorLogged = 0;
     const proxy = await startProxy({
+      taskOwners,
+      onTaskOwnerError: (err) => {
+        if (now() - ownerErrorLogged < 10_000) return;
+        ownerErrorLogged = now();
+        log.warn({ err }, 'task owners: a record could not be written to Redis; that task is unknown to the other replicas');
+      },
       config: live,
       credentials: () => identity.credentials(),
       revocation: identity.authority,

@@ -12,3 +12,4 @@ export type { Revocation } from './stages/identity.js';
 export { limitRefusal } from './stages/limits.js';
 export { canonicalMethod, CANONICAL_METHODS, AGENT_CARD_METHOD, type CanonicalMethod } from './a2a/methods.js';
 export type { UpstreamFactory, Upstream, UpstreamSpec, EngineOptions, ForwardJob } from './upstream/engine.js';
+export { LruTaskOwners, TieredTaskOwners, type TaskOwners } from './a2a/task-owners.js';

@@ -1,7 +1,7 @@
 /**
  * Task owners shared by every replica on Redis (config `redis:`): the fleet's twin of proxy/a2a/task-owners.ts
  * LruTaskOwners, with the same contract (test/contracts/task-owners.ts). One key per task,
- * `<prefix>task-owner:<callee>:<task id>` holding the creator's SPIFFE ID, written with SET NX (the first
+ * `<prefix>task-owner:<callee length>:<callee>:<task id>` holding the creator's SPIFFE ID, written with SET NX (the first
  * record wins, on every replica) and PX (the record expires `ttlMs` after it was made).
  */
 import type { Redis } from 'ioredis';
@@ -25,13 +25,16 @@ export class RedisTaskOwners {
     this.ttlMs = Math.max(1, Math.round(o.ttlMs));
   }
 
-  /** Agent names contain no ':' (config checks them), so callee and task id cannot run into each other. */
+  /** The callee's length first, so no callee and task id can run into another pair's key. */
   private key(callee: string, taskId: string): string {
-    return `${this.prefix}${callee}:${taskId}`;
+    return `${this.prefix}${callee.length}:${callee}:${taskId}`;
   }
 
-  async recordOwner(callee: string, taskId: string, owner: string): Promise<void> {
-    await this.redis.set(this.key(callee, taskId), owner, 'PX', this.ttlMs, 'NX');
+  /** SET NX; when the task already had an owner (rare: one task named to two callers), that owner is read back. */
+  async recordOwner(callee: string, taskId: string, owner: string): Promise<string> {
+    const key = this.key(callee, taskId);
+    if ((await this.redis.set(key, owner, 'PX', this.ttlMs, 'NX')) === 'OK') return owner;
+    return (await this.redis.get(key)) ?? owner; // expired in between: nobody else holds it now
   }
 
   async ownerOf(callee: string, taskId: string): Promise<string | undefined> {

@@ -11,8 +11,11 @@
  * against each.
  */
 export interface TaskOwners {
-  /** Note `owner` as the creator of `taskId` at agent `callee`, unless the task already has an owner. */
-  recordOwner(callee: string, taskId: string, owner: string): Promise<void>;
+  /**
+   * Note `owner` as the creator of `taskId` at agent `callee`, unless the task already has an owner.
+   * Resolves to the task's owner after the call: `owner`, or the one recorded first.
+   */
+  recordOwner(callee: string, taskId: string, owner: string): Promise<string>;
   /** The recorded creator, or undefined when there is no (unexpired) record. */
   ownerOf(callee: string, taskId: string): Promise<string | undefined>;
   /** ownerOf for several tasks of one agent (a ListTasks page), in order. */
@@ -42,15 +45,27 @@ export class LruTaskOwners implements TaskOwners {
     return this.map.size;
   }
 
-  recordOwner(callee: string, taskId: string, owner: string): Promise<void> {
-    this.record(callee, taskId, owner);
-    return DONE;
+  recordOwner(callee: string, taskId: string, owner: string): Promise<string> {
+    return Promise.resolve(this.record(callee, taskId, owner));
   }
 
-  /** the synchronous write (TieredTaskOwners uses it) */
-  record(callee: string, taskId: string, owner: string): void {
+  /** the synchronous write (TieredTaskOwners uses it); returns the task's owner after it */
+  record(callee: string, taskId: string, owner: string): string {
     const key = keyOf(callee, taskId);
-    if (this.lookup(key) !== undefined) return;
+    const first = this.lookup(key);
+    if (first !== undefined) return first;
+    this.set(key, owner);
+    return owner;
+  }
+
+  /** Make `owner` the record, whatever was there (TieredTaskOwners: the shared store named another winner). */
+  replace(callee: string, taskId: string, owner: string): void {
+    const key = keyOf(callee, taskId);
+    this.map.delete(key);
+    this.set(key, owner);
+  }
+
+  private set(key: string, owner: string): void {
     this.map.set(key, { owner, expiresAt: this.now() + this.ttlMs });
     // records never move (ownership does not change), so insertion order is age order: drop the oldest
     while (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);
@@ -80,16 +95,14 @@ export class LruTaskOwners implements TaskOwners {
   }
 }
 
-const DONE = Promise.resolve();
-
 /** Agent names cannot contain a newline (config keys are checked), so the key is unambiguous. */
 function keyOf(callee: string, taskId: string): string {
   return `${callee}\n${taskId}`;
 }
 
 /**
- * This process's records in front of the shared store: a record is written to both (the local one at once),
- * a lookup asks the local one first. A caller's next call on the same replica is therefore never refused
+ * This process's records in front of the shared store: a record is written to both (the local one at once,
+ * corrected if the shared store already named another owner), a lookup asks the local one first. A caller's next call on the same replica is therefore never refused
  * for a shared write still under way; on another replica it sees the record once the write has landed
  * (one Redis round trip after the response passed).
  */
@@ -99,9 +112,12 @@ export class TieredTaskOwners implements TaskOwners {
     private readonly shared: TaskOwners,
   ) {}
 
-  recordOwner(callee: string, taskId: string, owner: string): Promise<void> {
+  async recordOwner(callee: string, taskId: string, owner: string): Promise<string> {
     this.local.record(callee, taskId, owner);
-    return this.shared.recordOwner(callee, taskId, owner);
+    const winner = await this.shared.recordOwner(callee, taskId, owner);
+    // another replica recorded the task first (its agent named one task to two callers): its record stands
+    if (winner !== owner) this.local.replace(callee, taskId, winner);
+    return winner;
   }
 
   ownerOf(callee: string, taskId: string): Promise<string | undefined> {

@@ -1,0 +1,118 @@
+/**
+ * Task owners on Redis: the contract (the same as in one process), and two gateways on one Redis prefix
+ * in front of one real @a2a-js/sdk agent: a task alice created through one gateway is refused to mallory on
+ * the other, alice keeps it on both, and a gateway that cannot reach Redis refuses rather than guess.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { RedisTaskOwners } from '../../governance/fleet/task-owners.js';
+import { LruTaskOwners, TieredTaskOwners } from '../../proxy/a2a/task-owners.js';
+import { taskOwnersContract } from '../contracts/task-owners.js';
+import { testRedis, type TestRedis } from '../redis.js';
+import { waitFor } from '../fakes/wait.js';
+import { startHarness, post, type Harness } from '../proxy/harness.js';
+import { makeTrustDomain } from '../fakes/trust-domain.js';
+import { startA2aAgent, pendingTaskExecutor, type RunningAgent } from '../fakes/a2a-agent.js';
+
+const DAY = 86_400_000;
+const redises: TestRedis[] = [];
+afterAll(async () => {
+  await Promise.all(redises.map((r) => r.cleanup()));
+});
+
+/** keys of one prefix expire now; resolves once Redis no longer has them */
+async function expireAll(r: TestRedis): Promise<void> {
+  const c = r.client();
+  const keys = await c.keys(`${r.prefix}*`);
+  for (const k of keys) await c.pexpire(k, 1);
+  await waitFor('the keys to expire', async () => ((await c.exists(...(keys.length ? keys : ['none']))) === 0 ? true : undefined), 5000);
+}
+
+taskOwnersContract('RedisTaskOwners', async () => {
+  const r = testRedis();
+  redises.push(r);
+  const open = () => new RedisTaskOwners({ redis: r.client(), prefix: r.prefix, ttlMs: DAY });
+  return { owners: open(), other: () => Promise.resolve(open()), expireAll: () => expireAll(r) };
+});
+
+taskOwnersContract('TieredTaskOwners over Redis (what a fleet replica runs)', async () => {
+  const r = testRedis();
+  redises.push(r);
+  const open = () => new TieredTaskOwners(new LruTaskOwners(1000, 200), new RedisTaskOwners({ redis: r.client(), prefix: r.prefix, ttlMs: 200 }));
+  return {
+    owners: open(),
+    other: () => Promise.resolve(open()),
+    expireAll: async () => {
+      await expireAll(r);
+      // the local records live as long as the shared ones (200 ms here): wait them out too
+      const probe = new LruTaskOwners(1, 200);
+      await probe.recordOwner('w', 't', 'x');
+      await waitFor('the local records to expire', async () => ((await probe.ownerOf('w', 't')) === undefined ? true : undefined), 5000);
+    },
+  };
+});
+
+describe('two gateways on one Redis share task owners', () => {
+  const WRITER = 'spiffe://example.org/agent/writer';
+  let r: TestRedis;
+  let g1: Harness;
+  let g2: Harness;
+  let agent: RunningAgent;
+  const owners = () => new TieredTaskOwners(new LruTaskOwners(1000, DAY), new RedisTaskOwners({ redis: r.client(), prefix: r.prefix, ttlMs: DAY }));
+  let g2Redis: ReturnType<TestRedis['client']>;
+
+  beforeAll(async () => {
+    r = testRedis();
+    redises.push(r);
+    const td = await makeTrustDomain('example.org');
+    g1 = await startHarness({ td, taskOwners: owners() });
+    g2Redis = r.client();
+    g2 = await startHarness({
+      td,
+      taskOwners: new TieredTaskOwners(new LruTaskOwners(1000, DAY), new RedisTaskOwners({ redis: g2Redis, prefix: r.prefix, ttlMs: DAY })),
+    });
+    const wid = await td.issue(WRITER, { ips: ['127.0.0.1'] });
+    agent = await startA2aAgent({ name: 'writer', keyPem: wid.keyPem, certChainPem: wid.certChainPem, bundlePem: td.bundlePem, executor: pendingTaskExecutor() });
+    for (const g of [g1, g2]) {
+      g.gw.reloadConfig(g.config({ agents: { writer: { url: agent.url, id: WRITER } }, policy: [{ from: 'spiffe://example.org/agent/*', to: ['writer'] }] }));
+    }
+  });
+  afterAll(async () => {
+    await g1?.close();
+    await g2?.close();
+    await agent?.close();
+  });
+
+  const rpc = (g: Harness, who: 'alice' | 'mallory', method: string, params: unknown) =>
+    post(g.client(g[who]), `${g.base}/a2a/writer/a2a/jsonrpc`, JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), { 'a2a-version': '1.0' });
+
+  it('a task created through one gateway is refused to another caller on the other, and stays its creator\'s', async () => {
+    const created = await rpc(g1, 'alice', 'SendMessage', { message: { role: 'ROLE_USER', messageId: randomUUID(), parts: [{ text: 'hi' }] } });
+    expect(created.status).toBe(200);
+    const id = created.json.result.task.id as string;
+    // the record reaches Redis one round trip after the answer went out
+    const reader = new RedisTaskOwners({ redis: r.client(), prefix: r.prefix, ttlMs: DAY });
+    await waitFor('the owner record on Redis', () => reader.ownerOf('writer', id), 5000);
+
+    const denied = await rpc(g2, 'mallory', 'GetTask', { id });
+    expect(denied.status).toBe(403);
+    expect(denied.json.error.data.reason).toBe('task_not_owned');
+    const listed = await rpc(g2, 'mallory', 'ListTasks', {});
+    expect((listed.json.result.tasks as { id: string }[]).map((t) => t.id)).not.toContain(id);
+
+    const mine = await rpc(g2, 'alice', 'GetTask', { id });
+    expect(mine.status).toBe(200);
+    expect(mine.json.result.id).toBe(id);
+    const mineListed = await rpc(g2, 'alice', 'ListTasks', {});
+    expect((mineListed.json.result.tasks as { id: string }[]).map((t) => t.id)).toContain(id);
+  });
+
+  it('a gateway that cannot reach Redis refuses a call naming a task it does not know (503), rather than guess', async () => {
+    const ghost = randomUUID();
+    g2Redis.disconnect();
+    const r2 = await rpc(g2, 'alice', 'GetTask', { id: ghost });
+    expect(r2.status).toBe(503);
+    expect(r2.json.error.data.reason).toBe('task_owners_unavailable');
+    expect(r2.json.error.message).toContain(ghost);
+  });
+});
