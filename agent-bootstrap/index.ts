@@ -5,11 +5,13 @@
  *   const identity = (await AgentIdentity.fromDir('./identity', { server: '127.0.0.1:8444' })).start();
  *   const fetch = createMtlsFetch(identity, { expectedServerId: 'spiffe://tollgate.local/tollgate/gateway' });
  *   await createAgentServer(app, identity, { allowedCallers: ['spiffe://tollgate.local/tollgate/gateway'], port: 9001 });
+ *   // tasks per caller: the SDK's handlers with userBuilder: spiffeUserBuilder({ gatewayId: 'spiffe://tollgate.local/tollgate/gateway' })
  */
 export { bootstrap, renew, pinnedRoot, type BootstrapOptions } from './bootstrap.js';
 export { AgentIdentity, type AgentIdentityOptions } from './identity.js';
 export { createMtlsFetch, chainFromPeerCertificate, type MtlsFetch, type MtlsFetchOptions } from './mtls-fetch.js';
 export { createAgentServer, callerMatcher, gatewayHeadersProblem, peerOf, type AgentServer, type AgentServerOptions, type RequestHandler } from './server.js';
+export { spiffeUserBuilder, callerFromXfcc, callerUser, type CallerUser, type SpiffeUserBuilderOptions } from './user.js';
 export { RevocationFeed, type RevocationView, type RevocationFeedOptions } from './revocations.js';
 export { currentDelegation, runWithDelegation, delegationFromHeaders, DELEGATION_HEADER, TRACEPARENT_HEADER, type DelegationContext } from './delegation.js';
 export { readIdentityFiles, writeIdentityFiles, KEY_FILE, CERT_FILE, BUNDLE_FILE } from './files.js';
