@@ -56,6 +56,8 @@ export class Exchange implements ForwardJob {
   // 4. method (then authorize, limits, governance)
   /** canonical A2A method (v1.0 name, e.g. SendMessage) or 'unknown' */
   method: string = UNKNOWN_METHOD;
+  /** some key in the body is taskId, task_id, contextId or context_id (decideMethod; true when the body was not scanned) */
+  namesTask = true;
   /** JSON-RPC request id (null for REST calls and notifications) */
   rpcId: string | number | null = null;
   /** the body is a JSON-RPC request */

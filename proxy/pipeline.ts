@@ -276,6 +276,7 @@ export class Pipeline implements ExchangeSink {
     ex.method = m.method;
     ex.rpcId = m.id;
     ex.isRpc = m.isRpc;
+    ex.namesTask = m.namesTask;
     ex.upstreamPath = upstreamPath(agent.basePath, ex.rest, ex.query);
     ex.isCall = true;
 

@@ -6,7 +6,7 @@ import {
   isMessageMethod,
   listedTaskId,
   listedTasks,
-  mayNameTask,
+  mentionsTask,
   namesTask,
   NONE,
   responseRef,
@@ -57,7 +57,8 @@ export class TaskOwnership {
     const message = isMessageMethod(method);
     if (message) {
       ex.tap = new TaskTap(ex, this);
-      if (ex.body === undefined || !mayNameTask(ex.body)) return undefined;
+      // the body scan (a2a/scan.ts) saw no taskId / contextId key: nothing to read, no parse
+      if (ex.body === undefined || !ex.namesTask) return undefined;
     }
     const ref = requestRef(ex);
     ex.taskId = ref.taskId;
@@ -173,8 +174,7 @@ const MAX_TAPPED = 1024 * 1024;
 /**
  * The response tap of a SendMessage / SendStreamingMessage. A plain answer: the chunks are kept by
  * reference (they are the ones the engine hands on, never changed after) and parsed once the answer has
- * gone out (end(), from the pipeline when the call ends); only an answer mentioning "ask" (task, taskId) is
- * parsed. A stream: events are scanned as they pass, and the tap goes quiet after the first one naming a task.
+ * gone out (end(), from the pipeline when the call ends); only an answer mentioning "task" is parsed. A stream: events are scanned as they pass, and the tap goes quiet after the first one naming a task.
  */
 export class TaskTap implements ResponseTap {
   private first: Buffer | undefined = undefined;
@@ -215,7 +215,7 @@ export class TaskTap implements ResponseTap {
     this.done = true;
     const body = this.more === undefined ? first : Buffer.concat([first, ...this.more]);
     this.first = this.more = undefined;
-    if (!complete || body.indexOf('ask') < 0) return;
+    if (!complete || !mentionsTask(body)) return;
     const ref = parsedRef(body);
     if (ref.taskId !== '') this.stage.created(this.ex, ref);
   }

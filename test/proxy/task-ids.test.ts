@@ -3,7 +3,7 @@ import {
   decodeSegment,
   eventRef,
   listedTasks,
-  mayNameTask,
+  mentionsTask,
   messageRef,
   namesTask,
   responseRef,
@@ -12,6 +12,7 @@ import {
   SseTaskScanner,
 } from '../../proxy/a2a/task-ids.js';
 import { decideTaskAccess, keepListed, parsedRef } from '../../proxy/stages/tasks.js';
+import { decideMethod, parseSlow } from '../../proxy/a2a/methods.js';
 
 const A = 'spiffe://example.org/agent/alice';
 const B = 'spiffe://example.org/agent/mallory';
@@ -59,20 +60,50 @@ describe('the task a request names', () => {
     expect(decodeSegment('bad%zz')).toBe('bad%zz');
   });
 
-  it('which methods can name a task; the cheap look before parsing a SendMessage body', () => {
+  it('which methods can name a task', () => {
     expect(namesTask('GetTask')).toBe(true);
     expect(namesTask('SendMessage')).toBe(true);
     expect(namesTask('ListTasks')).toBe(false);
     expect(namesTask('GetExtendedAgentCard')).toBe(false);
-    const plain = Buffer.from('{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"kind":"message","role":"user","messageId":"m","parts":[{"kind":"text","text":"hi"}]}}}');
-    expect(mayNameTask(plain)).toBe(false);
-    expect(mayNameTask(Buffer.from('{"message":{"taskId":"t"}}'))).toBe(true);
-    expect(mayNameTask(Buffer.from('{"message":{"task_id":"t"}}'))).toBe(true);
-    expect(mayNameTask(Buffer.from('{"message":{"contextId":"c"}}'))).toBe(true);
-    // a key spelled with escapes is still "taskId" to JSON.parse: any backslash means parse
-    expect(mayNameTask(Buffer.from('{"message":{"\\u0074askId":"t"}}'))).toBe(true);
-    expect(JSON.parse('{"\\u0074a\\u0073kId":"t"}').taskId).toBe('t');
-    expect(mayNameTask(Buffer.from('{"message":{"t\\u0061skId":"t"}}'))).toBe(true);
+  });
+
+  it('the body scan says whether a SendMessage body can name a task: a plain one is never parsed again', () => {
+    const flag = (body: string, rest = '') => {
+      const m = decideMethod('POST', rest, Buffer.from(body));
+      return m.kind === 'ok' ? m.namesTask : undefined;
+    };
+    expect(flag('{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"kind":"message","role":"user","messageId":"m","parts":[{"kind":"text","text":"taskId"}]}}}')).toBe(false);
+    expect(flag('{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"taskId":"t"}}}')).toBe(true);
+    expect(flag('{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"task_id":"t"}}}')).toBe(true);
+    expect(flag('{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"context_id":"c"}}}')).toBe(true);
+    expect(flag('{"message":{"contextId":"c"}}', '/message:send')).toBe(true);
+    expect(flag('{"message":{"role":"ROLE_USER"}}', '/message:send')).toBe(false);
+    // a key spelled with escapes is "taskId" to JSON.parse (and to the SDK): the scan leaves it to JSON.parse
+    expect(JSON.parse('{"t\\u0061skId":"t"}')).toEqual({ taskId: 't' });
+    expect(flag('{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"t\\u0061skId":"t"}}}')).toBe(true);
+    expect(flag('{"message":{"\\u0074ask_id":"t"}}', '/message:send')).toBe(true);
+    // no body: nothing to read
+    expect(decideMethod('GET', '/tasks/x', undefined)).toMatchObject({ namesTask: false });
+  });
+
+  it('the flag is never false where JSON.parse finds such a key (mutated bodies)', () => {
+    const seeds = [
+      '{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"kind":"message","taskId":"t","parts":[]}}}',
+      '{"message":{"role":"ROLE_USER","context_id":"c","parts":[{"text":"x"}]}}',
+      '{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"m","metadata":{"a":[{"taskId":1}]}}}}',
+    ];
+    let x = 7;
+    const rnd = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const pieces = ['"', '\\', 'u0061', 'taskId', 'task_id', '{', '}', ',', ':', 'a', '[', ']', ' '];
+    for (let i = 0; i < 5000; i++) {
+      let s = seeds[i % seeds.length];
+      const at = Math.floor(rnd() * s.length);
+      s = s.slice(0, at) + pieces[Math.floor(rnd() * pieces.length)] + s.slice(at + (rnd() < 0.5 ? 1 : 0));
+      const slow = parseSlow(s);
+      const exact = slow.kind === 'jsonrpc' ? slow.call.namesTask : slow.kind === 'not-jsonrpc' ? slow.namesTask : false;
+      const m = decideMethod('POST', '', Buffer.from(s));
+      if (exact && m.kind === 'ok') expect(m.namesTask, s).toBe(true);
+    }
   });
 });
 
@@ -92,6 +123,14 @@ describe('the task a response names', () => {
     expect(responseRef({ jsonrpc: '2.0', id: 1, error: { code: -32001 } }).taskId).toBe('');
     expect(responseRef(null).taskId).toBe('');
     expect(parsedRef(Buffer.from('not json')).taskId).toBe('');
+  });
+
+  it('only an answer mentioning "task" is parsed', () => {
+    expect(mentionsTask(Buffer.from('{"result":{"kind":"message","parts":[{"text":"ok"}]}}'))).toBe(false);
+    expect(mentionsTask(Buffer.from('{"result":{"kind":"task","id":"t"}}'))).toBe(true);
+    expect(mentionsTask(Buffer.from('{"message":{"taskId":"t"}}'))).toBe(true);
+    expect(mentionsTask(Buffer.from('task'))).toBe(true);
+    expect(mentionsTask(Buffer.from('tas'))).toBe(false);
   });
 
   it('ListTasks answers: the list and its holder', () => {

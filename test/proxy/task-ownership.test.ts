@@ -73,6 +73,10 @@ describe('task ownership through the gateway', () => {
     expectNotOwned(await rpc(mallory, 'tasks/pushNotificationConfig/delete', { id: t.id, pushNotificationConfigId: 'x' }), t.id);
     expectNotOwned(await rpc(mallory, 'message/send', { message: v03Message({ taskId: t.id }) }), t.id);
     expectNotOwned(await rpc(mallory, 'message/stream', { message: v03Message({ taskId: t.id }) }), t.id);
+    // a key spelled with an escape is still taskId to the agent's JSON parser
+    const escaped = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'message/send', params: { message: v03Message({ taskId: t.id }) } }).replace('"taskId"', '"t\\u0061skId"');
+    expect(escaped).toContain('\\u0061');
+    expectNotOwned(await post(mallory, rpcUrl, escaped), t.id);
     // the owner still can
     const got = await rpc(alice, 'tasks/get', { id: t.id });
     expect(got.status).toBe(200);
