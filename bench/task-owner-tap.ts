@@ -82,7 +82,7 @@ const base = await measure('exchange alone (baseline)', () => {
 await measure('decideMethod (existing)', () => decideMethod('POST', '', SEND));
 const plain = await measure('plain SendMessage', () => {
   const ex = exchange('SendMessage', SEND);
-  stage.check(ex, 'refuse');
+  void stage.check(ex, 'refuse');
   ex.streaming = false;
   ex.tap!.data(ECHO);
   ex.tap!.end(true);
@@ -90,7 +90,7 @@ const plain = await measure('plain SendMessage', () => {
 console.log(`${'  = the stage + tap'.padEnd(26)} ${(plain - base).toFixed(3)} us/call`);
 await measure('SendMessage -> Task', (i) => {
   const ex = exchange('SendMessage', SEND);
-  stage.check(ex, 'refuse');
+  void stage.check(ex, 'refuse');
   ex.tap!.data(taskAnswer(`t-${i}`));
   ex.tap!.end(true);
 });
@@ -98,11 +98,13 @@ void owners.recordOwner('writer', 'owned-task', ALICE);
 await measure('GetTask (owned)', () => stage.check(exchange('GetTask', GET), 'refuse'));
 const events = [
   event({ jsonrpc: '2.0', id: 1, result: { kind: 'task', id: 's-1', contextId: 'c', status: { state: 'submitted' } } }),
-  ...Array.from({ length: 4 }, () => event({ jsonrpc: '2.0', id: 1, result: { kind: 'status-update', taskId: 's-1', contextId: 'c', status: { state: 'working' } } })),
+  ...Array.from({ length: 4 }, () =>
+    event({ jsonrpc: '2.0', id: 1, result: { kind: 'status-update', taskId: 's-1', contextId: 'c', status: { state: 'working' } } }),
+  ),
 ];
 await measure('stream, 5 events', () => {
   const ex = exchange('SendStreamingMessage', SEND);
-  stage.check(ex, 'refuse');
+  void stage.check(ex, 'refuse');
   ex.streaming = true;
   for (const e of events) ex.tap!.data(e);
   ex.tap!.end(true);

@@ -138,7 +138,12 @@ export const taskOwnersSchema = z
       .describe(
         'a call naming a task the gateway has no record of (created before it, elsewhere, or its record expired): "refuse" (403 task_unknown) or "forward" (the agent must scope tasks to callers itself)',
       ),
-    maxEntries: z.number().int().positive().default(100_000).describe('task owner records kept in one process (the oldest go first; with redis: the local cache)'),
+    maxEntries: z
+      .number()
+      .int()
+      .positive()
+      .default(100_000)
+      .describe('task owner records kept in one process (the oldest go first; with redis: the local cache)'),
     ttl: positive(duration('7d', 'how long the owner of a task is remembered after the task was created')),
   })
   .strict();

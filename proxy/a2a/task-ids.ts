@@ -56,6 +56,7 @@ export function mentionsTask(b: Uint8Array): boolean {
 /** A proto-JSON string field as the SDK's fromJSON reads it: the camelCase key if set, else the snake_case one. */
 function field(o: Record<string, unknown>, camel: string, snake: string): string {
   const v = o[camel] ?? o[snake];
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the SDK's fromJSON reads String(value): so must we
   return v === undefined || v === null ? '' : String(v);
 }
 

@@ -26,7 +26,8 @@ describe('the call graph carries the A2A task and context of each call', () => {
     respond(stage, plain, 200);
 
     const root = (c: TestCall) => (c.governance as DelegationCallHandle).rootTaskId!;
-    const json = (g: { taskJSON(id: string): unknown }, c: TestCall) => (g.taskJSON(root(c)) as { calls: { taskId?: string | null; contextId?: string | null }[] }).calls[0];
+    const json = (g: { taskJSON(id: string): unknown }, c: TestCall) =>
+      (g.taskJSON(root(c)) as { calls: { taskId?: string | null; contextId?: string | null }[] }).calls[0];
     expect(json(stage.graph, named)).toMatchObject({ taskId: 't-1', contextId: 'c-1' });
     expect(json(stage.graph, created)).toMatchObject({ taskId: 't-2', contextId: 'c-2' });
     // the JSON shape only gains fields: a call without them says null

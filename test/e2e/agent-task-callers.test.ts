@@ -35,7 +35,11 @@ beforeAll(async () => {
   const app = express();
   // mallory may also call the agent directly (not through the gateway): the agent must not believe an XFCC from it
   worker = await createAgentServer(app, identity, { allowedCallers: [GATEWAY, MALLORY] });
-  const handler = new DefaultRequestHandler(agentCard('worker', 'worker', `${worker.url}/`), new InMemoryTaskStore(), pendingTaskExecutor((u) => seen.push(u)));
+  const handler = new DefaultRequestHandler(
+    agentCard('worker', 'worker', `${worker.url}/`),
+    new InMemoryTaskStore(),
+    pendingTaskExecutor((u) => seen.push(u)),
+  );
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler }));
   app.use('/', jsonRpcHandler({ requestHandler: handler, userBuilder: spiffeUserBuilder({ gatewayId: GATEWAY }) }));
   alice = await e.enroll(ALICE);

@@ -23,7 +23,9 @@ describe('the task a request names', () => {
     expect(rpcRequestRef('GetTask', 'GetTask', { id: 't1', historyLength: 2 }).taskId).toBe('t1');
     expect(rpcRequestRef('CancelTask', 'CancelTask', { id: 't1' }).taskId).toBe('t1');
     expect(rpcRequestRef('SubscribeToTask', 'tasks/resubscribe', { id: 't1' }).taskId).toBe('t1');
-    expect(rpcRequestRef('CreateTaskPushNotificationConfig', 'tasks/pushNotificationConfig/set', { taskId: 't1', pushNotificationConfig: {} }).taskId).toBe('t1');
+    expect(rpcRequestRef('CreateTaskPushNotificationConfig', 'tasks/pushNotificationConfig/set', { taskId: 't1', pushNotificationConfig: {} }).taskId).toBe(
+      't1',
+    );
     expect(rpcRequestRef('CreateTaskPushNotificationConfig', 'CreateTaskPushNotificationConfig', { task_id: 't1', url: 'x' }).taskId).toBe('t1');
     // v0.3 get/list/delete: params.id is the task; v1.0: params.id is the config, params.taskId the task
     expect(rpcRequestRef('GetTaskPushNotificationConfig', 'tasks/pushNotificationConfig/get', { id: 't1', pushNotificationConfigId: 'c' }).taskId).toBe('t1');
@@ -36,7 +38,7 @@ describe('the task a request names', () => {
     expect(rpcRequestRef('GetTask', 'GetTask', 'nonsense').taskId).toBe('');
   });
 
-  it('reads message ids as the SDK\'s proto JSON does: camelCase if set, else snake_case; numbers as strings', () => {
+  it("reads message ids as the SDK's proto JSON does: camelCase if set, else snake_case; numbers as strings", () => {
     expect(messageRef({ task_id: 't', context_id: 'c' })).toEqual({ taskId: 't', contextId: 'c' });
     expect(messageRef({ taskId: null, task_id: 't' }).taskId).toBe('t');
     expect(messageRef({ taskId: '', task_id: 't' }).taskId).toBe('');
@@ -72,7 +74,11 @@ describe('the task a request names', () => {
       const m = decideMethod('POST', rest, Buffer.from(body));
       return m.kind === 'ok' ? m.namesTask : undefined;
     };
-    expect(flag('{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"kind":"message","role":"user","messageId":"m","parts":[{"kind":"text","text":"taskId"}]}}}')).toBe(false);
+    expect(
+      flag(
+        '{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"kind":"message","role":"user","messageId":"m","parts":[{"kind":"text","text":"taskId"}]}}}',
+      ),
+    ).toBe(false);
     expect(flag('{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"taskId":"t"}}}')).toBe(true);
     expect(flag('{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"task_id":"t"}}}')).toBe(true);
     expect(flag('{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"context_id":"c"}}}')).toBe(true);
@@ -93,7 +99,7 @@ describe('the task a request names', () => {
       '{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"m","metadata":{"a":[{"taskId":1}]}}}}',
     ];
     let x = 7;
-    const rnd = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const pieces = ['"', '\\', 'u0061', 'taskId', 'task_id', '{', '}', ',', ':', 'a', '[', ']', ' '];
     for (let i = 0; i < 5000; i++) {
       let s = seeds[i % seeds.length];
@@ -142,7 +148,9 @@ describe('the task a response names', () => {
 
   it('SSE: events are read whole, across chunk boundaries, until one names a task', () => {
     const ev = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
-    const stream = ev({ jsonrpc: '2.0', id: 1, result: { kind: 'message', contextId: 'c' } }) + ev({ jsonrpc: '2.0', id: 1, result: { task: { id: 't9', contextId: 'c9' } } });
+    const stream =
+      ev({ jsonrpc: '2.0', id: 1, result: { kind: 'message', contextId: 'c' } }) +
+      ev({ jsonrpc: '2.0', id: 1, result: { task: { id: 't9', contextId: 'c9' } } });
     for (const size of [1, 3, 7, 64, stream.length]) {
       const s = new SseTaskScanner();
       let found = { taskId: '', contextId: '' };

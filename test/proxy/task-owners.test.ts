@@ -1,35 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { LruTaskOwners, TieredTaskOwners } from '../../proxy/a2a/task-owners.js';
-import { taskOwnersContract } from '../contracts/task-owners.js';
+import { LruTaskOwners, TieredTaskOwners, type TaskOwners } from '../../proxy/a2a/task-owners.js';
+import { taskOwnersContract, type TaskOwnersFixture } from '../contracts/task-owners.js';
 import { FakeClock } from '../fakes/clock.js';
 
 const DAY = 86_400_000;
 
-taskOwnersContract('LruTaskOwners (one process)', async () => {
-  const clock = new FakeClock(1_000);
-  const owners = new LruTaskOwners(1000, DAY, clock.now);
-  return {
+/** a fixture whose records expire when its clock is moved a day on */
+function fixture(clock: FakeClock, owners: TaskOwners, other: () => TaskOwners): Promise<TaskOwnersFixture> {
+  return Promise.resolve({
     owners,
-    other: () => Promise.resolve(owners),
+    other: () => Promise.resolve(other()),
     expireAll: () => {
       clock.advance(DAY);
       return Promise.resolve();
     },
-  };
+  });
+}
+
+taskOwnersContract('LruTaskOwners (one process)', () => {
+  const clock = new FakeClock(1_000);
+  const owners = new LruTaskOwners(1000, DAY, clock.now);
+  return fixture(clock, owners, () => owners);
 });
 
-taskOwnersContract('TieredTaskOwners (a local cache in front of a shared store)', async () => {
+taskOwnersContract('TieredTaskOwners (a local cache in front of a shared store)', () => {
   const clock = new FakeClock(1_000);
   const shared = new LruTaskOwners(1000, DAY, clock.now);
   const replica = () => new TieredTaskOwners(new LruTaskOwners(1000, DAY, clock.now), shared);
-  return {
-    owners: replica(),
-    other: () => Promise.resolve(replica()),
-    expireAll: () => {
-      clock.advance(DAY);
-      return Promise.resolve();
-    },
-  };
+  return fixture(clock, replica(), replica);
 });
 
 describe('LruTaskOwners', () => {

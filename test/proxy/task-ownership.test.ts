@@ -14,7 +14,13 @@ import { auditLine, type AuditLog, type AuditRecord } from '../../proxy/audit.js
 const WRITER = 'spiffe://example.org/agent/writer';
 const V1 = { 'a2a-version': '1.0' };
 
-const v03Message = (extra: Record<string, unknown> = {}) => ({ kind: 'message', role: 'user', messageId: randomUUID(), parts: [{ kind: 'text', text: 'hi' }], ...extra });
+const v03Message = (extra: Record<string, unknown> = {}) => ({
+  kind: 'message',
+  role: 'user',
+  messageId: randomUUID(),
+  parts: [{ kind: 'text', text: 'hi' }],
+  ...extra,
+});
 const v10Message = (extra: Record<string, unknown> = {}) => ({ role: 'ROLE_USER', messageId: randomUUID(), parts: [{ text: 'hi' }], ...extra });
 
 describe('task ownership through the gateway', () => {
@@ -32,7 +38,13 @@ describe('task ownership through the gateway', () => {
   beforeAll(async () => {
     h = await startHarness({ audit });
     const wid = await h.td.issue(WRITER, { ips: ['127.0.0.1'] });
-    writer = await startA2aAgent({ name: 'writer', keyPem: wid.keyPem, certChainPem: wid.certChainPem, bundlePem: h.td.bundlePem, executor: pendingTaskExecutor() });
+    writer = await startA2aAgent({
+      name: 'writer',
+      keyPem: wid.keyPem,
+      certChainPem: wid.certChainPem,
+      bundlePem: h.td.bundlePem,
+      executor: pendingTaskExecutor(),
+    });
     h.gw.reloadConfig(
       h.config({
         agents: { writer: { url: writer.url, id: WRITER } },
@@ -74,7 +86,10 @@ describe('task ownership through the gateway', () => {
     expectNotOwned(await rpc(mallory, 'message/send', { message: v03Message({ taskId: t.id }) }), t.id);
     expectNotOwned(await rpc(mallory, 'message/stream', { message: v03Message({ taskId: t.id }) }), t.id);
     // a key spelled with an escape is still taskId to the agent's JSON parser
-    const escaped = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'message/send', params: { message: v03Message({ taskId: t.id }) } }).replace('"taskId"', '"t\\u0061skId"');
+    const escaped = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'message/send', params: { message: v03Message({ taskId: t.id }) } }).replace(
+      '"taskId"',
+      '"t\\u0061skId"',
+    );
     expect(escaped).toContain('\\u0061');
     expectNotOwned(await post(mallory, rpcUrl, escaped), t.id);
     // the owner still can
@@ -127,13 +142,23 @@ describe('task ownership through the gateway', () => {
   it('a task created by a stream is recorded too (from its first event)', async () => {
     const r = await rpc(alice, 'message/stream', { message: v03Message() });
     expect(r.status).toBe(200);
-    const first = JSON.parse(r.text.split('\n').find((l) => l.startsWith('data:'))!.slice(5));
+    const first = JSON.parse(
+      r.text
+        .split('\n')
+        .find((l) => l.startsWith('data:'))!
+        .slice(5),
+    );
     const id = first.result.id as string;
     expectNotOwned(await rpc(mallory, 'tasks/get', { id }), id);
     expect((await rpc(alice, 'tasks/get', { id })).status).toBe(200);
     // v1.0 over REST streaming
     const s = await post(alice, `${restUrl}/message:stream`, JSON.stringify({ message: v10Message() }), V1);
-    const ev = JSON.parse(s.text.split('\n').find((l) => l.startsWith('data:'))!.slice(5));
+    const ev = JSON.parse(
+      s.text
+        .split('\n')
+        .find((l) => l.startsWith('data:'))!
+        .slice(5),
+    );
     const rid = ev.task.id as string;
     const denied = await get(mallory, `${restUrl}/tasks/${rid}`, V1);
     expectNotOwned(denied, rid);
@@ -163,7 +188,7 @@ describe('task ownership through the gateway', () => {
     expect(r.json.error.data.taskId).toBe(ghost);
   });
 
-  it('the refusal is the gateway\'s: the agent never sees the call', async () => {
+  it("the refusal is the gateway's: the agent never sees the call", async () => {
     const t = await aliceTask();
     const r = await rpc(mallory, 'tasks/cancel', { id: t.id });
     expectNotOwned(r, t.id);
@@ -187,7 +212,17 @@ describe('task ownership through the gateway', () => {
       [ALICE, 'GetTask', 'ok', created.json.task.id, ''],
     ]);
     // the line only gains fields, at its end, and only when there is something to say
-    const base = { caller: ALICE, callee: 'writer', method: 'GetTask', decision: 'allow' as const, reason: 'ok', status: 200, bytesIn: 1, bytesOut: 2, durationUs: 3 };
+    const base = {
+      caller: ALICE,
+      callee: 'writer',
+      method: 'GetTask',
+      decision: 'allow' as const,
+      reason: 'ok',
+      status: 200,
+      bytesIn: 1,
+      bytesOut: 2,
+      durationUs: 3,
+    };
     const plain = auditLine(base, 5);
     expect(auditLine({ ...base, taskId: '', contextId: '' }, 5)).toBe(plain);
     const withTask = auditLine({ ...base, traceId: 'ab', taskId: 't"1', contextId: 'c1' }, 5);
