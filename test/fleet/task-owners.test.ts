@@ -13,7 +13,11 @@ import { waitFor } from '../fakes/wait.js';
 import { FakeClock } from '../fakes/clock.js';
 import { startHarness, post, type Harness } from '../proxy/harness.js';
 import { makeTrustDomain } from '../fakes/trust-domain.js';
+import { mtlsClient } from '../fakes/mtls-client.js';
 import { startA2aAgent, pendingTaskExecutor, type RunningAgent } from '../fakes/a2a-agent.js';
+import { startE2e, baseConfig, id as e2eId, type E2e } from '../e2e/harness.js';
+import { TEST_REDIS_URL } from '../redis.js';
+import fs from 'node:fs';
 
 const DAY = 86_400_000;
 const redises: TestRedis[] = [];
@@ -120,4 +124,52 @@ describe('two gateways on one Redis share task owners', () => {
     expect(r2.json.error.data.reason).toBe('task_owners_unavailable');
     expect(r2.json.error.message).toContain(ghost);
   });
+});
+
+describe('tollgate serve with redis: keeps task owners on Redis', () => {
+  let e: E2e;
+  let agent: RunningAgent;
+  let r: TestRedis;
+  afterAll(async () => {
+    await agent?.close();
+    await e?.close();
+  });
+
+  it('the owner of a task created through the gateway is on Redis under the fleet prefix', async () => {
+    r = testRedis();
+    redises.push(r);
+    const redis = `redis: { url: "${TEST_REDIS_URL}", prefix: "${r.prefix}" }`;
+    e = await startE2e(baseConfig(redis));
+    const m = await e.enroll(e2eId('agent/writer'));
+    agent = await startA2aAgent({ name: 'writer', keyPem: m.keyPem, certChainPem: m.certChainPem, bundlePem: m.bundlePem, executor: pendingTaskExecutor() });
+    fs.writeFileSync(
+      e.configPath,
+      baseConfig(`${redis}
+agents:
+  writer: { url: "${agent.url}", id: "${e2eId('agent/writer')}" }
+policy:
+  - { from: "${e2eId('user/*')}", to: [writer] }
+`).replace('AUDIT', `${e.dir}/audit.log`),
+    );
+    await e.tg.reload();
+    const alice = await e.enroll(e2eId('user/alice'));
+    const c = mtlsClient(alice, alice.bundlePem);
+    try {
+      const created = await c.fetch(`${e.proxyUrl}/a2a/writer/a2a/jsonrpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'a2a-version': '1.0' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'SendMessage',
+          params: { message: { role: 'ROLE_USER', messageId: randomUUID(), parts: [{ text: 'hi' }] } },
+        }),
+      });
+      const taskId = ((await created.json()) as { result: { task: { id: string } } }).result.task.id;
+      const reader = new RedisTaskOwners({ redis: r.client(), prefix: r.prefix, ttlMs: DAY });
+      expect(await waitFor('the owner record on Redis', () => reader.ownerOf('writer', taskId), 5000)).toBe(e2eId('user/alice'));
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
 });
