@@ -10,7 +10,8 @@ export type BootstrapErrorCode =
   | 'unavailable' // could not reach the CA (network, TLS, deadline)
   | 'refused' // the CA answered with an error (see grpcStatus / reason)
   | 'bad_response' // the CA answered something we cannot use
-  | 'files'; // reading or writing the identity files failed
+  | 'files' // reading or writing the identity files failed
+  | 'caller_unknown'; // a request from the gateway that does not name its caller (spiffeUserBuilder)
 
 export class BootstrapError extends CodedError<BootstrapErrorCode> {
   /** gRPC status name when the CA refused (e.g. 'PERMISSION_DENIED') */

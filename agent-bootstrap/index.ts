@@ -5,6 +5,7 @@
  *   const identity = (await AgentIdentity.fromDir('./identity', { server: '127.0.0.1:8444' })).start();
  *   const fetch = createMtlsFetch(identity, { expectedServerId: 'spiffe://tollgate.local/tollgate/gateway' });
  *   await createAgentServer(app, identity, { allowedCallers: ['spiffe://tollgate.local/tollgate/gateway'], port: 9001 });
+ *   // tasks per caller: the SDK's handlers with userBuilder: spiffeUserBuilder({ gatewayId: 'spiffe://tollgate.local/tollgate/gateway' })
  */
 export { bootstrap, renew, pinnedRoot, type BootstrapOptions } from './bootstrap.js';
 export { AgentIdentity, type AgentIdentityOptions } from './identity.js';
@@ -22,6 +23,7 @@ export {
   type PushReceiverOptions,
   type ReceivedPush,
 } from './push.js';
+export { spiffeUserBuilder, callerFromXfcc, callerUser, type CallerUser, type SpiffeUserBuilderOptions } from './user.js';
 export { RevocationFeed, type RevocationView, type RevocationFeedOptions } from './revocations.js';
 export {
   currentDelegation,

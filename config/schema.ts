@@ -261,6 +261,24 @@ export const graphSchema = z
   })
   .strict();
 
+export const taskOwnersSchema = z
+  .object({
+    unknownTasks: z
+      .enum(['refuse', 'forward'])
+      .default('refuse')
+      .describe(
+        'a call naming a task the gateway has no record of (created before it, elsewhere, or its record expired): "refuse" (403 task_unknown) or "forward" (the agent must scope tasks to callers itself)',
+      ),
+    maxEntries: z
+      .number()
+      .int()
+      .positive()
+      .default(100_000)
+      .describe('task owner records kept in one process (the oldest go first; with redis: the local cache)'),
+    ttl: positive(duration('7d', 'how long the owner of a task is remembered after the task was created')),
+  })
+  .strict();
+
 export const timeoutsSchema = z
   .object({
     headers: duration('10s', 'time to receive request headers'),
@@ -394,6 +412,9 @@ export const configSchema = z
       .describe('export each governed call as an OpenTelemetry span over OTLP/HTTP: one trace per root task (absent: no tracing)'),
     delegation: delegationSchema.default(delegationSchema.parse({})).describe('delegation chain limits and per root task budgets'),
     graph: graphSchema.default(graphSchema.parse({})).describe('call graph retention and cycle detection'),
+    taskOwners: taskOwnersSchema
+      .default(taskOwnersSchema.parse({}))
+      .describe('A2A task ownership: the gateway records which caller created each task and refuses the others'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('listener and upstream timeouts'),
     connections: connectionsSchema
       .default(connectionsSchema.parse({}))

@@ -38,9 +38,11 @@ import {
   CARD_SIGNING_PURPOSE,
   createAuditLog,
   createMetrics,
+  LruTaskOwners,
   startMetricsServer,
   startProxy,
   TaskCalls,
+  TieredTaskOwners,
   type GatewayMetrics,
   type ProxyHandle,
 } from '../proxy/index.js';
@@ -60,6 +62,7 @@ import { caEvents, delegationMetrics, storeSyncReporter } from './adapters.js';
 import { openStores } from './stores.js';
 import { openDelegationKeys } from './delegation-keys.js';
 import { startSettingsSync } from './settings-sync.js';
+import { RedisTaskOwners } from '../governance/fleet/task-owners.js';
 
 export interface TollgateOptions {
   /** config file; reload() re-reads it. Without it: defaults (plus `config` if given). */
@@ -218,8 +221,22 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const governed = governanceSlot({ stage, events, changed: () => source.changed(), now, calls: taskCalls });
     const slot = tracing ? tracing.wrap(governed) : governed;
 
-    // 6. data plane, following the SVID's rotation
+    // 6. data plane, following the SVID's rotation. Task owners: in this process, or (fleet) on Redis behind
+    // this process's own records, so every replica refuses another caller's task
+    const ownersCfg = live.taskOwners;
+    const localOwners = new LruTaskOwners(ownersCfg.maxEntries, ownersCfg.ttl, now);
+    const taskOwners =
+      fleet && live.redis
+        ? new TieredTaskOwners(localOwners, new RedisTaskOwners({ redis: fleet.redis, prefix: live.redis.prefix, ttlMs: ownersCfg.ttl }))
+        : localOwners;
+    let ownerErrorLogged = 0;
     const proxy = await startProxy({
+      taskOwners,
+      onTaskOwnerError: (err) => {
+        if (now() - ownerErrorLogged < 10_000) return;
+        ownerErrorLogged = now();
+        log.warn({ err }, 'task owners: a record could not be written to Redis; that task is unknown to the other replicas');
+      },
       config: live,
       credentials: () => identity.credentials(),
       revocation: identity.authority,

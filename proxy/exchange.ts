@@ -6,7 +6,7 @@ import { RESERVED_UPSTREAM_HEADERS } from './headers.js';
 import type { CompiledAgent, Runtime } from './runtime.js';
 import type { Grants } from './policy.js';
 import type { ChainRule } from '../config/schema.js';
-import type { CallCutError, EngineCall, ForwardJob } from './upstream/engine.js';
+import type { CallCutError, EngineCall, ForwardJob, ResponseTap } from './upstream/engine.js';
 import type { CallTimeouts } from './timeouts.js';
 import type { StreamTaskIdReader } from './a2a/task-id.js';
 import { streamEndFrame } from './stages/forward.js';
@@ -60,6 +60,8 @@ export class Exchange implements ForwardJob {
   // 4. method (then authorize, limits, governance)
   /** canonical A2A method (v1.0 name, e.g. SendMessage) or 'unknown' */
   method: string = UNKNOWN_METHOD;
+  /** some key in the body is taskId, task_id, contextId or context_id (decideMethod; true when the body was not scanned) */
+  namesTask = true;
   /** JSON-RPC request id (null for REST calls and notifications) */
   rpcId: string | number | null = null;
   /** the body is a JSON-RPC request */
@@ -72,6 +74,10 @@ export class Exchange implements ForwardJob {
   holdsSlot = false;
   /** the slot governance keeps its per-call state in; the proxy never reads it */
   governance: unknown = undefined;
+  /** the A2A task the call names, or the one its response created ('' none): audit line, call graph */
+  taskId = '';
+  /** the A2A context the call names, or the one its created task is in ('' none) */
+  contextId = '';
 
   // 5. forward (ForwardJob)
   /** path + query sent to the upstream */
@@ -96,6 +102,10 @@ export class Exchange implements ForwardJob {
   a2aTaskId: string | undefined = undefined;
   /** reads the response stream until an event names the task */
   taskIdReader: StreamTaskIdReader | undefined = undefined;
+  /** sees the response body as it passes (stages/tasks.ts: the task a SendMessage created) */
+  tap: ResponseTap | undefined = undefined;
+  /** replaces a response body the caller must not see as it is (stages/tasks.ts: ListTasks) */
+  rewriteBody: ((body: Buffer) => Promise<Buffer>) | undefined = undefined;
 
   // outcome (what recorder.record writes down)
   decision: AuditDecision = 'allow';

@@ -14,3 +14,4 @@ export { limitRefusal } from './stages/limits.js';
 export { canonicalMethod, CANONICAL_METHODS, AGENT_CARD_METHOD, type CanonicalMethod } from './a2a/methods.js';
 export type { UpstreamFactory, Upstream, UpstreamSpec, EngineOptions, ForwardJob } from './upstream/engine.js';
 export { CARD_SIGNING_PURPOSE, JWKS_PATH } from './a2a/card-signing.js';
+export { LruTaskOwners, TieredTaskOwners, type TaskOwners } from './a2a/task-owners.js';

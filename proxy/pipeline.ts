@@ -18,6 +18,7 @@ import { pushBody, pushConfigStage, uninspectableBody, pushEndpointReserved, pus
 import { PUSH_NOTIFICATION_METHOD } from './a2a/methods.js';
 import { limitsStage } from './stages/limits.js';
 import { governanceStage } from './stages/governance.js';
+import type { TaskOwnership } from './stages/tasks.js';
 import { upstreamEnded, upstreamResponded } from './stages/forward.js';
 import type { Recorder } from './stages/record.js';
 import { ClientAbortError } from './upstream/engine.js';
@@ -38,8 +39,12 @@ import { EXTENDED_CARD_METHOD, forwardExtendedCard } from './stages/extended-car
  *                                         Before the body is read: a refused path costs no body buffering.
  *   3. body       (here)                 read up to maxBodyBytes (413), then the A2A method from the
  *                                         JSON-RPC body or the REST path (a2a/methods.ts decideMethod)
- *   4. authorize  (stages/authorize.ts)  default deny; needs the method, hence after 3          -> 403
- *      push       (stages/push.ts)       push-config URLs must be the gateway's callback route for the
+ *      (a body the callee could read differently -- Content-Encoding, a charset, a BOM -- is 415 first)
+ *   4. authorize  (stages/authorize.ts)  default deny; needs the method, hence after 3; rules with chain
+ *                                         conditions leave the chain to governance (6)            -> 403
+ *   4b. tasks     (stages/tasks.ts)      a call naming an A2A task is its creator's (owners recorded from
+ *                                         the callee's answers); ListTasks answers filtered          -> 403
+ *   4c. push      (stages/push.ts)       push-config URLs must be the gateway's callback route for the
  *                                         caller -> 400/403; /a2a-push/<receiver>/ is a PushNotification
  *                                         call to the receiver's push endpoint (routed in 2, checked in 3)
  *   5. limits     (stages/limits.ts)     buckets + concurrency; after authorize so a denied caller cannot
@@ -111,6 +116,7 @@ export class Pipeline implements ExchangeSink {
     private readonly governance: Governance | undefined,
     private readonly revocation: Revocation,
     private readonly now: () => number,
+    private readonly tasks: TaskOwnership,
   ) {
     this.cards = new CardCache(now, state.cardSigner);
   }
@@ -303,6 +309,7 @@ export class Pipeline implements ExchangeSink {
     ex.method = m.method;
     ex.rpcId = m.id;
     ex.isRpc = m.isRpc;
+    ex.namesTask = m.namesTask;
     ex.upstreamPath = push ? pushUpstreamPath(agent, ex.rest, ex.query) : upstreamPath(agent.basePath, ex.rest, ex.query);
     ex.isCall = true;
 
@@ -319,7 +326,17 @@ export class Pipeline implements ExchangeSink {
       ex.refuse(denied);
       return;
     }
-    // 4b. push configs: a push URL in the call must be the gateway's callback route for the caller
+    // 4b. tasks: a task is visible only to the caller that created it (stages/tasks.ts; may ask a shared store)
+    const owned = this.tasks.check(ex, ex.rt.config.taskOwners.unknownTasks);
+    if (owned !== undefined) {
+      void owned.then((r) => (r === undefined ? this.owned(ex, push) : ex.refuse(r)));
+      return;
+    }
+    this.owned(ex, push);
+  }
+
+  private owned(ex: Exchange, push: boolean): void {
+    // 4c. push configs: a push URL in the call must be the gateway's callback route for the caller
     if (ex.body !== undefined && !push) {
       const p = pushConfigStage(ex);
       if (p !== undefined) {
@@ -336,7 +353,11 @@ export class Pipeline implements ExchangeSink {
         return;
       }
     }
-    // 6. governance
+    this.governed(ex);
+  }
+
+  // 6. governance
+  private governed(ex: Exchange): void {
     const governance = this.governance;
     if (governance === undefined) {
       if (ex.chainRules === undefined) this.forward(ex);
@@ -397,6 +418,7 @@ export class Pipeline implements ExchangeSink {
   /** ExchangeSink: the forwarded call is over */
   upstreamEnded(ex: Exchange, bytesOut: number, error: unknown): void {
     upstreamEnded(ex, bytesOut, error, this.recorder);
+    if (ex.tap !== undefined) ex.tap.end(error === undefined);
     this.finish(ex);
     if (this.governance !== undefined) {
       try {

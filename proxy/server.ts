@@ -21,6 +21,8 @@ import type { Upstream, UpstreamFactory, UpstreamSpec } from './upstream/engine.
 import { grpcUpstream, type GrpcUpstream, type GrpcUpstreamFactory } from './upstream/grpc.js';
 import { GrpcCalls } from './grpc/calls.js';
 import { ALPN_PROTOCOLS, serveH2 } from './grpc/listener.js';
+import { LruTaskOwners, type TaskOwners } from './a2a/task-owners.js';
+import { TaskOwnership } from './stages/tasks.js';
 
 /**
  * TLS termination and lifecycle: the mTLS listener serving the gateway's own SVID, certificate hot swap,
@@ -48,6 +50,10 @@ export interface ProxyOptions {
    * the CA root so every replica signs alike. Absent: a random key for this process.
    */
   cardSigning?: CardSigningKeys;
+  /** who created which task (default: in this process, bounded by config taskOwners); a fleet shares one on Redis */
+  taskOwners?: TaskOwners;
+  /** a task owner record could not be written (the shared store failed) */
+  onTaskOwnerError?: (err: unknown) => void;
 }
 
 export interface ProxyHandle {
@@ -129,7 +135,9 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     );
 
   const recorder = new Recorder(metrics, opts.audit);
-  const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now);
+  const owners = opts.taskOwners ?? new LruTaskOwners(opts.config.taskOwners.maxEntries, opts.config.taskOwners.ttl, now);
+  const tasks = new TaskOwnership({ owners, onRecordError: opts.onTaskOwnerError && ((err) => opts.onTaskOwnerError!(err)) });
+  const pipeline = new Pipeline(state, recorder, opts.governance, opts.revocation, now, tasks);
   const grpcCalls = new GrpcCalls(state, recorder, opts.governance, opts.revocation, now);
   metrics.setGatewayCertNotAfter(() => state.trust.credentials.notAfter);
 

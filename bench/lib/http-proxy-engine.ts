@@ -33,7 +33,10 @@ export function httpProxyUpstream(spec: UpstreamSpec, opts: EngineOptions): Upst
     const headers = job.onResponse(proxyRes.statusCode ?? 502, proxyRes.rawHeaders);
     job.res.writeHead(proxyRes.statusCode ?? 502, headers);
     let bytes = 0;
-    proxyRes.on('data', (c: Buffer) => (bytes += c.length));
+    proxyRes.on('data', (c: Buffer) => {
+      bytes += c.length;
+      job.tap?.data(c);
+    });
     proxyRes.pipe(job.res);
     proxyRes.on('end', () => job.onEnd(bytes, undefined));
     proxyRes.on('error', (e) => job.onEnd(bytes, e));
@@ -44,6 +47,10 @@ export function httpProxyUpstream(spec: UpstreamSpec, opts: EngineOptions): Upst
   });
   return {
     forward(job) {
+      if (job.rewriteBody !== undefined) {
+        job.onEnd(0, new Error('the http-proxy-3 engine is for benchmarks only: no rewritten responses (ListTasks)'));
+        return;
+      }
       (job.req as IncomingMessage & { job?: ForwardJob }).job = job;
       proxy.web(job.req, job.res, { buffer: Readable.from(job.body ? [job.body] : []) });
     },

@@ -1,7 +1,7 @@
 import { shortName } from '../../certs/spiffe-id.js';
 import type { Config } from '../../config/schema.js';
 import { CallGraph } from '../graph/call-graph.js';
-import { TaskTrees, type CallRecord, type LoopCut } from '../graph/tree.js';
+import { TaskTrees, type A2aIds, type CallRecord, type LoopCut } from '../graph/tree.js';
 import type { GraphEvent } from '../graph/feed.js';
 import { decide, refusalForVerify, verifyContext, type DelegationLimits } from './decide.js';
 import { callIdFactory, random16 } from './ids.js';
@@ -70,6 +70,10 @@ export interface GovernedCall {
   setUpstreamHeader(name: string, value: string): void;
   /** the slot this stage keeps its per-call state in (a DelegationCallHandle); nobody else reads it */
   governance: unknown;
+  /** the A2A task the call names, or (once it ended) the one its answer created; '' or absent: none */
+  readonly taskId?: string;
+  /** the A2A context of that call or task */
+  readonly contextId?: string;
 }
 
 export interface DelegationCallHandle {
@@ -387,6 +391,8 @@ export class DelegationStage {
       costInclusive: 0,
       traceId: trace.traceId,
     };
+    if (ctx.taskId) record.taskId = ctx.taskId;
+    if (ctx.contextId) record.contextId = ctx.contextId;
     const stored = trees.add(tree, record);
     this.graph.aggregate.recordCall(ctx.callerId, ctx.calleeId, now);
     if (this.feed) this.feed({ k: 'call', task: { root: t.rootTaskId, initiator: t.initiator, initiatorName, rootStart: t.startedAt }, rec: record });
@@ -581,10 +587,11 @@ export class DelegationStage {
     const now = this.now();
     if (h.call !== undefined) this.tasks.finishCall(h.call);
     const dur = now - h.startedAt;
-    if (h.record !== undefined) TaskTrees.finishRecord(h.record, status, dur);
-    else if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur);
+    const a2a: A2aIds | undefined = ctx.taskId || ctx.contextId ? { taskId: ctx.taskId, contextId: ctx.contextId } : undefined;
+    if (h.record !== undefined) TaskTrees.finishRecord(h.record, status, dur, a2a);
+    else if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur, a2a);
     this.graph.aggregate.recordResult(ctx.callerId, ctx.calleeId, now, dur, status === 0 || status >= 500);
-    if (this.feed) this.feed({ k: 'end', from: ctx.callerId, to: ctx.calleeId, at: now, root: h.rootTaskId, call: h.callId, status, dur });
+    if (this.feed) this.feed({ k: 'end', from: ctx.callerId, to: ctx.calleeId, at: now, root: h.rootTaskId, call: h.callId, status, dur, a2a });
   }
 
   /** A refusal by any stage (see the contract above). */

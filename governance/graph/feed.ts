@@ -5,7 +5,7 @@
  * The per-task trees, the sliding aggregate and its cycle detection then cover the whole fleet.
  */
 import type { CallGraph } from './call-graph.js';
-import type { CallRecord, LoopCut } from './tree.js';
+import type { A2aIds, CallRecord, LoopCut } from './tree.js';
 
 export interface TaskRef {
   root: string;
@@ -20,7 +20,7 @@ export type GraphEvent =
   /** a refusal by the delegation stage (into the tree when the task was known), or by an earlier stage (aggregate only) */
   | { k: 'refused'; from: string; to: string; at: number; task?: TaskRef; rec?: CallRecord; loop?: LoopCut; cancelled?: boolean }
   /** an allowed call ended: status 0 = no response */
-  | { k: 'end'; from: string; to: string; at: number; root?: string; call: string; status: number; dur: number }
+  | { k: 'end'; from: string; to: string; at: number; root?: string; call: string; status: number; dur: number; a2a?: A2aIds }
   /** an allowed call refused by a later stage (nothing was forwarded) */
   | { k: 'undo'; from: string; to: string; at: number; root?: string; call: string; status: number; reason: string }
   | { k: 'cost'; root: string; call: string; parent?: string; amount: number }
@@ -47,7 +47,7 @@ export function applyGraphEvent(graph: CallGraph, e: GraphEvent): void {
       return;
     }
     case 'end':
-      if (e.root !== undefined) trees.finish(e.root, e.call, e.status, e.dur);
+      if (e.root !== undefined) trees.finish(e.root, e.call, e.status, e.dur, e.a2a);
       graph.aggregate.recordResult(e.from, e.to, e.at, e.dur, e.status === 0 || e.status >= 500);
       return;
     case 'undo':

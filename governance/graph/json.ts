@@ -23,6 +23,10 @@ export interface CallJSON {
   cost: number;
   costInclusive: number;
   traceId: string | null;
+  /** the A2A task the call named or created (absent from graphs written before it was recorded) */
+  taskId?: string | null;
+  /** the A2A context of that call or task */
+  contextId?: string | null;
 }
 
 export interface LoopJSON {
@@ -105,6 +109,8 @@ export function taskToJSON(t: TaskTree, costUnit: string, nameOf: (id: string) =
       cost: c.cost,
       costInclusive: c.costInclusive,
       traceId: c.traceId ?? null,
+      taskId: c.taskId ?? null,
+      contextId: c.contextId ?? null,
     })),
   };
 }

@@ -26,6 +26,16 @@ export interface CallRecord {
   /** this call plus every call below it */
   costInclusive: number;
   traceId: string | undefined;
+  /** the A2A task the call named, or the one its answer created (not the root task: that is the tree's) */
+  taskId?: string;
+  /** the A2A context of that call or task */
+  contextId?: string;
+}
+
+/** The A2A task and context of a call, when it has them ('' or absent: none). */
+export interface A2aIds {
+  taskId?: string;
+  contextId?: string;
 }
 
 export interface LoopCut {
@@ -214,18 +224,23 @@ export class TaskTrees {
     return true;
   }
 
-  finish(rootTaskId: string, callId: string, status: number, durationMs: number): void {
+  finish(rootTaskId: string, callId: string, status: number, durationMs: number, a2a?: A2aIds): void {
     const rec = this.record(rootTaskId, callId);
-    if (rec) TaskTrees.finishRecord(rec, status, durationMs);
+    if (rec) TaskTrees.finishRecord(rec, status, durationMs, a2a);
   }
 
   /**
    * finish() for the record add() stored, held by the caller: no lookups. A record whose tree has since
    * been evicted is no longer shown anywhere, so updating it changes nothing visible, as finish() would not.
    */
-  static finishRecord(rec: CallRecord, status: number, durationMs: number): void {
+  static finishRecord(rec: CallRecord, status: number, durationMs: number, a2a?: A2aIds): void {
     rec.status = status;
     rec.durationMs = durationMs;
+    // the answer may have created the call's A2A task: known only now
+    if (a2a !== undefined) {
+      if (a2a.taskId) rec.taskId = a2a.taskId;
+      if (a2a.contextId) rec.contextId = a2a.contextId;
+    }
   }
 
   /** Mark a call that was allowed here but refused by a later stage. */

@@ -34,11 +34,13 @@ export interface JsonRpcCall {
   method: string;
   /** the request id as sent (echoed in error bodies); null when absent or invalid */
   id: string | number | null;
+  /** some key in the body is taskId, task_id, contextId or context_id (see scan.ts ScannedRpc.namesTask) */
+  namesTask: boolean;
 }
 
 export type JsonRpcParse =
   | { kind: 'jsonrpc'; call: JsonRpcCall }
-  | { kind: 'not-jsonrpc' } // parses but is not a JSON-RPC request object (e.g. a REST body)
+  | { kind: 'not-jsonrpc'; namesTask: boolean } // parses but is not a JSON-RPC request object (e.g. a REST body)
   | { kind: 'batch' } // a JSON array: A2A does not use batches, and a batch could hide a method
   | { kind: 'invalid' }; // not JSON at all
 
@@ -93,19 +95,41 @@ function numberAt(body: Buffer, start: number, end: number): number {
 function fromScan(body: Buffer, s: ScannedRpc): JsonRpcParse {
   const { jsonrpc, method, id } = s;
   // "2.0", as bytes
-  if (jsonrpc === undefined || jsonrpc.kind !== 'string' || jsonrpc.end - jsonrpc.start !== 3) return NOT_JSONRPC;
-  if (body[jsonrpc.start] !== 0x32 || body[jsonrpc.start + 1] !== 0x2e || body[jsonrpc.start + 2] !== 0x30) return NOT_JSONRPC;
-  if (method === undefined || method.kind !== 'string') return NOT_JSONRPC;
+  const notRpc = s.namesTask ? NOT_JSONRPC_TASK : NOT_JSONRPC;
+  if (jsonrpc === undefined || jsonrpc.kind !== 'string' || jsonrpc.end - jsonrpc.start !== 3) return notRpc;
+  if (body[jsonrpc.start] !== 0x32 || body[jsonrpc.start + 1] !== 0x2e || body[jsonrpc.start + 2] !== 0x30) return notRpc;
+  if (method === undefined || method.kind !== 'string') return notRpc;
   let rpcId: string | number | null = null;
   if (id !== undefined && id.kind === 'string') rpcId = body.toString('utf8', id.start, id.end);
   else if (id !== undefined && id.kind === 'number') {
     const n = numberAt(body, id.start, id.end);
     rpcId = Number.isFinite(n) ? n : null;
   }
-  return { kind: 'jsonrpc', call: { method: methodAt(body, method.start, method.end), id: rpcId } };
+  return { kind: 'jsonrpc', call: { method: methodAt(body, method.start, method.end), id: rpcId, namesTask: s.namesTask } };
 }
 
-const NOT_JSONRPC: JsonRpcParse = { kind: 'not-jsonrpc' };
+const NOT_JSONRPC: JsonRpcParse = { kind: 'not-jsonrpc', namesTask: false };
+const NOT_JSONRPC_TASK: JsonRpcParse = { kind: 'not-jsonrpc', namesTask: true };
+
+const TASK_KEYS = new Set(['taskId', 'task_id', 'contextId', 'context_id']);
+
+/** Does any object in `v`, at any depth, have a key naming a task or context? (iterative: no recursion limit) */
+function hasTaskKey(v: unknown): boolean {
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x !== 'object' || x === null) continue;
+    if (Array.isArray(x)) {
+      for (const e of x) stack.push(e);
+      continue;
+    }
+    for (const [k, e] of Object.entries(x)) {
+      if (TASK_KEYS.has(k)) return true;
+      stack.push(e);
+    }
+  }
+  return false;
+}
 
 /** JSON.parse: the reference behaviour, and the path for everything the scanner leaves. */
 export function parseSlow(body: Buffer | string): JsonRpcParse {
@@ -116,17 +140,19 @@ export function parseSlow(body: Buffer | string): JsonRpcParse {
     return { kind: 'invalid' };
   }
   if (Array.isArray(v)) return { kind: 'batch' };
-  if (v === null || typeof v !== 'object') return { kind: 'not-jsonrpc' };
+  if (v === null || typeof v !== 'object') return { kind: 'not-jsonrpc', namesTask: false };
   const o = v as Record<string, unknown>;
-  if (o.jsonrpc !== '2.0' || typeof o.method !== 'string') return { kind: 'not-jsonrpc' };
+  const namesTask = hasTaskKey(o);
+  if (o.jsonrpc !== '2.0' || typeof o.method !== 'string') return { kind: 'not-jsonrpc', namesTask };
   const rawId = o.id;
   const id = typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId)) ? rawId : null;
-  return { kind: 'jsonrpc', call: { method: NAMES.get(o.method) ?? UNKNOWN_METHOD, id } };
+  return { kind: 'jsonrpc', call: { method: NAMES.get(o.method) ?? UNKNOWN_METHOD, id, namesTask } };
 }
 
 /** What a call is, before policy sees it: its A2A method, or why the gateway refuses to name one. */
 export type CallMethod =
-  | { kind: 'ok'; method: string; id: string | number | null; isRpc: boolean }
+  /** namesTask: the body may name an A2A task or context (a key taskId, task_id, contextId, context_id; true when unread) */
+  | { kind: 'ok'; method: string; id: string | number | null; isRpc: boolean; namesTask: boolean }
   | { kind: 'refuse'; reason: 'batch' | 'rpc_on_rest_path' | 'push_not_a2a_call'; message: string; id: string | number | null };
 
 /**
@@ -137,10 +163,11 @@ export type CallMethod =
  */
 export function decideMethod(httpMethod: string, rest: string, body: Buffer | undefined): CallMethod {
   const fromPath = methodFromRest(httpMethod, rest);
+  let namesTask = body !== undefined;
   if (body !== undefined && httpMethod === 'POST') {
     const p = parseJsonRpc(body);
     if (p.kind === 'jsonrpc') {
-      if (fromPath === UNKNOWN_METHOD) return { kind: 'ok', method: p.call.method, id: p.call.id, isRpc: true };
+      if (fromPath === UNKNOWN_METHOD) return { kind: 'ok', method: p.call.method, id: p.call.id, isRpc: true, namesTask: p.call.namesTask };
       return {
         kind: 'refuse',
         reason: 'rpc_on_rest_path',
@@ -150,8 +177,9 @@ export function decideMethod(httpMethod: string, rest: string, body: Buffer | un
     }
     if (p.kind === 'batch')
       return { kind: 'refuse', reason: 'batch', message: 'JSON-RPC batches are not accepted by the gateway: send one request per call', id: null };
+    if (p.kind === 'not-jsonrpc') namesTask = p.namesTask;
   }
-  return { kind: 'ok', method: fromPath, id: null, isRpc: false };
+  return { kind: 'ok', method: fromPath, id: null, isRpc: false, namesTask };
 }
 
 /**

@@ -8,7 +8,7 @@
  *
  * It answers only when its answer is JSON.parse's by construction, and returns undefined otherwise, so the
  * caller falls back to JSON.parse: on any syntax error (JSON.parse then decides), a top-level value that is
- * not an object, a top-level key or one of the three values written with a backslash escape, or nesting
+ * not an object, a key (at any depth) or one of the three values written with a backslash escape, or nesting
  * deeper than MAX_DEPTH. Equivalence with JSON.parse of the UTF-8 decoded body holds byte-wise because
  * every byte JSON's grammar cares about is ASCII, and UTF-8 (valid or not) never produces an ASCII
  * character from a non-ASCII byte. test/proxy/jsonrpc-scan.test.ts compares the two on mutated bodies.
@@ -25,6 +25,12 @@ export interface ScannedRpc {
   jsonrpc: ScannedField | undefined;
   method: ScannedField | undefined;
   id: ScannedField | undefined;
+  /**
+   * Some key, at any depth, is taskId, task_id, contextId or context_id (keys written with an escape make the
+   * scan bail, so this is exact). False: no object in the body can name an A2A task or context, and task
+   * ownership reads nothing (proxy/stages/tasks.ts).
+   */
+  namesTask: boolean;
 }
 
 const MAX_DEPTH = 64;
@@ -37,6 +43,8 @@ let buf: Uint8Array = new Uint8Array(0);
 let len = 0;
 /** whether the last string read had a backslash escape */
 let escaped = false;
+/** a key naming a task or context was read (see ScannedRpc.namesTask) */
+let taskKey = false;
 
 function ws(i: number): number {
   while (i < len) {
@@ -141,6 +149,27 @@ function topKey(s: number, e: number): 'jsonrpc' | 'method' | 'id' | undefined {
 const METHOD = [0x6d, 0x65, 0x74, 0x68, 0x6f, 0x64];
 const JSONRPC = [0x6a, 0x73, 0x6f, 0x6e, 0x72, 0x70, 0x63];
 
+/** Does buf[s, e) spell taskId, task_id, contextId or context_id? (a length test first: most keys fail it) */
+function isTaskKey(s: number, e: number): boolean {
+  switch (e - s) {
+    case 6:
+      return word(s, TASK_ID) === e;
+    case 7:
+      return word(s, TASK_ID_SNAKE) === e;
+    case 9:
+      return word(s, CONTEXT_ID) === e;
+    case 10:
+      return word(s, CONTEXT_ID_SNAKE) === e;
+    default:
+      return false;
+  }
+}
+const bytes = (w: string) => [...Buffer.from(w, 'latin1')];
+const TASK_ID = bytes('taskId');
+const TASK_ID_SNAKE = bytes('task_id');
+const CONTEXT_ID = bytes('contextId');
+const CONTEXT_ID_SNAKE = bytes('context_id');
+
 /** buf[i] is '{'; `top` collects the three fields of the top-level object */
 function obj(i: number, depth: number, top: ScannedRpc | undefined): number {
   if (depth > MAX_DEPTH) return BAIL;
@@ -151,7 +180,9 @@ function obj(i: number, depth: number, top: ScannedRpc | undefined): number {
     const keyStart = i + 1;
     const afterKey = str(i);
     if (afterKey < 0) return afterKey;
-    if (top !== undefined && escaped) return BAIL; // "\u006dethod" is "method" to JSON.parse
+    // "\u006dethod" is "method" to JSON.parse, "t\u0061skId" is "taskId": an escaped key (rare) goes to JSON.parse
+    if (escaped) return BAIL;
+    if (isTaskKey(keyStart, afterKey - 1)) taskKey = true;
     const key = top === undefined ? undefined : topKey(keyStart, afterKey - 1);
     i = ws(afterKey);
     if (buf[i] !== 0x3a) return INVALID;
@@ -180,11 +211,13 @@ export function scanJsonRpc(body: Uint8Array): ScannedRpc | undefined {
   buf = body;
   len = body.length;
   try {
-    const top: ScannedRpc = { jsonrpc: undefined, method: undefined, id: undefined };
+    const top: ScannedRpc = { jsonrpc: undefined, method: undefined, id: undefined, namesTask: false };
+    taskKey = false;
     let i = ws(0);
     if (buf[i] !== 0x7b) return undefined;
     i = obj(i, 1, top);
     if (i < 0 || ws(i) !== len) return undefined;
+    top.namesTask = taskKey;
     return top;
   } finally {
     buf = EMPTY; // do not keep the body alive

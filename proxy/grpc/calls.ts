@@ -21,7 +21,7 @@ import { ClientAbortError } from '../upstream/engine.js';
 import { classifyUpstreamError } from '../upstream/identity.js';
 import type { GrpcForwardJob } from '../upstream/grpc.js';
 import type { AuditDecision } from '../audit.js';
-import { decideGrpcMethod, grpcPushConfigRefusal, routeByTenant } from './wire.js';
+import { decideGrpcMethod, grpcPushConfigRefusal, grpcTaskAccessRefusal, routeByTenant } from './wire.js';
 
 /**
  * THE gRPC BINDING'S REQUEST PATH: one HTTP/2 stream = one A2A gRPC call, through the same stages as an
@@ -231,8 +231,9 @@ export class GrpcCalls {
       ex.refuse(denied);
       return;
     }
-    // 6b. push configs are checked on the JSON bindings only: on gRPC one is refused, never passed on unchecked
-    const push = grpcPushConfigRefusal(ex.method, call.frame);
+    // 6b. task ownership and push configs are checked on the JSON bindings only: on gRPC a call that would
+    // need them is refused, never passed on unchecked
+    const push = grpcTaskAccessRefusal(ex.method, call.frame, rt.config.taskOwners.unknownTasks) ?? grpcPushConfigRefusal(ex.method, call.frame);
     if (push !== undefined) {
       ex.refuse(push);
       return;

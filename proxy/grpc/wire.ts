@@ -239,3 +239,42 @@ export function grpcPushConfigRefusal(method: string, frame: Buffer): Refusal | 
   }
   return undefined;
 }
+
+/** Methods whose request names an existing task (the message methods do when their message sets task_id). */
+const TASK_METHODS = new Set([
+  'GetTask',
+  'ListTasks',
+  'CancelTask',
+  'SubscribeToTask',
+  'GetTaskPushNotificationConfig',
+  'ListTaskPushNotificationConfigs',
+  'DeleteTaskPushNotificationConfig',
+]);
+
+/**
+ * Task ownership on the gRPC binding. The gateway records who created each task, and checks it, on the JSON
+ * bindings (stages/tasks.ts), where it reads the requests and answers; it does not decode gRPC messages, so a
+ * gRPC call that reaches an existing task (GetTask, ListTasks, CancelTask, SubscribeToTask, push-config reads
+ * and deletes, or a SendMessage whose message (field 2) sets task_id (field 3)) is refused rather than let
+ * through unchecked, unless the operator leaves ownership of unknown tasks to the agents
+ * (taskOwners.unknownTasks: forward, e.g. agents using agent-bootstrap's spiffeUserBuilder). Undefined: allowed.
+ */
+export function grpcTaskAccessRefusal(method: string, frame: Buffer, unknownTasks: 'refuse' | 'forward'): Refusal | undefined {
+  if (unknownTasks === 'forward') return undefined;
+  let names = TASK_METHODS.has(method);
+  if (!names && (method === 'SendMessage' || method === 'SendStreamingMessage')) {
+    const messages = lengthFields(frame, 5, frame.length, 2);
+    if (messages === undefined) return refusal(400, RPC_CODE.badRequest, 'grpc_malformed', 'the request message is not valid protobuf');
+    for (const [s, e] of messages) {
+      const ids = lengthFields(frame, s, e, 3);
+      if (ids === undefined || ids.some(([a, b]) => b > a)) names = true;
+    }
+  }
+  if (!names) return undefined;
+  return refusal(
+    403,
+    RPC_CODE.forbidden,
+    'task_owner_unchecked',
+    `${method === 'SendMessage' || method === 'SendStreamingMessage' ? 'continuing a task' : method} over gRPC is refused: the gateway checks that a task is its creator's on the JSON-RPC and HTTP+JSON bindings only; use those, or set taskOwners.unknownTasks: forward to leave it to the agent`,
+  );
+}

@@ -101,7 +101,9 @@ export function upstreamEnded(ex: Exchange, bytesOut: number, error: unknown, re
   ex.reason = kind;
   ex.decision = 'error';
   recorder.upstreamError(ex.callee, kind);
-  if (ex.status === 0) {
+  if (!ex.res.headersSent) {
+    // nothing reached the caller yet (the upstream failed before answering, or while a response that is
+    // rewritten before it goes out was being read): the caller gets a refusal
     const r = upstreamFailure(kind, ex.callee);
     ex.status = r.status;
     ex.bytesOut = writeRefusal(ex.res, r, ex.rpcId);

@@ -149,7 +149,7 @@ export function pushBody(ex: Exchange): CallMethod {
     }
   }
   ex.setUpstreamHeader(PUSH_HEADER, '1');
-  return { kind: 'ok', method: PUSH_METHOD, id: null, isRpc: false };
+  return { kind: 'ok', method: PUSH_METHOD, id: null, isRpc: false, namesTask: false };
 }
 
 /** The upstream path of a push: the receiver's push path + rest + query. */

@@ -55,6 +55,14 @@ export interface ForwardJob {
    * end it without one. Asked only when the stream stands at an event boundary.
    */
   streamEndFrame(err: CallCutError): string | undefined;
+  /** shown every response body chunk as it passes, before it goes on to the caller (never held for it) */
+  readonly tap: ResponseTap | undefined;
+  /**
+   * Set for a response the caller must not see as the upstream sent it (ListTasks, filtered to the caller's
+   * own tasks): a 2xx, non-stream body is gathered whole (up to MAX_REWRITE_BYTES) and what this resolves
+   * to is sent instead. A rejection fails the call (onEnd with the error, nothing sent yet).
+   */
+  readonly rewriteBody: ((body: Buffer) => Promise<Buffer>) | undefined;
   /**
    * The upstream's response headers arrived. Returns the flat headers to send to the caller. The engine then
    * writes the head and streams the body (never buffering: SSE events reach the caller as they come).
@@ -73,6 +81,16 @@ export interface EngineCall {
    */
   cut(err: CallCutError): void;
 }
+
+/** What a ForwardJob's tap is shown: each body chunk by the engine, then the end by the pipeline. */
+export interface ResponseTap {
+  data(chunk: Buffer): void;
+  /** the call is over (`complete`: the whole response arrived); called by the pipeline, not the engine */
+  end(complete: boolean): void;
+}
+
+/** Largest response body an engine gathers for rewriteBody; a larger one fails the call. */
+export const MAX_REWRITE_BYTES = 8 * 1024 * 1024;
 
 export interface FetchResult {
   status: number;

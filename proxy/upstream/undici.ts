@@ -4,7 +4,16 @@ import { performance } from 'node:perf_hooks';
 import { upstreamSecureContext } from '../tls/trust.js';
 import { UpstreamIdentity } from './identity.js';
 import type { CallTimeouts } from '../timeouts.js';
-import { CallCutError, ClientAbortError, type EngineCall, type EngineOptions, type ForwardJob, type Upstream, type UpstreamSpec } from './engine.js';
+import {
+  CallCutError,
+  ClientAbortError,
+  MAX_REWRITE_BYTES,
+  type EngineCall,
+  type EngineOptions,
+  type ForwardJob,
+  type Upstream,
+  type UpstreamSpec,
+} from './engine.js';
 
 /**
  * Forwarding with undici `Pool.dispatch` and a hand-written handler: the cheapest way measured to proxy
@@ -132,6 +141,8 @@ class ForwardHandler implements EngineCall {
   private timer: NodeJS.Timeout | undefined = undefined;
 
   private cutErr: CallCutError | null = null;
+  /** rewriteBody mode: the status and headers wait for the rewritten body; the body is gathered here */
+  private rewrite: { status: number; headers: string[]; chunks: Buffer[] } | null = null;
 
   constructor(
     private readonly job: ForwardJob,
@@ -182,8 +193,14 @@ class ForwardHandler implements EngineCall {
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     if (status < 200) return true; // 1xx: informational, not forwarded
     this.resume = resume;
-    this.started = true;
     const headers = this.job.onResponse(status, raw);
+    if (this.job.rewriteBody !== undefined && status >= 200 && status < 300 && !this.job.streaming) {
+      // nothing goes to the caller before the rewritten body: a failure until then is answered as a refusal
+      this.rewrite = { status, headers, chunks: [] };
+      this.deadline = this.job.t0 + this.t.upstreamMs;
+      return true;
+    }
+    this.started = true;
     this.length = -1;
     for (let i = 0; i < headers.length; i += 2) {
       if (headers[i] === 'content-length') {
@@ -210,6 +227,16 @@ class ForwardHandler implements EngineCall {
     if (this.cutErr !== null) return true; // the gateway is ending the call: the rest is dropped
     this.bytesOut += chunk.length;
     if (this.job.tapBody) this.job.onBodyChunk(chunk);
+    const tap = this.job.tap;
+    if (tap !== undefined) tap.data(chunk);
+    if (this.rewrite !== null) {
+      if (this.bytesOut > MAX_REWRITE_BYTES) {
+        this.abort?.(new Error(`the response is larger than the ${MAX_REWRITE_BYTES} bytes the gateway reads to filter it`));
+        return false;
+      }
+      this.rewrite.chunks.push(chunk);
+      return true;
+    }
     if (this.job.streaming) {
       this.boundary = endsEvent(chunk);
     } else {
@@ -234,9 +261,30 @@ class ForwardHandler implements EngineCall {
       this.finish(this.cutErr);
       return;
     }
+    if (this.rewrite !== null) {
+      this.completeRewrite(this.rewrite);
+      return;
+    }
     if (this.held !== null) this.job.res.end(this.held);
     else this.job.res.end();
     this.finish(undefined);
+  }
+
+  private completeRewrite(r: { status: number; headers: string[]; chunks: Buffer[] }): void {
+    this.job.rewriteBody!(Buffer.concat(r.chunks)).then(
+      (body) => {
+        if (this.done) return; // the caller left meanwhile
+        const h: string[] = [];
+        for (let i = 0; i < r.headers.length; i += 2) if (r.headers[i] !== 'content-length') h.push(r.headers[i], r.headers[i + 1]);
+        h.push('content-length', String(body.length));
+        this.started = true;
+        this.job.res.writeHead(r.status, h);
+        this.job.res.end(body);
+        this.bytesOut = body.length;
+        this.finish(undefined);
+      },
+      (err: unknown) => this.finish(err),
+    );
   }
 
   onError(err: Error): void {

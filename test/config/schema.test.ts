@@ -159,6 +159,7 @@ describe('config: defaults and normalisation', () => {
         task: { maxCalls: 1000, maxFanOut: 32, maxConcurrent: 64, deadline: 900_000 },
       },
       graph: { recentTasks: 1000, maxCallsPerTask: 2000, window: 300_000, enforceCycles: false },
+      taskOwners: { unknownTasks: 'refuse', maxEntries: 100_000, ttl: 604_800_000 },
       timeouts: { headers: 10_000, idle: 60_000, upstream: 30_000, shutdown: 10_000, handshake: 10_000, controlIdle: 120_000, controlUnauthenticated: 30_000 },
       connections: { proxy: 4096, controlUnauthenticated: 128 },
       maxBodyBytes: 1024 * 1024,

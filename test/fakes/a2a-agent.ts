@@ -251,3 +251,43 @@ export async function startA2aAgent(opts: A2aAgentOptions): Promise<RunningAgent
     },
   };
 }
+
+/**
+ * A task that waits for the caller: a new message creates a task in `input-required` (it stays in the task
+ * store, so it can be read, continued, cancelled); a message continuing it (message.taskId) completes it.
+ * `onCall` is told the caller the SDK saw (context.user.userName) on every execute.
+ */
+export function pendingTaskExecutor(onCall?: (userName: string | undefined) => void): AgentExecutor {
+  const status = (state: TaskState, text?: string, ids?: { taskId: string; contextId: string }) => ({
+    state,
+    timestamp: new Date().toISOString(),
+    message: text === undefined ? undefined : agentMessage(text, ids),
+  });
+  return {
+    execute(rc: RequestContext, bus: ExecutionEventBus) {
+      onCall?.(rc.context.user?.userName);
+      const { taskId, contextId } = rc;
+      if (rc.task === undefined) {
+        bus.publish(
+          AgentEvent.task({
+            id: taskId,
+            contextId,
+            status: status(TaskState.TASK_STATE_INPUT_REQUIRED, 'tell me more', { taskId, contextId }),
+            artifacts: [],
+            history: [rc.userMessage],
+            metadata: undefined,
+          }),
+        );
+      } else {
+        bus.publish(AgentEvent.task({ ...rc.task, status: status(TaskState.TASK_STATE_COMPLETED) }));
+      }
+      bus.finished();
+      return Promise.resolve();
+    },
+    cancelTask(taskId: string, bus: ExecutionEventBus) {
+      bus.publish(AgentEvent.statusUpdate({ taskId, contextId: '', status: status(TaskState.TASK_STATE_CANCELED), metadata: undefined }));
+      bus.finished();
+      return Promise.resolve();
+    },
+  };
+}

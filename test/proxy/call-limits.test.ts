@@ -84,7 +84,7 @@ describe('per-method limits (stand-in upstream answering after 1 s)', () => {
   let h: Harness;
   const { lines, audit } = audited();
   beforeAll(async () => {
-    h = await startHarness({ audit, handler: handlers.slow(1000) });
+    h = await startHarness({ audit, handler: handlers.slow(1000), extraConfig: { taskOwners: { unknownTasks: 'forward' } } });
     h.gw.reloadConfig(
       h.config({
         timeouts: { upstream: '200ms', methods: { GetTask: '5s' } },

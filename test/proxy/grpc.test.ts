@@ -225,6 +225,27 @@ describe('the A2A gRPC binding through the gateway (h2)', () => {
     expect(plain.err).toBeNull();
   });
 
+  it("refuses gRPC calls that reach an existing task (the gateway checks ownership on the JSON bindings only): one caller cannot read another's", async () => {
+    // alice creates a task over gRPC; mallory (allowed to call g1 here) must not read or cancel it over gRPC
+    const before = tenantsSeen.length;
+    const c = raw(h.alice);
+    for (const [method, req] of [
+      ['getTask', { tenant: 'g1', id: 't-1', historyLength: undefined }],
+      ['cancelTask', { tenant: 'g1', id: 't-1', metadata: undefined }],
+      ['listTasks', { tenant: 'g1', contextId: '', status: 0, pageToken: '' }],
+    ] as const) {
+      const r = await unary(c, method, req);
+      expect([method, r.err?.code]).toEqual([method, grpc.status.PERMISSION_DENIED]);
+      expect(r.err?.details).toContain('over gRPC is refused');
+    }
+    const cont = await unary(c, 'sendMessage', { ...sendRequest('g1'), message: { ...userMessage('more'), taskId: 't-1' } });
+    expect(cont.err?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(cont.err?.details).toContain('continuing a task over gRPC is refused');
+    expect(tenantsSeen.length).toBe(before);
+    // a new message (no task id) still goes through
+    expect((await unary(c, 'sendMessage', sendRequest('g1'))).err).toBeNull();
+  });
+
   it('does not pass on the extended card over gRPC (it would arrive unrewritten and unsigned): UNIMPLEMENTED naming the binding to use', async () => {
     const before = tenantsSeen.length;
     const { err } = await unary(raw(h.alice), 'getExtendedAgentCard', { tenant: 'g1' });

@@ -5,6 +5,7 @@ import { makeTrustDomain, type TestIdentity, type TestTrustDomain } from '../fak
 import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
 import { startStandInUpstream, type StandInUpstream, type UpstreamHandler } from '../fakes/upstream.js';
 import type { GatewayCredentials } from '../../ca/api.js';
+import type { TaskOwners } from '../../proxy/a2a/task-owners.js';
 
 /** A gateway with a stand-in upstream "echo" and callers alice (allowed) and mallory (no rule). */
 export interface Harness {
@@ -37,6 +38,7 @@ export async function startHarness(
     audit?: AuditLog;
     now?: () => number;
     td?: TestTrustDomain;
+    taskOwners?: TaskOwners;
   } = {},
 ): Promise<Harness> {
   const td = opts.td ?? (await makeTrustDomain(TD));
@@ -64,6 +66,7 @@ export async function startHarness(
     audit: opts.audit,
     governance: opts.governance,
     now: opts.now,
+    taskOwners: opts.taskOwners,
   });
   const clients: MtlsClient[] = [];
   const h: Harness = {

@@ -28,7 +28,9 @@ describe('requests that are not A2A methods', () => {
 
   it('still forwards A2A methods under the same rule', async () => {
     expect((await post(h.client(h.alice), `${h.base}/a2a/echo/rpc`, SEND(9))).status).toBe(200);
-    expect((await get(h.client(h.alice), `${h.base}/a2a/echo/tasks/t-1`)).status).toBe(200);
+    // a REST GetTask is an A2A method: what decides it is task ownership (a task the gateway never saw), not not_a2a
+    const t = await get(h.client(h.alice), `${h.base}/a2a/echo/tasks/t-1`);
+    expect([t.status, t.json.error.data.reason]).toEqual([403, 'task_unknown']);
   });
 
   it('forwards non-A2A requests when the rule says nonA2A: true', async () => {

@@ -95,7 +95,10 @@ describe('the route and the names', () => {
     expect(policyMethod('PushNotification')).toBe('PushNotification');
     expect(policyMethod('message/send')).toBe('SendMessage');
     expect(policyMethod('pushNotification')).toBeUndefined();
-    expect(parseJsonRpc(Buffer.from('{"jsonrpc":"2.0","id":1,"method":"PushNotification"}'))).toEqual({ kind: 'jsonrpc', call: { method: 'unknown', id: 1 } });
+    expect(parseJsonRpc(Buffer.from('{"jsonrpc":"2.0","id":1,"method":"PushNotification"}'))).toEqual({
+      kind: 'jsonrpc',
+      call: { method: 'unknown', id: 1, namesTask: false },
+    });
   });
   it('pushCallbackUrl builds what decidePushUrl accepts, and refuses what it would refuse', () => {
     expect(pushCallbackUrl('https://gw.example:8443', 'alice', 'job/1')).toBe('https://gw.example:8443/a2a-push/alice/job/1');
