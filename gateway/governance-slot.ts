@@ -7,6 +7,7 @@
 import type { Exchange, Governance } from '../proxy/index.js';
 import type { DelegationCallHandle, DelegationStage } from '../governance/delegation/index.js';
 import type { EventBus } from '../control/admin/index.js';
+import { UpstreamFailureLog, type FailureLog } from './upstream-failures.js';
 
 export interface GovernanceOptions {
   stage: DelegationStage;
@@ -15,6 +16,8 @@ export interface GovernanceOptions {
   changed?: () => void;
   /** the injected clock (event times) */
   now: () => number;
+  /** application log: upstream failures (throttled per callee and kind) */
+  log?: FailureLog;
 }
 
 function rootTaskOf(ex: Exchange): string | undefined {
@@ -23,8 +26,18 @@ function rootTaskOf(ex: Exchange): string | undefined {
 
 export function governanceSlot(opts: GovernanceOptions): Governance {
   const { stage, events, changed, now } = opts;
+  const failures = opts.log && new UpstreamFailureLog(opts.log, now);
   return {
-    beforeForward: (ex) => stage.beforeForward(ex),
+    beforeForward: (ex) => {
+      const r = stage.beforeForward(ex);
+      // the ids the audit line carries, so it joins the call tree (set for refusals by this stage too)
+      const h = ex.governance as DelegationCallHandle | undefined;
+      if (h !== undefined) {
+        ex.rootTaskId = h.rootTaskId;
+        ex.callId = h.callId;
+      }
+      return r;
+    },
     onResponse: (ex) => {
       stage.onResponse(ex);
     },
@@ -45,6 +58,18 @@ export function governanceSlot(opts: GovernanceOptions): Governance {
     onComplete(ex) {
       stage.onComplete(ex);
       changed?.();
+      if (ex.error !== undefined && ex.error !== 'client_abort' && failures !== undefined) {
+        failures.failed({
+          caller: ex.callerId,
+          callee: ex.callee,
+          calleeId: ex.calleeId,
+          method: ex.method,
+          status: ex.status,
+          kind: ex.error,
+          rootTaskId: ex.rootTaskId,
+          callId: ex.callId,
+        });
+      }
       if (events.subscribers > 0) {
         events.publish({
           time: now(),

@@ -187,7 +187,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       publish = (e) => stream.publish(e);
       undo.push(() => stream.close());
     }
-    const slot = governanceSlot({ stage, events, changed: () => source.changed(), now });
+    const slot = governanceSlot({ stage, events, changed: () => source.changed(), now, log });
 
     // 6. data plane, following the SVID's rotation
     const proxy = await startProxy({

@@ -4,7 +4,7 @@ import pino from 'pino';
 /**
  * The audit log: one JSON line per call, in pino's line format:
  *   {"level":30,"time":<epoch ms>,"kind":"call","caller":…,"callee":…,"method":…,"decision":…,"reason":…,
- *    "status":…,"bytesIn":…,"bytesOut":…,"durationUs":…[,"traceId":…]}
+ *    "status":…,"bytesIn":…,"bytesOut":…,"durationUs":…[,"traceId":…][,"rootTaskId":…,"callId":…]}
  * The sink is pino's asynchronous destination (sonic-boom, sync:false), fed whole 16 KiB chunks of lines
  * (see createAuditLog). The line itself is built by a fixed-shape writer instead of pino's generic
  * serializer: measured on the gateway's request path, the generic one (key walk, per-value escaping, time
@@ -29,6 +29,9 @@ export interface AuditRecord {
   durationUs: number;
   /** W3C trace id from a valid `traceparent` */
   traceId?: string;
+  /** the delegation root task and the call's id in its tree (as /graph/tasks/<id> and `tollgate graph --task` show them) */
+  rootTaskId?: string;
+  callId?: string;
 }
 
 export interface AuditLog {
@@ -60,7 +63,9 @@ function n(v: number): string {
 /** One audit line (exported for tests). */
 export function auditLine(rec: AuditRecord, time: number): string {
   const trace = rec.traceId === undefined ? '' : `,"traceId":${q(rec.traceId)}`;
-  return `{"level":30,"time":${time},"kind":"call","caller":${q(rec.caller)},"callee":${q(rec.callee)},"method":${q(rec.method)},"decision":${q(rec.decision)},"reason":${q(rec.reason)},"status":${n(rec.status)},"bytesIn":${n(rec.bytesIn)},"bytesOut":${n(rec.bytesOut)},"durationUs":${n(rec.durationUs)}${trace}}\n`;
+  const task = rec.rootTaskId === undefined ? '' : `,"rootTaskId":${q(rec.rootTaskId)}`;
+  const call = rec.callId === undefined ? '' : `,"callId":${q(rec.callId)}`;
+  return `{"level":30,"time":${time},"kind":"call","caller":${q(rec.caller)},"callee":${q(rec.callee)},"method":${q(rec.method)},"decision":${q(rec.decision)},"reason":${q(rec.reason)},"status":${n(rec.status)},"bytesIn":${n(rec.bytesIn)},"bytesOut":${n(rec.bytesOut)},"durationUs":${n(rec.durationUs)}${trace}${task}${call}}\n`;
 }
 
 /**

@@ -66,6 +66,9 @@ export class Exchange implements ForwardJob {
   holdsSlot = false;
   /** the slot governance keeps its per-call state in; the proxy never reads it */
   governance: unknown = undefined;
+  /** the root task and call ids governance gave this call, for the audit line (the ids `tollgate graph --task` shows) */
+  rootTaskId: string | undefined = undefined;
+  callId: string | undefined = undefined;
 
   // 5. forward (ForwardJob)
   /** path + query sent to the upstream */

@@ -56,6 +56,8 @@ export class Recorder {
         bytesOut: ex.bytesOut,
         durationUs: ex.durationUs,
         traceId: ex.traceId,
+        rootTaskId: ex.rootTaskId,
+        callId: ex.callId,
       });
     }
   }
