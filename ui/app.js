@@ -123,6 +123,9 @@
       }
     });
     if (changed) {
+      // laid out from the unzoomed view: breadthfirst spreads over the current view (cy.extent()), which grows
+      // each time fit() zoomed out, so without the reset a tree drawn after a big one came out tiny
+      cy.viewport({ zoom: 1, pan: { x: 0, y: 0 } });
       cy.layout(layout).run();
       // room for the edge labels at the border
       cy.fit(undefined, 36);
@@ -381,7 +384,10 @@
     $('detail-title').textContent = `${title} · last ${fmt(d.rangeMs / 60000)} min`;
     const blocks =
       d.kind === 'agent'
-        ? statsBlock(`calls to ${d.agent.name}`, d.in) + statsBlock(`calls by ${d.agent.name}`, d.out)
+        ? statsBlock(`calls to ${d.agent.name}`, d.in) +
+          (d.out.calls + d.out.refusals > 0
+            ? statsBlock(`calls by ${d.agent.name}`, d.out)
+            : `<div class="why">${esc(d.agent.name)} made no calls in this range</div>`)
         : statsBlock(`${d.from.name} → ${d.to.name}`, d.edge);
     const recent = d.recentCalls.length
       ? `<table id="detail-recent"><thead><tr><th>time</th><th>call</th><th>status</th><th>ms</th></tr></thead><tbody>${d.recentCalls

@@ -11,6 +11,7 @@ import { launchChromium, requireChromium } from './browser.js';
 import { createMetrics } from '../../proxy/metrics.js';
 import { startMetricsServer } from '../../proxy/metrics-server.js';
 import { createGraphPage, type GraphPage } from '../../ui/server.js';
+import { createGraphRoutes } from '../../ui/graph-routes.js';
 import { ID, makeFixture, type Fixture } from './fixture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -70,7 +71,9 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) f.deny('c', 'writer', 403, 'no_rule');
 
   ui = createGraphPage({ source: f.source, loopbackOnly: true, refreshMs: 0 });
-  server = await startMetricsServer({ listen: '127.0.0.1:0', metrics: createMetrics({ processMetrics: false }), routes: ui.routes });
+  // as the gateway mounts them: the page, and the /graph routes its details and ranges come from
+  const routes = { ...ui.routes, ...createGraphRoutes({ graph: f.stage.graph, access: { loopbackOnly: true }, now: Date.now }) };
+  server = await startMetricsServer({ listen: '127.0.0.1:0', metrics: createMetrics({ processMetrics: false }), routes });
   profile = mkdtempSync(path.join(os.tmpdir(), 'tollgate-ui-chromium-'));
   context = await launchChromium(profile);
   page = context.pages()[0] ?? (await context.newPage());
@@ -186,6 +189,13 @@ describe('live call-graph page in headless Chromium', () => {
     await expect(page.locator('#task-info').textContent()).resolves.toContain(
       'loop cut: researcher → orchestrator closed orchestrator → researcher → orchestrator',
     );
+
+    // the picture shows a clicked agent's details too: the writer, whose calls from alice fail upstream
+    const before = await page.evaluate(() => window.__tollgate.state.details);
+    const at = await page.evaluate((id) => window.__tollgate.position(id), ID.writer);
+    await page.mouse.click(at.x, at.y);
+    await page.waitForFunction((n) => window.__tollgate.state.details > n, before);
+    await expect(page.locator('[data-k="errors-by-kind"]').textContent()).resolves.toBe('failed: refused 2');
 
     // test-output/ is gitignored; docs/graph-page.png (the README's picture) only with UPDATE_DOCS_SCREENSHOT=1,
     // so a test run never dirties the work tree
