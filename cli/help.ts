@@ -48,6 +48,7 @@ Options:
   -h, --help       show this help`;
 
 export const SERVE_HELP = `Usage: tollgate serve [--config FILE] [--data-dir DIR] [--store URL] [--workers N|auto] [--watch-config] [--recreate-store]
+                      [--log-level LEVEL] [--log-format json|pretty]
 
 Run the gateway: the mTLS A2A proxy (listen.proxy), the gRPC control API with the identity and admin
 services (listen.control), and /metrics, /graph and the live page /ui (listen.metrics).
@@ -66,6 +67,10 @@ Options:
   --watch-config     also reload when the config file changes
   --recreate-store   start over with an empty store when the CA's keys exist but tollgate.db is
                      missing or new (refused without it: its revocations would be gone)
+  --log-level LEVEL  trace, debug, info (default), warn, error, fatal or silent
+  --log-format F     json (pino lines on stderr; the default when stderr is not a terminal) or pretty
+                     (one readable line each; the default on a terminal). For pino-pretty: keep json and
+                     pipe stderr through it
   -h, --help         show this help`;
 
 export const BOOTSTRAP_HELP = `Usage: tollgate bootstrap --server HOST:PORT --token TOKEN --fingerprint sha256:HEX --out DIR [--watch]

@@ -46,6 +46,17 @@ export function toSvidResponse(s: IssuedSvid): SvidResponse {
   };
 }
 
+/**
+ * The log line of an issued certificate: whose, which serial, until when, how; a renewal names the serial of
+ * the certificate it was asked with (the same identity: renewal never changes it).
+ */
+function issued(log: ErrorLog | undefined, s: IssuedSvid, via: 'bootstrap' | 'renew', renewedSerial?: string): void {
+  log?.info?.(
+    { spiffeId: s.spiffeId, serial: s.serial, notAfter: new Date(s.notAfter).toISOString(), via, ...(renewedSerial ? { renewedSerial } : {}) },
+    `certificate issued to ${s.spiffeId} (${via})`,
+  );
+}
+
 export function identityService(deps: IdentityServiceDeps): IdentityHandlers {
   const { authority } = deps;
   return {
@@ -53,12 +64,16 @@ export function identityService(deps: IdentityServiceDeps): IdentityHandlers {
       const token = typeof req.token === 'string' ? req.token.trim() : '';
       if (token.length === 0) throw new ControlError('invalid_argument', 'token is empty: pass the join token from `tollgate token create`');
       if (token.length > MAX_TOKEN_CHARS) throw new ControlError('invalid_argument', 'token is too long to be a Tollgate join token');
-      return toSvidResponse(await authority.bootstrap(token, checkCsr(req.csr)));
+      const svid = await authority.bootstrap(token, checkCsr(req.csr));
+      issued(deps.log, svid, 'bootstrap');
+      return toSvidResponse(svid);
     }),
     Renew: unary<RenewRequest__Output, SvidResponse>('Renew', deps.log, async (req, call) => {
       // Authenticate before looking at the request: an anonymous caller learns nothing about the CSR check.
       const peer = deps.peerOf(call);
-      return toSvidResponse(await authority.renew(peer, checkCsr(req.csr)));
+      const svid = await authority.renew(peer, checkCsr(req.csr));
+      issued(deps.log, svid, 'renew', peer.serial);
+      return toSvidResponse(svid);
     }),
     GetRevocations: unary<RevocationsRequest__Output, Revocations>('GetRevocations', deps.log, async (req, call) => {
       deps.peerOf(call); // any valid SVID of this trust domain; anonymous callers learn nothing

@@ -2,9 +2,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { mapError, toServiceError } from './errors.js';
 
-/** pino-compatible subset: errors whose public message is generic are logged with their cause. */
+/**
+ * pino-compatible subset: errors whose public message is generic are logged with their cause; `info`, when
+ * the log has it, records what the services did (certificates issued, admin changes) with who asked.
+ */
 export interface ErrorLog {
   error(obj: object, msg: string): void;
+  info?(obj: object, msg: string): void;
 }
 
 /** A cause is any value: its message when it has one, else what String() prints (this fallback logger has no formatter). */

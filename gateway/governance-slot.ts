@@ -7,6 +7,7 @@
 import type { Exchange, Governance, TaskCalls } from '../proxy/index.js';
 import type { DelegationCallHandle, DelegationStage } from '../governance/delegation/index.js';
 import type { EventBus } from '../control/admin/index.js';
+import { UpstreamFailureLog, type FailureLog } from './upstream-failures.js';
 
 export interface GovernanceOptions {
   stage: DelegationStage;
@@ -17,6 +18,8 @@ export interface GovernanceOptions {
   now: () => number;
   /** the kill switch's register of calls in flight per root task (only calls under a delegation context) */
   calls?: TaskCalls;
+  /** application log: upstream failures (throttled per callee and kind) */
+  log?: FailureLog;
 }
 
 function rootTaskOf(ex: Exchange): string | undefined {
@@ -25,13 +28,17 @@ function rootTaskOf(ex: Exchange): string | undefined {
 
 export function governanceSlot(opts: GovernanceOptions): Governance {
   const { stage, events, changed, now, calls } = opts;
+  const failures = opts.log && new UpstreamFailureLog(opts.log, now);
   return {
-    beforeForward(ex) {
+    beforeForward: (ex) => {
       const r = stage.beforeForward(ex);
-      // a call with a parent was made under a delegation context: the kill switch can reach it
-      if (r === undefined && calls !== undefined) {
-        const h = ex.governance as DelegationCallHandle;
-        if (h.call?.parentCallId !== undefined) calls.track(ex, h.rootTaskId!);
+      // the ids the audit line carries, so it joins the call tree (set for refusals by this stage too)
+      const h = ex.governance as DelegationCallHandle | undefined;
+      if (h !== undefined) {
+        ex.rootTaskId = h.rootTaskId;
+        ex.callId = h.callId;
+        // a call with a parent was made under a delegation context: the kill switch can reach it
+        if (r === undefined && calls !== undefined && h.call?.parentCallId !== undefined) calls.track(ex, h.rootTaskId!);
       }
       return r;
     },
@@ -57,6 +64,18 @@ export function governanceSlot(opts: GovernanceOptions): Governance {
       calls?.untrack(ex);
       stage.onComplete(ex);
       changed?.();
+      if (ex.error !== undefined && ex.error !== 'client_abort' && failures !== undefined) {
+        failures.failed({
+          caller: ex.callerId,
+          callee: ex.callee,
+          calleeId: ex.calleeId,
+          method: ex.method,
+          status: ex.status,
+          kind: ex.error,
+          rootTaskId: ex.rootTaskId,
+          callId: ex.callId,
+        });
+      }
       if (events.subscribers > 0) {
         events.publish({
           time: now(),

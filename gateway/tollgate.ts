@@ -218,7 +218,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       publish = (e) => stream.publish(e);
       undo.push(() => stream.close());
     }
-    const governed = governanceSlot({ stage, events, changed: () => source.changed(), now, calls: taskCalls });
+    const governed = governanceSlot({ stage, events, changed: () => source.changed(), now, calls: taskCalls, log });
     const slot = tracing ? tracing.wrap(governed) : governed;
 
     // 6. data plane, following the SVID's rotation. Task owners: in this process, or (fleet) on Redis behind

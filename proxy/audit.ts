@@ -6,9 +6,10 @@ import { CheckpointSigner, GENESIS, lineHash, openLine, type AuditSigner } from 
 /**
  * The audit log: one JSON line per call, in pino's line format:
  *   {"level":30,"time":<epoch ms>,"kind":"call","caller":…,"callee":…,"method":…,"decision":…,"reason":…,
- *    "status":…,"bytesIn":…,"bytesOut":…,"durationUs":…[,"traceId":…][,"taskId":…][,"contextId":…]}
- * (taskId / contextId: the A2A task and context the call named, or the task its answer created; fields are
- * only ever added at the end, so readers of older lines keep working.)
+ *    "status":…,"bytesIn":…,"bytesOut":…,"durationUs":…[,"traceId":…][,"rootTaskId":…,"callId":…][,"taskId":…][,"contextId":…]}
+ * (rootTaskId / callId: the delegation root task and the call's id in its tree; taskId / contextId: the A2A task
+ * and context the call named, or the task its answer created; fields are only ever added at the end, so readers
+ * of older lines keep working.)
  * The sink is pino's asynchronous destination (sonic-boom, sync:false), fed whole 16 KiB chunks of lines
  * (see createAuditLog). The line itself is built by a fixed-shape writer instead of pino's generic
  * serializer: measured on the gateway's request path, the generic one (key walk, per-value escaping, time
@@ -38,6 +39,9 @@ export interface AuditRecord {
   durationUs: number;
   /** W3C trace id from a valid `traceparent` */
   traceId?: string;
+  /** the delegation root task and the call's id in its tree (as /graph/tasks/<id> and `tollgate graph --task` show them) */
+  rootTaskId?: string;
+  callId?: string;
   /** the A2A task the call named, or the one its answer created */
   taskId?: string;
   /** the A2A context of that call or task */
@@ -92,9 +96,11 @@ function n(v: number): string {
 /** One audit line (exported for tests). */
 export function auditLine(rec: AuditRecord, time: number): string {
   const trace = rec.traceId === undefined ? '' : `,"traceId":${q(rec.traceId)}`;
+  const root = rec.rootTaskId === undefined ? '' : `,"rootTaskId":${q(rec.rootTaskId)}`;
+  const call = rec.callId === undefined ? '' : `,"callId":${q(rec.callId)}`;
   const task = rec.taskId === undefined || rec.taskId === '' ? '' : `,"taskId":${q(rec.taskId)}`;
   const context = rec.contextId === undefined || rec.contextId === '' ? '' : `,"contextId":${q(rec.contextId)}`;
-  return `{"level":30,"time":${time},"kind":"call","caller":${q(rec.caller)},"callee":${q(rec.callee)},"method":${q(rec.method)},"decision":${q(rec.decision)},"reason":${q(rec.reason)},"status":${n(rec.status)},"bytesIn":${n(rec.bytesIn)},"bytesOut":${n(rec.bytesOut)},"durationUs":${n(rec.durationUs)}${trace}${task}${context}}\n`;
+  return `{"level":30,"time":${time},"kind":"call","caller":${q(rec.caller)},"callee":${q(rec.callee)},"method":${q(rec.method)},"decision":${q(rec.decision)},"reason":${q(rec.reason)},"status":${n(rec.status)},"bytesIn":${n(rec.bytesIn)},"bytesOut":${n(rec.bytesOut)},"durationUs":${n(rec.durationUs)}${trace}${root}${call}${task}${context}}\n`;
 }
 
 /**

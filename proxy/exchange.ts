@@ -78,6 +78,9 @@ export class Exchange implements ForwardJob {
   taskId = '';
   /** the A2A context the call names, or the one its created task is in ('' none) */
   contextId = '';
+  /** the root task and call ids governance gave this call, for the audit line (the ids `tollgate graph --task` shows) */
+  rootTaskId: string | undefined = undefined;
+  callId: string | undefined = undefined;
 
   // 5. forward (ForwardJob)
   /** path + query sent to the upstream */

@@ -22,8 +22,8 @@ export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => voi
 
 export interface GraphSource {
   aggregate(): AggregateJSON;
-  /** recent root tasks, most recent first */
-  tasks(): TaskSummaryJSON[];
+  /** recent root tasks, most recent first (at most `limit`) */
+  tasks(limit?: number): TaskSummaryJSON[];
   task(id: string): TaskTreeJSON | undefined;
   /** per-agent budget use (see agentBudgets in ui/source.ts); shown as a table when it is an array of rows */
   budgets?(): unknown;
@@ -104,7 +104,7 @@ export function createGraphPage(opts: GraphPageOptions): GraphPage {
     minIntervalMs: opts.minIntervalMs,
     heartbeatMs: opts.heartbeatMs,
     refreshMs: opts.refreshMs,
-    snapshot: () => JSON.stringify({ aggregate: source.aggregate(), tasks: source.tasks().slice(0, maxTasks), budgets: source.budgets?.() ?? null }),
+    snapshot: () => JSON.stringify({ aggregate: source.aggregate(), tasks: source.tasks(maxTasks).slice(0, maxTasks), budgets: source.budgets?.() ?? null }),
   });
   const unsubscribe = source.subscribe(() => stream.changed());
 

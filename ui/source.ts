@@ -25,7 +25,7 @@ export function createGraphSource(opts: GraphSourceOptions): LiveGraphSource {
   const { graph, now } = opts;
   return {
     aggregate: () => graph.aggregateJSON(now()),
-    tasks: () => graph.tasksJSON(),
+    tasks: (limit) => graph.tasksJSON(limit),
     task: (id) => graph.taskJSON(id),
     budgets: opts.budgets,
     subscribe(listener) {

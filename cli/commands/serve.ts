@@ -2,28 +2,14 @@ import { watch } from 'node:fs';
 import { parseCommandArgs } from '../args.js';
 import { CliError } from '../errors.js';
 import { loadSettings } from '../settings.js';
-import type { GatewayLog } from '../../control/gateway.js';
+import type { Logger } from 'pino';
 import { formatHostPort, parseHostPort } from '../../control/listen.js';
 import { startTollgate } from '../../gateway/tollgate.js';
 import { isWorker, parseWorkers, reportReady, startPrimary, workersRefusal } from '../../gateway/cluster.js';
 import { availableParallelism } from 'node:os';
 import { SERVE_HELP } from '../help.js';
 import type { Command, Io } from '../io.js';
-
-/** Readable one-line log for people at a terminal; `pino` can replace it (same method shapes). */
-export function terminalLog(io: Io): GatewayLog {
-  const line = (level: string, obj: object, msg: string) => {
-    const { err, ...rest } = obj as { err?: unknown };
-    const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-    const why = err instanceof Error ? ` (${err.message})` : '';
-    io.err(`${new Date().toISOString()} ${level} ${msg}${why}${fields.length ? ` ${fields.join(' ')}` : ''}`);
-  };
-  return {
-    info: (o, m) => line('info', o, m),
-    warn: (o, m) => line('warn', o, m),
-    error: (o, m) => line('error', o, m),
-  };
-}
+import { createLog, logSettings } from '../log.js';
 
 export const serve: Command = async (argv, io) => {
   const { values } = parseCommandArgs('serve', argv, {
@@ -33,6 +19,8 @@ export const serve: Command = async (argv, io) => {
     'watch-config': { type: 'boolean' },
     'recreate-store': { type: 'boolean' },
     workers: { type: 'string' },
+    'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
   });
   if (values.help) {
     io.out(SERVE_HELP);
@@ -41,7 +29,7 @@ export const serve: Command = async (argv, io) => {
   if (values['watch-config'] && !values.config) throw new CliError('--watch-config needs --config FILE', 'pass the config file to watch', 2);
   // validates the file once up front (and resolves the data dir); startTollgate re-reads it with saved settings
   const { config, dataDir } = loadSettings(values);
-  const log = terminalLog(io);
+  const log = createLog(io, logSettings('serve', { level: values['log-level'], format: values['log-format'], tty: process.stderr.isTTY }));
   let workers: number;
   try {
     workers = parseWorkers(values.workers, availableParallelism());
@@ -91,8 +79,8 @@ export const serve: Command = async (argv, io) => {
   // SIGHUP and (opt-in) a watch on the config file both re-read it; a bad file is refused, the running config stays
   const reload = (why: string) => {
     tg.reload().then(
-      () => io.err(`tollgate: ${why}: config reloaded`),
-      (err: unknown) => io.err(`tollgate: ${why}: config NOT reloaded, the running config stays in force: ${(err as Error).message}`),
+      () => log.info({ trigger: why }, `${why}: config reloaded`),
+      (err: unknown) => log.error({ trigger: why }, `${why}: config NOT reloaded, the running config stays in force: ${(err as Error).message}`),
     );
   };
   let watcher: ReturnType<typeof watch> | undefined;
@@ -103,7 +91,7 @@ export const serve: Command = async (argv, io) => {
       clearTimeout(timer);
       timer = setTimeout(() => reload('config file changed'), 300);
     });
-    io.err(`tollgate: watching ${values.config} for changes`);
+    log.info({ config: values.config }, `watching ${values.config} for changes`);
   }
 
   await new Promise<void>((resolve) => {
@@ -113,14 +101,14 @@ export const serve: Command = async (argv, io) => {
         // a worker hears SIGTERM from its primary and often from the service manager too (the whole group):
         // only the primary escalates (SIGKILL after the shutdown timeout)
         if (worker) return;
-        io.err(`tollgate: ${signal} again, exiting now`);
+        log.warn({ signal }, `${signal} again, exiting now`);
         process.exit(1);
       }
       stopping = true;
       watcher?.close();
-      io.err(`tollgate: ${signal} received, shutting down (up to ${tg.config().timeouts.shutdown} ms for in-flight calls)`);
+      log.info({ signal }, `${signal} received, shutting down (up to ${tg.config().timeouts.shutdown} ms for in-flight calls)`);
       tg.close().then(resolve, (err: unknown) => {
-        io.err(`tollgate: error while shutting down: ${(err as Error).message}`);
+        log.error({ err }, 'error while shutting down');
         resolve();
       });
     };
@@ -136,7 +124,7 @@ export const serve: Command = async (argv, io) => {
       printBanner();
     }
   });
-  io.err('tollgate: stopped');
+  log.info({}, 'stopped');
   // a cluster worker's IPC channel to its primary keeps its event loop alive: let go of it, or the worker
   // never exits and the primary waits out the shutdown timeout and SIGKILLs it
   if (worker) process.disconnect?.();
@@ -144,7 +132,7 @@ export const serve: Command = async (argv, io) => {
 };
 
 /** The primary of `serve --workers N`: forks, replaces, forwards signals; the workers serve. */
-async function runPrimary(workers: number, io: Io, log: GatewayLog, dataDir: string, shutdownMs: number): Promise<number> {
+async function runPrimary(workers: number, io: Io, log: Logger, dataDir: string, shutdownMs: number): Promise<number> {
   await new Promise<void>((resolve) => {
     let stopping = false;
     const primary = startPrimary({
@@ -158,20 +146,20 @@ async function runPrimary(workers: number, io: Io, log: GatewayLog, dataDir: str
     });
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
-        io.err(`tollgate: ${signal} again, exiting now`);
+        log.warn({ signal }, `${signal} again, exiting now`);
         process.exit(1);
       }
       stopping = true;
-      io.err(`tollgate: ${signal} received, stopping ${workers} workers`);
+      log.info({ signal }, `${signal} received, stopping ${workers} workers`);
       primary.stop(shutdownMs + 5000).then(resolve, resolve);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     process.on('SIGHUP', () => {
-      io.err('tollgate: SIGHUP: reloading every worker');
+      log.info({ signal: 'SIGHUP' }, 'SIGHUP: reloading every worker');
       primary.reload();
     });
   });
-  io.err('tollgate: stopped');
+  log.info({}, 'stopped');
   return 0;
 }

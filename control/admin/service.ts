@@ -99,7 +99,12 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
   const now = deps.now ?? Date.now;
   const { settings, events, authority } = deps;
 
-  const publish = (e: Omit<TollgateEvent, 'time'>) => events.publish({ time: now(), ...e });
+  // every admin change (config, join tokens, revocations, task cancellations) is also an application log line
+  // naming who made it; the watchers' event carries the same facts
+  const publish = (e: Omit<TollgateEvent, 'time'>) => {
+    deps.log?.info?.({ event: e.kind, actor: e.actor, ...(e.agent ? { agent: e.agent } : {}), ...(e.data ? { data: e.data } : {}) }, `admin: ${e.summary}`);
+    events.publish({ time: now(), ...e });
+  };
 
   const agentNameFor = (spiffeId: string): string | undefined => {
     for (const [name, a] of Object.entries(deps.getConfig().agents)) if (a.id === spiffeId) return name;

@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.js';
 import { CallGraph } from '../graph/call-graph.js';
 import { TaskTrees, type A2aIds, type CallRecord, type LoopCut } from '../graph/tree.js';
 import type { GraphEvent } from '../graph/feed.js';
+import { errorKindOf, isFailure } from '../graph/outcome.js';
 import { decide, refusalForVerify, verifyContext, type DelegationLimits } from './decide.js';
 import { callIdFactory, random16 } from './ids.js';
 import type { KeyRing } from './keys.js';
@@ -387,6 +388,7 @@ export class DelegationStage {
       message: undefined,
       status: undefined,
       durationMs: undefined,
+      error: undefined,
       cost: 0,
       costInclusive: 0,
       traceId: trace.traceId,
@@ -495,7 +497,7 @@ export class DelegationStage {
   private refused(ctx: GovernedCall, r: Refusal, context: DelegationContext | undefined, now: number, callId = this.nextCallId()): Refusal {
     const callerName = ctx.callerAgent ?? this.built.byId.get(ctx.callerId)?.name;
     const label = callerName ?? UNREGISTERED;
-    this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now);
+    this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now, r.reason);
     this.metrics?.refusal(label, ctx.callee, r.reason);
     const budget = budgetOf(r.reason);
     if (budget) this.metrics?.budgetExhausted(budget.scope, budget.budget);
@@ -522,6 +524,7 @@ export class DelegationStage {
         message: r.message,
         status: r.status,
         durationMs: undefined,
+        error: undefined,
         cost: 0,
         costInclusive: 0,
         traceId: undefined,
@@ -532,9 +535,22 @@ export class DelegationStage {
         tree.loops.push(loop);
       }
     }
+    if (rec === undefined) this.graph.noteRefusal({ at: now, from: ctx.callerId, to: ctx.calleeId, method: ctx.method, status: r.status, reason: r.reason });
     if (this.feed) {
       const taskRef = task && { root: task.rootTaskId, initiator: task.initiator, initiatorName: this.nameOf(task.initiator), rootStart: task.startedAt };
-      this.feed({ k: 'refused', from: ctx.callerId, to: ctx.calleeId, at: now, task: taskRef, rec, loop, cancelled: task?.cancelled });
+      this.feed({
+        k: 'refused',
+        from: ctx.callerId,
+        to: ctx.calleeId,
+        at: now,
+        task: taskRef,
+        rec,
+        loop,
+        cancelled: task?.cancelled,
+        reason: r.reason,
+        status: r.status,
+        method: ctx.method,
+      });
     }
     if (r.reason === 'loop') {
       this.metrics?.loopCut(label, ctx.callee);
@@ -574,13 +590,19 @@ export class DelegationStage {
     this.metrics?.cost(h.call?.callerAgent ?? UNREGISTERED, cost);
   }
 
-  /** The call ended (any way): its status, or 0 when the upstream failed or the caller went away. */
+  /**
+   * The call ended (any way): the status the caller got (the gateway's 502/504 when the upstream failed) and,
+   * for a call without a complete answer, why (ctx.error: the upstream error kind or client_abort).
+   */
   onComplete(ctx: GovernedCall): void {
-    this.onFinished(ctx, ctx.error === undefined ? ctx.status : 0);
+    this.onFinished(ctx, ctx.status, ctx.error);
   }
 
-  /** The call ended (any way). Exactly-once: later calls for the same call do nothing. status 0 = no response. */
-  onFinished(ctx: GovernedCall, status: number): void {
+  /**
+   * The call ended (any way). Exactly-once: later calls for the same call do nothing. status 0 = no response;
+   * `error` names a failure without a complete answer (shown with the status in the tree).
+   */
+  onFinished(ctx: GovernedCall, status: number, error?: string): void {
     const h = handleOf(ctx);
     if (!h || h.finished) return;
     h.finished = true;
@@ -588,10 +610,11 @@ export class DelegationStage {
     if (h.call !== undefined) this.tasks.finishCall(h.call);
     const dur = now - h.startedAt;
     const a2a: A2aIds | undefined = ctx.taskId || ctx.contextId ? { taskId: ctx.taskId, contextId: ctx.contextId } : undefined;
-    if (h.record !== undefined) TaskTrees.finishRecord(h.record, status, dur, a2a);
-    else if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur, a2a);
-    this.graph.aggregate.recordResult(ctx.callerId, ctx.calleeId, now, dur, status === 0 || status >= 500);
-    if (this.feed) this.feed({ k: 'end', from: ctx.callerId, to: ctx.calleeId, at: now, root: h.rootTaskId, call: h.callId, status, dur, a2a });
+    if (h.record !== undefined) TaskTrees.finishRecord(h.record, status, dur, error, a2a);
+    else if (h.rootTaskId !== undefined) this.graph.trees.finish(h.rootTaskId, h.callId, status, dur, error, a2a);
+    const failed = isFailure(status, error);
+    this.graph.aggregate.recordResult(ctx.callerId, ctx.calleeId, now, dur, failed, failed ? errorKindOf(status, error) : undefined);
+    if (this.feed) this.feed({ k: 'end', from: ctx.callerId, to: ctx.calleeId, at: now, root: h.rootTaskId, call: h.callId, status, dur, err: error, a2a });
   }
 
   /** A refusal by any stage (see the contract above). */
@@ -599,6 +622,7 @@ export class DelegationStage {
     const h = handleOf(ctx);
     if (h?.refused) return;
     const now = this.now();
+    if (!h) this.graph.noteRefusal({ at: now, from: ctx.callerId, to: ctx.calleeId, method: ctx.method, status: refusal.status, reason: refusal.reason });
     if (h) {
       if (h.finished) return;
       // allowed here, refused by a later stage: nothing was forwarded
@@ -618,9 +642,9 @@ export class DelegationStage {
         });
       }
     } else if (this.feed) {
-      this.feed({ k: 'refused', from: ctx.callerId, to: ctx.calleeId, at: now });
+      this.feed({ k: 'refused', from: ctx.callerId, to: ctx.calleeId, at: now, reason: refusal.reason, status: refusal.status, method: ctx.method });
     }
-    this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now);
+    this.graph.aggregate.recordRefusal(ctx.callerId, ctx.calleeId, now, refusal.reason);
   }
 
   /** Kill switch for a root task. Returns false if the task is not tracked. */

@@ -20,6 +20,22 @@ export interface AggregateOptions {
   onCyclesChanged?: (n: number) => void;
 }
 
+/**
+ * Latency histogram bins: bin i holds latencies up to LAT_MIN_MS * 2^((i+1)/3) (about 26% wide), from 0.125 ms
+ * to ~131 s (the last bin also takes anything longer). p50/p99 are read from it, so they are within a bin's width.
+ */
+const LAT_BINS = 60;
+const LAT_MIN_MS = 0.125;
+function latBin(ms: number): number {
+  if (!(ms > LAT_MIN_MS)) return 0;
+  const i = Math.floor(3 * Math.log2(ms / LAT_MIN_MS));
+  return i < LAT_BINS ? i : LAT_BINS - 1;
+}
+/** a bin's representative latency: its geometric middle */
+function binMs(i: number): number {
+  return LAT_MIN_MS * 2 ** ((i + 0.5) / 3);
+}
+
 interface Edge {
   readonly from: string;
   readonly to: string;
@@ -31,6 +47,12 @@ interface Edge {
   readonly latSum: Float64Array;
   readonly latCount: Float64Array;
   readonly latMax: Float64Array;
+  /** LAT_BINS counts per bucket slot (slot i at i * LAT_BINS), made at the edge's first result */
+  hist: Uint32Array | undefined;
+  /** refusals per reason, per bucket slot; made at the edge's first refusal (off the allowed path) */
+  reasons: Map<string, Float64Array> | undefined;
+  /** failed calls per kind (upstream error kind, or http_<status> for a 5xx answer), per bucket slot */
+  errorKinds: Map<string, Float64Array> | undefined;
   live: boolean;
 }
 
@@ -42,7 +64,27 @@ export interface EdgeStats {
   refusals: number;
   latencyAvgMs: number | null;
   latencyMaxMs: number | null;
+  /** latency percentiles over the range (from a histogram: within ~13% of the true value); null without results */
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+  /** refusals by reason code (loop, no_rule, rate_limited, ...) */
+  refusalsByReason: Record<string, number>;
+  /** failed calls by kind: refused, reset, timeout, identity, other, client_abort, or http_<status> */
+  errorsByKind: Record<string, number>;
   onCycle: boolean;
+}
+
+/** Totals of several edges (an agent's inbound or outbound calls): the same figures, histograms merged. */
+export interface EdgeTotals {
+  calls: number;
+  errors: number;
+  refusals: number;
+  latencyAvgMs: number | null;
+  latencyMaxMs: number | null;
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+  refusalsByReason: Record<string, number>;
+  errorsByKind: Record<string, number>;
 }
 
 export class AggregateGraph {
@@ -101,6 +143,9 @@ export class AggregateGraph {
         latSum: new Float64Array(B),
         latCount: new Float64Array(B),
         latMax: new Float64Array(B),
+        hist: undefined,
+        reasons: undefined,
+        errorKinds: undefined,
         live: false,
       };
       this.edges.set(`${from} ${to}`, e);
@@ -122,8 +167,17 @@ export class AggregateGraph {
       e.latSum[i] = 0;
       e.latCount[i] = 0;
       e.latMax[i] = 0;
+      if (e.hist !== undefined) e.hist.fill(0, i * LAT_BINS, (i + 1) * LAT_BINS);
+      if (e.reasons !== undefined) for (const a of e.reasons.values()) a[i] = 0;
+      if (e.errorKinds !== undefined) for (const a of e.errorKinds.values()) a[i] = 0;
     }
     return i;
+  }
+
+  private static bump(map: Map<string, Float64Array>, key: string, i: number, buckets: number): void {
+    let a = map.get(key);
+    if (a === undefined) map.set(key, (a = new Float64Array(buckets)));
+    a[i]++;
   }
 
   /** A call was forwarded from -> to. */
@@ -137,22 +191,31 @@ export class AggregateGraph {
     }
   }
 
-  /** A forwarded call ended: latency, and whether it failed (5xx, upstream error, abort). */
-  recordResult(from: string, to: string, now: number, latencyMs: number, error: boolean): void {
+  /**
+   * A forwarded call ended: latency, and whether it failed (5xx, upstream error, abort). `errorKind` names the
+   * failure (see EdgeStats.errorsByKind); without it a failure counts as "other".
+   */
+  recordResult(from: string, to: string, now: number, latencyMs: number, error: boolean, errorKind?: string): void {
     const e = this.edge(from, to, now);
     if (!e) return;
     const i = this.slot(e, now);
-    if (error) e.errors[i]++;
+    if (error) {
+      e.errors[i]++;
+      AggregateGraph.bump((e.errorKinds ??= new Map<string, Float64Array>()), errorKind ?? 'other', i, this.buckets);
+    }
     e.latSum[i] += latencyMs;
     e.latCount[i]++;
     if (latencyMs > e.latMax[i]) e.latMax[i] = latencyMs;
+    (e.hist ??= new Uint32Array(this.buckets * LAT_BINS))[i * LAT_BINS + latBin(latencyMs)]++;
   }
 
-  /** A call from -> to was refused (by any stage). */
-  recordRefusal(from: string, to: string, now: number): void {
+  /** A call from -> to was refused (by any stage), for `reason` (the refusal's reason code). */
+  recordRefusal(from: string, to: string, now: number, reason = 'unknown'): void {
     const e = this.edge(from, to, now);
     if (!e) return;
-    e.refusals[this.slot(e, now)]++;
+    const i = this.slot(e, now);
+    e.refusals[i]++;
+    AggregateGraph.bump((e.reasons ??= new Map<string, Float64Array>()), reason, i, this.buckets);
   }
 
   /** Forget buckets older than the window; drop empty edges; recompute cycles if liveness changed. */
@@ -224,18 +287,50 @@ export class AggregateGraph {
     return a !== undefined && a === this.component.get(to) && this.edges.get(`${from} ${to}`)?.live === true;
   }
 
-  /** Per-edge totals over the window ending at `now`. */
-  edgeStats(now: number): EdgeStats[] {
+  /** The bucket slots a range covers: `rangeMs` (default the window) rounded up to whole buckets. */
+  rangeBuckets(rangeMs?: number): number {
+    if (rangeMs === undefined || !(rangeMs > 0)) return this.buckets;
+    return Math.min(this.buckets, Math.max(1, Math.ceil(rangeMs / this.bucketMs)));
+  }
+
+  /** The time the last `rangeBuckets(rangeMs)` buckets span (what per-second rates divide by). */
+  rangeSpanMs(rangeMs?: number): number {
+    return this.rangeBuckets(rangeMs) * this.bucketMs;
+  }
+
+  /** Per-edge totals over the window (or the last `rangeMs` of it) ending at `now`. */
+  edgeStats(now: number, rangeMs?: number): EdgeStats[] {
     this.sweep(now);
-    const oldest = Math.floor(now / this.bucketMs) - this.buckets + 1;
+    const oldest = Math.floor(now / this.bucketMs) - this.rangeBuckets(rangeMs) + 1;
     const out: EdgeStats[] = [];
     for (const e of this.edges.values()) {
-      let calls = 0;
-      let errors = 0;
-      let refusals = 0;
-      let latSum = 0;
-      let latCount = 0;
-      let latMax = 0;
+      const t = this.totals([e], oldest);
+      if (t.calls + t.errors + t.refusals === 0 && t.latencyAvgMs === null && rangeMs !== undefined) continue;
+      out.push({ from: e.from, to: e.to, ...t, onCycle: this.edgeOnCycle(e.from, e.to) });
+    }
+    return out;
+  }
+
+  /** Totals over the edges `match` selects (e.g. every call into one agent), over the window or its last `rangeMs`. */
+  totalsOf(now: number, match: (from: string, to: string) => boolean, rangeMs?: number): EdgeTotals {
+    this.sweep(now);
+    const oldest = Math.floor(now / this.bucketMs) - this.rangeBuckets(rangeMs) + 1;
+    const picked: Edge[] = [];
+    for (const e of this.edges.values()) if (match(e.from, e.to)) picked.push(e);
+    return this.totals(picked, oldest);
+  }
+
+  private totals(edges: readonly Edge[], oldest: number): EdgeTotals {
+    let calls = 0;
+    let errors = 0;
+    let refusals = 0;
+    let latSum = 0;
+    let latCount = 0;
+    let latMax = 0;
+    const refusalsByReason: Record<string, number> = {};
+    const errorsByKind: Record<string, number> = {};
+    let hist: Float64Array | undefined;
+    for (const e of edges) {
       for (let i = 0; i < this.buckets; i++) {
         if (e.epoch[i] < oldest) continue;
         calls += e.calls[i];
@@ -244,19 +339,35 @@ export class AggregateGraph {
         latSum += e.latSum[i];
         latCount += e.latCount[i];
         if (e.latMax[i] > latMax) latMax = e.latMax[i];
+        if (e.hist !== undefined && e.latCount[i] > 0) {
+          hist ??= new Float64Array(LAT_BINS);
+          for (let b = 0; b < LAT_BINS; b++) hist[b] += e.hist[i * LAT_BINS + b];
+        }
+        if (e.reasons !== undefined) for (const [k, a] of e.reasons) if (a[i]) refusalsByReason[k] = (refusalsByReason[k] ?? 0) + a[i];
+        if (e.errorKinds !== undefined) for (const [k, a] of e.errorKinds) if (a[i]) errorsByKind[k] = (errorsByKind[k] ?? 0) + a[i];
       }
-      out.push({
-        from: e.from,
-        to: e.to,
-        calls,
-        errors,
-        refusals,
-        latencyAvgMs: latCount ? latSum / latCount : null,
-        latencyMaxMs: latCount ? latMax : null,
-        onCycle: this.edgeOnCycle(e.from, e.to),
-      });
     }
-    return out;
+    const pct = (q: number): number | null => {
+      if (hist === undefined || latCount === 0) return null;
+      const rank = Math.max(1, Math.ceil(q * latCount));
+      let seen = 0;
+      for (let b = 0; b < LAT_BINS; b++) {
+        seen += hist[b];
+        if (seen >= rank) return Math.min(binMs(b), latMax);
+      }
+      return latMax;
+    };
+    return {
+      calls,
+      errors,
+      refusals,
+      latencyAvgMs: latCount ? latSum / latCount : null,
+      latencyMaxMs: latCount ? latMax : null,
+      latencyP50Ms: pct(0.5),
+      latencyP99Ms: pct(0.99),
+      refusalsByReason,
+      errorsByKind,
+    };
   }
 
   get windowSizeMs(): number {

@@ -5,6 +5,7 @@
  * The per-task trees, the sliding aggregate and its cycle detection then cover the whole fleet.
  */
 import type { CallGraph } from './call-graph.js';
+import { errorKindOf, isFailure } from './outcome.js';
 import type { A2aIds, CallRecord, LoopCut } from './tree.js';
 
 export interface TaskRef {
@@ -18,9 +19,22 @@ export type GraphEvent =
   /** an allowed call: into its task's tree and the aggregate (a push without a task: the aggregate only) */
   | { k: 'call'; task?: TaskRef; rec: CallRecord }
   /** a refusal by the delegation stage (into the tree when the task was known), or by an earlier stage (aggregate only) */
-  | { k: 'refused'; from: string; to: string; at: number; task?: TaskRef; rec?: CallRecord; loop?: LoopCut; cancelled?: boolean }
-  /** an allowed call ended: status 0 = no response */
-  | { k: 'end'; from: string; to: string; at: number; root?: string; call: string; status: number; dur: number; a2a?: A2aIds }
+  | {
+      k: 'refused';
+      from: string;
+      to: string;
+      at: number;
+      task?: TaskRef;
+      rec?: CallRecord;
+      loop?: LoopCut;
+      cancelled?: boolean;
+      /** the refusal (absent in events from older versions) */
+      reason?: string;
+      status?: number;
+      method?: string;
+    }
+  /** an allowed call ended: status 0 = no response; err = why there was no complete answer (upstream error kind) */
+  | { k: 'end'; from: string; to: string; at: number; root?: string; call: string; status: number; dur: number; err?: string; a2a?: A2aIds }
   /** an allowed call refused by a later stage (nothing was forwarded) */
   | { k: 'undo'; from: string; to: string; at: number; root?: string; call: string; status: number; reason: string }
   | { k: 'cost'; root: string; call: string; parent?: string; amount: number }
@@ -37,7 +51,9 @@ export function applyGraphEvent(graph: CallGraph, e: GraphEvent): void {
       return;
     }
     case 'refused': {
-      graph.aggregate.recordRefusal(e.from, e.to, e.at);
+      graph.aggregate.recordRefusal(e.from, e.to, e.at, e.reason ?? e.rec?.reason);
+      if (!(e.task && e.rec) && e.reason !== undefined)
+        graph.noteRefusal({ at: e.at, from: e.from, to: e.to, method: e.method ?? 'unknown', status: e.status ?? 0, reason: e.reason });
       if (e.task && e.rec) {
         const tree = trees.ensure(e.task.root, e.task.initiator, e.task.initiatorName, e.task.rootStart);
         if (e.cancelled) tree.cancelled = true;
@@ -46,13 +62,15 @@ export function applyGraphEvent(graph: CallGraph, e: GraphEvent): void {
       }
       return;
     }
-    case 'end':
-      if (e.root !== undefined) trees.finish(e.root, e.call, e.status, e.dur, e.a2a);
-      graph.aggregate.recordResult(e.from, e.to, e.at, e.dur, e.status === 0 || e.status >= 500);
+    case 'end': {
+      if (e.root !== undefined) trees.finish(e.root, e.call, e.status, e.dur, e.err, e.a2a);
+      const failed = isFailure(e.status, e.err);
+      graph.aggregate.recordResult(e.from, e.to, e.at, e.dur, failed, failed ? errorKindOf(e.status, e.err) : undefined);
       return;
+    }
     case 'undo':
       if (e.root !== undefined) trees.markRefused(e.root, e.call, e.status, e.reason);
-      graph.aggregate.recordRefusal(e.from, e.to, e.at);
+      graph.aggregate.recordRefusal(e.from, e.to, e.at, e.reason);
       return;
     case 'cost':
       trees.addCost(e.root, e.call, e.parent, e.amount);

@@ -1,4 +1,5 @@
 import type { EdgeStats } from './aggregate.js';
+import { callOutcome, failureText, type CallOutcome, type Health } from './outcome.js';
 import { callCountOf, callsOf, loopsOf, type TaskTree } from './tree.js';
 
 /**
@@ -27,6 +28,13 @@ export interface CallJSON {
   taskId?: string | null;
   /** the A2A context of that call or task */
   contextId?: string | null;
+  /**
+   * why an allowed call has no complete answer: refused, reset, timeout, identity, other (upstream), client_abort.
+   * Optional in the type only: a server older than this field sends neither it nor `outcome`.
+   */
+  error?: string | null;
+  /** in_flight, ok, error (5xx or no complete answer: status and message say why) or refused */
+  outcome?: CallOutcome;
 }
 
 export interface LoopJSON {
@@ -60,14 +68,42 @@ export interface TaskSummaryJSON {
   cost: number;
   loops: number;
   cancelled: boolean;
+  /** allowed calls that failed (5xx or no complete answer) */
+  errors?: number;
 }
+
+/** One side of an agent's traffic in the aggregate: the calls it received (in) or made (out). */
+export interface NodeSideJSON {
+  calls: number;
+  errors: number;
+  refusals: number;
+}
+
+export interface AggregateNodeJSON {
+  id: string;
+  name: string;
+  onCycle: boolean;
+  /** calls to this agent, and calls it made */
+  in: NodeSideJSON;
+  out: NodeSideJSON;
+  /** share of the calls to it that failed (outcome.ts ratesOf); share of its own attempts that were refused */
+  errorRate: number;
+  refusalRate: number;
+  health: Health;
+}
+
+export type AggregateEdgeJSON = EdgeStats & { fromName: string; toName: string; errorRate: number; refusalRate: number; health: Health };
 
 export interface AggregateJSON {
   at: number;
   windowMs: number;
+  /** the span the figures cover: the window, or the requested range rounded up to whole buckets */
+  rangeMs?: number;
   costUnit: string;
-  nodes: { id: string; name: string; onCycle: boolean }[];
-  edges: (EdgeStats & { fromName: string; toName: string })[];
+  nodes: AggregateNodeJSON[];
+  edges: AggregateEdgeJSON[];
+  /** delegation loops cut (refusals for reason "loop") in the range: cut loops are not live cycles */
+  loopsCut?: number;
   /** closed paths, e.g. ids [a, b, a] */
   cycles: { ids: string[]; names: string[] }[];
   /** the most recent tasks (newest first, at most 20): ids for `tollgate graph --task ID` */
@@ -91,27 +127,33 @@ export function taskToJSON(t: TaskTree, costUnit: string, nameOf: (id: string) =
       cycle: l.cycle,
       cycleNames: l.cycle.map(nameOf),
     })),
-    calls: [...callsOf(t)].map((c) => ({
-      id: c.id,
-      parent: c.parent ?? null,
-      caller: c.caller,
-      callerName: c.callerName,
-      callee: c.callee,
-      calleeName: c.calleeName,
-      method: c.method,
-      depth: c.depth,
-      start: c.start,
-      status: c.status ?? null,
-      durationMs: c.durationMs ?? null,
-      decision: c.decision,
-      reason: c.reason ?? null,
-      message: c.message ?? null,
-      cost: c.cost,
-      costInclusive: c.costInclusive,
-      traceId: c.traceId ?? null,
-      taskId: c.taskId ?? null,
-      contextId: c.contextId ?? null,
-    })),
+    calls: [...callsOf(t)].map((c) => {
+      const outcome = callOutcome(c);
+      return {
+        id: c.id,
+        parent: c.parent ?? null,
+        caller: c.caller,
+        callerName: c.callerName,
+        callee: c.callee,
+        calleeName: c.calleeName,
+        method: c.method,
+        depth: c.depth,
+        start: c.start,
+        status: c.status ?? null,
+        durationMs: c.durationMs ?? null,
+        decision: c.decision,
+        reason: c.reason ?? null,
+        // a failed call says why in words (refusals carry their own message)
+        message: c.message ?? (outcome === 'error' ? failureText(c.error, c.status) : null),
+        cost: c.cost,
+        costInclusive: c.costInclusive,
+        traceId: c.traceId ?? null,
+        error: c.error ?? null,
+        outcome,
+        taskId: c.taskId ?? null,
+        contextId: c.contextId ?? null,
+      };
+    }),
   };
 }
 
@@ -125,5 +167,12 @@ export function taskSummary(t: TaskTree): TaskSummaryJSON {
     cost: t.cost,
     loops: loopsOf(t).length,
     cancelled: t.cancelled,
+    errors: failedCalls(t),
   };
+}
+
+function failedCalls(t: TaskTree): number {
+  let n = 0;
+  for (const c of callsOf(t)) if (c.decision === 'allowed' && callOutcome(c) === 'error') n++;
+  return n;
 }

@@ -1,4 +1,5 @@
 import type { AggregateJSON, CallJSON, TaskTreeJSON } from './json.js';
+import { callOutcome, failureText } from './outcome.js';
 
 /** Text for `tollgate graph`: a task as an indented tree, the aggregate graph as a table. Pure. */
 function fmtCost(n: number): string {
@@ -11,6 +12,7 @@ function callLine(c: CallJSON, unit: string, cut: boolean): string {
   parts.push(c.status === null ? (c.decision === 'allowed' ? 'in flight' : '-') : String(c.status));
   if (cut) parts.push('REFUSED loop (closing edge, cut)');
   else if (c.decision === 'refused') parts.push(`REFUSED ${c.reason ?? ''}`.trim());
+  else if ((c.outcome ?? callOutcome(c)) === 'error') parts.push(`FAILED${c.error ? ` ${c.error}` : ''}: ${c.message ?? failureText(c.error, c.status)}`);
   else parts.push('allowed');
   if (c.durationMs !== null) parts.push(`${Math.round(c.durationMs)} ms`);
   if (c.costInclusive || c.cost) {
@@ -69,6 +71,23 @@ function table(rows: string[][], right: readonly number[]): string {
     .join('\n');
 }
 
+function ms(v: number | null | undefined): string {
+  return v === null || v === undefined ? '-' : v.toFixed(1);
+}
+
+/** "refused: loop 2, no_rule 1; failed: refused 3" (absent from an older server's JSON: empty) */
+function why(refusals: Record<string, number> | undefined, errors: Record<string, number> | undefined): string {
+  const list = (m: Record<string, number> | undefined) =>
+    Object.entries(m ?? {})
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  const parts: string[] = [];
+  if (list(refusals)) parts.push(`refused: ${list(refusals)}`);
+  if (list(errors)) parts.push(`failed: ${list(errors)}`);
+  return parts.join('; ');
+}
+
 export function renderAggregateTable(g: AggregateJSON): string {
   const out: string[] = [];
   out.push(`call graph over the last ${Math.round(g.windowMs / 1000)}s (${new Date(g.at).toISOString()})`);
@@ -76,7 +95,7 @@ export function renderAggregateTable(g: AggregateJSON): string {
   if (g.edges.length === 0) {
     out.push('no calls in the window');
   } else {
-    const rows = [['caller', 'callee', 'calls', 'errors', 'refused', 'avg ms', 'max ms', 'cycle']];
+    const rows = [['caller', 'callee', 'calls', 'errors', 'refused', 'avg ms', 'p50 ms', 'p99 ms', 'max ms', 'cycle', 'why']];
     const sorted = [...g.edges].sort((a, b) => a.fromName.localeCompare(b.fromName) || a.toName.localeCompare(b.toName));
     for (const e of sorted) {
       rows.push([
@@ -85,20 +104,25 @@ export function renderAggregateTable(g: AggregateJSON): string {
         String(e.calls),
         String(e.errors),
         String(e.refusals),
-        e.latencyAvgMs === null ? '-' : e.latencyAvgMs.toFixed(1),
-        e.latencyMaxMs === null ? '-' : e.latencyMaxMs.toFixed(1),
+        ms(e.latencyAvgMs),
+        ms(e.latencyP50Ms),
+        ms(e.latencyP99Ms),
+        ms(e.latencyMaxMs),
         e.onCycle ? 'CYCLE' : '',
+        why(e.refusalsByReason, e.errorsByKind),
       ]);
     }
-    out.push(table(rows, [2, 3, 4, 5, 6]));
+    out.push(table(rows, [2, 3, 4, 5, 6, 7, 8]));
   }
   out.push('');
   if (g.cycles.length === 0) out.push('cycles: none');
   else for (const c of g.cycles) out.push(`cycle: ${c.names.join(' -> ')}`);
+  // a cut loop is not a live cycle (its closing call was refused): say so next to "cycles: none"
+  if (g.loopsCut) out.push(`loops cut: ${g.loopsCut} (refused at their first revisit; tollgate graph --task ID shows each)`);
   if (g.recentTasks?.length) {
     out.push('');
     out.push('recent tasks (tollgate graph --task ID):');
-    const rows = [['task', 'initiator', 'started', 'calls', 'refused', 'loops', `cost ${g.costUnit}`]];
+    const rows = [['task', 'initiator', 'started', 'calls', 'refused', 'failed', 'loops', `cost ${g.costUnit}`]];
     for (const t of g.recentTasks) {
       rows.push([
         t.rootTaskId + (t.cancelled ? ' [cancelled]' : ''),
@@ -106,11 +130,12 @@ export function renderAggregateTable(g: AggregateJSON): string {
         new Date(t.startedAt).toISOString(),
         String(t.calls),
         String(t.refused),
+        t.errors === undefined ? '-' : String(t.errors),
         String(t.loops),
         fmtCost(t.cost),
       ]);
     }
-    out.push(table(rows, [3, 4, 5, 6]));
+    out.push(table(rows, [3, 4, 5, 6, 7]));
   }
   return `${out.join('\n')}\n`;
 }

@@ -19,8 +19,14 @@ export interface CallRecord {
   decision: CallDecision;
   reason: string | undefined;
   message: string | undefined;
+  /** HTTP status the caller got (a 502/504 the gateway wrote when the upstream failed; undefined while in flight) */
   status: number | undefined;
   durationMs: number | undefined;
+  /**
+   * why an allowed call failed without a complete answer: the upstream error kind (refused, reset, timeout,
+   * identity, other) or client_abort; undefined for a call that got its answer (whatever its status)
+   */
+  error?: string | undefined;
   /** cost reported for this call itself */
   cost: number;
   /** this call plus every call below it */
@@ -224,18 +230,19 @@ export class TaskTrees {
     return true;
   }
 
-  finish(rootTaskId: string, callId: string, status: number, durationMs: number, a2a?: A2aIds): void {
+  finish(rootTaskId: string, callId: string, status: number, durationMs: number, error?: string, a2a?: A2aIds): void {
     const rec = this.record(rootTaskId, callId);
-    if (rec) TaskTrees.finishRecord(rec, status, durationMs, a2a);
+    if (rec) TaskTrees.finishRecord(rec, status, durationMs, error, a2a);
   }
 
   /**
    * finish() for the record add() stored, held by the caller: no lookups. A record whose tree has since
    * been evicted is no longer shown anywhere, so updating it changes nothing visible, as finish() would not.
    */
-  static finishRecord(rec: CallRecord, status: number, durationMs: number, a2a?: A2aIds): void {
+  static finishRecord(rec: CallRecord, status: number, durationMs: number, error?: string, a2a?: A2aIds): void {
     rec.status = status;
     rec.durationMs = durationMs;
+    if (error !== undefined) rec.error = error;
     // the answer may have created the call's A2A task: known only now
     if (a2a !== undefined) {
       if (a2a.taskId) rec.taskId = a2a.taskId;

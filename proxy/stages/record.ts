@@ -58,6 +58,8 @@ export class Recorder {
         traceId: ex.traceId,
         taskId: ex.taskId,
         contextId: ex.contextId,
+        rootTaskId: ex.rootTaskId,
+        callId: ex.callId,
       });
     }
   }

@@ -127,7 +127,8 @@ describe('deleting the database while serving', () => {
     expect(spare.code).toBe(0);
 
     removeDb(db);
-    await s.waitFor(new RegExp(`error .*CA database .*${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`), 10_000);
+    // an error line of the JSON application log, naming the file
+    await s.waitFor(new RegExp(`"level":50,.*CA database ${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*"msg":"CA database lost`), 10_000);
     const metric = await (await fetch(`http://${metrics}/metrics`)).text();
     expect(metric).toMatch(/^tollgate_ca_store_lost 1$/m);
 

@@ -151,7 +151,8 @@ export async function startFleet(
 
   const startReplica = async (name: ReplicaName): Promise<Replica> => {
     if (running[name]) throw new Error(`replica ${name} is already running`);
-    const args = ['serve', '--config', configPath, '--data-dir', dataDirs[name], '--store', store];
+    // readable log lines: the waits below match "worker serving ... serving=N" and " config applied"
+    const args = ['serve', '--config', configPath, '--data-dir', dataDirs[name], '--store', store, '--log-format', 'pretty'];
     const proc = start(workers > 1 ? [...args, '--workers', String(workers)] : args);
     try {
       let ports: { proxy: string; control: string; metrics: string };

@@ -21,7 +21,7 @@ describe('renderTaskTree', () => {
     const body = lines.slice(lines.indexOf('') + 1).filter((l) => l);
     expect(body).toEqual([
       'alice -> orchestrator  message/send  200  allowed  25 ms  cost 1.5 USD (self 0)',
-      '├─ orchestrator -> researcher  message/send  502  allowed  25 ms  cost 0.5 USD (self 0)',
+      '├─ orchestrator -> researcher  message/send  502  FAILED: the agent answered 502  25 ms  cost 0.5 USD (self 0)',
       '│  └─ researcher -> writer  message/send  200  allowed  25 ms  cost 0.5 USD',
       '└─ orchestrator -> writer  message/send  200  allowed  25 ms  cost 1 USD',
     ]);

@@ -384,6 +384,9 @@ describe('audit line and metric cells', () => {
     expect(JSON.parse(auditLine(rec, 5))).toEqual({ level: 30, time: 5, kind: 'call', ...rec });
     const odd = JSON.parse(auditLine({ ...rec, caller: 'a"b\\c\nd\u00e9', traceId: 'abc', status: NaN }, 5));
     expect(odd).toMatchObject({ caller: 'a"b\\c\nd\u00e9', traceId: 'abc', status: 0 });
+    // the delegation ids, beside the other fields (absent when governance gave none)
+    const ids = JSON.parse(auditLine({ ...rec, rootTaskId: 'Pj44AQUxC6hs2JnG_cHuzw', callId: 'c-1' }, 5));
+    expect(ids).toEqual({ level: 30, time: 5, kind: 'call', ...rec, rootTaskId: 'Pj44AQUxC6hs2JnG_cHuzw', callId: 'c-1' });
   });
   it('cells record exactly what prom-client records through its API', async () => {
     const { createMetrics, counterCell, histogramCell } = await import('../../proxy/metrics.js');

@@ -66,6 +66,12 @@ describe('the live call-graph page during `npm run demo`', () => {
     const edge = (await loopEdge.jsonValue()) as Drawn;
     expect(edge.classes).toContain('refused');
 
+    // the task panel shows the loop's tree at a readable size after the page drew the demo's other tasks
+    await page.waitForFunction(() =>
+      (window as unknown as { __tollgate: { taskEdges(): Drawn[] } }).__tollgate.taskEdges().some((e) => e.classes.includes('loop-cut')),
+    );
+    const zoom = await page.evaluate(() => (window as unknown as { __tollgate: { taskGraph: { zoom(): number } } }).__tollgate.taskGraph.zoom());
+    expect(zoom).toBeGreaterThan(0.6);
     const nodes = await page.evaluate(() => (window as unknown as { __tollgate: { nodes(): Drawn[] } }).__tollgate.nodes().map((n) => n.id));
     for (const name of ['orchestrator', 'researcher', 'writer', 'flaky']) expect(nodes.join(' ')).toContain(name);
     mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });

@@ -27,6 +27,10 @@ export interface Fixture {
   call(from: Who, to: Who, inbound?: string): Call;
   /** the upstream answered (with an optional tollgate-cost) */
   answer(c: Call, status?: number, cost?: number): void;
+  /** the upstream failed without an answer: the caller got `status` (the gateway's 502/504), `error` says why */
+  fail(c: Call, status: number, error: string): void;
+  /** a call refused by a stage before delegation (policy, rate limits): only the aggregate and the refusal notes see it */
+  deny(from: Who, to: Who, status: number, reason: string): void;
   /** alice -> orchestrator -> researcher -> orchestrator (cut with 508); returns the root task id */
   loopTask(): string;
 }
@@ -60,6 +64,16 @@ export function makeFixture(now: () => number = Date.now): Fixture {
     respond(stage, c.ctx, status, cost === undefined ? {} : { 'tollgate-cost': String(cost) });
     source.changed();
   }
+  function fail(c: Call, status: number, error: string): void {
+    c.ctx.status = status;
+    c.ctx.error = error;
+    stage.onComplete(c.ctx);
+    source.changed();
+  }
+  function deny(from: Who, to: Who, status: number, reason: string): void {
+    stage.onRefused(governedCall({ callerId: ID[from], callee: to, calleeId: ID[to] }), { status, reason });
+    source.changed();
+  }
   function loopTask(): string {
     const c1 = call('alice', 'orchestrator');
     const c2 = call('orchestrator', 'researcher', c1.token);
@@ -69,5 +83,5 @@ export function makeFixture(now: () => number = Date.now): Fixture {
     answer(c1, 200, 0.5);
     return (c1.ctx.governance as DelegationCallHandle).rootTaskId!;
   }
-  return { config, stage, source, call, answer, loopTask };
+  return { config, stage, source, call, answer, fail, deny, loopTask };
 }

@@ -11,6 +11,7 @@ import { launchChromium, requireChromium } from './browser.js';
 import { createMetrics } from '../../proxy/metrics.js';
 import { startMetricsServer } from '../../proxy/metrics-server.js';
 import { createGraphPage, type GraphPage } from '../../ui/server.js';
+import { createGraphRoutes } from '../../ui/graph-routes.js';
 import { ID, makeFixture, type Fixture } from './fixture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,9 +23,12 @@ interface Drawn {
   source?: string;
   target?: string;
   width?: number;
+  color?: string;
 }
 interface TollgateHandle {
-  state: { snapshots: number };
+  state: { snapshots: number; details: number };
+  clipped(): string[];
+  position(id: string): { x: number; y: number };
   nodes(): Drawn[];
   edges(): Drawn[];
   taskNodes(): Drawn[];
@@ -61,9 +65,15 @@ beforeAll(async () => {
   loopRoot = f.loopTask();
   // a researcher that drops the delegation header calls the orchestrator as a fresh task: a live ring
   f.answer(f.call('researcher', 'orchestrator'));
+  // alice's calls to the writer fail upstream (nothing listens: the gateway answered 502)
+  for (let i = 0; i < 2; i++) f.fail(f.call('alice', 'writer'), 502, 'refused');
+  // agent c is not allowed to call the writer: refused by policy before delegation, three times
+  for (let i = 0; i < 3; i++) f.deny('c', 'writer', 403, 'no_rule');
 
   ui = createGraphPage({ source: f.source, loopbackOnly: true, refreshMs: 0 });
-  server = await startMetricsServer({ listen: '127.0.0.1:0', metrics: createMetrics({ processMetrics: false }), routes: ui.routes });
+  // as the gateway mounts them: the page, and the /graph routes its details and ranges come from
+  const routes = { ...ui.routes, ...createGraphRoutes({ graph: f.stage.graph, access: { loopbackOnly: true }, now: Date.now }) };
+  server = await startMetricsServer({ listen: '127.0.0.1:0', metrics: createMetrics({ processMetrics: false }), routes });
   profile = mkdtempSync(path.join(os.tmpdir(), 'tollgate-ui-chromium-'));
   context = await launchChromium(profile);
   page = context.pages()[0] ?? (await context.newPage());
@@ -88,9 +98,9 @@ describe('live call-graph page in headless Chromium', () => {
   it('draws the agents, the cycle and the refused loop edge, and the budget table', async () => {
     const base = `http://127.0.0.1:${server.port}`;
     await page.goto(`${base}/ui`);
-    await page.waitForFunction(() => window.__tollgate?.state.snapshots > 0 && window.__tollgate.nodes().length >= 5);
+    await page.waitForFunction(() => window.__tollgate?.state.snapshots > 0 && window.__tollgate.nodes().length >= 6);
     const nodes = await page.evaluate(() => window.__tollgate.nodes());
-    expect(nodes.map((n) => n.id).sort()).toEqual([ID.alice, ID.bob, ID.orchestrator, ID.researcher, ID.writer].sort());
+    expect(nodes.map((n) => n.id).sort()).toEqual([ID.alice, ID.bob, ID.c, ID.orchestrator, ID.researcher, ID.writer].sort());
     const byId = new Map(nodes.map((n) => [n.id, n]));
     expect(byId.get(ID.orchestrator)!.classes).toContain('cycle');
     expect(byId.get(ID.researcher)!.classes).toContain('cycle');
@@ -101,17 +111,33 @@ describe('live call-graph page in headless Chromium', () => {
     const edges = new Map((await page.evaluate(() => window.__tollgate.edges())).map((e) => [e.id, e]));
     const loopEdge = edges.get(edgeId('researcher', 'orchestrator'))!;
     expect(loopEdge.classes).toEqual(expect.arrayContaining(['cycle', 'refused']));
-    expect(loopEdge.label).toBe('1 call · 0.0033/s · 1 refused');
+    // rates people can read (per minute below 1/s), and why it was refused
+    expect(loopEdge.label).toBe('1 call · 0.2/min\n1 refused (loop 1)');
     expect(edges.get(edgeId('orchestrator', 'researcher'))!.classes).toContain('cycle');
     const normal = edges.get(edgeId('orchestrator', 'writer'))!;
-    expect(normal.classes).toEqual([]);
+    expect(normal.classes).toEqual(['health-ok']);
+    expect(normal.label).toBe('6 calls · 1.2/min');
     // thickness follows the rate: 6 calls vs 1
     expect(normal.width!).toBeGreaterThan(edges.get(edgeId('orchestrator', 'researcher'))!.width!);
 
     await expect(page.locator('#budgets tr[data-agent="orchestrator"] td').nth(1).textContent()).resolves.toBe('7 / 30');
     await expect(page.locator('#budgets tr[data-agent="orchestrator"] td').nth(4).textContent()).resolves.toBe('0.85 / 5');
     await expect(page.locator(`#tasks li[data-task-id="${loopRoot}"]`).getAttribute('data-loops')).resolves.toBe('1');
-    await expect(page.locator('#window').textContent()).resolves.toContain('orchestrator → researcher → orchestrator');
+    // the live ring and the cut loop, each called what it is
+    await expect(page.locator('#window').textContent()).resolves.toBe('last 5 min · 1 live cycle: orchestrator → researcher → orchestrator · 1 loop cut');
+    // an upstream failure is orange, a refused-only edge red and dashed, and no label is cut off at the border
+    const failing = edges.get(edgeId('alice', 'writer'))!;
+    expect(failing.classes).toEqual(expect.arrayContaining(['errors', 'failing', 'health-bad']));
+    expect(failing.label).toBe('2 calls · 0.4/min\n2 failed (refused 2)');
+    expect(failing.color).toBe('rgb(224,112,0)');
+    const denied = edges.get(edgeId('c', 'writer'))!;
+    expect(denied.classes).toEqual(expect.arrayContaining(['refused', 'mostly-refused', 'health-bad']));
+    expect(denied.color).toBe('rgb(214,40,40)');
+    expect(denied.width!).toBeGreaterThan(3);
+    expect(byId.get(ID.writer)!.classes).toContain('health-bad');
+    expect(byId.get(ID.writer)!.label).toBe('writer\n25% failed');
+    expect(byId.get(ID.c)!.label).toBe('c\n100% refused');
+    expect(await page.evaluate(() => window.__tollgate.clipped())).toEqual([]);
   });
 
   it('shows an edge pushed after load without reloading (SSE)', async () => {
@@ -163,6 +189,13 @@ describe('live call-graph page in headless Chromium', () => {
     await expect(page.locator('#task-info').textContent()).resolves.toContain(
       'loop cut: researcher → orchestrator closed orchestrator → researcher → orchestrator',
     );
+
+    // the picture shows a clicked agent's details too: the writer, whose calls from alice fail upstream
+    const before = await page.evaluate(() => window.__tollgate.state.details);
+    const at = await page.evaluate((id) => window.__tollgate.position(id), ID.writer);
+    await page.mouse.click(at.x, at.y);
+    await page.waitForFunction((n) => window.__tollgate.state.details > n, before);
+    await expect(page.locator('[data-k="errors-by-kind"]').textContent()).resolves.toBe('failed: refused 2');
 
     // test-output/ is gitignored; docs/graph-page.png (the README's picture) only with UPDATE_DOCS_SCREENSHOT=1,
     // so a test run never dirties the work tree
