@@ -11,7 +11,7 @@ export type Route =
   | { kind: 'directory' }
   | { kind: 'card'; agent: string }
   | { kind: 'call'; agent: string; /** after /a2a/<agent>, '' or starting with '/' */ rest: string; /** '' or '?...' */ query: string }
-  | { kind: 'error'; status: 400 | 404; reason: 'bad_path' | 'unknown_agent' | 'no_route'; message: string };
+  | { kind: 'error'; status: 400 | 404; reason: 'bad_path' | 'unknown_agent' | 'no_route' | 'card_without_agent'; message: string };
 
 // RFC 3986 pchar + '/': unreserved, pct-encoded, sub-delims, ':' and '@'. No '\', no '#', no spaces.
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
@@ -66,16 +66,35 @@ export function decideRoute(target: string, httpMethod: string, hasAgent: (name:
   if (!path.startsWith('/a2a/')) return { kind: 'error', status: 404, reason: 'no_route', message: 'no such route: A2A calls go to /a2a/<agent>/...' };
   const slash = path.indexOf('/', 5);
   const agent = slash < 0 ? path.slice(5) : path.slice(5, slash);
-  if (!hasAgent(agent))
+  if (!hasAgent(agent)) {
+    if (agent === '.well-known') return cardWithoutAgent(path);
     return {
       kind: 'error',
       status: 404,
       reason: 'unknown_agent',
       message: `no agent named "${agent.length > 64 ? agent.slice(0, 61) + '...' : agent}" is registered`,
     };
+  }
   const rest = slash < 0 ? '' : path.slice(slash);
   if ((httpMethod === 'GET' || httpMethod === 'HEAD') && CARD_PATHS.has(rest)) return { kind: 'card', agent };
   return { kind: 'call', agent, rest, query };
+}
+
+/**
+ * `/a2a/.well-known/agent-card.json`: an SDK given `https://<gateway>/a2a/<agent>` (no trailing slash)
+ * resolves the card relative to `/a2a/` and lands here. Say how to fix the URL instead of "no agent named
+ * .well-known". Only reached on the unknown-agent branch: nothing on the call path pays for it.
+ */
+function cardWithoutAgent(path: string): Route {
+  const card = path.slice('/a2a/'.length);
+  return {
+    kind: 'error',
+    status: 404,
+    reason: 'card_without_agent',
+    message:
+      `no agent card at /a2a/${card}: the calling URL lacks the agent's trailing slash. ` +
+      `Use https://<gateway>/a2a/<agent>/ (with the final "/"), whose card is /a2a/<agent>/${card}`,
+  };
 }
 
 /** The upstream request path: the agent's base path (no trailing '/') + rest + query; never empty. */
