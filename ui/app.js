@@ -229,7 +229,7 @@
     $('task-title').textContent = t.rootTaskId;
     const loops = t.loops.map((l) => `<span class="loop">loop cut: ${esc(l.fromName)} → ${esc(l.toName)} closed ${esc(l.cycleNames.join(' → '))}</span>`);
     $('task-info').innerHTML =
-      `initiator <b>${esc(t.initiator.name)}</b> · ${t.totals.calls} calls · ${t.totals.refused} refused · cost ${fmt(t.totals.cost)} ${esc(t.costUnit)}` +
+      `initiator <b>${esc(t.initiator.name)}</b> · ${t.totals.calls} ${t.totals.calls === 1 ? 'call' : 'calls'} · ${t.totals.refused} refused · cost ${fmt(t.totals.cost)} ${esc(t.costUnit)}` +
       (loops.length ? `<br>${loops.join('<br>')}` : '');
   }
 
