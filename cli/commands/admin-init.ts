@@ -27,14 +27,15 @@ export const adminInit: Command = async (argv, io) => {
     io.out(ADMIN_INIT_HELP);
     return 0;
   }
-  const { config, dataDir } = loadSettings(values);
-  const rawId = values['spiffe-id'] ?? config.admins[0] ?? `spiffe://${config.trustDomain}/admin/ops`;
-  let id;
+  let given;
   try {
-    id = parseWorkloadId(rawId);
+    given = values['spiffe-id'] === undefined ? undefined : parseWorkloadId(values['spiffe-id']);
   } catch (e) {
-    throw new CliError(`--spiffe-id: ${(e as Error).message}`, `pass an ID like spiffe://${config.trustDomain}/admin/NAME`, 2);
+    throw new CliError(`--spiffe-id: ${(e as Error).message}`, 'pass an ID like spiffe://tollgate.local/admin/NAME', 2);
   }
+  // without a config, the CA's trust domain is the one the ID names (as `token create` does)
+  const { config, dataDir } = loadSettings({ ...values, 'trust-domain': values.config ? undefined : given?.trustDomain });
+  const id = given ?? parseWorkloadId(config.admins[0] ?? `spiffe://${config.trustDomain}/admin/ops`);
   if (id.trustDomain !== config.trustDomain)
     throw new CliError(`--spiffe-id ${id.uri} is not in the CA's trust domain ${config.trustDomain}`, `use spiffe://${config.trustDomain}/admin/NAME`, 2);
   const outDir = path.resolve(values.out ?? path.join(dataDir, 'admin'));
@@ -50,7 +51,8 @@ export const adminInit: Command = async (argv, io) => {
   io.out(id.uri);
   io.err(`wrote ${outDir}/{key,cert,bundle}.pem for ${id.uri}, valid until ${new Date(issued.notAfter).toISOString()}`);
   const certDir = outDir === path.resolve(DEFAULT_ADMIN_DIR) ? '' : ` --cert-dir ${outDir}`;
-  const control = localAddress(config.listen.control);
+  const listen = localAddress(config.listen.control);
+  const control = listen.endsWith(':0') ? 'HOST:PORT' : listen;
   const server = control === DEFAULT_CONTROL_SERVER ? '' : ` --server ${control}`;
   if (config.admins.includes(id.uri)) {
     io.err(`${id.uri} is listed in admins:${values.config ? ` in ${values.config}` : ''}. Try: tollgate ctl agents list${server}${certDir}`);

@@ -175,7 +175,7 @@ export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<num
         'usage',
         `--cert-dir is required: the directory with the admin identity (key.pem, cert.pem, bundle.pem); \`tollgate admin init\` writes one to ${DEFAULT_CERT_DIR} for a gateway on this machine (or set TOLLGATE_CERT_DIR)`,
       );
-    const target = (values.server as string | undefined) ?? process.env.TOLLGATE_SERVER ?? DEFAULT_SERVER;
+    const target = (values.server as string | undefined) ?? (process.env.TOLLGATE_SERVER || DEFAULT_SERVER);
     if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(target))
       throw new CtlError('usage', `--server must be HOST:PORT, e.g. ${DEFAULT_SERVER}; got ${JSON.stringify(target)}`);
     const timeoutMs = timeoutOf(values.timeout);

@@ -73,7 +73,7 @@ beforeAll(async () => {
   const example = fs.readFileSync(path.join(ROOT, 'tollgate.example.yaml'), 'utf8');
   for (const p of Object.keys(ports)) expect(example, `tollgate.example.yaml uses 127.0.0.1:${p}`).toContain(`127.0.0.1:${p}`);
   fs.writeFileSync(path.join(work, 'tollgate.example.yaml'), sub(example));
-});
+}, 180_000);
 
 afterAll(async () => {
   for (const r of background.reverse()) await r.stop('SIGTERM');
@@ -147,5 +147,22 @@ describe(`README "${SECTION}"`, () => {
     expect(r.stderr).toContain('spiffe://tollgate.local/admin/ops is listed in admins: in tollgate.example.yaml');
     expect(fs.existsSync(path.join(work, '.tollgate/admin/cert.pem'))).toBe(true);
     expect(fs.existsSync(path.join(work, 'identities/echo/key.pem'))).toBe(true);
+
+    // the serve banner's admin commands work as printed (no TOLLGATE_SERVER: the printed --server must do)
+    const banner = background[0].stdout();
+    const printed = ['tollgate admin init', 'tollgate ctl agents list'].map((cmd) => {
+      const line = banner.split('\n').find((l) => l.trim().startsWith(cmd));
+      expect(line, `the banner prints "${cmd} ..."`).toBeDefined();
+      return line!.replace(/#.*$/, '').trim();
+    });
+    expect(printed[1]).toContain(`--server 127.0.0.1:${ports[8444]}`);
+    const fromBanner = spawnSync('bash', ['-e', '-c', [`tollgate() { "${process.execPath}" "${MAIN}" "$@"; }`, ...printed].join('\n')], {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, TOLLGATE_SERVER: '', TOLLGATE_CERT_DIR: '' },
+    });
+    expect(fromBanner.status, fromBanner.stderr).toBe(0);
+    expect(fromBanner.stdout).toMatch(/^echo\s+https:/m);
   }, 240_000);
 });
