@@ -98,17 +98,6 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   }
 }
 
-// grpc-js sets the TLS ServerName even for IP targets (127.0.0.1:8444), which makes Node print a
-// deprecation warning (DEP0123) on every `tollgate bootstrap`. It is noise for CLI users: drop that one only.
-function silenceIpServernameWarning(): void {
-  const original = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = (...args: unknown[]) => {
-    const code = typeof args[2] === 'string' ? args[2] : (args[1] as { code?: string } | undefined)?.code;
-    if (code === 'DEP0123') return;
-    original(...args);
-  };
-}
-
 /**
  * `tollgate ctl … | head`: once the reader has gone, the next write fails with EPIPE (Node ignores SIGPIPE)
  * and the unhandled stream error crashed the CLI with a stack trace. The reader chose to stop listening, so
@@ -134,7 +123,6 @@ const invokedDirectly = (() => {
 })();
 
 if (invokedDirectly) {
-  silenceIpServernameWarning();
   exitQuietlyWhenOutputCloses();
   run(process.argv.slice(2)).then(
     (code) => {

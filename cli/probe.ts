@@ -66,22 +66,21 @@ export async function probeListener(server: string, timeoutMs = 2000): Promise<L
  * The sentence for a control-API client that could not connect, or undefined when the listener looks
  * right (a TLS server speaking HTTP/2, as gRPC does) and the original error should stand.
  */
-export function describeWrongListener(server: string, l: Listener): string | undefined {
+export function describeWrongListener(l: Listener): string | undefined {
   switch (l.kind) {
     case 'nothing':
-      return `nothing is listening on ${server}`;
+      return 'nothing is listening there';
     case 'plain-http':
       return l.tollgateMetrics
-        ? `${server} is the gateway's metrics listener (plain HTTP, listen.metrics), not its control listener`
-        : `${server} speaks plain HTTP, not the TLS + gRPC of a control listener`;
+        ? "that is the gateway's metrics listener (plain HTTP, listen.metrics), not its control listener"
+        : 'it speaks plain HTTP, not the TLS + gRPC of a control listener';
     case 'not-tls':
-      return `${server} does not speak TLS: it is not a Tollgate control listener`;
+      return 'it does not speak TLS: it is not a Tollgate control listener';
     case 'tls':
       if (l.alpn === 'h2') return undefined;
-      if (l.spiffeId?.endsWith('/tollgate/gateway'))
-        return `${server} is the gateway's A2A proxy listener (listen.proxy, HTTPS), not its control listener (gRPC)`;
-      if (l.spiffeId) return `${server} is an HTTPS server with the identity ${l.spiffeId} (an agent?), not the gateway's control listener`;
-      return `${server} is a TLS server that does not speak gRPC (HTTP/2): not a Tollgate control listener`;
+      if (l.spiffeId?.endsWith('/tollgate/gateway')) return "that is the gateway's A2A proxy listener (listen.proxy, HTTPS), not its control listener (gRPC)";
+      if (l.spiffeId) return `that is an HTTPS server with the identity ${l.spiffeId} (an agent?), not the gateway's control listener`;
+      return 'that is a TLS server that does not speak gRPC (HTTP/2): not a Tollgate control listener';
     case 'unknown':
       return undefined;
   }
@@ -95,14 +94,14 @@ export async function explainingWrongPort<T>(server: string, call: () => Promise
     return await call();
   } catch (e) {
     if (!(e instanceof BootstrapError) || e.code !== 'unavailable') throw e;
-    const sentence = describeWrongListener(server, await probeListener(server));
+    const sentence = describeWrongListener(await probeListener(server));
     if (sentence === undefined) throw e;
-    throw new CliError(`cannot reach the Tollgate CA: ${sentence}`, CONTROL_HINT);
+    throw new CliError(`cannot reach the Tollgate CA at ${server}: ${sentence}`, CONTROL_HINT);
   }
 }
 
 /** The same for `tollgate ctl`: the line to print, or undefined to keep the gRPC explanation. */
 export async function wrongPortLine(server: string): Promise<string | undefined> {
-  const sentence = describeWrongListener(server, await probeListener(server));
-  return sentence === undefined ? undefined : `${sentence}; ${CONTROL_HINT}`;
+  const sentence = describeWrongListener(await probeListener(server));
+  return sentence === undefined ? undefined : `cannot reach the gateway's control listener at ${server}: ${sentence}; ${CONTROL_HINT}`;
 }

@@ -155,6 +155,17 @@ describe('ctl takes a task id that starts with "-" as an argument', () => {
   });
 });
 
+describe('no deprecation warnings', () => {
+  it('bootstrap and ctl to an IP address send no IP as the TLS server name (DEP0123), and still check the IP', () => {
+    const out = path.join(f.work, 'ip-target');
+    const r = tollgate(['bootstrap', '--server', f.server, '--token', f.token(`spiffe://${TD}/agent/ip-target`), '--fingerprint', f.fp, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const ctl = tollgate(['ctl', 'agents', 'list', '--server', f.server, '--cert-dir', out]);
+    expect(ctl.stderr).toContain('is not an admin'); // connected and verified the gateway, then refused as no admin
+    for (const x of [r, ctl]) expect(x.stderr).not.toMatch(/DeprecationWarning|DEP0123/);
+  });
+});
+
 describe('a wrong port says what listens there', () => {
   const bootstrapAt = (server: string) =>
     tollgate([
@@ -172,7 +183,10 @@ describe('a wrong port says what listens there', () => {
   it('the proxy port', () => {
     for (const r of [bootstrapAt(proxy), tollgate(['ctl', 'agents', 'list', '--server', proxy, '--cert-dir', path.join(f.work, 'admin-x')])]) {
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`${proxy} is the gateway's A2A proxy listener (listen.proxy, HTTPS), not its control listener`);
+      expect(r.stderr).toMatch(
+        /cannot reach the (Tollgate CA|gateway's control listener) at 127\.0\.0\.1:\d+: that is the gateway's A2A proxy listener \(listen\.proxy, HTTPS\), not its control listener/,
+      );
+      expect(r.stderr).toContain(proxy);
       expect(r.stderr).not.toMatch(/SSL routines|openssl|rec_layer/i);
     }
   });
@@ -180,7 +194,7 @@ describe('a wrong port says what listens there', () => {
   it('the metrics port', () => {
     for (const r of [bootstrapAt(metrics), tollgate(['ctl', 'agents', 'list', '--server', metrics, '--cert-dir', path.join(f.work, 'admin-x')])]) {
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`${metrics} is the gateway's metrics listener (plain HTTP, listen.metrics)`);
+      expect(r.stderr).toContain(`at ${metrics}: that is the gateway's metrics listener (plain HTTP, listen.metrics)`);
       expect(r.stderr).not.toMatch(/SSL routines|wrong version number/i);
     }
   });
@@ -188,7 +202,7 @@ describe('a wrong port says what listens there', () => {
   it('a closed port, and a server that speaks neither TLS nor HTTP', async () => {
     const closed = `127.0.0.1:${await freePort()}`;
     const r = bootstrapAt(closed);
-    expect(r.stderr).toContain(`nothing is listening on ${closed}`);
+    expect(r.stderr).toContain(`cannot reach the Tollgate CA at ${closed}: nothing is listening there`);
     const silent = net.createServer((s) => s.end('SSH-2.0-not-tollgate\r\n'));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const other = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
