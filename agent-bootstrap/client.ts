@@ -12,6 +12,7 @@ import {
   type TrustBundle__Output,
 } from '../protocol/identity.js';
 import { ERROR_CODE_METADATA_KEY } from '../protocol/errors.js';
+import { grpcTls } from '../protocol/grpc-tls.js';
 import { BootstrapError } from './errors.js';
 
 export interface CallOptions {
@@ -36,9 +37,20 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.use_local_subchannel_pool': 1,
 };
 
-async function call<Res>(server: string, creds: grpc.ChannelCredentials, method: Method, invoke: Invoke<Res>, opts: CallOptions): Promise<Res> {
+/** TLS credentials for `server`: trust `rootsPem` (or nobody's word, with `unverified`), optionally present a key. */
+function credentials(server: string, trust: { rootsPem: string } | 'unverified', own?: { keyPem: string; certChainPem: string }) {
+  const tls = grpcTls(server);
+  if (trust === 'unverified')
+    return { tls, creds: grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined }) };
+  const creds = grpc.credentials.createSsl(Buffer.from(trust.rootsPem), own ? Buffer.from(own.keyPem) : null, own ? Buffer.from(own.certChainPem) : null, {
+    checkServerIdentity: tls.checkServerIdentity,
+  });
+  return { tls, creds };
+}
+
+async function call<Res>(server: string, c: ReturnType<typeof credentials>, method: Method, invoke: Invoke<Res>, opts: CallOptions): Promise<Res> {
   const Ctor = identityClientConstructor();
-  const client = new Ctor(checkServerAddress(server), creds, CHANNEL_OPTIONS);
+  const client = new Ctor(checkServerAddress(server), c.creds, { ...CHANNEL_OPTIONS, ...c.tls.options });
   const deadline = Date.now() + (opts.deadlineMs ?? 10_000);
   try {
     return await new Promise<Res>((resolve, reject) => {
@@ -81,14 +93,24 @@ function fromGrpcError(err: grpc.ServiceError, method: Method, server: string): 
  * it against a pinned fingerprint. Nothing secret is sent on this channel.
  */
 export function fetchTrustBundleUnverified(server: string, opts: CallOptions = {}): Promise<TrustBundle__Output> {
-  const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
-  return call<TrustBundle__Output>(server, creds, 'GetTrustBundle', (c, o, done) => c.GetTrustBundle({}, new grpc.Metadata(), o, done), opts);
+  return call<TrustBundle__Output>(
+    server,
+    credentials(server, 'unverified'),
+    'GetTrustBundle',
+    (c, o, done) => c.GetTrustBundle({}, new grpc.Metadata(), o, done),
+    opts,
+  );
 }
 
 /** Bootstrap over a channel that trusts only `rootsPem` and checks the server's hostname as usual. */
 export function callBootstrap(server: string, rootsPem: string, token: string, csrDer: Buffer, opts: CallOptions = {}): Promise<SvidResponse__Output> {
-  const creds = grpc.credentials.createSsl(Buffer.from(rootsPem));
-  return call<SvidResponse__Output>(server, creds, 'Bootstrap', (c, o, done) => c.Bootstrap({ token, csr: csrDer }, new grpc.Metadata(), o, done), opts);
+  return call<SvidResponse__Output>(
+    server,
+    credentials(server, { rootsPem }),
+    'Bootstrap',
+    (c, o, done) => c.Bootstrap({ token, csr: csrDer }, new grpc.Metadata(), o, done),
+    opts,
+  );
 }
 
 /** Renew over mTLS: the current key and chain authenticate us; the server is verified against the bundle. */
@@ -98,8 +120,13 @@ export function callRenew(
   csrDer: Buffer,
   opts: CallOptions = {},
 ): Promise<SvidResponse__Output> {
-  const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
-  return call<SvidResponse__Output>(server, creds, 'Renew', (c, o, done) => c.Renew({ csr: csrDer }, new grpc.Metadata(), o, done), opts);
+  return call<SvidResponse__Output>(
+    server,
+    credentials(server, { rootsPem: current.bundlePem }, current),
+    'Renew',
+    (c, o, done) => c.Renew({ csr: csrDer }, new grpc.Metadata(), o, done),
+    opts,
+  );
 }
 
 /** The revocation log after `after`, over mTLS with the current SVID (a page; ask again while `more`). */
@@ -109,6 +136,11 @@ export function callGetRevocations(
   after: number,
   opts: CallOptions = {},
 ): Promise<Revocations__Output> {
-  const creds = grpc.credentials.createSsl(Buffer.from(current.bundlePem), Buffer.from(current.keyPem), Buffer.from(current.certChainPem));
-  return call<Revocations__Output>(server, creds, 'GetRevocations', (c, o, done) => c.GetRevocations({ after }, new grpc.Metadata(), o, done), opts);
+  return call<Revocations__Output>(
+    server,
+    credentials(server, { rootsPem: current.bundlePem }, current),
+    'GetRevocations',
+    (c, o, done) => c.GetRevocations({ after }, new grpc.Metadata(), o, done),
+    opts,
+  );
 }

@@ -31,8 +31,9 @@ export class CliError extends CodedError<CliErrorCode> {
 }
 
 export class UsageError extends CliError {
+  /** `command`: the command whose --help to suggest ('' for the main help: `tollgate --help`) */
   constructor(message: string, command: string) {
-    super(message, `run \`tollgate ${command} --help\``.replace('  ', ' '), 2);
+    super(message, command === '' ? 'run `tollgate --help`' : `run \`tollgate ${command} --help\``, 2);
     this.name = 'UsageError';
   }
 }

@@ -8,12 +8,15 @@ Commands:
   ca init          create (or open) the CA and print its root fingerprint
   token create     create a single-use join token for an agent's SPIFFE ID
   serve            run the gateway: mTLS A2A proxy, control API (gRPC), metrics + call graph
+  admin init       write an admin identity for \`tollgate ctl\` from the local CA (a gateway on this machine)
+  agent run        bootstrap a registered agent's identity and serve an example echo agent for it
   bootstrap        (agent side) get an identity with a join token; --watch keeps it renewed
   graph            print the live call graph, or one root task's call tree (--task ID)
   audit verify     check audit files offline: the hash chain and the signed checkpoints
   ctl <verb>       operate a running gateway over the admin API (tokens, agents, policy, revoke, tasks, watch)
 
-Run \`tollgate <command> --help\` for a command's options.`;
+Options may come before or after the command (tollgate --data-dir D token create ... works).
+Run \`tollgate <command> --help\` for a command's options; \`tollgate --version\` prints the version.`;
 
 export const CA_INIT_HELP = `Usage: tollgate ca init [--data-dir DIR] [--store URL] [--trust-domain TD] [--config FILE] [--recreate-store]
 
@@ -91,6 +94,42 @@ Options:
                          (default 0.5; between 0.05 and 0.9)
   -h, --help             show this help`;
 
+export const ADMIN_INIT_HELP = `Usage: tollgate admin init [--config FILE] [--data-dir DIR] [--spiffe-id ID] [--out DIR]
+
+Issue an admin identity from the local CA (the data directory, or the fleet's --store) and write it to
+DIR/key.pem (0600), DIR/cert.pem, DIR/bundle.pem: what \`tollgate ctl\` presents. For a gateway on this
+machine; elsewhere, bootstrap an admin with a join token like any agent. Safe while \`tollgate serve\` runs.
+The identity must be listed under admins: in the gateway's config (checked when --config is given). It
+lives as long as any SVID (ca.svidTtl, 1 hour by default): run this again, or keep it renewed with
+\`tollgate bootstrap --watch --server HOST:PORT --out DIR\`. Prints the SPIFFE ID on stdout.
+
+Options:
+  --config FILE      YAML config (the one \`tollgate serve\` runs with: admins:, trustDomain, dataDir)
+  --data-dir DIR     state directory (default: config dataDir, else ./.tollgate)
+  --store URL        postgres://... shared by a fleet (default: env TOLLGATE_STORE, then config store)
+  --spiffe-id ID     the admin identity (default: the first of admins:, else spiffe://<td>/admin/ops)
+  --out DIR          where to write it (default: <data-dir>/admin, where \`tollgate ctl\` looks by default)
+  -h, --help         show this help`;
+
+export const AGENT_RUN_HELP = `Usage: tollgate agent run --name NAME --config FILE [--server HOST:PORT] [--token T --fingerprint FP] [--out DIR]
+
+Run an example agent behind the gateway: agent NAME as registered under agents: in FILE (its url says
+where to listen, its id which identity to get). Bootstraps that identity through the gateway's control
+listener and keeps it renewed, then serves a small @a2a-js/sdk agent that answers "NAME: <text>" over mTLS
+to the gateway only. Without --token, the join token and the root fingerprint come from the local CA (the
+data directory), so the gateway must run on this machine. Stops on Ctrl-C.
+
+Options:
+  --name NAME            the agent's name under agents: (e.g. echo in tollgate.example.yaml)
+  --config FILE          the config \`tollgate serve\` runs with
+  --data-dir DIR         state directory of the local CA (default: config dataDir, else ./.tollgate)
+  --store URL            postgres://... of a fleet's CA (default: env TOLLGATE_STORE, then config store)
+  --server HOST:PORT     the control listener (default: listen.control of the config)
+  --token TOKEN          a join token made elsewhere (\`tollgate token create\`; or env TOLLGATE_TOKEN)
+  --fingerprint SHA256   with --token: the sha256:<hex> of the CA root to trust
+  --out DIR              where to write the identity (default: ./identities/NAME)
+  -h, --help             show this help`;
+
 /** Help per command name, as resolved by cli/main.ts. */
 export const AUDIT_VERIFY_HELP = `Usage: tollgate audit verify [--bundle FILE | --data-dir DIR] [--trust-domain TD] [--json] FILE...
 
@@ -114,9 +153,11 @@ export const COMMAND_HELP: Record<string, string> = {
   serve: SERVE_HELP,
   bootstrap: BOOTSTRAP_HELP,
   'audit verify': AUDIT_VERIFY_HELP,
+  'admin init': ADMIN_INIT_HELP,
+  'agent run': AGENT_RUN_HELP,
 };
 
-export const GRAPH_HELP = `Usage: tollgate graph --server HOST:PORT [--task ID] [--dot] [--json]
+export const GRAPH_HELP = `Usage: tollgate graph [--server HOST:PORT] [--task ID] [--dot] [--json]
 
 Print the live call graph of a running gateway, read from its metrics listener (listen.metrics,
 default 127.0.0.1:9464; loopback only by default).
@@ -126,7 +167,7 @@ With --task ID: that root task's call tree, naming the initiator and, for a loop
 that closed the cycle.
 
 Options:
-  --server HOST:PORT   the gateway's metrics listener
+  --server HOST:PORT   the gateway's metrics listener (default $TOLLGATE_METRICS_SERVER, else 127.0.0.1:9464)
   --task ID            one root task (ids are listed without --task, in audit lines and in 508 error data)
   --dot                Graphviz DOT instead of text (pipe into \`dot -Tsvg\`)
   --json               the raw JSON

@@ -4,7 +4,7 @@
  * on stderr (cli/errors.ts) and exit code 1, or 2 for usage errors.
  */
 import { pathToFileURL } from 'node:url';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { describeError, UsageError } from './errors.js';
 import { processIo, type Command, type Io } from './io.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
@@ -24,7 +24,41 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
   graph: async () => (await import('./commands/graph.js')).graph,
   'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerify,
+  'agent run': async () => (await import('./commands/agent-run.js')).agentRun,
+  'admin init': async () => (await import('./commands/admin-init.js')).adminInit,
 };
+
+/** Command groups: `tollgate ca` alone is an unknown "ca " command, named as such. */
+const GROUPS = ['ca', 'token', 'agent', 'admin', 'audit', 'policy'];
+
+/** Flags that take no value, for moving flags given before the command to after it. */
+const BOOLEAN_FLAGS = new Set(['--json', '--dot', '--watch', '--watch-config', '--recreate-store', '--help', '-h']);
+
+/**
+ * `tollgate --data-dir D token create …` == `tollgate token create --data-dir D …`: flags before the command
+ * words are moved after them. Returns argv unchanged when it does not start with a flag.
+ */
+export function flagsAfterCommand(argv: readonly string[]): string[] {
+  const flags: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') {
+    const word = argv[i++];
+    flags.push(word);
+    if (!word.includes('=') && !BOOLEAN_FLAGS.has(word) && i < argv.length) flags.push(argv[i++]);
+  }
+  if (flags.length === 0) return [...argv];
+  const rest = argv.slice(i);
+  const found = resolveCommand(rest);
+  if (!found) return [...rest, ...flags];
+  const words = rest.length - found.rest.length;
+  return [...rest.slice(0, words), ...flags, ...found.rest];
+}
+
+/** The version in package.json (dist/cli/main.js -> ../../package.json, in a checkout and when installed). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
 
 /** Resolve "ca init" / "token create" / "serve" … from argv; returns the command and its own arguments. */
 export function resolveCommand(argv: string[]): { name: string; load: () => Promise<Command>; rest: string[] } | null {
@@ -41,10 +75,16 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       io.out(MAIN_HELP);
       return argv.length === 0 ? 2 : 0;
     }
+    if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+      io.out(version());
+      return 0;
+    }
+    argv = flagsAfterCommand(argv);
     const found = resolveCommand(argv);
     if (!found) {
-      const group = ['ca', 'token', 'audit'].includes(argv[0]) ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
-      throw new UsageError(`unknown command "${group}"`, '--help');
+      if (argv.length === 0) throw new UsageError('no command given', '');
+      const group = GROUPS.includes(argv[0]) ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
+      throw new UsageError(`unknown command "${group}"`, '');
     }
     if ((found.rest.includes('--help') || found.rest.includes('-h')) && COMMAND_HELP[found.name]) {
       io.out(COMMAND_HELP[found.name]);
@@ -57,17 +97,6 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     io.err(line);
     return exitCode;
   }
-}
-
-// grpc-js sets the TLS ServerName even for IP targets (127.0.0.1:8444), which makes Node print a
-// deprecation warning (DEP0123) on every `tollgate bootstrap`. It is noise for CLI users: drop that one only.
-function silenceIpServernameWarning(): void {
-  const original = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = (...args: unknown[]) => {
-    const code = typeof args[2] === 'string' ? args[2] : (args[1] as { code?: string } | undefined)?.code;
-    if (code === 'DEP0123') return;
-    original(...args);
-  };
 }
 
 /**
@@ -95,7 +124,6 @@ const invokedDirectly = (() => {
 })();
 
 if (invokedDirectly) {
-  silenceIpServernameWarning();
   exitQuietlyWhenOutputCloses();
   run(process.argv.slice(2)).then(
     (code) => {

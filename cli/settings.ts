@@ -9,7 +9,9 @@ import { storeUrl, type Config } from '../config/schema.js';
 import { parseTrustDomain } from '../certs/spiffe-id.js';
 import { CliError } from './errors.js';
 
-export const DEFAULT_DATA_DIR = '.tollgate';
+import { DEFAULT_DATA_DIR } from './defaults.js';
+
+export { DEFAULT_DATA_DIR };
 
 /**
  * --store wins over TOLLGATE_STORE, which wins over the config's `store`; checked with the config schema's

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { CodedError } from '../protocol/errors.js';
 import { configSchema, type Config } from './schema.js';
+import { nearestKey } from './suggest.js';
 
 /** The config file or a config section is unreadable or invalid; the message names the field. */
 export class ConfigError extends CodedError<'config_invalid'> {
@@ -26,25 +29,29 @@ function likelyBranch(branches: readonly (readonly Issue[])[]) {
   return branches.find((b) => !b.some((i) => i.code === 'invalid_type' && i.path.length === 0));
 }
 
-function issueLines(i: Issue, base: readonly PropertyKey[]): string[] {
+function issueLines(i: Issue, base: readonly PropertyKey[], schema?: z.ZodType): string[] {
   const path = [...base, ...i.path];
-  if (i.code === 'unrecognized_keys' && i.keys?.length) return i.keys.map((k) => `${showPath([...path, k])}: unknown key`);
+  if (i.code === 'unrecognized_keys' && i.keys?.length)
+    return i.keys.map((k) => {
+      const near = schema ? nearestKey(schema, path, k) : undefined;
+      return `${showPath([...path, k])}: unknown key${near !== undefined ? ` (did you mean ${near}?)` : ''}`;
+    });
   if (i.code === 'invalid_union' && i.errors) {
     const branch = likelyBranch(i.errors);
-    if (branch) return branch.flatMap((j) => issueLines(j, path));
+    if (branch) return branch.flatMap((j) => issueLines(j, path, schema));
   }
   if (i.code === 'invalid_key' && i.issues?.length) return i.issues.map((j) => `${showPath(path)}: invalid key: ${j.message}`);
   return [`${showPath(path)}: ${i.message}`];
 }
 
-/** Format zod issues as "path: reason" lines, one per problem. */
-export function formatIssues(issues: readonly Issue[]): string {
-  return issues.flatMap((i) => issueLines(i, [])).join('; ');
+/** Format zod issues as "path: reason" lines, one per problem; with `schema`, unknown keys get a suggestion. */
+export function formatIssues(issues: readonly Issue[], schema?: z.ZodType): string {
+  return issues.flatMap((i) => issueLines(i, [], schema)).join('; ');
 }
 
 export function parseConfig(raw: unknown, source = 'config'): Config {
   const r = configSchema.safeParse(raw ?? {});
-  if (!r.success) throw new ConfigError(`${source} is invalid: ${formatIssues(r.error.issues)}`);
+  if (!r.success) throw new ConfigError(`${source} is invalid: ${formatIssues(r.error.issues, configSchema)}`);
   return r.data;
 }
 
@@ -64,7 +71,9 @@ export function loadConfigFile(path: string): Config {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`cannot read config file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, { cause: e });
+    // the path as given and, when relative, where that is: "tollgate.yaml" alone does not say which directory
+    const tried = resolve(path) === path ? path : `${path} (${resolve(path)})`;
+    throw new ConfigError(`cannot read config file ${tried}: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, { cause: e });
   }
   return parseConfigText(text, path);
 }

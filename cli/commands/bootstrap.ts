@@ -7,6 +7,7 @@ import { CERT_FILE, KEY_FILE } from '../../agent-bootstrap/files.js';
 import type { SvidMaterial } from '../../agent-bootstrap/material.js';
 import { CliError, UsageError } from '../errors.js';
 import { BOOTSTRAP_HELP } from '../help.js';
+import { explainingWrongPort } from '../probe.js';
 import type { Command, Io } from '../io.js';
 
 function describe(m: SvidMaterial): string {
@@ -39,7 +40,7 @@ export const bootstrap: Command = async (argv, io) => {
   } else {
     if (!token) throw new UsageError('--token is required (or set TOLLGATE_TOKEN)', 'bootstrap');
     const fingerprint = requireString('bootstrap', values, 'fingerprint');
-    const m = await runBootstrap({ server, token, fingerprint, outDir });
+    const m = await explainingWrongPort(server, () => runBootstrap({ server, token, fingerprint, outDir }));
     io.err(`wrote ${outDir}/{key,cert,bundle}.pem for ${describe(m)}`);
     // ref: with --watch this process exists to renew, so the renewal timer keeps it alive.
     identity = new AgentIdentity(m, { server, dir: outDir, ref: true, renewAt });

@@ -1,10 +1,11 @@
 /**
- * `tollgate graph --server HOST:PORT [--task ID] [--dot] [--json]`: reads the call graph from a running
+ * `tollgate graph [--server HOST:PORT] [--task ID] [--dot] [--json]`: reads the call graph from a running
  * gateway's metrics listener (read-only, loopback by default) and prints it as a table, a task tree, DOT or JSON.
  */
-import { parseCommandArgs, requireString } from '../args.js';
+import { parseCommandArgs } from '../args.js';
 import { CliError } from '../errors.js';
 import { GRAPH_HELP } from '../help.js';
+import { DEFAULT_METRICS_SERVER } from '../defaults.js';
 import type { Command } from '../io.js';
 import { renderAggregateTable, renderTaskTree, taskToDot, aggregateToDot } from '../../governance/graph/index.js';
 import type { AggregateJSON, TaskTreeJSON } from '../../governance/graph/index.js';
@@ -21,7 +22,8 @@ export const graph: Command = async (argv, io) => {
     io.out(GRAPH_HELP);
     return 0;
   }
-  const server = requireString('graph', values, 'server');
+  // like `ctl`: the default is the listener `tollgate serve` opens with the example config, on this machine
+  const server = values.server ?? (process.env.TOLLGATE_METRICS_SERVER || DEFAULT_METRICS_SERVER);
   const path = values.task ? `/graph/tasks/${encodeURIComponent(values.task)}` : '/graph';
   const url = `http://${server}${path}`;
   let res: Response;
@@ -36,7 +38,7 @@ export const graph: Command = async (argv, io) => {
   if (res.status === 404 && values.task)
     throw new CliError(
       `no task ${values.task} in the gateway's recent tasks`,
-      'run `tollgate graph --server …` to list recent tasks; old tasks are evicted (graph.recentTasks)',
+      'run `tollgate graph` to list recent tasks; old tasks are evicted (graph.recentTasks)',
     );
   if (!res.ok)
     throw new CliError(

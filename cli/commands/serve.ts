@@ -1,4 +1,6 @@
 import { watch } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_ADMIN_DIR, DEFAULT_CONTROL_SERVER } from '../defaults.js';
 import { parseCommandArgs } from '../args.js';
 import { CliError } from '../errors.js';
 import { loadSettings } from '../settings.js';
@@ -71,6 +73,17 @@ export const serve: Command = async (argv, io) => {
     // the token command must open the same store (the URL may hold a password: not printed)
     if (tg.store.kind === 'postgres' && !process.env.TOLLGATE_STORE)
       io.out('  export TOLLGATE_STORE=<the --store URL>   # token create reads the shared store');
+    // an admin identity for `ctl`, and the ctl command that then works as printed (ctl's defaults: 127.0.0.1:8444, .tollgate/admin)
+    const cfg = values.config ? ` --config ${values.config}` : '';
+    if (live.admins.length === 0) io.out('  # tollgate ctl needs an admin: list one under admins: in the config, then run tollgate admin init');
+    else {
+      const ctlServer = control === DEFAULT_CONTROL_SERVER ? '' : ` --server ${control}`;
+      const ctlCerts = path.resolve(dataDir, 'admin') === path.resolve(DEFAULT_ADMIN_DIR) ? '' : ` --cert-dir ${path.join(dataDir, 'admin')}`;
+      io.out(`  tollgate admin init${cfg}${dd}   # writes an admin identity (${live.admins[0]}) for ctl`);
+      io.out(`  tollgate ctl agents list${ctlServer}${ctlCerts}`);
+    }
+    const example = Object.keys(live.agents).find((n) => n === 'echo');
+    if (example !== undefined && values.config) io.out(`  tollgate agent run --name ${example}${cfg}${dd}   # serves an example agent the gateway routes to`);
     io.out(`  TOKEN=$(tollgate token create --spiffe-id spiffe://${td}/agent/researcher${dd})`);
     io.out(`  tollgate bootstrap --server ${control} --token "$TOKEN" --fingerprint ${fp} --out ./researcher-id`);
     io.out('  npm run demo            # the whole story with real A2A agents, in its own sandbox');

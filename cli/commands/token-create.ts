@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { CaKeyFiles } from '../../ca/keys/file-store.js';
 import { parseCommandArgs, requireString, durationOption } from '../args.js';
 import { loadSettings } from '../settings.js';
 import { openCa } from '../open-ca.js';
 import { parseWorkloadId } from '../../certs/spiffe-id.js';
 import { formatDuration } from '../../config/duration.js';
 import { CliError } from '../errors.js';
+import { assertCaExists } from '../local-ca.js';
 import { TOKEN_CREATE_HELP } from '../help.js';
 import type { Command } from '../io.js';
 
@@ -47,10 +46,3 @@ export const tokenCreate: Command = async (argv, io) => {
   }
   return 0;
 };
-
-/** A token from a CA that does not exist yet could never be redeemed: refuse rather than create one. */
-function assertCaExists(dataDir: string): void {
-  if (!existsSync(new CaKeyFiles(dataDir).rootFile)) {
-    throw new CliError(`no CA in ${dataDir}`, 'run `tollgate ca init` (or `tollgate serve`) first, or pass --data-dir');
-  }
-}

@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readIdentityFiles } from '../../agent-bootstrap/files.js';
+import { grpcTls } from '../../protocol/grpc-tls.js';
 import { adminClientConstructor, type AdminRequest, type AdminResponse, type AdminStreamMethod, type AdminUnaryMethod } from '../../protocol/admin.js';
 import { CtlError } from './io.js';
 
@@ -32,11 +33,12 @@ export async function connectAdmin(opts: ConnectOptions): Promise<AdminConnectio
   } catch (e) {
     throw new CtlError('failed', `${(e as Error).message} (--cert-dir must hold the admin's key.pem, cert.pem and bundle.pem)`, { cause: e });
   }
-  const creds = grpc.credentials.createSsl(Buffer.from(material.bundlePem), Buffer.from(material.keyPem), Buffer.from(material.certChainPem));
-  const options: grpc.ChannelOptions = {};
-  if (opts.serverName) options['grpc.ssl_target_name_override'] = opts.serverName;
+  const tls = grpcTls(opts.server, opts.serverName || undefined);
+  const creds = grpc.credentials.createSsl(Buffer.from(material.bundlePem), Buffer.from(material.keyPem), Buffer.from(material.certChainPem), {
+    checkServerIdentity: tls.checkServerIdentity,
+  });
   const Client = adminClientConstructor();
-  const client = new Client(opts.server, creds, options);
+  const client = new Client(opts.server, creds, tls.options);
   const deadline = () => new Date(Date.now() + opts.timeoutMs);
   return {
     identity: material.spiffeId,

@@ -8,14 +8,25 @@ import { connectAdmin, type AdminConnection } from './client.js';
 import { explainGrpcError, isServiceError } from './hints.js';
 import { CtlError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, type CtlIo } from './io.js';
 import { parseDuration } from '../../config/duration.js';
+import { acceptDashValues } from '../args.js';
+import { DEFAULT_ADMIN_DIR, DEFAULT_CONTROL_SERVER } from '../defaults.js';
+import { wrongPortLine } from '../probe.js';
+import { status } from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 export { type CtlIo } from './io.js';
 
-const DEFAULT_SERVER = '127.0.0.1:8444';
+const DEFAULT_SERVER = DEFAULT_CONTROL_SERVER;
+const DEFAULT_CERT_DIR = DEFAULT_ADMIN_DIR;
 
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   server: { type: 'string', value: 'HOST:PORT', desc: `the gateway's control listener (default $TOLLGATE_SERVER or ${DEFAULT_SERVER})` },
-  'cert-dir': { type: 'string', value: 'DIR', desc: "the admin's key.pem, cert.pem, bundle.pem from `tollgate bootstrap` (default $TOLLGATE_CERT_DIR)" },
+  'cert-dir': {
+    type: 'string',
+    value: 'DIR',
+    desc: `the admin's key.pem, cert.pem, bundle.pem from \`tollgate admin init\` or \`tollgate bootstrap\` (default $TOLLGATE_CERT_DIR, else ${DEFAULT_CERT_DIR} when it exists)`,
+  },
   'server-name': { type: 'string', value: 'NAME', desc: "name to verify the gateway's certificate against (default: the host of --server)" },
   timeout: { type: 'string', value: 'DURATION', desc: 'how long to wait for an answer (default 10s)' },
   json: { type: 'boolean', desc: 'machine-readable JSON output' },
@@ -76,7 +87,7 @@ function parse(c: CommandSpec, args: string[]) {
     Object.entries(all).map(([name, o]) => [name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(name === 'help' ? { short: 'h' } : {}) }]),
   ) as Parameters<typeof parseArgs>[0] extends infer P ? (P extends { options?: infer O } ? O : never) : never;
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: acceptDashValues(args, options, true), options, allowPositionals: true, strict: true });
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new CtlError('usage', `${msg} (see tollgate ctl ${c.path.join(' ')} --help)`);
@@ -105,7 +116,25 @@ function defaultSignal(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
+/** `ctl --server X agents list` == `ctl agents list --server X`: the options for every command may come first. */
+function globalsAfterVerb(argv: readonly string[]): string[] {
+  const flags: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('--') && argv[i] !== '--') {
+    const word = argv[i++];
+    flags.push(word);
+    const spec = GLOBAL_OPTIONS[word.slice(2)];
+    if (!word.includes('=') && spec?.type === 'string' && i < argv.length) flags.push(argv[i++]);
+  }
+  if (flags.length === 0 || i >= argv.length) return [...argv];
+  const rest = argv.slice(i);
+  const command = COMMANDS.find((c) => c.path.every((w, j) => rest[j] === w));
+  const words = command ? command.path.length : 1;
+  return [...rest.slice(0, words), ...flags, ...rest.slice(words)];
+}
+
 export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<number> {
+  argv = globalsAfterVerb(argv);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io[argv.length === 0 ? 'stderr' : 'stdout'](ctlHelp());
     return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
@@ -137,13 +166,16 @@ export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<num
     if (positionals.length > pos.max)
       throw new CtlError('usage', `unexpected argument ${JSON.stringify(positionals[pos.max])} (see tollgate ctl ${name} --help)`);
 
-    const certDir = (values['cert-dir'] as string | undefined) ?? process.env.TOLLGATE_CERT_DIR;
+    const certDir =
+      (values['cert-dir'] as string | undefined) ??
+      (process.env.TOLLGATE_CERT_DIR || undefined) ??
+      (existsSync(path.join(DEFAULT_CERT_DIR, 'cert.pem')) ? DEFAULT_CERT_DIR : undefined);
     if (!certDir)
       throw new CtlError(
         'usage',
-        '--cert-dir is required: the directory with the admin identity (key.pem, cert.pem, bundle.pem) written by `tollgate bootstrap` (or set TOLLGATE_CERT_DIR)',
+        `--cert-dir is required: the directory with the admin identity (key.pem, cert.pem, bundle.pem); \`tollgate admin init\` writes one to ${DEFAULT_CERT_DIR} for a gateway on this machine (or set TOLLGATE_CERT_DIR)`,
       );
-    const target = (values.server as string | undefined) ?? process.env.TOLLGATE_SERVER ?? DEFAULT_SERVER;
+    const target = (values.server as string | undefined) ?? (process.env.TOLLGATE_SERVER || DEFAULT_SERVER);
     if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(target))
       throw new CtlError('usage', `--server must be HOST:PORT, e.g. ${DEFAULT_SERVER}; got ${JSON.stringify(target)}`);
     const timeoutMs = timeoutOf(values.timeout);
@@ -166,6 +198,11 @@ export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<num
       return e.kind === 'usage' ? EXIT_USAGE : EXIT_FAILED;
     }
     if (isServiceError(e)) {
+      const wrongPort = e.code === status.UNAVAILABLE && hint.server ? await wrongPortLine(hint.server) : undefined;
+      if (wrongPort !== undefined) {
+        io.stderr(`tollgate ctl ${name}: ${wrongPort}\n`);
+        return EXIT_FAILED;
+      }
       io.stderr(`tollgate ctl ${name}: ${explainGrpcError(e, hint)}\n`);
       return EXIT_FAILED;
     }

@@ -21,6 +21,9 @@ function lines(...parts: string[]): string {
   return `"${parts.map((p) => q(p).slice(1, -1)).join('\\n')}"`;
 }
 
+/** "1 call", "2 calls" */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function fmtCost(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(4).replace(/0+$/, '');
 }
@@ -77,8 +80,8 @@ export function aggregateToDot(g: AggregateJSON): string {
     out.push(`  ${q(n.id)} [label=${q(n.name)}${n.onCycle ? ', color=red, penwidth=2' : ''}];`);
   }
   for (const e of g.edges) {
-    const stats = [`${e.calls} calls`];
-    if (e.errors) stats.push(`${e.errors} errors`);
+    const stats = [count(e.calls, 'call')];
+    if (e.errors) stats.push(count(e.errors, 'error'));
     if (e.refusals) stats.push(`${e.refusals} refused`);
     const lat =
       e.latencyAvgMs === null

@@ -16,7 +16,7 @@ export type Route =
   | { kind: 'call'; agent: string; /** after /a2a/<agent>, '' or starting with '/' */ rest: string; /** '' or '?...' */ query: string }
   /** a push notification for agent `agent` (the receiver): /a2a-push/<agent>/<rest> (protocol/push.ts) */
   | { kind: 'push'; agent: string; rest: string; query: string }
-  | { kind: 'error'; status: 400 | 404; reason: 'bad_path' | 'unknown_agent' | 'no_route'; message: string };
+  | { kind: 'error'; status: 400 | 404; reason: 'bad_path' | 'unknown_agent' | 'no_route' | 'card_without_agent'; message: string };
 
 // RFC 3986 pchar + '/': unreserved, pct-encoded, sub-delims, ':' and '@'. No '\', no '#', no spaces.
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
@@ -79,17 +79,36 @@ export function decideRoute(target: string, httpMethod: string, hasAgent: (name:
   }
   const slash = path.indexOf('/', start);
   const agent = slash < 0 ? path.slice(start) : path.slice(start, slash);
-  if (!hasAgent(agent))
+  if (!hasAgent(agent)) {
+    if (start === 5 && agent === '.well-known') return cardWithoutAgent(path);
     return {
       kind: 'error',
       status: 404,
       reason: 'unknown_agent',
       message: `no agent named "${agent.length > 64 ? agent.slice(0, 61) + '...' : agent}" is registered`,
     };
+  }
   const rest = slash < 0 ? '' : path.slice(slash);
   if (start !== 5) return { kind: 'push', agent, rest, query };
   if ((httpMethod === 'GET' || httpMethod === 'HEAD') && CARD_PATHS.has(rest)) return { kind: 'card', agent };
   return { kind: 'call', agent, rest, query };
+}
+
+/**
+ * `/a2a/.well-known/agent-card.json`: an SDK given `https://<gateway>/a2a/<agent>` (no trailing slash)
+ * resolves the card relative to `/a2a/` and lands here. Say how to fix the URL instead of "no agent named
+ * .well-known". Only reached on the unknown-agent branch: nothing on the call path pays for it.
+ */
+function cardWithoutAgent(path: string): Route {
+  const card = path.slice('/a2a/'.length);
+  return {
+    kind: 'error',
+    status: 404,
+    reason: 'card_without_agent',
+    message:
+      `no agent card at /a2a/${card}: the calling URL lacks the agent's trailing slash. ` +
+      `Use https://<gateway>/a2a/<agent>/ (with the final "/"), whose card is /a2a/<agent>/${card}`,
+  };
 }
 
 /** The upstream request path: the agent's base path (no trailing '/') + rest + query; never empty. */

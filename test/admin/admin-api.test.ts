@@ -15,6 +15,7 @@ import {
   AGENT_ID,
   TD,
   adminClient,
+  BY_NAME,
   baseConfig,
   call,
   credsOf,
@@ -100,7 +101,7 @@ describe('health and reflection', () => {
   it('answers grpc.health.v1.Health/Check for the server and the admin service', async () => {
     const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
     const Health = (grpc.loadPackageDefinition(def) as any).grpc.health.v1.Health as grpc.ServiceClientConstructor;
-    const health = new Health(gw.target, credsOf(gw, null)) as any;
+    const health = new Health(gw.target, credsOf(gw, null), BY_NAME) as any;
     try {
       for (const service of ['', 'tollgate.v1.Admin']) {
         const res = await new Promise<any>((resolve, reject) =>
@@ -122,7 +123,7 @@ describe('health and reflection', () => {
     const reflectionDir = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto');
     const def = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { keepCase: true, includeDirs: [reflectionDir] });
     const Reflection = (grpc.loadPackageDefinition(def) as any).grpc.reflection.v1.ServerReflection as grpc.ServiceClientConstructor;
-    const client = new Reflection(gw.target, credsOf(gw, null)) as any;
+    const client = new Reflection(gw.target, credsOf(gw, null), BY_NAME) as any;
     try {
       const stream = client.ServerReflectionInfo();
       const answer = new Promise<any>((resolve, reject) => {
@@ -144,12 +145,12 @@ describe('health and reflection', () => {
   it('answers Health/Watch and v1alpha reflection by symbol (implementations loaded on first call)', async () => {
     const hdef = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
     const Health = (grpc.loadPackageDefinition(hdef) as any).grpc.health.v1.Health as grpc.ServiceClientConstructor;
-    const health = new Health(gw.target, credsOf(gw, null)) as any;
+    const health = new Health(gw.target, credsOf(gw, null), BY_NAME) as any;
     const require = createRequire(import.meta.url);
     const reflectionDir = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto');
     const rdef = protoLoader.loadSync('grpc/reflection/v1alpha/reflection.proto', { keepCase: true, includeDirs: [reflectionDir] });
     const Reflection = (grpc.loadPackageDefinition(rdef) as any).grpc.reflection.v1alpha.ServerReflection as grpc.ServiceClientConstructor;
-    const client = new Reflection(gw.target, credsOf(gw, null)) as any;
+    const client = new Reflection(gw.target, credsOf(gw, null), BY_NAME) as any;
     try {
       const watch = health.Watch({ service: 'tollgate.v1.Admin' });
       const first = await new Promise<any>((resolve, reject) => {

@@ -142,12 +142,18 @@ export async function foreignAdminCreds(gw: Gateway): Promise<grpc.ChannelCreden
   return grpc.credentials.createSsl(Buffer.from(gw.authority.bundlePem()), Buffer.from(leaf.keyPem), Buffer.from(leaf.pem + inter.pem));
 }
 
+/**
+ * Channel options for a client dialling a test gateway by IP: the certificate is checked by the name it
+ * carries (serverNames: localhost), so no IP is set as the TLS server name (Node's DEP0123 warning).
+ */
+export const BY_NAME: grpc.ChannelOptions = { 'grpc.ssl_target_name_override': 'localhost' };
+
 /** The admin methods by name, as grpc-js builds them from admin.proto (unary and streaming alike). */
 export type AdminClient = grpc.Client & Record<string, (...args: any[]) => unknown>;
 
 export function adminClient(target: string, creds: grpc.ChannelCredentials): AdminClient {
   const Ctor = adminClientConstructor();
-  return new Ctor(target, creds) as unknown as AdminClient;
+  return new Ctor(target, creds, BY_NAME) as unknown as AdminClient;
 }
 
 /** Promisified unary call; rejects with the grpc ServiceError. */

@@ -34,7 +34,8 @@ type RawClient = grpc.Client & Record<string, (...args: any[]) => unknown>;
 /** A raw Identity client (no agent-bootstrap) with the given TLS material. */
 function rawClient(creds: grpc.ChannelCredentials): RawClient {
   const Ctor = identityClientConstructor();
-  return new Ctor(t.server, creds, { 'grpc.use_local_subchannel_pool': 1 }) as unknown as RawClient;
+  // checked by name, not by IP: no IP as the TLS server name (DEP0123)
+  return new Ctor(t.server, creds, { 'grpc.use_local_subchannel_pool': 1, 'grpc.ssl_target_name_override': 'localhost' }) as unknown as RawClient;
 }
 
 function callRaw<T>(client: RawClient, method: string, req: object): Promise<T> {
