@@ -200,11 +200,21 @@ describe('red team: malformed and smuggled HTTP', () => {
   it('a pipelined second request hidden in a body is not forwarded as a request of its own', async () => {
     const smuggled = request('POST', '/a2a/echo/smuggled', J, RPC(7));
     const r = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, request('POST', '/a2a/echo/', { ...J, Connection: 'keep-alive' }, smuggled));
-    // the body is forwarded byte for byte as one body (not JSON, so the callee may refuse it): one request upstream
-    expect(r.statuses.length).toBe(1);
-    expect(h.upstream.requests.map((q) => q.url)).toEqual(['/']);
-    expect(h.upstream.requests[0].body).toBe(smuggled);
-    h.upstream.requests.length = 0;
+    // one answer: the body is not an A2A call (it is not JSON), so the rule (no nonA2A) refuses it as one
+    // request; nothing reaches the callee, least of all a second request
+    expect(r.statuses).toEqual([403]);
+    expect(h.upstream.requests.map((q) => q.url)).toEqual([]);
+    // a rule that lets non-A2A requests through: the body is forwarded byte for byte as ONE body
+    h.gw.reloadConfig(h.config({ maxBodyBytes: 4096, policy: [{ from: h.alice.id, to: ['echo'], nonA2A: true }] }));
+    try {
+      const again = await rawExchange(h.gw.port, h.alice, h.td.bundlePem, request('POST', '/a2a/echo/', { ...J, Connection: 'keep-alive' }, smuggled));
+      expect(again.statuses.length).toBe(1);
+      expect(h.upstream.requests.map((q) => q.url)).toEqual(['/']);
+      expect(h.upstream.requests[0].body).toBe(smuggled);
+    } finally {
+      h.gw.reloadConfig(h.config({ maxBodyBytes: 4096 }));
+      h.upstream.requests.length = 0;
+    }
   });
 
   it('a caller that resets the connection mid-body or mid-response, 50 times, leaves the gateway serving', async () => {
