@@ -34,6 +34,8 @@ export interface SettingsSync {
   written(section: SettingsSection, version: number): void;
   /** the versions the running config was built from (no store access) */
   applied(): SectionVersions;
+  /** the config file as last read (what a reset section goes back to) */
+  fileConfig(): Config;
   /** a new file config (SIGHUP): overlay the store on it and apply; rejects (nothing applied) when it does not fit */
   reload(fileConfig: Config): Promise<Config>;
   close(): void;
@@ -86,6 +88,7 @@ export function startSettingsSync(o: SettingsSyncOptions): SettingsSync {
   return {
     sync,
     applied: () => applied,
+    fileConfig: () => file,
     written(section, version) {
       applied = { ...applied, [section]: version };
     },

@@ -279,6 +279,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
           admins: () => live.admins,
           trustDomain: live.trustDomain,
           getConfig: () => live,
+          fileConfig: () => settingsSync.fileConfig(),
           applyConfig,
           settings,
           syncSettings: () => settingsSync.sync(),

@@ -369,6 +369,36 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    path: ['settings', 'reset'],
+    args: '[--agents] [--policy] [--limits]',
+    summary: "go back to the config file: the sections saved through ctl stop replacing the file's",
+    details:
+      "agents, policy and limits set through ctl are saved and replace the config file's sections, also after a restart.\n" +
+      "This resets the named sections (all three when none is named) together: the file's agents:, policy:, rateLimits: and\n" +
+      'delegation: apply at once and on every later start, until the next ctl write. Refused, with nothing changed, when the\n' +
+      'result would not be a valid config (e.g. the saved policy names an agent only the saved registry has: reset both).',
+    options: {
+      agents: { type: 'boolean', desc: 'the agent registry (agents put/remove)' },
+      policy: { type: 'boolean', desc: 'the allow rules (policy set)' },
+      limits: { type: 'boolean', desc: 'rateLimits and delegation (limits set)' },
+    },
+    async run(ctx) {
+      const sections = (['agents', 'policy', 'limits'] as const).filter((s) => ctx.values[s] === true);
+      const res = await ctx.conn.call('ResetSettings', { sections });
+      const versions = { agents: res.agentsVersion, policy: res.policyVersion, limits: res.limitsVersion };
+      if (ctx.json) {
+        ctx.io.stdout(json({ reset: res.reset, versions }));
+        return;
+      }
+      const asked = sections.length > 0 ? sections : ['agents', 'policy', 'limits'];
+      if (res.reset.length === 0) ctx.io.stdout(`nothing to reset: ${asked.join(', ')} already come${asked.length === 1 ? 's' : ''} from the config file\n`);
+      else
+        ctx.io.stdout(
+          `${res.reset.join(', ')} reset: the config file's section${res.reset.length === 1 ? '' : 's'} appl${res.reset.length === 1 ? 'ies' : 'y'} again\n`,
+        );
+    },
+  },
+  {
     path: ['revoke'],
     args: '(--spiffe-id ID | --serial HEX) [--reason TEXT]',
     summary: 'revoke every certificate of an identity, or one certificate by serial',

@@ -7,6 +7,8 @@
  * Every other key (listen, ca, admins, ...) always comes from the file. The combined config is validated
  * again as a whole, so an overlay that no longer fits the file (say the stored policy names an agent only
  * the file defined) stops the start with an error naming the field, instead of running half-configured.
+ * A section saved as null was reset (`tollgate ctl settings reset`): the file's section applies again, and
+ * the saved version still counts (versions only grow, so every replica sees the reset as a change).
  */
 import { configSchema, type Config } from '../../config/schema.js';
 import { ConfigError, formatIssues } from '../../config/load.js';
@@ -57,6 +59,7 @@ export async function overlaySettings(fileConfig: Config, store: SettingsStore):
     const saved = await store.get(section);
     if (!saved) continue;
     versions[section] = saved.version;
+    if (saved.value === null) continue; // reset: the file's section
     raw = withSection(raw as Config, section, saved.value);
     used.push(`${section} (version ${saved.version}, by ${saved.updatedBy || 'unknown'})`);
   }

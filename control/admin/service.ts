@@ -23,7 +23,7 @@ import { stderrLog, type ErrorLog } from '../unary.js';
 import { AdminError, mapAdminError, toAdminServiceError } from './errors.js';
 import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, type PeerOf } from './authorize.js';
 import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from './events.js';
-import { staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
+import { SETTINGS_SECTIONS, staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
 import { sectionValue, validateConfig, withSection, type SectionVersions } from './overlay.js';
 import { agentFromMsg, agentToMsg, limitsFromMsg, limitsToMsg, ruleToMsg, rulesFromMsg, versionArg } from './convert.js';
 import { adminServiceDefinition } from '../../protocol/admin.js';
@@ -40,6 +40,8 @@ export interface AdminServiceDeps {
   admins: () => string[];
   trustDomain: string;
   getConfig(): Config;
+  /** the config file as last read, without the saved sections (what ResetSettings goes back to) */
+  fileConfig(): Config;
   /** make `next` the running config (the proxy's reloadConfig); throw to refuse it */
   applyConfig(next: Config, actor: string): void;
   settings: SettingsStore;
@@ -176,6 +178,50 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
 
   const commit = (...args: Parameters<typeof write>) => oneAtATime(() => write(...args));
 
+  /**
+   * Saved sections back to the config file's, together (the result is validated as a whole, so agents and
+   * a policy naming them go back in one step). Each is saved as null with its version moved on: the file's
+   * section applies on every later start, and other replicas see the change like any write.
+   */
+  const reset = async (actor: string, asked: readonly SettingsSection[]): Promise<SettingsSection[]> => {
+    if (deps.syncSettings) await deps.syncSettings();
+    const saved: { section: SettingsSection; version: number }[] = [];
+    for (const section of asked) {
+      const row = await settings.get(section);
+      if (row && row.value !== null) saved.push({ section, version: row.version });
+    }
+    if (saved.length === 0) return [];
+    const base = deps.getConfig();
+    const file = deps.fileConfig();
+    const backTo = (sections: readonly SettingsSection[]) =>
+      validateConfig(sections.reduce<Record<string, unknown>>((cfg, s) => withSection(cfg as Config, s, sectionValue(file, s)), base));
+    const names = saved.map((s) => s.section);
+    const checked = backTo(names);
+    if (!checked.ok) {
+      throw new AdminError(
+        'failed_precondition',
+        `resetting ${names.join(', ')} to the config file would leave an invalid config: ${formatIssues(checked.issues)}. ` +
+          'Reset the sections that depend on each other together (e.g. agents and policy), or fix the config file first',
+      );
+    }
+    apply(checked.config, actor);
+    const done: SettingsSection[] = [];
+    try {
+      for (const { section, version } of saved) {
+        const next = await settings.put(section, null, version, { actor, now: now() });
+        deps.settingsWritten?.(section, next);
+        done.push(section);
+      }
+    } catch (err) {
+      // the running config follows what the store holds: the sections reset so far, and no others
+      const partial = backTo(done);
+      deps.applyConfig(partial.ok ? partial.config : base, actor);
+      throw err;
+    }
+    publish({ kind: 'config', actor, summary: `settings reset to the config file: ${names.join(', ')}`, data: { reset: names } });
+    return names;
+  };
+
   const handlers: Required<AdminHandlers> = {
     async CreateJoinToken(req, { actor }) {
       const raw = text(req.spiffeId, 'spiffe_id');
@@ -270,6 +316,19 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
       const next = limitsFromMsg(req, deps.getConfig());
       const { config, version } = await commit(actor, 'limits', expected, () => next, { summary: 'rate limits and budgets set', data: next });
       return limitsToMsg(config, version);
+    },
+
+    async ResetSettings(req, { actor }) {
+      const asked = (req.sections ?? []).map((x) => x.trim()).filter((x) => x !== '');
+      for (const x of asked) {
+        if (!(SETTINGS_SECTIONS as readonly string[]).includes(x)) {
+          throw new AdminError('invalid_argument', `sections: unknown section ${JSON.stringify(x)} (one of ${SETTINGS_SECTIONS.join(', ')})`);
+        }
+      }
+      const sections = asked.length === 0 ? SETTINGS_SECTIONS : SETTINGS_SECTIONS.filter((x) => asked.includes(x));
+      const done = await oneAtATime(() => reset(actor, sections));
+      const v = await settings.versions();
+      return { reset: done, agentsVersion: v.agents, policyVersion: v.policy, limitsVersion: v.limits };
     },
 
     async Revoke(req, { actor }) {

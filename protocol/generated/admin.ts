@@ -25,6 +25,8 @@ import type { PutAgentRequest as _tollgate_v1_PutAgentRequest, PutAgentRequest__
 import type { PutAgentResponse as _tollgate_v1_PutAgentResponse, PutAgentResponse__Output as _tollgate_v1_PutAgentResponse__Output } from './tollgate/v1/PutAgentResponse.js';
 import type { RemoveAgentRequest as _tollgate_v1_RemoveAgentRequest, RemoveAgentRequest__Output as _tollgate_v1_RemoveAgentRequest__Output } from './tollgate/v1/RemoveAgentRequest.js';
 import type { RemoveAgentResponse as _tollgate_v1_RemoveAgentResponse, RemoveAgentResponse__Output as _tollgate_v1_RemoveAgentResponse__Output } from './tollgate/v1/RemoveAgentResponse.js';
+import type { ResetSettingsRequest as _tollgate_v1_ResetSettingsRequest, ResetSettingsRequest__Output as _tollgate_v1_ResetSettingsRequest__Output } from './tollgate/v1/ResetSettingsRequest.js';
+import type { ResetSettingsResponse as _tollgate_v1_ResetSettingsResponse, ResetSettingsResponse__Output as _tollgate_v1_ResetSettingsResponse__Output } from './tollgate/v1/ResetSettingsResponse.js';
 import type { RevokeRequest as _tollgate_v1_RevokeRequest, RevokeRequest__Output as _tollgate_v1_RevokeRequest__Output } from './tollgate/v1/RevokeRequest.js';
 import type { RevokeResponse as _tollgate_v1_RevokeResponse, RevokeResponse__Output as _tollgate_v1_RevokeResponse__Output } from './tollgate/v1/RevokeResponse.js';
 import type { SetLimitsRequest as _tollgate_v1_SetLimitsRequest, SetLimitsRequest__Output as _tollgate_v1_SetLimitsRequest__Output } from './tollgate/v1/SetLimitsRequest.js';
@@ -62,6 +64,8 @@ export interface ProtoGrpcType {
       PutAgentResponse: MessageTypeDefinition<_tollgate_v1_PutAgentResponse, _tollgate_v1_PutAgentResponse__Output>
       RemoveAgentRequest: MessageTypeDefinition<_tollgate_v1_RemoveAgentRequest, _tollgate_v1_RemoveAgentRequest__Output>
       RemoveAgentResponse: MessageTypeDefinition<_tollgate_v1_RemoveAgentResponse, _tollgate_v1_RemoveAgentResponse__Output>
+      ResetSettingsRequest: MessageTypeDefinition<_tollgate_v1_ResetSettingsRequest, _tollgate_v1_ResetSettingsRequest__Output>
+      ResetSettingsResponse: MessageTypeDefinition<_tollgate_v1_ResetSettingsResponse, _tollgate_v1_ResetSettingsResponse__Output>
       RevokeRequest: MessageTypeDefinition<_tollgate_v1_RevokeRequest, _tollgate_v1_RevokeRequest__Output>
       RevokeResponse: MessageTypeDefinition<_tollgate_v1_RevokeResponse, _tollgate_v1_RevokeResponse__Output>
       SetLimitsRequest: MessageTypeDefinition<_tollgate_v1_SetLimitsRequest, _tollgate_v1_SetLimitsRequest__Output>

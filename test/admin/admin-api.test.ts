@@ -484,3 +484,61 @@ describe('settings persistence', () => {
     }
   });
 });
+
+describe('settings reset', () => {
+  it('puts the config file back in charge, now and after a restart, and refuses a reset that would not validate', async () => {
+    const own = await startGateway();
+    dataDirs.push(own.dataDir);
+    const ownAdmin = await own.enroll(ADMIN_ID);
+    const client = adminClient(own.target, credsOf(own, ownAdmin));
+    const file = baseConfig();
+    try {
+      // saved through the API: a new agent, a policy naming it, other limits
+      await call(client, 'PutAgent', { agent: { name: 'mailer', url: 'https://127.0.0.1:9010', id: `spiffe://${TD}/agent/mailer` } });
+      const p = await call(client, 'GetPolicy', {});
+      await call(client, 'SetPolicy', { version: p.version, rules: [{ from: [`spiffe://${TD}/user/*`], to: ['mailer'], methods: [] }] });
+      const l = await call(client, 'GetLimits', {});
+      await call(client, 'SetLimits', { version: l.version, rateLimitsJson: JSON.stringify({ perEdge: { rps: 5, burst: 5 } }), delegationJson: '' });
+      const saved = own.config();
+
+      // the registry alone cannot go back: the saved policy names mailer, which only the saved registry has
+      const applied = own.applied.length;
+      const refused = await expectStatus(call(client, 'ResetSettings', { sections: ['agents'] }), grpc.status.FAILED_PRECONDITION);
+      expect(refused.details).toContain('resetting agents to the config file would leave an invalid config');
+      expect(refused.details).toContain('policy.0.to.0');
+      expect(own.applied.length).toBe(applied);
+      expect(own.config()).toBe(saved);
+      expect(await own.settings.versions()).toEqual({ agents: 1, policy: 1, limits: 1 });
+      await expectStatus(call(client, 'ResetSettings', { sections: ['rules'] }), grpc.status.INVALID_ARGUMENT);
+
+      // agents and policy together, then limits: the file's sections run at once; versions move on
+      const both = await call(client, 'ResetSettings', { sections: ['policy', 'agents'] });
+      expect(both).toMatchObject({ reset: ['agents', 'policy'], agentsVersion: 2, policyVersion: 2, limitsVersion: 1 });
+      expect(own.config().agents).toEqual(file.agents);
+      expect(own.config().policy).toEqual(file.policy);
+      expect(own.config().rateLimits).toEqual({ perEdge: { rps: 5, burst: 5 } });
+      expect(own.applied.at(-1)?.actor).toBe(ADMIN_ID);
+      expect(await call(client, 'ResetSettings', {})).toMatchObject({ reset: ['limits'], limitsVersion: 2 });
+      expect(own.config().rateLimits).toEqual(file.rateLimits);
+      expect(await call(client, 'ResetSettings', {})).toMatchObject({ reset: [], agentsVersion: 2, policyVersion: 2, limitsVersion: 2 });
+      expect((await call(client, 'GetPolicy', {})).version).toBe(2);
+    } finally {
+      client.close();
+      await own.close();
+    }
+
+    // "Restart" on a config file that changed meanwhile: its sections apply, not the ones saved before the reset
+    const edited = baseConfig({ policy: [{ from: `spiffe://${TD}/agent/writer`, to: ['researcher'] }] });
+    const store = openSqliteSettingsStore(own.dataDir);
+    try {
+      const { config, versions } = await overlaySettings(edited, store);
+      expect(config).toEqual(edited);
+      expect(versions).toEqual({ agents: 2, policy: 2, limits: 2 });
+      // and the next write through the API is saved again, on top of the reset version
+      await store.put('policy', [], 2);
+      expect((await overlaySettings(edited, store)).config.policy).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -59,6 +59,7 @@ describe('tollgate ctl: help and usage', () => {
       'policy set',
       'limits get',
       'limits set',
+      'settings reset',
       'revoke',
       'certs list',
       'graph',
@@ -179,6 +180,22 @@ describe('tollgate ctl: operations end to end', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('policy.0.to.0');
     expect((await ctl(['policy', 'set', '--file', file('x.yaml', 'just: text')])).code).toBe(2);
+  });
+
+  it('resets saved sections to the config file with settings reset', async () => {
+    const rules = file('reset.yaml', `- from: spiffe://${TD}/user/*\n  to: [writer]\n`);
+    expect(await ctl(['policy', 'set', '--file', rules])).toMatchObject({ code: 0 });
+    expect(gw.config().policy).toEqual([{ from: `spiffe://${TD}/user/*`, to: ['writer'] }]);
+
+    const reset = await ctl(['settings', 'reset', '--policy']);
+    expect(reset).toMatchObject({ code: 0 });
+    expect(reset.stdout).toBe("policy reset: the config file's section applies again\n");
+    const back = parseYaml((await ctl(['policy', 'get'])).stdout) as { policy: unknown[] };
+    expect(back.policy).toEqual([{ from: `spiffe://${TD}/agent/researcher`, to: ['writer'], methods: ['message/send'] }]);
+
+    const again = await ctl(['settings', 'reset', '--policy', '--limits', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ reset: [], versions: { policy: expect.any(Number) as number } });
+    expect((await ctl(['settings', 'reset', '--policy'])).stdout).toBe('nothing to reset: policy already comes from the config file\n');
   });
 
   it('gets and sets limits', async () => {

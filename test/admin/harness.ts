@@ -60,7 +60,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(opts: { dataDir?: string; config?: Config; watchBuffer?: number } = {}): Promise<Gateway> {
+export async function startGateway(opts: { dataDir?: string; config?: Config; fileConfig?: Config; watchBuffer?: number } = {}): Promise<Gateway> {
   const dataDir = opts.dataDir ?? tempDir('tollgate-admin-');
   const authority = await openAuthority({ dataDir, trustDomain: TD, revocationRefreshMs: 50 });
   const settings = openSqliteSettingsStore(dataDir);
@@ -74,6 +74,7 @@ export async function startGateway(opts: { dataDir?: string; config?: Config; wa
     admins: () => current.admins,
     trustDomain: TD,
     getConfig: () => current,
+    fileConfig: () => opts.fileConfig ?? opts.config ?? baseConfig(),
     applyConfig: (next, actor) => {
       current = next;
       applied.push({ config: next, actor });

@@ -127,3 +127,17 @@ describe('config reload (what SIGHUP runs)', () => {
     await e.tg.reload();
   });
 });
+
+describe('settings reset through ctl', () => {
+  it("puts the config file's policy (here none: default deny) back in force on the open connection", async () => {
+    const ok = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(40));
+    expect(ok.status).toBe(200); // the policy saved through ctl above
+    await ok.arrayBuffer();
+    const r = await ctl('settings', 'reset', '--policy');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('policy reset');
+    const denied = await alice.fetch(`${e.proxyUrl}/a2a/writer/`, messageSend(41));
+    expect(denied.status).toBe(403);
+    expect(JSON.stringify(await denied.json())).toContain('no_rule');
+  });
+});

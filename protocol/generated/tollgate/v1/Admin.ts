@@ -21,6 +21,8 @@ import type { PutAgentRequest as _tollgate_v1_PutAgentRequest, PutAgentRequest__
 import type { PutAgentResponse as _tollgate_v1_PutAgentResponse, PutAgentResponse__Output as _tollgate_v1_PutAgentResponse__Output } from '../../tollgate/v1/PutAgentResponse.js';
 import type { RemoveAgentRequest as _tollgate_v1_RemoveAgentRequest, RemoveAgentRequest__Output as _tollgate_v1_RemoveAgentRequest__Output } from '../../tollgate/v1/RemoveAgentRequest.js';
 import type { RemoveAgentResponse as _tollgate_v1_RemoveAgentResponse, RemoveAgentResponse__Output as _tollgate_v1_RemoveAgentResponse__Output } from '../../tollgate/v1/RemoveAgentResponse.js';
+import type { ResetSettingsRequest as _tollgate_v1_ResetSettingsRequest, ResetSettingsRequest__Output as _tollgate_v1_ResetSettingsRequest__Output } from '../../tollgate/v1/ResetSettingsRequest.js';
+import type { ResetSettingsResponse as _tollgate_v1_ResetSettingsResponse, ResetSettingsResponse__Output as _tollgate_v1_ResetSettingsResponse__Output } from '../../tollgate/v1/ResetSettingsResponse.js';
 import type { RevokeRequest as _tollgate_v1_RevokeRequest, RevokeRequest__Output as _tollgate_v1_RevokeRequest__Output } from '../../tollgate/v1/RevokeRequest.js';
 import type { RevokeResponse as _tollgate_v1_RevokeResponse, RevokeResponse__Output as _tollgate_v1_RevokeResponse__Output } from '../../tollgate/v1/RevokeResponse.js';
 import type { SetLimitsRequest as _tollgate_v1_SetLimitsRequest, SetLimitsRequest__Output as _tollgate_v1_SetLimitsRequest__Output } from '../../tollgate/v1/SetLimitsRequest.js';
@@ -121,6 +123,23 @@ export interface AdminClient extends grpc.Client {
   removeAgent(argument: _tollgate_v1_RemoveAgentRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_RemoveAgentResponse__Output>): grpc.ClientUnaryCall;
   removeAgent(argument: _tollgate_v1_RemoveAgentRequest, callback: grpc.requestCallback<_tollgate_v1_RemoveAgentResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Go back to the config file's sections: the saved agents / policy / limits stop replacing the file's,
+   * now and on every later start, until the next write through this API (the section's version still moves on).
+   */
+  ResetSettings(argument: _tollgate_v1_ResetSettingsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  ResetSettings(argument: _tollgate_v1_ResetSettingsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  ResetSettings(argument: _tollgate_v1_ResetSettingsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  ResetSettings(argument: _tollgate_v1_ResetSettingsRequest, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Go back to the config file's sections: the saved agents / policy / limits stop replacing the file's,
+   * now and on every later start, until the next write through this API (the section's version still moves on).
+   */
+  resetSettings(argument: _tollgate_v1_ResetSettingsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  resetSettings(argument: _tollgate_v1_ResetSettingsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  resetSettings(argument: _tollgate_v1_ResetSettingsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  resetSettings(argument: _tollgate_v1_ResetSettingsRequest, callback: grpc.requestCallback<_tollgate_v1_ResetSettingsResponse__Output>): grpc.ClientUnaryCall;
+  
   Revoke(argument: _tollgate_v1_RevokeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
   Revoke(argument: _tollgate_v1_RevokeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
   Revoke(argument: _tollgate_v1_RevokeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
@@ -196,6 +215,12 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   RemoveAgent: grpc.handleUnaryCall<_tollgate_v1_RemoveAgentRequest__Output, _tollgate_v1_RemoveAgentResponse>;
   
+  /**
+   * Go back to the config file's sections: the saved agents / policy / limits stop replacing the file's,
+   * now and on every later start, until the next write through this API (the section's version still moves on).
+   */
+  ResetSettings: grpc.handleUnaryCall<_tollgate_v1_ResetSettingsRequest__Output, _tollgate_v1_ResetSettingsResponse>;
+  
   Revoke: grpc.handleUnaryCall<_tollgate_v1_RevokeRequest__Output, _tollgate_v1_RevokeResponse>;
   
   SetLimits: grpc.handleUnaryCall<_tollgate_v1_SetLimitsRequest__Output, _tollgate_v1_Limits>;
@@ -224,6 +249,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   ListCertificates: MethodDefinition<_tollgate_v1_ListCertificatesRequest, _tollgate_v1_ListCertificatesResponse, _tollgate_v1_ListCertificatesRequest__Output, _tollgate_v1_ListCertificatesResponse__Output>
   PutAgent: MethodDefinition<_tollgate_v1_PutAgentRequest, _tollgate_v1_PutAgentResponse, _tollgate_v1_PutAgentRequest__Output, _tollgate_v1_PutAgentResponse__Output>
   RemoveAgent: MethodDefinition<_tollgate_v1_RemoveAgentRequest, _tollgate_v1_RemoveAgentResponse, _tollgate_v1_RemoveAgentRequest__Output, _tollgate_v1_RemoveAgentResponse__Output>
+  ResetSettings: MethodDefinition<_tollgate_v1_ResetSettingsRequest, _tollgate_v1_ResetSettingsResponse, _tollgate_v1_ResetSettingsRequest__Output, _tollgate_v1_ResetSettingsResponse__Output>
   Revoke: MethodDefinition<_tollgate_v1_RevokeRequest, _tollgate_v1_RevokeResponse, _tollgate_v1_RevokeRequest__Output, _tollgate_v1_RevokeResponse__Output>
   SetLimits: MethodDefinition<_tollgate_v1_SetLimitsRequest, _tollgate_v1_Limits, _tollgate_v1_SetLimitsRequest__Output, _tollgate_v1_Limits__Output>
   SetPolicy: MethodDefinition<_tollgate_v1_SetPolicyRequest, _tollgate_v1_Policy, _tollgate_v1_SetPolicyRequest__Output, _tollgate_v1_Policy__Output>
