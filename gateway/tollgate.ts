@@ -63,6 +63,7 @@ import { openStores } from './stores.js';
 import { openDelegationKeys } from './delegation-keys.js';
 import { startSettingsSync } from './settings-sync.js';
 import { RedisTaskOwners } from '../governance/fleet/task-owners.js';
+import { explainMsg, policyDiffMsg, shadowChainHolds } from './policy-shadow.js';
 
 export interface TollgateOptions {
   /** config file; reload() re-reads it. Without it: defaults (plus `config` if given). */
@@ -246,6 +247,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       governance: fleet ? fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) }) : slot,
       // one card-signing key per CA root: every replica signs alike, one published key set verifies them all
       cardSigning: { seed: identity.authority.deriveSecret(CARD_SIGNING_PURPOSE) },
+      // shadow policy: its chain conditions read from the verified context; differing calls logged (throttled)
+      shadow: { chainHolds: shadowChainHolds(stage), log },
     });
     undo.push(() => proxy.close(live.timeouts.shutdown));
 
@@ -299,6 +302,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
             const known = fleet ? await fleet.governance.cancel(id, Math.min(d.tokenTtl, d.task.deadline) + 60_000) : false;
             return ok || known;
           },
+          explain: explainMsg,
+          policyDiff: (limit) => policyDiffMsg(proxy.shadow, limit),
           events,
           now,
           peerOf: (call) => ctx.peerOf(call),

@@ -183,7 +183,7 @@ export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<num
 
     conn = await connectAdmin({ server: target, certDir, serverName: values['server-name'] as string | undefined, timeoutMs });
     hint.identity = conn.identity;
-    await command.run({
+    const code = await command.run({
       conn,
       values: values as Record<string, string | boolean | string[] | undefined>,
       positionals,
@@ -191,7 +191,7 @@ export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<num
       json: values.json === true,
       signal: sig.signal,
     });
-    return EXIT_OK;
+    return code ?? EXIT_OK;
   } catch (e) {
     if (e instanceof CtlError) {
       io.stderr(`tollgate ctl ${name}: ${e.message}\n`);
