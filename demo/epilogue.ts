@@ -47,7 +47,10 @@ async function auditLines(file: string, wanted: (line: string) => boolean, timeo
   for (;;) {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     // only whole lines: a chunk may be half written
-    const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1);
+    const lines = text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      .slice(0, -1);
     const at = lines.findIndex(wanted);
     if (at >= 0 && lines.slice(at + 1).some((l) => l.includes('"kind":"checkpoint"'))) return lines;
     if (Date.now() > deadline) throw new DemoError('story', `the audit log ${file} has no signed line for the rogue's call after ${timeoutMs / 1000} s`);
@@ -68,7 +71,11 @@ export async function playEpilogue(cast: EpilogueCast): Promise<EpilogueResult> 
   expectStep(
     f?.status === 403 && f.reason === 'scope_exceeded',
     'attenuation',
-    f ? `expected 403 scope_exceeded, got ${f.status ?? '—'} ${f.reason}` : handoff ? 'the writer answered the flaky agent' : 'the flaky agent never called the writer',
+    f
+      ? `expected 403 scope_exceeded, got ${f.status ?? '—'} ${f.reason}`
+      : handoff
+        ? 'the writer answered the flaky agent'
+        : 'the flaky agent never called the writer',
   );
   say.note('policy allows flaky -> writer; the scope the orchestrator set, signed into the delegation context, does not');
 

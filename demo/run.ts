@@ -116,7 +116,11 @@ export async function main(argv: string[]): Promise<number> {
     ]);
     const { loopTaskId } = await Promise.race([printSummary(say, w.ports.metrics, story), gatewayDied, stopped]);
     await Promise.race([
-      within(playEpilogue({ narrator: say, log: w.log, user: w.user, auditPath: w.auditPath, dataDir: w.dataDir, dir: w.dir }), STORY_TIMEOUT_MS, 'steps 6 and 7'),
+      within(
+        playEpilogue({ narrator: say, log: w.log, user: w.user, auditPath: w.auditPath, dataDir: w.dataDir, dir: w.dir }),
+        STORY_TIMEOUT_MS,
+        'steps 6 and 7',
+      ),
       gatewayDied,
       stopped,
     ]);

@@ -127,7 +127,16 @@ export class ShadowDiffs {
     const verdict = shadowVerdict(a, s);
     if (verdict === undefined) return;
     ex.shadow = verdict;
-    this.record({ time: this.opts.now(), callerId: ex.callerId, caller: ex.callerName, callee: ex.calleeLabel, method: ex.method, verdict, active: a, shadow: s });
+    this.record({
+      time: this.opts.now(),
+      callerId: ex.callerId,
+      caller: ex.callerName,
+      callee: ex.calleeLabel,
+      method: ex.method,
+      verdict,
+      active: a,
+      shadow: s,
+    });
   }
 
   private record(c: ShadowDiffCall): void {
@@ -163,7 +172,11 @@ export interface ShadowPolicy {
 }
 
 /** Compile `rules` (config shadowPolicy); throws ProxyError naming shadowPolicy[i] on a bad method name. */
-export function compileShadow(rules: readonly PolicyRule[] | undefined, agentNames: readonly string[], diffs: ShadowDiffs | undefined): ShadowPolicy | undefined {
+export function compileShadow(
+  rules: readonly PolicyRule[] | undefined,
+  agentNames: readonly string[],
+  diffs: ShadowDiffs | undefined,
+): ShadowPolicy | undefined {
   if (rules === undefined || diffs === undefined) return undefined;
   return { policy: compilePolicy(rules, agentNames, 'shadowPolicy'), diffs };
 }

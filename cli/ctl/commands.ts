@@ -36,6 +36,8 @@ export interface CommandContext {
   io: CtlIo;
   json: boolean;
   signal: AbortSignal;
+  /** the exit code when the command succeeded but has a verdict to report (`policy explain`: 3 = denied); default 0 */
+  exitCode?: number;
 }
 
 export interface CommandSpec {
@@ -47,8 +49,7 @@ export interface CommandSpec {
   details?: string;
   positionals?: { min: number; max: number; names: string };
   options: Record<string, OptionSpec>;
-  /** resolves with the exit code, or nothing for 0 (`policy explain`: 3 when the call would be denied) */
-  run(ctx: CommandContext): Promise<void | number>;
+  run(ctx: CommandContext): Promise<void>;
 }
 
 // ---- small helpers -------------------------------------------------------------------------------
@@ -383,7 +384,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       const res = await ctx.conn.call('ExplainPolicy', { from, to, method: str(ctx, 'method') ?? '', chain, shadow: ctx.values.shadow === true });
       const e = explanationOf(res);
       ctx.io.stdout(ctx.json ? json(e) : renderExplanation(e));
-      return e.allowed ? 0 : EXIT_DENIED;
+      if (!e.allowed) ctx.exitCode = EXIT_DENIED;
     },
   },
   {
@@ -396,7 +397,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     async run(ctx) {
       const res: PolicyDiff__Output = await ctx.conn.call('GetPolicyDiff', { limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
       if (ctx.json) {
-        ctx.io.stdout(json({ hasShadow: res.hasShadow, version: res.version, since: res.sinceUnixMs, evaluated: res.evaluated, counts: res.counts, recent: res.recent }));
+        ctx.io.stdout(
+          json({ hasShadow: res.hasShadow, version: res.version, since: res.sinceUnixMs, evaluated: res.evaluated, counts: res.counts, recent: res.recent }),
+        );
         return;
       }
       if (!res.hasShadow) {
@@ -404,9 +407,16 @@ export const COMMANDS: readonly CommandSpec[] = [
         return;
       }
       const differ = res.counts.reduce((n, c) => n + c.count, 0);
-      ctx.io.stdout(`shadow policy (policy version ${res.version}): ${res.evaluated} call(s) evaluated since ${time(res.sinceUnixMs)}, ${differ} decided differently\n`);
+      ctx.io.stdout(
+        `shadow policy (policy version ${res.version}): ${res.evaluated} call(s) evaluated since ${time(res.sinceUnixMs)}, ${differ} decided differently\n`,
+      );
       if (res.counts.length > 0) {
-        ctx.io.stdout(table(['VERDICT', 'CALLER', 'CALLEE', 'CALLS'], res.counts.map((c) => [c.verdict, c.caller, c.callee, String(c.count)])));
+        ctx.io.stdout(
+          table(
+            ['VERDICT', 'CALLER', 'CALLEE', 'CALLS'],
+            res.counts.map((c) => [c.verdict, c.caller, c.callee, String(c.count)]),
+          ),
+        );
       }
       if (res.recent.length > 0) {
         ctx.io.stdout('recent:\n');
@@ -424,7 +434,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['policy', 'promote'],
     args: '[--version N]',
     summary: 'make the shadow rules the enforced policy (one versioned write)',
-    details: 'Without --version the current version is read first; pass the version `policy diff` showed to be refused if the policy or its shadow changed since.',
+    details:
+      'Without --version the current version is read first; pass the version `policy diff` showed to be refused if the policy or its shadow changed since.',
     options: { version: VERSION_OPT },
     async run(ctx) {
       const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetPolicy', {})).version;

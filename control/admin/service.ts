@@ -285,13 +285,9 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
 
     async PromoteShadowPolicy(req, { actor }) {
       const expected = versionArg(req.version);
-      const { config, version } = await commit(
-        actor,
-        'policy',
-        expected,
-        (cfg) => ({ policy: shadowOf(cfg, 'promote'), shadowPolicy: undefined }),
-        { summary: 'shadow policy promoted: its rules are now enforced' },
-      );
+      const { config, version } = await commit(actor, 'policy', expected, (cfg) => ({ policy: shadowOf(cfg, 'promote'), shadowPolicy: undefined }), {
+        summary: 'shadow policy promoted: its rules are now enforced',
+      });
       return policyMsg(config, version);
     },
 
@@ -326,7 +322,8 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
 
     async GetPolicyDiff(req) {
       const limit = req.limit ?? 0;
-      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_DIFF_LIST) throw new AdminError('invalid_argument', `limit must be 0..${MAX_DIFF_LIST} (0 = 20)`);
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_DIFF_LIST)
+        throw new AdminError('invalid_argument', `limit must be 0..${MAX_DIFF_LIST} (0 = 20)`);
       const version = await shownVersion('policy');
       const hasShadow = deps.getConfig().shadowPolicy !== undefined;
       const diff = deps.policyDiff?.(limit || 20) ?? { sinceUnixMs: 0, evaluated: 0, counts: [], recent: [] };

@@ -22,11 +22,16 @@ const body = (rpcId: number, method = 'message/send') =>
     jsonrpc: '2.0',
     id: rpcId,
     method,
-    params: method === 'message/send' ? { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'go' }] } } : { id: 't' },
+    params:
+      method === 'message/send' ? { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'go' }] } } : { id: 't' },
   });
 
 async function call(from: string, to: string, rpcId: number, headers: Record<string, string> = {}, url = e.proxyUrl) {
-  const res = await clients[from].fetch(`${url}/a2a/${to}/`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body(rpcId) });
+  const res = await clients[from].fetch(`${url}/a2a/${to}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body(rpcId),
+  });
   const json = (await res.json()) as { error?: { message: string; data?: Record<string, unknown> } };
   return { status: res.status, json };
 }
@@ -142,7 +147,12 @@ describe('shadow policy: counted, not enforced, then promoted', () => {
     expect(await metric(WOULD_ALLOW)).toBe(1);
 
     const diff = await ctl(['policy', 'diff', '--json']);
-    const d = JSON.parse(diff.stdout) as { hasShadow: boolean; evaluated: number; counts: unknown[]; recent: { verdict: string; callerId: string; shadow: string }[] };
+    const d = JSON.parse(diff.stdout) as {
+      hasShadow: boolean;
+      evaluated: number;
+      counts: unknown[];
+      recent: { verdict: string; callerId: string; shadow: string }[];
+    };
     expect(d.hasShadow).toBe(true);
     expect(d.evaluated).toBe(4);
     expect(d.counts).toEqual(

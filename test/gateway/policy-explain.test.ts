@@ -51,7 +51,16 @@ function config(): Config {
 const NOW = 10_000_000;
 
 function context(chain: string[]): DelegationContext {
-  return { rootTaskId: 'root', chain, callId: 'parent', depth: chain.length - 1, rootStartedAt: NOW - 1000, issuedAt: NOW - 10, expiresAt: NOW + 60_000, kid: 'k' };
+  return {
+    rootTaskId: 'root',
+    chain,
+    callId: 'parent',
+    depth: chain.length - 1,
+    rootStartedAt: NOW - 1000,
+    issuedAt: NOW - 10,
+    expiresAt: NOW + 60_000,
+    kid: 'k',
+  };
 }
 
 function freshTask(initiator: string): TaskState {
