@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { CaError } from '../ca/api.js';
-import { loadConfigFile, parseConfig } from '../config/load.js';
+import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { gatewayOf, openGatewayIdentity, startControlListener, type Gateway, type GatewayLog } from '../control/gateway.js';
 import type { ControlContext } from '../control/server.js';
@@ -39,6 +39,7 @@ import {
   createAuditLog,
   createMetrics,
   LruTaskOwners,
+  ProxyError,
   startMetricsServer,
   startProxy,
   TaskCalls,
@@ -255,7 +256,14 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // 7. config changes (admin writes, SIGHUP): the proxy validates and swaps first (it throws and keeps the
     // old config on a bad one), then the delegation core follows. Open connections see it on their next request.
     const applyConfig = (next: Config, actor: string): void => {
-      proxy.reloadConfig(next);
+      try {
+        proxy.reloadConfig(next);
+      } catch (err) {
+        // what the proxy finds wrong in a config (e.g. a policy method that is not an A2A method) is the config's
+        // fault: the admin API answers FAILED_PRECONDITION naming the field, not INTERNAL
+        if (err instanceof ProxyError && err.code === 'config') throw new ConfigError(err.message, { cause: err });
+        throw err;
+      }
       stage.reloadConfig(next);
       live = next;
       log.info({ actor }, 'config applied');

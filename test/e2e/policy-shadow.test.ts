@@ -192,6 +192,20 @@ describe('shadow policy: counted, not enforced, then promoted', () => {
     expect((await ctl(['policy', 'shadow', 'clear'])).code).toBe(1);
   });
 
+  it('rules with a method that is not an A2A method are refused naming the field, the running config unchanged', async () => {
+    const before = e.tg.config();
+    const bad = await ctl([
+      'policy',
+      'set',
+      '--shadow',
+      '--file',
+      shadowFile(`- { from: ${id('user/alice')}, to: [orchestrator], methods: [message/sned] }\n`),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('shadowPolicy[0].methods: "message/sned" is not an A2A method');
+    expect(e.tg.config()).toBe(before);
+  });
+
   it('shadow clear drops the shadow and keeps the policy', async () => {
     await ctl(['policy', 'set', '--shadow', '--file', shadowFile(`- { from: ${id('user/alice')}, to: [orchestrator] }\n`)]);
     expect(e.tg.config().shadowPolicy).toHaveLength(1);
