@@ -13,6 +13,7 @@ Commands:
   bootstrap        (agent side) get an identity with a join token; --watch keeps it renewed
   graph            print the live call graph, or one root task's call tree (--task ID)
   audit verify     check audit files offline: the hash chain and the signed checkpoints
+  policy explain   would a call be allowed by a config file, and which rule or limit decides it
   ctl <verb>       operate a running gateway over the admin API (tokens, agents, policy, revoke, tasks, watch)
 
 Options may come before or after the command (tollgate --data-dir D token create ... works).
@@ -147,7 +148,29 @@ Options:
   --json               the report as JSON
   -h, --help           show this help`;
 
+export const POLICY_EXPLAIN_HELP = `Usage: tollgate policy explain --config FILE --from ID --to AGENT [--method M] [--chain ID,ID,...] [--shadow] [--json]
+
+Would the gateway allow this call, and what decides it: the policy rule that allows it, or why none does
+(no rule, method, not an A2A request, a chain condition), then what the delegation stage refuses from the
+chain alone (loop, depth, a missing delegation context). Rate limits and budgets depend on live counters:
+an allowed call lists the ones that apply. Reads the config file with the loader \`tollgate serve\` uses;
+rules saved through the admin API are not in it: ask the running gateway with \`tollgate ctl policy explain\`.
+Exit status 0: allowed; 3: denied; 1: error (e.g. an invalid config file); 2: usage.
+
+Options:
+  --config FILE        the config file
+  --from ID            the caller's SPIFFE ID
+  --to AGENT           the callee agent name
+  --method M           an A2A method (v0.3 or v1.0 name, or PushNotification; default SendMessage);
+                       any other name is explained as a request that is not an A2A method
+  --chain ID,ID,...    the delegation chain before the caller, initiator first (default: none, the
+                       caller starts the task); repeat or comma-separate
+  --shadow             explain with the file's shadowPolicy in place of its policy
+  --json               the explanation as JSON
+  -h, --help           show this help`;
+
 export const COMMAND_HELP: Record<string, string> = {
+  'policy explain': POLICY_EXPLAIN_HELP,
   'ca init': CA_INIT_HELP,
   'token create': TOKEN_CREATE_HELP,
   serve: SERVE_HELP,

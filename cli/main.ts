@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
   graph: async () => (await import('./commands/graph.js')).graph,
   'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerify,
+  'policy explain': async () => (await import('./commands/policy-explain.js')).policyExplain,
   'agent run': async () => (await import('./commands/agent-run.js')).agentRun,
   'admin init': async () => (await import('./commands/admin-init.js')).adminInit,
 };
@@ -32,7 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const GROUPS = ['ca', 'token', 'agent', 'admin', 'audit', 'policy'];
 
 /** Flags that take no value, for moving flags given before the command to after it. */
-const BOOLEAN_FLAGS = new Set(['--json', '--dot', '--watch', '--watch-config', '--recreate-store', '--help', '-h']);
+const BOOLEAN_FLAGS = new Set(['--json', '--dot', '--watch', '--watch-config', '--recreate-store', '--shadow', '--help', '-h']);
 
 /**
  * `tollgate --data-dir D token create …` == `tollgate token create --data-dir D …`: flags before the command

@@ -403,6 +403,12 @@ export const configSchema = z
     ca: caSchema.default(caSchema.parse({})).describe('built-in CA lifetimes'),
     agents: z.record(agentName, agentSchema).default({}).describe('registry: callee name -> upstream and identity'),
     policy: z.array(policyRule).default([]).describe('allow rules; everything else is denied'),
+    shadowPolicy: z
+      .array(policyRule)
+      .optional()
+      .describe(
+        'rules evaluated beside `policy` without enforcing them: calls they would decide differently are counted (would_deny, would_allow) and logged; `tollgate ctl policy diff` shows them, `ctl policy promote` makes them the policy (absent: no shadow)',
+      ),
     rateLimits: rateLimitsSchema.default({}).describe('token buckets and concurrency caps (omit a key to disable that limit)'),
     redis: redisSchema
       .optional()
@@ -452,11 +458,13 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    for (const [i, rule] of cfg.policy.entries()) {
-      if (rule.to === '*') continue;
-      for (const [j, name] of rule.to.entries()) {
-        if (name !== '*' && !(name in cfg.agents)) {
-          ctx.addIssue({ code: 'custom', path: ['policy', i, 'to', j], message: `unknown agent "${name}": add it under agents:` });
+    for (const key of ['policy', 'shadowPolicy'] as const) {
+      for (const [i, rule] of (cfg[key] ?? []).entries()) {
+        if (rule.to === '*') continue;
+        for (const [j, name] of rule.to.entries()) {
+          if (name !== '*' && !(name in cfg.agents)) {
+            ctx.addIssue({ code: 'custom', path: [key, i, 'to', j], message: `unknown agent "${name}": add it under agents:` });
+          }
         }
       }
     }

@@ -40,3 +40,17 @@ export function runCli(args: readonly string[], opts: { timeoutMs?: number } = {
     });
   });
 }
+
+/** Run one command and resolve with its exit status too (`tollgate audit verify` exits 1 when it finds tampering). */
+export function runCliStatus(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<CliResult & { code: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cliEntry(), ...args], { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : undefined;
+      if (code === undefined) {
+        reject(new DemoError('cli', `\`${shellCommand(args.slice(0, 2))} …\` did not run: ${err?.message ?? 'unknown error'}`, { cause: err }));
+        return;
+      }
+      resolve({ stdout, stderr, code });
+    });
+  });
+}

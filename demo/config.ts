@@ -57,12 +57,15 @@ export function demoConfigRaw(ports: DemoPorts, auditPath: string): Record<strin
       { from: agentId('orchestrator'), to: ['researcher', 'writer', 'flaky'], methods: A2A },
       // The flaky agent may hand work back to the orchestrator: legitimate by policy, a loop in practice.
       { from: agentId('flaky'), to: ['orchestrator'], methods: ['message/send'] },
+      // ... and pass a re-check to the writer; inside a task where the orchestrator narrowed it, the scope says no.
+      { from: agentId('flaky'), to: ['writer'], methods: ['message/send'] },
       // No rule names the rogue: default deny.
     ],
     rateLimits: { perEdge: { ...EDGE_LIMIT }, maxConcurrentPerCallee: 64 },
     delegation: { maxDepth: 8, costUnit: 'USD', task: { maxCalls: 200, maxFanOut: 40, maxConcurrent: 64, deadline: '10m', maxCost: 5 } },
     admins: [ADMIN_ID],
-    audit: { path: auditPath },
+    // a signed checkpoint every second (default 10 s): step 7 verifies the log while the demo runs
+    audit: { path: auditPath, checkpointInterval: '1s' },
   };
 }
 

@@ -4,8 +4,9 @@
  *
  * It starts a gateway (`tollgate serve`, its own temp dir and free ports), enrols six identities with join
  * tokens, starts five @a2a-js/sdk agents behind the gateway, then plays the story: delegated work with a
- * streamed answer, a rogue agent refused (403), a burst rate-limited (429), a retry loop cut (508), and a
- * summary read back from the gateway. Everything is removed at the end, on failure and on Ctrl-C.
+ * streamed answer, a rogue agent refused (403), a burst rate-limited (429), a retry loop cut (508), a
+ * summary read back from the gateway, an attenuated delegate refused (403 scope_exceeded) and
+ * `tollgate audit verify` catching an edited audit line. Everything is removed at the end, on failure and on Ctrl-C.
  *
  *   --keep   leave everything running to explore (`tollgate ctl`, `tollgate graph`, the /ui page); Ctrl-C ends it
  */
@@ -75,7 +76,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const keep = argv.includes('--keep');
   // loaded after the arguments are checked: --help should not wait for the SDK, grpc-js and undici
-  const [{ startWorld }, { playStory }, { printSummary }] = await Promise.all([import('./setup.js'), import('./story.js'), import('./report.js')]);
+  const [{ startWorld }, { playStory }, { printSummary }, { playEpilogue }] = await Promise.all([
+    import('./setup.js'),
+    import('./story.js'),
+    import('./report.js'),
+    import('./epilogue.js'),
+  ]);
   const say = new Narrator();
   const cleanup = new Cleanup();
   const t0 = Date.now();
@@ -109,8 +115,19 @@ export async function main(argv: string[]): Promise<number> {
       stopped,
     ]);
     const { loopTaskId } = await Promise.race([printSummary(say, w.ports.metrics, story), gatewayDied, stopped]);
+    await Promise.race([
+      within(
+        playEpilogue({ narrator: say, log: w.log, user: w.user, auditPath: w.auditPath, dataDir: w.dataDir, dir: w.dir }),
+        STORY_TIMEOUT_MS,
+        'steps 6 and 7',
+      ),
+      gatewayDied,
+      stopped,
+    ]);
     say.line();
-    say.line(`Done in ${seconds(Date.now() - t0)}: every call went through the gateway with mTLS; it refused a rogue (403), a burst (429) and a loop (508).`);
+    say.line(
+      `Done in ${seconds(Date.now() - t0)}: every call went through the gateway with mTLS; it refused a rogue (403), a burst (429), a loop (508) and an out-of-scope hand-off (403), and its audit log gave away an edited line.`,
+    );
     if (keep) {
       for (const l of keepHints(w, loopTaskId)) say.line(l);
       // Ctrl-C is how a --keep run ends: not an error

@@ -1,5 +1,5 @@
 import type { Config, PolicyRule } from '../config/schema.js';
-import { canonicalMethod, UNKNOWN_METHOD } from '../proxy/a2a/methods.js';
+import { policyMethod, PUSH_NOTIFICATION_METHOD, UNKNOWN_METHOD } from '../proxy/a2a/methods.js';
 import { compilePolicy, decideAuthorize } from '../proxy/policy.js';
 import { chainFailure, matchesPattern } from '../governance/delegation/chain-policy.js';
 
@@ -18,7 +18,7 @@ export interface ExplainQuery {
   from: string;
   /** the callee's agent name */
   to: string;
-  /** an A2A method (v0.3 or v1.0 name); absent: SendMessage. Anything else is explained as a non-A2A request */
+  /** an A2A method (v0.3 or v1.0 name) or PushNotification; absent: SendMessage. Anything else is explained as a non-A2A request */
   method?: string;
   /** the delegation chain before the caller (initiator first); the caller is appended when it is not last */
   chain?: readonly string[];
@@ -60,7 +60,7 @@ function ruleVerdict(rule: PolicyRule, i: number, agent: string, method: string,
   if (!toMatches(rule, agent)) return { rule: i, allows: false, verdict: `names other callees (${rule.to === '*' ? '*' : rule.to.join(', ')})` };
   if (method === UNKNOWN_METHOD) {
     if (!rule.nonA2A) return { rule: i, allows: false, verdict: 'allows A2A methods only (no nonA2A: true)' };
-  } else if (rule.methods && !rule.methods.some((m) => canonicalMethod(m) === method)) {
+  } else if (rule.methods && !rule.methods.some((m) => policyMethod(m) === method)) {
     return { rule: i, allows: false, verdict: `allows only ${rule.methods.join(', ')}` };
   }
   if (rule.chain) {
@@ -87,7 +87,8 @@ function appliedLimits(config: Config, callerAgent: string | undefined, to: stri
 }
 
 export function explainCall(config: Config, q: ExplainQuery): Explanation {
-  const method = q.method === undefined ? 'SendMessage' : (canonicalMethod(q.method) ?? UNKNOWN_METHOD);
+  // policyMethod, as the gateway compiles rules: PushNotification (a push on the callback route) is one too
+  const method = q.method === undefined ? 'SendMessage' : (policyMethod(q.method) ?? UNKNOWN_METHOD);
   const chain = [...(q.chain ?? [])];
   if (chain.length === 0 || chain[chain.length - 1] !== q.from) chain.push(q.from);
   const callerAgent = Object.entries(config.agents).find(([, a]) => a.id === q.from)?.[0];
@@ -102,20 +103,30 @@ export function explainCall(config: Config, q: ExplainQuery): Explanation {
   const d = decideAuthorize(compilePolicy(config.policy, names).grantsFor(q.from), q.to, method);
   const who = `${q.from} -> ${q.to} ${method === UNKNOWN_METHOD ? '(not an A2A method)' : method}`;
   const allowing = rules.find((r) => r.allows);
+  const push = method === PUSH_NOTIFICATION_METHOD;
   const needsContext = chain.length === 1 && callerAgent !== undefined && config.agents[callerAgent].requireDelegationContext;
-  if (d.allow && needsContext) {
+  const contextRequired = (): Explanation => {
     const message = `${who}: ${callerAgent} must send a delegation context (requireDelegationContext) and no chain was given`;
     return { ...base, allowed: false, reason: 'context_required', decidedBy: `agents.${callerAgent}.requireDelegationContext`, message, rules };
-  }
+  };
+  // a call: the delegation stage asks for the context before it reads the chain (decide.ts); a push the other way round (stage.ts beforePush)
+  if (d.allow && needsContext && !push) return contextRequired();
   if (!d.allow || allowing === undefined) {
     const reason = !d.allow ? d.reason : 'chain_not_allowed';
-    const decidedBy = rules.length === 0 ? 'no rule names the caller' : rules.map((r) => `policy[${r.rule}]`).join(', ');
+    // why: the chain-conditional rules that would allow the call, else the rules naming this callee, else every rule naming the caller
+    const conditional = d.allow && d.chain !== undefined ? new Set(d.chain.map((c) => c.rule)) : undefined;
+    const relevant = rules.filter((r) => (conditional ? conditional.has(r.rule) : toMatches(config.policy[r.rule], q.to)));
+    const named = relevant.length > 0 ? relevant : rules;
+    const decidedBy =
+      rules.length === 0 ? 'no rule names the caller' : relevant.length === 0 ? 'no rule names this callee' : named.map((r) => `policy[${r.rule}]`).join(', ');
     const message =
       reason === 'no_rule' && rules.length === 0
         ? `${who}: denied, no policy rule names this caller`
-        : `${who}: denied, ${rules.map((r) => `policy[${r.rule}] ${r.verdict}`).join('; ')}`;
+        : `${who}: denied, ${named.map((r) => `policy[${r.rule}] ${r.verdict}`).join('; ')}`;
     return { ...base, allowed: false, reason, decidedBy, message, rules };
   }
+  // a push reports back to an agent already on the chain: no loop or depth check (governance/delegation/push.ts)
+  if (push) return needsContext ? contextRequired() : allowed(base, who, allowing.rule, rules, config, callerAgent, q.to);
   // what the delegation stage refuses from the chain alone
   const depth = chain.length;
   const revisits = chain.filter((id) => id === agent.id).length;
@@ -127,14 +138,26 @@ export function explainCall(config: Config, q: ExplainQuery): Explanation {
     const message = `${who}: policy[${allowing.rule}] allows it, but the call is hop ${depth}, over delegation.maxDepth ${config.delegation.maxDepth} (508)`;
     return { ...base, allowed: false, reason: 'depth', decidedBy: 'delegation.maxDepth', message, rules };
   }
+  return allowed(base, who, allowing.rule, rules, config, callerAgent, q.to);
+}
+
+function allowed(
+  base: Pick<Explanation, 'method' | 'chain'>,
+  who: string,
+  rule: number,
+  rules: RuleVerdict[],
+  config: Config,
+  callerAgent: string | undefined,
+  to: string,
+): Explanation {
   return {
     ...base,
     allowed: true,
     reason: 'allowed',
-    decidedBy: `policy[${allowing.rule}]`,
-    message: `${who}: allowed by policy[${allowing.rule}]`,
+    decidedBy: `policy[${rule}]`,
+    message: `${who}: allowed by policy[${rule}]`,
     rules,
-    limits: appliedLimits(config, callerAgent, q.to),
+    limits: appliedLimits(config, callerAgent, to),
   };
 }
 

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { CaError } from '../ca/api.js';
-import { loadConfigFile, parseConfig } from '../config/load.js';
+import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { gatewayOf, openGatewayIdentity, startControlListener, type Gateway, type GatewayLog } from '../control/gateway.js';
 import type { ControlContext } from '../control/server.js';
@@ -39,6 +39,7 @@ import {
   createAuditLog,
   createMetrics,
   LruTaskOwners,
+  ProxyError,
   startMetricsServer,
   startProxy,
   TaskCalls,
@@ -63,6 +64,7 @@ import { openStores } from './stores.js';
 import { openDelegationKeys } from './delegation-keys.js';
 import { startSettingsSync } from './settings-sync.js';
 import { RedisTaskOwners } from '../governance/fleet/task-owners.js';
+import { explainMsg, policyDiffMsg, shadowChainHolds } from './policy-shadow.js';
 
 export interface TollgateOptions {
   /** config file; reload() re-reads it. Without it: defaults (plus `config` if given). */
@@ -246,13 +248,22 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       governance: fleet ? fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) }) : slot,
       // one card-signing key per CA root: every replica signs alike, one published key set verifies them all
       cardSigning: { seed: identity.authority.deriveSecret(CARD_SIGNING_PURPOSE) },
+      // shadow policy: its chain conditions read from the verified context; differing calls logged (throttled)
+      shadow: { chainHolds: shadowChainHolds(stage), log },
     });
     undo.push(() => proxy.close(live.timeouts.shutdown));
 
     // 7. config changes (admin writes, SIGHUP): the proxy validates and swaps first (it throws and keeps the
     // old config on a bad one), then the delegation core follows. Open connections see it on their next request.
     const applyConfig = (next: Config, actor: string): void => {
-      proxy.reloadConfig(next);
+      try {
+        proxy.reloadConfig(next);
+      } catch (err) {
+        // what the proxy finds wrong in a config (e.g. a policy method that is not an A2A method) is the config's
+        // fault: the admin API answers FAILED_PRECONDITION naming the field, not INTERNAL
+        if (err instanceof ProxyError && err.code === 'config') throw new ConfigError(err.message, { cause: err });
+        throw err;
+      }
       stage.reloadConfig(next);
       live = next;
       log.info({ actor }, 'config applied');
@@ -300,6 +311,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
             const known = fleet ? await fleet.governance.cancel(id, Math.min(d.tokenTtl, d.task.deadline) + 60_000) : false;
             return ok || known;
           },
+          explain: explainMsg,
+          policyDiff: (limit) => policyDiffMsg(proxy.shadow, limit),
           events,
           now,
           peerOf: (call) => ctx.peerOf(call),

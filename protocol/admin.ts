@@ -16,6 +16,9 @@ export type { PolicyRule, PolicyRule__Output } from './generated/tollgate/v1/Pol
 export type { Limits, Limits__Output } from './generated/tollgate/v1/Limits.js';
 export type { Certificate, Certificate__Output } from './generated/tollgate/v1/Certificate.js';
 export type { Event, Event__Output } from './generated/tollgate/v1/Event.js';
+export type { Policy__Output } from './generated/tollgate/v1/Policy.js';
+export type { PolicyExplanation, PolicyExplanation__Output } from './generated/tollgate/v1/PolicyExplanation.js';
+export type { PolicyDiff, PolicyDiff__Output } from './generated/tollgate/v1/PolicyDiff.js';
 
 export { ADMIN_PROTO };
 export const ADMIN_SERVICE_NAME = 'tollgate.v1.Admin';

@@ -6,9 +6,11 @@ import { CheckpointSigner, GENESIS, lineHash, openLine, type AuditSigner } from 
 /**
  * The audit log: one JSON line per call, in pino's line format:
  *   {"level":30,"time":<epoch ms>,"kind":"call","caller":…,"callee":…,"method":…,"decision":…,"reason":…,
- *    "status":…,"bytesIn":…,"bytesOut":…,"durationUs":…[,"traceId":…][,"rootTaskId":…,"callId":…][,"taskId":…][,"contextId":…]}
+ *    "status":…,"bytesIn":…,"bytesOut":…,"durationUs":…[,"traceId":…][,"rootTaskId":…,"callId":…][,"taskId":…][,"contextId":…]
+ *    [,"shadow":"would_deny"|"would_allow"]}
  * (rootTaskId / callId: the delegation root task and the call's id in its tree; taskId / contextId: the A2A task
- * and context the call named, or the task its answer created; fields are only ever added at the end, so readers
+ * and context the call named, or the task its answer created; shadow: the shadow policy would have decided the
+ * call differently (shadow.ts); fields are only ever added at the end, so readers
  * of older lines keep working.)
  * The sink is pino's asynchronous destination (sonic-boom, sync:false), fed whole 16 KiB chunks of lines
  * (see createAuditLog). The line itself is built by a fixed-shape writer instead of pino's generic
@@ -42,6 +44,8 @@ export interface AuditRecord {
   /** the delegation root task and the call's id in its tree (as /graph/tasks/<id> and `tollgate graph --task` show them) */
   rootTaskId?: string;
   callId?: string;
+  /** the shadow policy would have decided this call differently (proxy/shadow.ts) */
+  shadow?: string;
   /** the A2A task the call named, or the one its answer created */
   taskId?: string;
   /** the A2A context of that call or task */
@@ -100,7 +104,8 @@ export function auditLine(rec: AuditRecord, time: number): string {
   const call = rec.callId === undefined ? '' : `,"callId":${q(rec.callId)}`;
   const task = rec.taskId === undefined || rec.taskId === '' ? '' : `,"taskId":${q(rec.taskId)}`;
   const context = rec.contextId === undefined || rec.contextId === '' ? '' : `,"contextId":${q(rec.contextId)}`;
-  return `{"level":30,"time":${time},"kind":"call","caller":${q(rec.caller)},"callee":${q(rec.callee)},"method":${q(rec.method)},"decision":${q(rec.decision)},"reason":${q(rec.reason)},"status":${n(rec.status)},"bytesIn":${n(rec.bytesIn)},"bytesOut":${n(rec.bytesOut)},"durationUs":${n(rec.durationUs)}${trace}${root}${call}${task}${context}}\n`;
+  const shadow = rec.shadow === undefined ? '' : `,"shadow":${q(rec.shadow)}`;
+  return `{"level":30,"time":${time},"kind":"call","caller":${q(rec.caller)},"callee":${q(rec.callee)},"method":${q(rec.method)},"decision":${q(rec.decision)},"reason":${q(rec.reason)},"status":${n(rec.status)},"bytesIn":${n(rec.bytesIn)},"bytesOut":${n(rec.bytesOut)},"durationUs":${n(rec.durationUs)}${trace}${root}${call}${task}${context}${shadow}}\n`;
 }
 
 /**

@@ -66,6 +66,8 @@ export class Exchange implements ForwardJob {
   rpcId: string | number | null = null;
   /** the body is a JSON-RPC request */
   isRpc = false;
+  /** the shadow policy would decide this call differently (shadow.ts): its audit line says so */
+  shadow: 'would_deny' | 'would_allow' | undefined = undefined;
   /** set by authorize when only rules with a chain condition allow the call: governance checks the chain */
   chainRules: readonly ChainRule[] | undefined = undefined;
   /** the request reached authorize: governance hears of its refusal */

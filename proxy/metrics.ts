@@ -35,6 +35,8 @@ export interface GatewayMetrics {
   readonly callGraphCycles: Gauge;
   readonly budgetExhausted: Counter<'scope' | 'budget'>;
   readonly costTotal: Counter<'agent'>;
+  /** calls the shadow policy would decide differently (proxy/shadow.ts): verdict would_deny | would_allow */
+  readonly policyShadowDiff: Counter<'caller' | 'callee' | 'verdict'>;
   /** where tollgate_gateway_cert_expiry_seconds reads the gateway certificate's notAfter (ms), at scrape time */
   setGatewayCertNotAfter(source: () => number | undefined): void;
   /** notAfter (ms) of the CA intermediate currently signing; the gauge reports seconds left at scrape time */
@@ -177,6 +179,12 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       registers,
     }),
     costTotal: new Counter({ name: 'tollgate_cost_total', help: 'Cost reported by agents (tollgate-cost), by agent', labelNames: ['agent'], registers }),
+    policyShadowDiff: new Counter({
+      name: 'tollgate_policy_shadow_diff_total',
+      help: 'Calls the shadow policy would decide differently from the enforced one: would_deny (allowed now) or would_allow (refused now), by caller and callee',
+      labelNames: ['caller', 'callee', 'verdict'],
+      registers,
+    }),
     setGatewayCertNotAfter(source) {
       gatewayNotAfter = source;
     },

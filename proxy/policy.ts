@@ -55,7 +55,7 @@ const METHOD: AuthzDecision = { allow: false, reason: 'method_not_allowed' };
 const NOT_A2A: AuthzDecision = { allow: false, reason: 'not_a2a' };
 const MAX_MEMO = 10_000;
 
-export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly string[]): Policy {
+export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly string[], field = 'policy'): Policy {
   const compiled: CompiledRule[] = rules.map((r, i) => {
     const froms = Array.isArray(r.from) ? r.from : [r.from];
     const exact = new Set<string>();
@@ -69,7 +69,7 @@ export function compilePolicy(rules: readonly PolicyRule[], agentNames: readonly
       methods = new Set();
       for (const m of r.methods) {
         const c = policyMethod(m);
-        if (!c) throw new ProxyError('config', `policy[${i}].methods: "${m}" is not an A2A method (use e.g. message/send, SendMessage or PushNotification)`);
+        if (!c) throw new ProxyError('config', `${field}[${i}].methods: "${m}" is not an A2A method (use e.g. message/send, SendMessage or PushNotification)`);
         methods.add(c);
       }
     }

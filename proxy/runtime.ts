@@ -5,6 +5,7 @@ import { Limiter } from './ratelimit/limiter.js';
 import type { Upstream, UpstreamSpec } from './upstream/engine.js';
 import type { GrpcUpstream } from './upstream/grpc.js';
 import { compileAgentTimeouts, type AgentTimeouts } from './timeouts.js';
+import { compileShadow, type ShadowDiffs, type ShadowPolicy } from './shadow.js';
 
 /**
  * Everything the request path needs, built once when a config loads (or reloads): the agent registry in
@@ -42,6 +43,8 @@ export interface Runtime {
   readonly agents: ReadonlyMap<string, CompiledAgent>;
   readonly agentNameById: ReadonlyMap<string, string>;
   readonly policy: Policy;
+  /** the shadow rules (config shadowPolicy), compared with the policy in the authorize stage; undefined: none */
+  readonly shadow: ShadowPolicy | undefined;
   readonly limiter: Limiter;
   /** is `name` a registered agent (built once: the route stage calls it per request) */
   readonly hasAgent: (name: string) => boolean;
@@ -66,8 +69,10 @@ export function compileRuntime(
   previous: Runtime | undefined,
   open: (spec: UpstreamSpec) => Upstream,
   openGrpc?: (spec: UpstreamSpec) => GrpcUpstream,
+  shadowDiffs?: ShadowDiffs,
 ): { runtime: Runtime; retired: Closable[] } {
   const policy = compilePolicy(config.policy, Object.keys(config.agents)); // throws ProxyError on a bad method name
+  const shadow = compileShadow(config.shadowPolicy, Object.keys(config.agents), shadowDiffs);
   const agents = new Map<string, CompiledAgent>();
   const agentNameById = new Map<string, string>();
   const kept = new Set<Closable>();
@@ -115,7 +120,7 @@ export function compileRuntime(
   const limiter =
     previous && JSON.stringify(previous.config.rateLimits) === JSON.stringify(config.rateLimits) ? previous.limiter : new Limiter(config.rateLimits);
   const hasAgent = (name: string) => agents.has(name);
-  return { runtime: { gen: ++gens, config, agents, agentNameById, policy, limiter, hasAgent }, retired };
+  return { runtime: { gen: ++gens, config, agents, agentNameById, policy, shadow, limiter, hasAgent }, retired };
 }
 
 /** The bounded caller label: agent name, 'external' (matched a policy rule) or 'unknown'. */

@@ -23,6 +23,7 @@ import { GrpcCalls } from './grpc/calls.js';
 import { ALPN_PROTOCOLS, serveH2 } from './grpc/listener.js';
 import { LruTaskOwners, type TaskOwners } from './a2a/task-owners.js';
 import { TaskOwnership } from './stages/tasks.js';
+import { ShadowDiffs, type ShadowOptions } from './shadow.js';
 
 /**
  * TLS termination and lifecycle: the mTLS listener serving the gateway's own SVID, certificate hot swap,
@@ -54,6 +55,8 @@ export interface ProxyOptions {
   taskOwners?: TaskOwners;
   /** a task owner record could not be written (the shared store failed) */
   onTaskOwnerError?: (err: unknown) => void;
+  /** shadow policy (config shadowPolicy): how its chain conditions are read, where differing calls are logged */
+  shadow?: Omit<ShadowOptions, 'now'>;
 }
 
 export interface ProxyHandle {
@@ -64,6 +67,8 @@ export interface ProxyHandle {
   reloadCredentials(): void;
   /** apply a new config (registry, policy, limits, timeouts); throws ProxyError and keeps the old one if invalid */
   reloadConfig(config: Config): void;
+  /** the calls the shadow policy would decide differently, since the policy or its shadow last changed */
+  shadow: ShadowDiffs;
   /** stop accepting, let in-flight calls finish (up to graceMs, default config.timeouts.shutdown), flush logs */
   close(graceMs?: number): Promise<void>;
 }
@@ -128,7 +133,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     (config: Config) =>
     (spec: UpstreamSpec): GrpcUpstream =>
       grpcFactory(spec, engineOptions(config));
-  state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config), openGrpcWith(opts.config)).runtime;
+  const shadow = new ShadowDiffs(metrics.policyShadowDiff, { ...opts.shadow, now });
+  state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config), openGrpcWith(opts.config), shadow).runtime;
   const destroyUpstreams = () =>
     Promise.all(
       [...state.runtime.agents.values()].flatMap((a) => [a.upstream.destroy(), a.grpc?.destroy() ?? Promise.resolve()]).map((p) => p.catch(() => {})),
@@ -191,6 +197,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     port: (server.address() as { port: number }).port,
     server,
     metrics,
+    shadow,
     reloadCredentials() {
       const t = buildTrust(opts.credentials(), state.trust, now());
       // The FULL option set: setSecureContext rebuilds the context from only what it is given, and an
@@ -216,7 +223,10 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       const prev = state.runtime;
       const open = openWith(config);
       const openGrpc = openGrpcWith(config);
-      const { runtime, retired } = compileRuntime(config, prev, open, openGrpc);
+      const { runtime, retired } = compileRuntime(config, prev, open, openGrpc, shadow);
+      // what was counted compared these two rule sets: a change of either starts the count again
+      const rules = (c: Config) => JSON.stringify([c.policy, c.shadowPolicy]);
+      if (rules(prev.config) !== rules(config)) shadow.reset();
       if (prev.config.timeouts.upstream !== config.timeouts.upstream || prev.config.timeouts.idle !== config.timeouts.idle) {
         // kept pools carry the old timeouts: replace them too
         for (const agent of runtime.agents.values()) {

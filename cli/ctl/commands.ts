@@ -5,7 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { formatDuration } from '../../config/duration.js';
-import type { Agent__Output, Certificate__Output, Event__Output, Limits__Output, PolicyRule } from '../../protocol/admin.js';
+import type {
+  Agent__Output,
+  Certificate__Output,
+  Event__Output,
+  Limits__Output,
+  Policy__Output,
+  PolicyDiff__Output,
+  PolicyExplanation__Output,
+  PolicyRule,
+} from '../../protocol/admin.js';
+import { renderExplanation, type Explanation } from '../../gateway/policy-explain.js';
+import { chainArg, EXIT_DENIED } from '../commands/policy-explain.js';
 import type { AdminConnection } from './client.js';
 import { CtlError, type CtlIo } from './io.js';
 import { json, table, time } from './format.js';
@@ -25,6 +36,8 @@ export interface CommandContext {
   io: CtlIo;
   json: boolean;
   signal: AbortSignal;
+  /** the exit code when the command succeeded but has a verdict to report (`policy explain`: 3 = denied); default 0 */
+  exitCode?: number;
 }
 
 export interface CommandSpec {
@@ -119,10 +132,11 @@ function asArray(v: unknown, what: string, file: string, i: number): string[] {
 
 const RULE_KEYS = ['from', 'to', 'methods', 'nonA2A', 'chain'];
 
-/** Accepts a list of rules or a mapping with a `policy:` key (a config file excerpt). */
-function rulesFromFile(file: string): RuleMsg[] {
+/** Accepts a list of rules or a mapping with a `policy:` (or, for shadow rules, `shadowPolicy:`) key (a config file excerpt). */
+function rulesFromFile(file: string, shadow = false): RuleMsg[] {
   const doc = readYamlFile(file);
-  const rules = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && 'policy' in doc ? doc.policy : undefined;
+  const key = shadow && doc && typeof doc === 'object' && 'shadowPolicy' in doc ? 'shadowPolicy' : 'policy';
+  const rules = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && key in doc ? (doc as Record<string, unknown>)[key] : undefined;
   if (!Array.isArray(rules)) throw new CtlError('usage', `${file} must hold a list of policy rules, or a mapping with a policy: list`);
   return rules.map((r, i) => {
     if (!r || typeof r !== 'object') throw new CtlError('usage', `${file}: policy.${i} must be a mapping with from, to and optionally methods`);
@@ -151,6 +165,23 @@ function readableDelegation(d: unknown): Record<string, unknown> {
   const task = out.task as Record<string, unknown> | null | undefined;
   if (task && typeof task.deadline === 'number') out.task = { ...task, deadline: formatDuration(task.deadline) };
   return out;
+}
+
+function policyJson(res: Policy__Output) {
+  return { version: res.version, rules: res.rules.map(ruleToYaml), ...(res.hasShadow ? { shadowPolicy: res.shadowRules.map(ruleToYaml) } : {}) };
+}
+
+function explanationOf(res: PolicyExplanation__Output): Explanation {
+  return {
+    allowed: res.allowed,
+    reason: res.reason,
+    decidedBy: res.decidedBy,
+    message: res.message,
+    method: res.method,
+    chain: res.chain,
+    rules: res.rules.map((r) => ({ rule: r.rule, verdict: r.verdict, allows: r.allows })),
+    limits: res.limits,
+  };
 }
 
 function limitsText(l: Agent__Output['limits']): string {
@@ -284,39 +315,151 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['policy', 'get'],
-    summary: 'print the allow rules (YAML you can edit and pass to `policy set --file`)',
+    summary: 'print the allow rules (YAML you can edit and pass to `policy set --file`), and the shadow rules if set',
     options: {},
     async run(ctx) {
       const res = await ctx.conn.call('GetPolicy', {});
       const rules = res.rules.map(ruleToYaml);
+      const shadow = res.hasShadow ? { shadowPolicy: res.shadowRules.map(ruleToYaml) } : {};
       if (ctx.json) {
-        ctx.io.stdout(json({ version: res.version, rules }));
+        ctx.io.stdout(json({ version: res.version, rules, ...shadow }));
         return;
       }
       ctx.io.stdout(`# policy version ${res.version}: change with tollgate ctl policy set --file FILE --version ${res.version}\n`);
-      ctx.io.stdout(toYaml({ policy: rules }));
+      if (res.hasShadow) ctx.io.stdout('# shadowPolicy: counted, not enforced (tollgate ctl policy diff; promote or shadow clear)\n');
+      ctx.io.stdout(toYaml({ policy: rules, ...shadow }));
     },
   },
   {
     path: ['policy', 'set'],
-    args: '--file RULES.yaml [--version N]',
-    summary: 'replace the allow rules',
+    args: '--file RULES.yaml [--shadow] [--version N]',
+    summary: 'replace the allow rules, or (--shadow) the shadow rules',
     details:
       'RULES.yaml holds a list of rules (from, to, methods), or a mapping with a policy: list, as in the config file.\n' +
+      'With --shadow the rules are stored as shadow rules (a shadowPolicy: list is read too): live calls are still decided by the policy, and the calls the shadow rules would decide differently are counted and logged (tollgate ctl policy diff) until you promote or clear them.\n' +
       'Without --version the current version is read first (last writer wins); pass --version to be refused if someone changed the policy since you read it.',
     options: {
       file: { type: 'string', value: 'FILE', desc: 'YAML file with the new rules' },
+      shadow: { type: 'boolean', desc: 'store them as shadow rules: counted and logged, not enforced' },
       version: VERSION_OPT,
     },
     async run(ctx) {
-      const rules = rulesFromFile(required(ctx, 'file', 'give a YAML file with the new rules (see tollgate ctl policy get)'));
+      const shadow = ctx.values.shadow === true;
+      const rules = rulesFromFile(required(ctx, 'file', 'give a YAML file with the new rules (see tollgate ctl policy get)'), shadow);
       const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetPolicy', {})).version;
-      const res = await ctx.conn.call('SetPolicy', { version, rules });
+      const res = await ctx.conn.call('SetPolicy', { version, rules, shadow });
       if (ctx.json) {
-        ctx.io.stdout(json({ version: res.version, rules: res.rules.map(ruleToYaml) }));
+        ctx.io.stdout(json(policyJson(res)));
         return;
       }
-      ctx.io.stdout(`policy set: ${res.rules.length} rule${res.rules.length === 1 ? '' : 's'} (policy version ${res.version})\n`);
+      const n = (shadow ? res.shadowRules : res.rules).length;
+      ctx.io.stdout(
+        `${shadow ? 'shadow policy' : 'policy'} set: ${n} rule${n === 1 ? '' : 's'} (policy version ${res.version})${shadow ? '; see tollgate ctl policy diff' : ''}\n`,
+      );
+    },
+  },
+  {
+    path: ['policy', 'explain'],
+    args: '--from ID --to AGENT [--method M] [--chain ID,ID,...] [--shadow]',
+    summary: 'would the running gateway allow a call, and which rule or limit decides it',
+    details:
+      "Answered from the gateway's running config (rules saved through the admin API included); `tollgate policy explain --config FILE` answers offline from a file.\n" +
+      'Exit status 0: allowed; 3: denied; 1: the command failed; 2: usage.',
+    options: {
+      from: { type: 'string', value: 'ID', desc: "the caller's SPIFFE ID" },
+      to: { type: 'string', value: 'AGENT', desc: 'the callee agent name' },
+      method: { type: 'string', value: 'M', desc: 'an A2A method (v0.3 or v1.0 name, or PushNotification; default SendMessage)' },
+      chain: { type: 'string', multiple: true, value: 'ID,ID,...', desc: 'the delegation chain before the caller, initiator first (repeat or comma-separate)' },
+      shadow: { type: 'boolean', desc: 'explain with the shadow rules in place of the policy' },
+    },
+    async run(ctx) {
+      const from = required(ctx, 'from', "name the caller's SPIFFE ID, e.g. --from spiffe://tollgate.local/agent/researcher");
+      const to = required(ctx, 'to', 'name the callee agent, e.g. --to writer');
+      let chain: string[];
+      try {
+        chain = chainArg(list(ctx, 'chain'));
+      } catch (e) {
+        throw new CtlError('usage', `--chain: ${(e as Error).message}`);
+      }
+      const res = await ctx.conn.call('ExplainPolicy', { from, to, method: str(ctx, 'method') ?? '', chain, shadow: ctx.values.shadow === true });
+      const e = explanationOf(res);
+      ctx.io.stdout(ctx.json ? json(e) : renderExplanation(e));
+      if (!e.allowed) ctx.exitCode = EXIT_DENIED;
+    },
+  },
+  {
+    path: ['policy', 'diff'],
+    args: '[--limit N]',
+    summary: 'calls the shadow rules would decide differently (would_deny, would_allow), counted by the gateway that answers',
+    details:
+      'Counts are kept by each replica since the policy or its shadow last changed (tollgate_policy_shadow_diff_total is the metric); only the policy decision is compared, not limits or budgets.',
+    options: { limit: { type: 'string', value: 'N', desc: 'recent differing calls to show (default 20, at most 1000)' } },
+    async run(ctx) {
+      const res: PolicyDiff__Output = await ctx.conn.call('GetPolicyDiff', { limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
+      if (ctx.json) {
+        ctx.io.stdout(
+          json({ hasShadow: res.hasShadow, version: res.version, since: res.sinceUnixMs, evaluated: res.evaluated, counts: res.counts, recent: res.recent }),
+        );
+        return;
+      }
+      if (!res.hasShadow) {
+        ctx.io.stdout(`no shadow policy is set (policy version ${res.version}): set one with tollgate ctl policy set --file FILE --shadow\n`);
+        return;
+      }
+      const differ = res.counts.reduce((n, c) => n + c.count, 0);
+      ctx.io.stdout(
+        `shadow policy (policy version ${res.version}): ${res.evaluated} call(s) evaluated since ${time(res.sinceUnixMs)}, ${differ} decided differently\n`,
+      );
+      if (res.counts.length > 0) {
+        ctx.io.stdout(
+          table(
+            ['VERDICT', 'CALLER', 'CALLEE', 'CALLS'],
+            res.counts.map((c) => [c.verdict, c.caller, c.callee, String(c.count)]),
+          ),
+        );
+      }
+      if (res.recent.length > 0) {
+        ctx.io.stdout('recent:\n');
+        ctx.io.stdout(
+          table(
+            ['TIME', 'VERDICT', 'CALLER', 'CALLEE', 'METHOD', 'NOW', 'SHADOW'],
+            res.recent.map((c) => [time(c.timeUnixMs), c.verdict, c.callerId, c.callee, c.method, c.active, c.shadow]),
+          ),
+        );
+      }
+      ctx.io.stdout(`promote with tollgate ctl policy promote --version ${res.version}, or drop with tollgate ctl policy shadow clear\n`);
+    },
+  },
+  {
+    path: ['policy', 'promote'],
+    args: '[--version N]',
+    summary: 'make the shadow rules the enforced policy (one versioned write)',
+    details:
+      'Without --version the current version is read first; pass the version `policy diff` showed to be refused if the policy or its shadow changed since.',
+    options: { version: VERSION_OPT },
+    async run(ctx) {
+      const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetPolicy', {})).version;
+      const res = await ctx.conn.call('PromoteShadowPolicy', { version });
+      if (ctx.json) {
+        ctx.io.stdout(json(policyJson(res)));
+        return;
+      }
+      ctx.io.stdout(`shadow policy promoted: ${res.rules.length} rule${res.rules.length === 1 ? '' : 's'} enforced (policy version ${res.version})\n`);
+    },
+  },
+  {
+    path: ['policy', 'shadow', 'clear'],
+    args: '[--version N]',
+    summary: 'drop the shadow rules (the enforced policy stays)',
+    options: { version: VERSION_OPT },
+    async run(ctx) {
+      const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetPolicy', {})).version;
+      const res = await ctx.conn.call('ClearShadowPolicy', { version });
+      if (ctx.json) {
+        ctx.io.stdout(json(policyJson(res)));
+        return;
+      }
+      ctx.io.stdout(`shadow policy cleared (policy version ${res.version})\n`);
     },
   },
   {

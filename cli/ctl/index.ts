@@ -3,7 +3,7 @@
  * `ctl` and returns the exit code: 0 ok, 1 the operation failed, 2 the command line is wrong.
  */
 import { parseArgs } from 'node:util';
-import { COMMANDS, type CommandSpec, type OptionSpec } from './commands.js';
+import { COMMANDS, type CommandContext, type CommandSpec, type OptionSpec } from './commands.js';
 import { connectAdmin, type AdminConnection } from './client.js';
 import { explainGrpcError, isServiceError } from './hints.js';
 import { CtlError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, type CtlIo } from './io.js';
@@ -183,15 +183,16 @@ export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<num
 
     conn = await connectAdmin({ server: target, certDir, serverName: values['server-name'] as string | undefined, timeoutMs });
     hint.identity = conn.identity;
-    await command.run({
+    const ctx: CommandContext = {
       conn,
       values: values as Record<string, string | boolean | string[] | undefined>,
       positionals,
       io,
       json: values.json === true,
       signal: sig.signal,
-    });
-    return EXIT_OK;
+    };
+    await command.run(ctx);
+    return ctx.exitCode ?? EXIT_OK;
   } catch (e) {
     if (e instanceof CtlError) {
       io.stderr(`tollgate ctl ${name}: ${e.message}\n`);

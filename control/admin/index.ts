@@ -1,5 +1,5 @@
 /** The admin control plane: gRPC Admin service, event bus, settings store and overlay, health + reflection. */
-export { createAdminService, adminHandlers, eventToMsg, type AdminServiceDeps, type CallGraphSource } from './service.js';
+export { createAdminService, adminHandlers, eventToMsg, type AdminServiceDeps, type CallGraphSource, type ExplainQuery } from './service.js';
 export { createEventBus, eventMatcher, EVENT_KINDS, DEFAULT_MAX_BUFFERED } from './events.js';
 export type { EventBus, EventKind, EventFilter, EventSink, EventSubscription, TollgateEvent } from './events.js';
 export { openSqliteSettingsStore, settingsDbPath, versionOf, SETTINGS_SECTIONS } from './settings-store.js';

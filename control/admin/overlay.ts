@@ -17,13 +17,24 @@ import { SETTINGS_SECTIONS, type SettingsSection, type SettingsStore } from './s
 /** Config keys each settings section owns. */
 export const SECTION_KEYS: Record<SettingsSection, readonly (keyof Config)[]> = {
   agents: ['agents'],
-  policy: ['policy'],
+  policy: ['policy', 'shadowPolicy'],
   limits: ['rateLimits', 'delegation'],
 };
+
+/**
+ * The 'policy' section's stored value: the rule list, or `{ policy, shadowPolicy }` while shadow rules are set.
+ * The shadow rules share the section (and its version) with the policy, so promoting them is one write and
+ * every replica sees policy and shadow change together.
+ */
+export interface PolicySection {
+  policy: unknown;
+  shadowPolicy?: unknown;
+}
 
 /** The stored value of a section, taken from a config. */
 export function sectionValue(cfg: Config, section: SettingsSection): unknown {
   if (section === 'limits') return { rateLimits: cfg.rateLimits, delegation: cfg.delegation };
+  if (section === 'policy' && cfg.shadowPolicy !== undefined) return { policy: cfg.policy, shadowPolicy: cfg.shadowPolicy } satisfies PolicySection;
   return cfg[section];
 }
 
@@ -32,6 +43,12 @@ export function withSection(cfg: Config, section: SettingsSection, value: unknow
   if (section === 'limits') {
     const v = (value ?? {}) as { rateLimits?: unknown; delegation?: unknown };
     return { ...cfg, rateLimits: v.rateLimits, delegation: v.delegation };
+  }
+  if (section === 'policy') {
+    // a rule list (as saved before shadow rules existed): the section has no shadow rules
+    if (Array.isArray(value) || value === null || typeof value !== 'object') return { ...cfg, policy: value, shadowPolicy: undefined };
+    const v = value as PolicySection;
+    return { ...cfg, policy: v.policy, shadowPolicy: v.shadowPolicy };
   }
   return { ...cfg, [section]: value };
 }

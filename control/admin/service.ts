@@ -26,7 +26,7 @@ import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from '
 import { SETTINGS_SECTIONS, staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
 import { sectionValue, validateConfig, withSection, type SectionVersions } from './overlay.js';
 import { agentFromMsg, agentToMsg, limitsFromMsg, limitsToMsg, ruleToMsg, rulesFromMsg, versionArg } from './convert.js';
-import { adminServiceDefinition } from '../../protocol/admin.js';
+import { adminServiceDefinition, type PolicyDiff, type PolicyExplanation } from '../../protocol/admin.js';
 
 export interface CallGraphSource {
   /** aggregate graph (no taskId) or one root task's tree; undefined = unknown task */
@@ -55,6 +55,13 @@ export interface AdminServiceDeps {
   /** this process saved `section` at `version` (and applied it): the sync above need not apply it again */
   settingsWritten?(section: SettingsSection, version: number): void;
   graph: CallGraphSource;
+  /**
+   * `ctl policy explain`: would this call be allowed by `config` (the running config, or it with the shadow
+   * rules as its policy), and what decides it (gateway/policy-explain.ts). Absent: ExplainPolicy is refused.
+   */
+  explain?(config: Config, query: ExplainQuery): PolicyExplanation;
+  /** `ctl policy diff`: the calls the shadow rules would decide differently, counted here (proxy/shadow.ts) */
+  policyDiff?(limit: number): Pick<PolicyDiff, 'sinceUnixMs' | 'evaluated' | 'counts' | 'recent'>;
   /** the kill switch; resolves (or returns) whether a task of that id was known (here, or fleet-wide) */
   cancelTask(taskId: string, actor: string): boolean | Promise<boolean>;
   events: EventBus;
@@ -70,7 +77,17 @@ export interface AdminServiceDeps {
   watchBuffer?: number;
 }
 
+/** A described call for ExplainPolicy (validated: SPIFFE IDs canonical). */
+export interface ExplainQuery {
+  from: string;
+  to: string;
+  method?: string;
+  chain: string[];
+}
+
 const MAX_CERT_LIST = 10_000;
+const MAX_DIFF_LIST = 1000;
+const MAX_CHAIN = 64;
 const DEFAULT_CERT_LIST = 100;
 const MAX_TASK_ID = 256;
 const MAX_REASON = 512;
@@ -292,17 +309,71 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
 
     async GetPolicy() {
       const version = await shownVersion('policy');
-      return { version, rules: deps.getConfig().policy.map(ruleToMsg) };
+      return policyMsg(deps.getConfig(), version);
     },
 
     async SetPolicy(req, { actor }) {
       const expected = versionArg(req.version);
       const rules = rulesFromMsg(req.rules);
-      const { config, version } = await commit(actor, 'policy', expected, () => rules, {
-        summary: `policy set: ${rules.length} rule${rules.length === 1 ? '' : 's'}`,
-        data: { rules },
+      const n = `${rules.length} rule${rules.length === 1 ? '' : 's'}`;
+      // the policy section holds the shadow rules too (overlay.ts): each write keeps the other half
+      const { config, version } = req.shadow
+        ? await commit(actor, 'policy', expected, (cfg) => ({ policy: cfg.policy, shadowPolicy: rules }), {
+            summary: `shadow policy set: ${n} (counted, not enforced)`,
+            data: { shadowRules: rules },
+          })
+        : await commit(actor, 'policy', expected, (cfg) => ({ policy: rules, shadowPolicy: cfg.shadowPolicy }), {
+            summary: `policy set: ${n}`,
+            data: { rules },
+          });
+      return policyMsg(config, version);
+    },
+
+    async PromoteShadowPolicy(req, { actor }) {
+      const expected = versionArg(req.version);
+      const { config, version } = await commit(actor, 'policy', expected, (cfg) => ({ policy: shadowOf(cfg, 'promote'), shadowPolicy: undefined }), {
+        summary: 'shadow policy promoted: its rules are now enforced',
       });
-      return { version, rules: config.policy.map(ruleToMsg) };
+      return policyMsg(config, version);
+    },
+
+    async ClearShadowPolicy(req, { actor }) {
+      const expected = versionArg(req.version);
+      const { config, version } = await commit(
+        actor,
+        'policy',
+        expected,
+        (cfg) => {
+          shadowOf(cfg, 'clear');
+          return { policy: cfg.policy, shadowPolicy: undefined };
+        },
+        { summary: 'shadow policy cleared' },
+      );
+      return policyMsg(config, version);
+    },
+
+    ExplainPolicy(req) {
+      if (!deps.explain) throw new AdminError('failed_precondition', 'this gateway does not explain policy decisions');
+      const from = text(req.from, 'from');
+      const to = text(req.to, 'to', 64);
+      if (!from) throw new AdminError('invalid_argument', 'from is empty: name the caller, e.g. spiffe://<trust-domain>/agent/researcher');
+      if (!to) throw new AdminError('invalid_argument', 'to is empty: name the callee agent, e.g. writer');
+      const chain = (req.chain ?? []).map((c) => text(c, 'chain')).filter((c) => c !== '');
+      if (chain.length > MAX_CHAIN) throw new AdminError('invalid_argument', `chain has more than ${MAX_CHAIN} hops`);
+      const method = text(req.method, 'method', 128) || undefined;
+      const cfg = deps.getConfig();
+      const config = req.shadow ? { ...cfg, policy: shadowOf(cfg, 'explain') } : cfg;
+      return deps.explain(config, { from: parseSpiffeId(from).uri, to, method, chain: chain.map((c) => parseSpiffeId(c).uri) });
+    },
+
+    async GetPolicyDiff(req) {
+      const limit = req.limit ?? 0;
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_DIFF_LIST)
+        throw new AdminError('invalid_argument', `limit must be 0..${MAX_DIFF_LIST} (0 = 20)`);
+      const version = await shownVersion('policy');
+      const hasShadow = deps.getConfig().shadowPolicy !== undefined;
+      const diff = deps.policyDiff?.(limit || 20) ?? { sinceUnixMs: 0, evaluated: 0, counts: [], recent: [] };
+      return { hasShadow, version, ...diff };
     },
 
     async GetLimits() {
@@ -449,6 +520,23 @@ export function createAdminService(deps: AdminServiceDeps): (server: grpc.Server
     });
     server.addService(adminServiceDefinition(), impl);
   };
+}
+
+function policyMsg(cfg: Config, version: number) {
+  return {
+    version,
+    rules: cfg.policy.map(ruleToMsg),
+    hasShadow: cfg.shadowPolicy !== undefined,
+    shadowRules: (cfg.shadowPolicy ?? []).map(ruleToMsg),
+  };
+}
+
+/** The shadow rules, or the error saying there are none to `what`. */
+function shadowOf(cfg: Config, what: string): NonNullable<Config['shadowPolicy']> {
+  if (cfg.shadowPolicy === undefined) {
+    throw new AdminError('failed_precondition', `no shadow policy is set, nothing to ${what}: set one with tollgate ctl policy set --file FILE --shadow`);
+  }
+  return cfg.shadowPolicy;
 }
 
 /** SPIFFE ID parse errors raised while reading a request are the caller's input, not a peer certificate. */

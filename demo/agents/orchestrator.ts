@@ -4,6 +4,8 @@
  *   "write a brief on X"      researcher (sources) -> writer (draft) -> the brief streamed back in chunks
  *   "survey N sources on X"   N researcher calls at once (the burst the per-edge rate limit trips)
  *   "check the figures on X"  hands it to the flaky sub-agent
+ *   "double-check the figures on X"  the same, narrowed (tollgate-scope agents=researcher): the flaky agent
+ *                             may pass it on to the researcher only
  *   "retry: …"                what the flaky agent sends back: treated as the request again (the loop)
  */
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
@@ -12,6 +14,7 @@ import { COST } from '../config.js';
 import { agentMessage, textOf, textPart, type GatewayClients } from './a2a.js';
 import { callAgent, startDemoAgent, type AgentDeps, type DemoAgent } from './agent.js';
 import { describeFailure } from './observe.js';
+import { withScope } from '../../agent-bootstrap/index.js';
 
 const CHUNK_DELAY_MS = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,6 +111,12 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
     return r.ok ? r.value : `the figures could not be checked: ${r.failure.message}`;
   }
 
+  /** Attenuation: the flaky agent may pass this one on to the researcher only (the gateway signs it into its context). */
+  async function doubleCheck(text: string): Promise<string> {
+    deps.narrator.note('orchestrator narrows what the flaky agent may pass on: tollgate-scope: agents=researcher');
+    return withScope({ agents: ['researcher'] }, () => checkFigures(text));
+  }
+
   return {
     async execute(rc: RequestContext, bus: ExecutionEventBus) {
       const text = textOf(rc.userMessage).replace(/^retry:\s*/i, '');
@@ -121,11 +130,13 @@ function orchestratorExecutor(deps: AgentDeps, clients: GatewayClients): AgentEx
       }
       const surveyOf = /^survey (\d+) sources on (.+)$/i.exec(text);
       const figures = /^check the figures on (.+)$/i.exec(text);
+      const doubleCheckOf = /^double-check the figures on (.+)$/i.exec(text);
       let answer: string;
       try {
         if (surveyOf) answer = await survey(Math.min(Number(surveyOf[1]), 100), surveyOf[2]);
         else if (figures) answer = await checkFigures(text);
-        else answer = 'I can: "write a brief on X", "survey N sources on X", "check the figures on X"';
+        else if (doubleCheckOf) answer = await doubleCheck(text);
+        else answer = 'I can: "write a brief on X", "survey N sources on X", "check the figures on X", "double-check the figures on X"';
       } catch (e) {
         answer = `error: ${(e as Error).message}`;
       }

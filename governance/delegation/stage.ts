@@ -306,6 +306,18 @@ export class DelegationStage {
     });
   }
 
+  /**
+   * The verified delegation chain behind a call (initiator .. caller; [caller] without a context), or
+   * undefined when its context does not verify. Read-only: for the shadow policy (proxy/shadow.ts), which
+   * compares chain conditions without deciding the call.
+   */
+  chainOf(ctx: GovernedCall): readonly string[] | undefined {
+    const inbound = ctx.header(DELEGATION_HEADER);
+    if (inbound === undefined) return [ctx.callerId];
+    const v = verifyContext(inbound, ctx.callerId, this.now(), this.keyring, this.issued);
+    return v.ok ? v.context.chain : undefined;
+  }
+
   /** Returns a refusal to send, or undefined (outbound headers set, budgets committed). */
   beforeForward(ctx: GovernedCall): Refusal | undefined {
     if (ctx.method === PUSH_METHOD) return this.beforePush(ctx);

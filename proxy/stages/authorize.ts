@@ -2,10 +2,15 @@ import { decideAuthorize, type Grants } from '../policy.js';
 import { refusal, RPC_CODE, type Refusal } from '../errors.js';
 import type { Exchange } from '../exchange.js';
 
-/** Stage "authorize": default deny; the decision is proxy/policy.ts decideAuthorize, this maps it to a refusal. */
+/**
+ * Stage "authorize": default deny; the decision is proxy/policy.ts decideAuthorize, this maps it to a refusal.
+ * With shadow rules (config shadowPolicy) their decision is compared with it here (shadow.ts); never enforced.
+ */
 export function authorizeStage(grants: Grants, ex: Exchange): Refusal | undefined {
   const { callerId, callee, method } = ex;
   const d = decideAuthorize(grants, callee, method);
+  const shadow = ex.rt.shadow;
+  if (shadow !== undefined) shadow.diffs.observe(ex, d, shadow.policy);
   if (d.allow) {
     if (d.chain !== undefined) ex.chainRules = d.chain;
     return undefined;

@@ -60,6 +60,7 @@ export class Recorder {
         contextId: ex.contextId,
         rootTaskId: ex.rootTaskId,
         callId: ex.callId,
+        shadow: ex.shadow,
       });
     }
   }

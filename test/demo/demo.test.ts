@@ -89,6 +89,23 @@ describe('npm run demo', () => {
     expect(s).toMatch(/closing edge spiffe:\/\/tollgate\.local\/agent\/flaky -> spiffe:\/\/tollgate\.local\/agent\/orchestrator/);
   });
 
+  it('6: an attenuated delegate is refused: the hand-off its policy allows is outside the scope its caller set (403 scope_exceeded)', () => {
+    const s = step(6);
+    expect(s).toContain("▶ alice -> orchestrator: SendMessage 'double-check the figures on tidal energy'");
+    expect(s).toContain('orchestrator narrows what the flaky agent may pass on: tollgate-scope: agents=researcher');
+    expect(s).toMatch(/▶ flaky -> writer: SendMessage[^\n]*\n\s*✗ refused by the gateway: 403 scope_exceeded: [^\n]*writer/);
+    expect(s).not.toContain('✓ writer answered');
+  });
+
+  it('7: tollgate audit verify passes the audit log and names the line edited in a copy', () => {
+    const s = step(7);
+    expect(s).toMatch(/\$ tollgate audit verify --bundle data\/bundle\.pem audit-copy\.log\n\s+\S*audit-copy\.log: \d+ line\(s\)[^\n]*\n\s+OK: chain intact/);
+    const line = Number(/edited copy: line (\d+) \(the rogue's 403\)/.exec(s)?.[1]);
+    expect(line).toBeGreaterThan(0);
+    expect(s).toContain(`TAMPERED at line ${line} (altered)`);
+    expect(s).toContain(`✗ audit verify exit 1: line ${line} was altered`);
+  });
+
   it('cleans up: workspace removed, gateway and agents stopped', async () => {
     const p = printedPlaces(run.stdout);
     expect(p.workspace).toMatch(/tollgate-demo-/);

@@ -5,11 +5,14 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CallGraph as _tollgate_v1_CallGraph, CallGraph__Output as _tollgate_v1_CallGraph__Output } from '../../tollgate/v1/CallGraph.js';
 import type { CancelTaskRequest as _tollgate_v1_CancelTaskRequest, CancelTaskRequest__Output as _tollgate_v1_CancelTaskRequest__Output } from '../../tollgate/v1/CancelTaskRequest.js';
 import type { CancelTaskResponse as _tollgate_v1_CancelTaskResponse, CancelTaskResponse__Output as _tollgate_v1_CancelTaskResponse__Output } from '../../tollgate/v1/CancelTaskResponse.js';
+import type { ClearShadowPolicyRequest as _tollgate_v1_ClearShadowPolicyRequest, ClearShadowPolicyRequest__Output as _tollgate_v1_ClearShadowPolicyRequest__Output } from '../../tollgate/v1/ClearShadowPolicyRequest.js';
 import type { CreateJoinTokenRequest as _tollgate_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _tollgate_v1_CreateJoinTokenRequest__Output } from '../../tollgate/v1/CreateJoinTokenRequest.js';
 import type { CreateJoinTokenResponse as _tollgate_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _tollgate_v1_CreateJoinTokenResponse__Output } from '../../tollgate/v1/CreateJoinTokenResponse.js';
 import type { Event as _tollgate_v1_Event, Event__Output as _tollgate_v1_Event__Output } from '../../tollgate/v1/Event.js';
+import type { ExplainPolicyRequest as _tollgate_v1_ExplainPolicyRequest, ExplainPolicyRequest__Output as _tollgate_v1_ExplainPolicyRequest__Output } from '../../tollgate/v1/ExplainPolicyRequest.js';
 import type { GetCallGraphRequest as _tollgate_v1_GetCallGraphRequest, GetCallGraphRequest__Output as _tollgate_v1_GetCallGraphRequest__Output } from '../../tollgate/v1/GetCallGraphRequest.js';
 import type { GetLimitsRequest as _tollgate_v1_GetLimitsRequest, GetLimitsRequest__Output as _tollgate_v1_GetLimitsRequest__Output } from '../../tollgate/v1/GetLimitsRequest.js';
+import type { GetPolicyDiffRequest as _tollgate_v1_GetPolicyDiffRequest, GetPolicyDiffRequest__Output as _tollgate_v1_GetPolicyDiffRequest__Output } from '../../tollgate/v1/GetPolicyDiffRequest.js';
 import type { GetPolicyRequest as _tollgate_v1_GetPolicyRequest, GetPolicyRequest__Output as _tollgate_v1_GetPolicyRequest__Output } from '../../tollgate/v1/GetPolicyRequest.js';
 import type { Limits as _tollgate_v1_Limits, Limits__Output as _tollgate_v1_Limits__Output } from '../../tollgate/v1/Limits.js';
 import type { ListAgentsRequest as _tollgate_v1_ListAgentsRequest, ListAgentsRequest__Output as _tollgate_v1_ListAgentsRequest__Output } from '../../tollgate/v1/ListAgentsRequest.js';
@@ -17,6 +20,9 @@ import type { ListAgentsResponse as _tollgate_v1_ListAgentsResponse, ListAgentsR
 import type { ListCertificatesRequest as _tollgate_v1_ListCertificatesRequest, ListCertificatesRequest__Output as _tollgate_v1_ListCertificatesRequest__Output } from '../../tollgate/v1/ListCertificatesRequest.js';
 import type { ListCertificatesResponse as _tollgate_v1_ListCertificatesResponse, ListCertificatesResponse__Output as _tollgate_v1_ListCertificatesResponse__Output } from '../../tollgate/v1/ListCertificatesResponse.js';
 import type { Policy as _tollgate_v1_Policy, Policy__Output as _tollgate_v1_Policy__Output } from '../../tollgate/v1/Policy.js';
+import type { PolicyDiff as _tollgate_v1_PolicyDiff, PolicyDiff__Output as _tollgate_v1_PolicyDiff__Output } from '../../tollgate/v1/PolicyDiff.js';
+import type { PolicyExplanation as _tollgate_v1_PolicyExplanation, PolicyExplanation__Output as _tollgate_v1_PolicyExplanation__Output } from '../../tollgate/v1/PolicyExplanation.js';
+import type { PromoteShadowPolicyRequest as _tollgate_v1_PromoteShadowPolicyRequest, PromoteShadowPolicyRequest__Output as _tollgate_v1_PromoteShadowPolicyRequest__Output } from '../../tollgate/v1/PromoteShadowPolicyRequest.js';
 import type { PutAgentRequest as _tollgate_v1_PutAgentRequest, PutAgentRequest__Output as _tollgate_v1_PutAgentRequest__Output } from '../../tollgate/v1/PutAgentRequest.js';
 import type { PutAgentResponse as _tollgate_v1_PutAgentResponse, PutAgentResponse__Output as _tollgate_v1_PutAgentResponse__Output } from '../../tollgate/v1/PutAgentResponse.js';
 import type { RemoveAgentRequest as _tollgate_v1_RemoveAgentRequest, RemoveAgentRequest__Output as _tollgate_v1_RemoveAgentRequest__Output } from '../../tollgate/v1/RemoveAgentRequest.js';
@@ -39,6 +45,15 @@ export interface AdminClient extends grpc.Client {
   cancelTask(argument: _tollgate_v1_CancelTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_CancelTaskResponse__Output>): grpc.ClientUnaryCall;
   cancelTask(argument: _tollgate_v1_CancelTaskRequest, callback: grpc.requestCallback<_tollgate_v1_CancelTaskResponse__Output>): grpc.ClientUnaryCall;
   
+  ClearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  ClearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  ClearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  ClearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  clearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  clearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  clearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  clearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  
   CreateJoinToken(argument: _tollgate_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateJoinToken(argument: _tollgate_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateJoinToken(argument: _tollgate_v1_CreateJoinTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -47,6 +62,21 @@ export interface AdminClient extends grpc.Client {
   createJoinToken(argument: _tollgate_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   createJoinToken(argument: _tollgate_v1_CreateJoinTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   createJoinToken(argument: _tollgate_v1_CreateJoinTokenRequest, callback: grpc.requestCallback<_tollgate_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Would this call be allowed by the RUNNING config (or its shadow rules), and what decides it.
+   */
+  ExplainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
+  ExplainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
+  ExplainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
+  ExplainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
+  /**
+   * Would this call be allowed by the RUNNING config (or its shadow rules), and what decides it.
+   */
+  explainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
+  explainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
+  explainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
+  explainPolicy(argument: _tollgate_v1_ExplainPolicyRequest, callback: grpc.requestCallback<_tollgate_v1_PolicyExplanation__Output>): grpc.ClientUnaryCall;
   
   GetCallGraph(argument: _tollgate_v1_GetCallGraphRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_CallGraph__Output>): grpc.ClientUnaryCall;
   GetCallGraph(argument: _tollgate_v1_GetCallGraphRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_CallGraph__Output>): grpc.ClientUnaryCall;
@@ -81,6 +111,23 @@ export interface AdminClient extends grpc.Client {
   getPolicy(argument: _tollgate_v1_GetPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
   getPolicy(argument: _tollgate_v1_GetPolicyRequest, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Shadow rules: SetPolicy with shadow = true stores them beside the policy (same section and version);
+   * the gateway counts the calls they would decide differently. Promote makes them the policy in one write.
+   */
+  GetPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  GetPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  GetPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  GetPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  /**
+   * Shadow rules: SetPolicy with shadow = true stores them beside the policy (same section and version);
+   * the gateway counts the calls they would decide differently. Promote makes them the policy in one write.
+   */
+  getPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  getPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  getPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  getPolicyDiff(argument: _tollgate_v1_GetPolicyDiffRequest, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  
   ListAgents(argument: _tollgate_v1_ListAgentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
   ListAgents(argument: _tollgate_v1_ListAgentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
   ListAgents(argument: _tollgate_v1_ListAgentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
@@ -98,6 +145,15 @@ export interface AdminClient extends grpc.Client {
   listCertificates(argument: _tollgate_v1_ListCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   listCertificates(argument: _tollgate_v1_ListCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   listCertificates(argument: _tollgate_v1_ListCertificatesRequest, callback: grpc.requestCallback<_tollgate_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  
+  PromoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  PromoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  PromoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  PromoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  promoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  promoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  promoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
+  promoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
   
   /**
    * register or update
@@ -193,7 +249,14 @@ export interface AdminClient extends grpc.Client {
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   CancelTask: grpc.handleUnaryCall<_tollgate_v1_CancelTaskRequest__Output, _tollgate_v1_CancelTaskResponse>;
   
+  ClearShadowPolicy: grpc.handleUnaryCall<_tollgate_v1_ClearShadowPolicyRequest__Output, _tollgate_v1_Policy>;
+  
   CreateJoinToken: grpc.handleUnaryCall<_tollgate_v1_CreateJoinTokenRequest__Output, _tollgate_v1_CreateJoinTokenResponse>;
+  
+  /**
+   * Would this call be allowed by the RUNNING config (or its shadow rules), and what decides it.
+   */
+  ExplainPolicy: grpc.handleUnaryCall<_tollgate_v1_ExplainPolicyRequest__Output, _tollgate_v1_PolicyExplanation>;
   
   GetCallGraph: grpc.handleUnaryCall<_tollgate_v1_GetCallGraphRequest__Output, _tollgate_v1_CallGraph>;
   
@@ -204,9 +267,17 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   GetPolicy: grpc.handleUnaryCall<_tollgate_v1_GetPolicyRequest__Output, _tollgate_v1_Policy>;
   
+  /**
+   * Shadow rules: SetPolicy with shadow = true stores them beside the policy (same section and version);
+   * the gateway counts the calls they would decide differently. Promote makes them the policy in one write.
+   */
+  GetPolicyDiff: grpc.handleUnaryCall<_tollgate_v1_GetPolicyDiffRequest__Output, _tollgate_v1_PolicyDiff>;
+  
   ListAgents: grpc.handleUnaryCall<_tollgate_v1_ListAgentsRequest__Output, _tollgate_v1_ListAgentsResponse>;
   
   ListCertificates: grpc.handleUnaryCall<_tollgate_v1_ListCertificatesRequest__Output, _tollgate_v1_ListCertificatesResponse>;
+  
+  PromoteShadowPolicy: grpc.handleUnaryCall<_tollgate_v1_PromoteShadowPolicyRequest__Output, _tollgate_v1_Policy>;
   
   /**
    * register or update
@@ -241,12 +312,16 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
   CancelTask: MethodDefinition<_tollgate_v1_CancelTaskRequest, _tollgate_v1_CancelTaskResponse, _tollgate_v1_CancelTaskRequest__Output, _tollgate_v1_CancelTaskResponse__Output>
+  ClearShadowPolicy: MethodDefinition<_tollgate_v1_ClearShadowPolicyRequest, _tollgate_v1_Policy, _tollgate_v1_ClearShadowPolicyRequest__Output, _tollgate_v1_Policy__Output>
   CreateJoinToken: MethodDefinition<_tollgate_v1_CreateJoinTokenRequest, _tollgate_v1_CreateJoinTokenResponse, _tollgate_v1_CreateJoinTokenRequest__Output, _tollgate_v1_CreateJoinTokenResponse__Output>
+  ExplainPolicy: MethodDefinition<_tollgate_v1_ExplainPolicyRequest, _tollgate_v1_PolicyExplanation, _tollgate_v1_ExplainPolicyRequest__Output, _tollgate_v1_PolicyExplanation__Output>
   GetCallGraph: MethodDefinition<_tollgate_v1_GetCallGraphRequest, _tollgate_v1_CallGraph, _tollgate_v1_GetCallGraphRequest__Output, _tollgate_v1_CallGraph__Output>
   GetLimits: MethodDefinition<_tollgate_v1_GetLimitsRequest, _tollgate_v1_Limits, _tollgate_v1_GetLimitsRequest__Output, _tollgate_v1_Limits__Output>
   GetPolicy: MethodDefinition<_tollgate_v1_GetPolicyRequest, _tollgate_v1_Policy, _tollgate_v1_GetPolicyRequest__Output, _tollgate_v1_Policy__Output>
+  GetPolicyDiff: MethodDefinition<_tollgate_v1_GetPolicyDiffRequest, _tollgate_v1_PolicyDiff, _tollgate_v1_GetPolicyDiffRequest__Output, _tollgate_v1_PolicyDiff__Output>
   ListAgents: MethodDefinition<_tollgate_v1_ListAgentsRequest, _tollgate_v1_ListAgentsResponse, _tollgate_v1_ListAgentsRequest__Output, _tollgate_v1_ListAgentsResponse__Output>
   ListCertificates: MethodDefinition<_tollgate_v1_ListCertificatesRequest, _tollgate_v1_ListCertificatesResponse, _tollgate_v1_ListCertificatesRequest__Output, _tollgate_v1_ListCertificatesResponse__Output>
+  PromoteShadowPolicy: MethodDefinition<_tollgate_v1_PromoteShadowPolicyRequest, _tollgate_v1_Policy, _tollgate_v1_PromoteShadowPolicyRequest__Output, _tollgate_v1_Policy__Output>
   PutAgent: MethodDefinition<_tollgate_v1_PutAgentRequest, _tollgate_v1_PutAgentResponse, _tollgate_v1_PutAgentRequest__Output, _tollgate_v1_PutAgentResponse__Output>
   RemoveAgent: MethodDefinition<_tollgate_v1_RemoveAgentRequest, _tollgate_v1_RemoveAgentResponse, _tollgate_v1_RemoveAgentRequest__Output, _tollgate_v1_RemoveAgentResponse__Output>
   ResetSettings: MethodDefinition<_tollgate_v1_ResetSettingsRequest, _tollgate_v1_ResetSettingsResponse, _tollgate_v1_ResetSettingsRequest__Output, _tollgate_v1_ResetSettingsResponse__Output>

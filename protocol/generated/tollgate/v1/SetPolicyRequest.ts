@@ -5,16 +5,20 @@ import type { Long } from '@grpc/proto-loader';
 
 /**
  * `version` is required: the version GetPolicy returned (the rules are replaced as a whole).
+ * shadow: replace the shadow rules instead; the enforced rules stay as they are.
  */
 export interface SetPolicyRequest {
   'version'?: (number | string | Long);
   'rules'?: (_tollgate_v1_PolicyRule)[];
+  'shadow'?: (boolean);
 }
 
 /**
  * `version` is required: the version GetPolicy returned (the rules are replaced as a whole).
+ * shadow: replace the shadow rules instead; the enforced rules stay as they are.
  */
 export interface SetPolicyRequest__Output {
   'version': (number);
   'rules': (_tollgate_v1_PolicyRule__Output)[];
+  'shadow': (boolean);
 }
