@@ -410,6 +410,11 @@ export const configSchema = z
         'rules evaluated beside `policy` without enforcing them: calls they would decide differently are counted (would_deny, would_allow) and logged; `tollgate ctl policy diff` shows them, `ctl policy promote` makes them the policy (absent: no shadow)',
       ),
     rateLimits: rateLimitsSchema.default({}).describe('token buckets and concurrency caps (omit a key to disable that limit)'),
+    shadowRateLimits: rateLimitsSchema
+      .optional()
+      .describe(
+        'rate limits evaluated beside `rateLimits` without enforcing them: calls they would refuse while `rateLimits` allows them (would_limit), or the reverse (would_allow), are counted and logged; `tollgate ctl limits diff` shows them, `ctl limits promote` makes them the rateLimits (absent: no shadow, no cost)',
+      ),
     redis: redisSchema
       .optional()
       .describe('share rate limits, concurrency caps, task budgets and cancellations with every replica on Redis (absent: each process keeps its own)'),

@@ -19,7 +19,8 @@ export function explainMsg(config: Config, q: ExplainQuery): PolicyExplanation {
   return { ...e, rules: e.rules.map((r) => ({ rule: r.rule, verdict: r.verdict, allows: r.allows })) };
 }
 
-export function policyDiffMsg(diffs: ShadowDiffs, limit: number): Pick<PolicyDiff, 'sinceUnixMs' | 'evaluated' | 'counts' | 'recent'> {
+/** `ctl policy diff` and `ctl limits diff` (the shadow rate limits' counts have the same shape). */
+export function policyDiffMsg(diffs: ShadowDiffs<string>, limit: number): Pick<PolicyDiff, 'sinceUnixMs' | 'evaluated' | 'counts' | 'recent'> {
   const s = diffs.snapshot(limit);
   return {
     sinceUnixMs: s.since,

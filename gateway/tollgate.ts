@@ -313,6 +313,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
           },
           explain: explainMsg,
           policyDiff: (limit) => policyDiffMsg(proxy.shadow, limit),
+          limitsDiff: (limit) => policyDiffMsg(proxy.limitsShadow, limit),
           events,
           now,
           peerOf: (call) => ctx.peerOf(call),

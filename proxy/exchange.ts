@@ -74,6 +74,8 @@ export class Exchange implements ForwardJob {
   isCall = false;
   /** a concurrency slot is held (given back once, when the exchange is finished) */
   holdsSlot = false;
+  /** the shadow limiter (config shadowRateLimits) holds a slot for this call: given back with the one above */
+  holdsShadowSlot = false;
   /** the slot governance keeps its per-call state in; the proxy never reads it */
   governance: unknown = undefined;
   /** the A2A task the call names, or the one its response created ('' none): audit line, call graph */

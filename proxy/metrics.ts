@@ -37,6 +37,8 @@ export interface GatewayMetrics {
   readonly costTotal: Counter<'agent'>;
   /** calls the shadow policy would decide differently (proxy/shadow.ts): verdict would_deny | would_allow */
   readonly policyShadowDiff: Counter<'caller' | 'callee' | 'verdict'>;
+  /** calls the shadow rate limits would decide differently (proxy/ratelimit/shadow.ts): verdict would_limit | would_allow */
+  readonly limitsShadowDiff: Counter<'caller' | 'callee' | 'verdict'>;
   /** where tollgate_gateway_cert_expiry_seconds reads the gateway certificate's notAfter (ms), at scrape time */
   setGatewayCertNotAfter(source: () => number | undefined): void;
   /** notAfter (ms) of the CA intermediate currently signing; the gauge reports seconds left at scrape time */
@@ -182,6 +184,12 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     policyShadowDiff: new Counter({
       name: 'tollgate_policy_shadow_diff_total',
       help: 'Calls the shadow policy would decide differently from the enforced one: would_deny (allowed now) or would_allow (refused now), by caller and callee',
+      labelNames: ['caller', 'callee', 'verdict'],
+      registers,
+    }),
+    limitsShadowDiff: new Counter({
+      name: 'tollgate_limits_shadow_diff_total',
+      help: 'Calls the shadow rate limits would decide differently from the enforced ones: would_limit (allowed now) or would_allow (rate limited now), by caller and callee',
       labelNames: ['caller', 'callee', 'verdict'],
       registers,
     }),

@@ -16,7 +16,7 @@ import { decideRoute, upstreamPath } from './stages/route.js';
 import { authorizeStage, chainUnverifiable } from './stages/authorize.js';
 import { pushBody, pushConfigStage, uninspectableBody, pushEndpointReserved, pushRoute, pushUpstreamPath, reachesPushEndpoint } from './stages/push.js';
 import { PUSH_NOTIFICATION_METHOD } from './a2a/methods.js';
-import { limitsStage } from './stages/limits.js';
+import { limitsStage, releaseSlots } from './stages/limits.js';
 import { governanceStage } from './stages/governance.js';
 import type { TaskOwnership } from './stages/tasks.js';
 import { upstreamEnded, upstreamResponded } from './stages/forward.js';
@@ -346,7 +346,7 @@ export class Pipeline implements ExchangeSink {
     }
     // 5. limits
     const limiter = ex.rt.limiter;
-    if (limiter.enabled) {
+    if (limiter.enabled || ex.rt.shadowLimits !== undefined) {
       const limited = limitsStage(limiter, ex);
       if (limited !== undefined) {
         ex.refuse(limited, 'limit');
@@ -449,10 +449,7 @@ export class Pipeline implements ExchangeSink {
 
   /** 8. record: every exchange ends here exactly once */
   private finish(ex: Exchange): void {
-    if (ex.holdsSlot) {
-      ex.holdsSlot = false;
-      ex.rt.limiter.release(ex.callee);
-    }
+    if (ex.holdsSlot || ex.holdsShadowSlot) releaseSlots(ex);
     ex.durationUs = Math.round((performance.now() - ex.t0) * 1000);
     this.recorder.record(ex);
     if (--this.inFlight === 0 && this.idleWaiters.length > 0) {

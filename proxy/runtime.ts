@@ -6,6 +6,7 @@ import type { Upstream, UpstreamSpec } from './upstream/engine.js';
 import type { GrpcUpstream } from './upstream/grpc.js';
 import { compileAgentTimeouts, type AgentTimeouts } from './timeouts.js';
 import { compileShadow, type ShadowDiffs, type ShadowPolicy } from './shadow.js';
+import { compileShadowLimits, type LimitsShadowVerdict, type ShadowLimits } from './ratelimit/shadow.js';
 
 /**
  * Everything the request path needs, built once when a config loads (or reloads): the agent registry in
@@ -46,6 +47,8 @@ export interface Runtime {
   /** the shadow rules (config shadowPolicy), compared with the policy in the authorize stage; undefined: none */
   readonly shadow: ShadowPolicy | undefined;
   readonly limiter: Limiter;
+  /** the shadow rate limits (config shadowRateLimits), asked beside `limiter` and never enforced; undefined: none */
+  readonly shadowLimits: ShadowLimits | undefined;
   /** is `name` a registered agent (built once: the route stage calls it per request) */
   readonly hasAgent: (name: string) => boolean;
 }
@@ -70,6 +73,7 @@ export function compileRuntime(
   open: (spec: UpstreamSpec) => Upstream,
   openGrpc?: (spec: UpstreamSpec) => GrpcUpstream,
   shadowDiffs?: ShadowDiffs,
+  limitsDiffs?: ShadowDiffs<LimitsShadowVerdict>,
 ): { runtime: Runtime; retired: Closable[] } {
   const policy = compilePolicy(config.policy, Object.keys(config.agents)); // throws ProxyError on a bad method name
   const shadow = compileShadow(config.shadowPolicy, Object.keys(config.agents), shadowDiffs);
@@ -119,8 +123,9 @@ export function compileRuntime(
   // Keep bucket state across reloads when the limits did not change (a reload must not hand out a fresh burst).
   const limiter =
     previous && JSON.stringify(previous.config.rateLimits) === JSON.stringify(config.rateLimits) ? previous.limiter : new Limiter(config.rateLimits);
+  const shadowLimits = compileShadowLimits(config.shadowRateLimits, previous?.shadowLimits, previous?.config.shadowRateLimits, limitsDiffs);
   const hasAgent = (name: string) => agents.has(name);
-  return { runtime: { gen: ++gens, config, agents, agentNameById, policy, shadow, limiter, hasAgent }, retired };
+  return { runtime: { gen: ++gens, config, agents, agentNameById, policy, shadow, limiter, shadowLimits, hasAgent }, retired };
 }
 
 /** The bounded caller label: agent name, 'external' (matched a policy rule) or 'unknown'. */

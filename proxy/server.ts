@@ -24,6 +24,7 @@ import { ALPN_PROTOCOLS, serveH2 } from './grpc/listener.js';
 import { LruTaskOwners, type TaskOwners } from './a2a/task-owners.js';
 import { TaskOwnership } from './stages/tasks.js';
 import { ShadowDiffs, type ShadowOptions } from './shadow.js';
+import type { LimitsShadowVerdict } from './ratelimit/shadow.js';
 
 /**
  * TLS termination and lifecycle: the mTLS listener serving the gateway's own SVID, certificate hot swap,
@@ -69,6 +70,8 @@ export interface ProxyHandle {
   reloadConfig(config: Config): void;
   /** the calls the shadow policy would decide differently, since the policy or its shadow last changed */
   shadow: ShadowDiffs;
+  /** the calls the shadow rate limits would decide differently, since the rate limits or their shadow last changed */
+  limitsShadow: ShadowDiffs<LimitsShadowVerdict>;
   /** stop accepting, let in-flight calls finish (up to graceMs, default config.timeouts.shutdown), flush logs */
   close(graceMs?: number): Promise<void>;
 }
@@ -134,7 +137,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     (spec: UpstreamSpec): GrpcUpstream =>
       grpcFactory(spec, engineOptions(config));
   const shadow = new ShadowDiffs(metrics.policyShadowDiff, { ...opts.shadow, now });
-  state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config), openGrpcWith(opts.config), shadow).runtime;
+  const limitsShadow = new ShadowDiffs<LimitsShadowVerdict>(metrics.limitsShadowDiff, { log: opts.shadow?.log, kind: 'limits', now });
+  state.runtime = compileRuntime(opts.config, undefined, openWith(opts.config), openGrpcWith(opts.config), shadow, limitsShadow).runtime;
   const destroyUpstreams = () =>
     Promise.all(
       [...state.runtime.agents.values()].flatMap((a) => [a.upstream.destroy(), a.grpc?.destroy() ?? Promise.resolve()]).map((p) => p.catch(() => {})),
@@ -198,6 +202,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     server,
     metrics,
     shadow,
+    limitsShadow,
     reloadCredentials() {
       const t = buildTrust(opts.credentials(), state.trust, now());
       // The FULL option set: setSecureContext rebuilds the context from only what it is given, and an
@@ -223,10 +228,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       const prev = state.runtime;
       const open = openWith(config);
       const openGrpc = openGrpcWith(config);
-      const { runtime, retired } = compileRuntime(config, prev, open, openGrpc, shadow);
+      const { runtime, retired } = compileRuntime(config, prev, open, openGrpc, shadow, limitsShadow);
       // what was counted compared these two rule sets: a change of either starts the count again
       const rules = (c: Config) => JSON.stringify([c.policy, c.shadowPolicy]);
       if (rules(prev.config) !== rules(config)) shadow.reset();
+      const limits = (c: Config) => JSON.stringify([c.rateLimits, c.shadowRateLimits]);
+      if (limits(prev.config) !== limits(config)) limitsShadow.reset();
       if (prev.config.timeouts.upstream !== config.timeouts.upstream || prev.config.timeouts.idle !== config.timeouts.idle) {
         // kept pools carry the old timeouts: replace them too
         for (const agent of runtime.agents.values()) {

@@ -18,34 +18,34 @@ import type { Exchange } from './exchange.js';
  */
 export type ShadowVerdict = 'would_deny' | 'would_allow';
 
-export interface ShadowDiffCall {
+export interface ShadowDiffCall<V extends string = ShadowVerdict> {
   time: number;
   callerId: string;
   /** the bounded caller label (agent name, 'external' or 'unknown') */
   caller: string;
   callee: string;
   method: string;
-  verdict: ShadowVerdict;
+  verdict: V;
   /** 'allowed' or the refusal reason, under the policy and under the shadow rules */
   active: string;
   shadow: string;
 }
 
-export interface ShadowDiffCount {
+export interface ShadowDiffCount<V extends string = ShadowVerdict> {
   caller: string;
   callee: string;
-  verdict: ShadowVerdict;
+  verdict: V;
   count: number;
 }
 
-export interface ShadowSnapshot {
+export interface ShadowSnapshot<V extends string = ShadowVerdict> {
   /** when counting started (the policy or its shadow last changed) */
   since: number;
   /** calls both rule sets decided since then */
   evaluated: number;
-  counts: ShadowDiffCount[];
+  counts: ShadowDiffCount<V>[];
   /** newest first */
-  recent: ShadowDiffCall[];
+  recent: ShadowDiffCall<V>[];
 }
 
 export interface ShadowOptions {
@@ -60,6 +60,8 @@ export interface ShadowOptions {
   logEveryMs?: number;
   /** recent differing calls kept (default 200) */
   recent?: number;
+  /** what is shadowed, for the log line (default 'policy'; 'limits': proxy/ratelimit/shadow.ts) */
+  kind?: 'policy' | 'limits';
   now: () => number;
 }
 
@@ -83,10 +85,13 @@ export function shadowVerdict(active: string, shadow: string): ShadowVerdict | u
   return a ? 'would_deny' : 'would_allow';
 }
 
-/** The counts and recent differing calls of one process; reset when the policy or its shadow changes. */
-export class ShadowDiffs {
-  private counts = new Map<string, ShadowDiffCount>();
-  private recentCalls: ShadowDiffCall[] = [];
+/**
+ * The counts and recent differing calls of one process; reset when the compared rules change. Shared by the
+ * shadow policy (observe, here) and the shadow rate limits (proxy/ratelimit/shadow.ts: observed + record).
+ */
+export class ShadowDiffs<V extends string = ShadowVerdict> {
+  private counts = new Map<string, ShadowDiffCount<V>>();
+  private recentCalls: ShadowDiffCall<V>[] = [];
   private since: number;
   private evaluated = 0;
   private readonly lastLogged = new Map<string, number>();
@@ -110,8 +115,13 @@ export class ShadowDiffs {
     this.evaluated = 0;
   }
 
+  /** one call was decided by both rule sets */
+  observed(): void {
+    this.evaluated++;
+  }
+
   /** Compare the enforced decision `active` for this call with the shadow rules' (the authorize stage). */
-  observe(ex: Exchange, active: AuthzDecision, shadowPolicy: Policy): void {
+  observe(this: ShadowDiffs, ex: Exchange, active: AuthzDecision, shadowPolicy: Policy): void {
     const shadow = decideAuthorize(shadowPolicy.grantsFor(ex.callerId), ex.callee, ex.method);
     // most calls: both allow without conditions, or both refuse for the same reason
     if (active.allow === shadow.allow && (!active.allow || (active.chain === undefined && shadow.allow && shadow.chain === undefined))) {
@@ -139,7 +149,8 @@ export class ShadowDiffs {
     });
   }
 
-  private record(c: ShadowDiffCall): void {
+  /** count, keep and (throttled) log one call the two rule sets decided differently */
+  record(c: ShadowDiffCall<V>): void {
     this.counter.labels(c.caller, c.callee, c.verdict).inc();
     const key = `${c.caller}\u0000${c.callee}\u0000${c.verdict}`;
     const n = this.counts.get(key);
@@ -152,13 +163,21 @@ export class ShadowDiffs {
     const last = this.lastLogged.get(key);
     if (last !== undefined && c.time - last < this.logEveryMs) return;
     this.lastLogged.set(key, c.time); // keys are bounded labels
+    const every = `at most one line per ${Math.round(this.logEveryMs / 1000)}s for this caller, callee and verdict`;
+    if (this.opts.kind === 'limits') {
+      log.warn(
+        { shadow: c.verdict, caller: c.callerId, callee: c.callee, method: c.method, rateLimits: c.active, shadowRateLimits: c.shadow },
+        `rate limits shadow: ${c.verdict} ${c.callerId} -> ${c.callee} ${c.method} (rateLimits: ${c.active}, shadow: ${c.shadow}; ${every})`,
+      );
+      return;
+    }
     log.warn(
       { shadow: c.verdict, caller: c.callerId, callee: c.callee, method: c.method, policy: c.active, shadowPolicy: c.shadow },
-      `policy shadow: ${c.verdict} ${c.callerId} -> ${c.callee} ${c.method} (policy: ${c.active}, shadow: ${c.shadow}; at most one line per ${Math.round(this.logEveryMs / 1000)}s for this caller, callee and verdict)`,
+      `policy shadow: ${c.verdict} ${c.callerId} -> ${c.callee} ${c.method} (policy: ${c.active}, shadow: ${c.shadow}; ${every})`,
     );
   }
 
-  snapshot(limit: number): ShadowSnapshot {
+  snapshot(limit: number): ShadowSnapshot<V> {
     const counts = [...this.counts.values()].map((c) => ({ ...c })).sort((x, y) => y.count - x.count || x.caller.localeCompare(y.caller));
     const recent = this.recentCalls.slice(-Math.min(limit, this.keep)).reverse();
     return { since: this.since, evaluated: this.evaluated, counts, recent };

@@ -132,6 +132,54 @@ function asArray(v: unknown, what: string, file: string, i: number): string[] {
 
 const RULE_KEYS = ['from', 'to', 'methods', 'nonA2A', 'chain'];
 
+/** `ctl policy diff` / `ctl limits diff`: the shadow's counts and recent differing calls. */
+function printShadowDiff(ctx: CommandContext, res: PolicyDiff__Output, section: 'policy' | 'limits'): void {
+  if (ctx.json) {
+    ctx.io.stdout(
+      json({ hasShadow: res.hasShadow, version: res.version, since: res.sinceUnixMs, evaluated: res.evaluated, counts: res.counts, recent: res.recent }),
+    );
+    return;
+  }
+  const what = section === 'policy' ? 'shadow policy' : 'shadow rate limits';
+  if (!res.hasShadow) {
+    ctx.io.stdout(
+      `no ${what} ${section === 'policy' ? 'is' : 'are'} set (${section} version ${res.version}): set ${section === 'policy' ? 'one' : 'them'} with tollgate ctl ${section} set --file FILE --shadow\n`,
+    );
+    return;
+  }
+  const differ = res.counts.reduce((n, c) => n + c.count, 0);
+  ctx.io.stdout(
+    `${what} (${section} version ${res.version}): ${res.evaluated} call(s) evaluated since ${time(res.sinceUnixMs)}, ${differ} decided differently\n`,
+  );
+  if (res.counts.length > 0) {
+    ctx.io.stdout(
+      table(
+        ['VERDICT', 'CALLER', 'CALLEE', 'CALLS'],
+        res.counts.map((c) => [c.verdict, c.caller, c.callee, String(c.count)]),
+      ),
+    );
+  }
+  if (res.recent.length > 0) {
+    ctx.io.stdout('recent:\n');
+    ctx.io.stdout(
+      table(
+        ['TIME', 'VERDICT', 'CALLER', 'CALLEE', 'METHOD', 'NOW', 'SHADOW'],
+        res.recent.map((c) => [time(c.timeUnixMs), c.verdict, c.callerId, c.callee, c.method, c.active, c.shadow]),
+      ),
+    );
+  }
+  ctx.io.stdout(`promote with tollgate ctl ${section} promote --version ${res.version}, or drop with tollgate ctl ${section} shadow clear\n`);
+}
+
+function limitsJson(res: Limits__Output) {
+  return {
+    version: res.version,
+    rateLimits: JSON.parse(res.rateLimitsJson || '{}') as unknown,
+    delegation: JSON.parse(res.delegationJson || '{}') as unknown,
+    ...(res.hasShadow ? { shadowRateLimits: JSON.parse(res.shadowRateLimitsJson || '{}') as unknown } : {}),
+  };
+}
+
 /** Accepts a list of rules or a mapping with a `policy:` (or, for shadow rules, `shadowPolicy:`) key (a config file excerpt). */
 function rulesFromFile(file: string, shadow = false): RuleMsg[] {
   const doc = readYamlFile(file);
@@ -396,38 +444,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: { limit: { type: 'string', value: 'N', desc: 'recent differing calls to show (default 20, at most 1000)' } },
     async run(ctx) {
       const res: PolicyDiff__Output = await ctx.conn.call('GetPolicyDiff', { limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
-      if (ctx.json) {
-        ctx.io.stdout(
-          json({ hasShadow: res.hasShadow, version: res.version, since: res.sinceUnixMs, evaluated: res.evaluated, counts: res.counts, recent: res.recent }),
-        );
-        return;
-      }
-      if (!res.hasShadow) {
-        ctx.io.stdout(`no shadow policy is set (policy version ${res.version}): set one with tollgate ctl policy set --file FILE --shadow\n`);
-        return;
-      }
-      const differ = res.counts.reduce((n, c) => n + c.count, 0);
-      ctx.io.stdout(
-        `shadow policy (policy version ${res.version}): ${res.evaluated} call(s) evaluated since ${time(res.sinceUnixMs)}, ${differ} decided differently\n`,
-      );
-      if (res.counts.length > 0) {
-        ctx.io.stdout(
-          table(
-            ['VERDICT', 'CALLER', 'CALLEE', 'CALLS'],
-            res.counts.map((c) => [c.verdict, c.caller, c.callee, String(c.count)]),
-          ),
-        );
-      }
-      if (res.recent.length > 0) {
-        ctx.io.stdout('recent:\n');
-        ctx.io.stdout(
-          table(
-            ['TIME', 'VERDICT', 'CALLER', 'CALLEE', 'METHOD', 'NOW', 'SHADOW'],
-            res.recent.map((c) => [time(c.timeUnixMs), c.verdict, c.callerId, c.callee, c.method, c.active, c.shadow]),
-          ),
-        );
-      }
-      ctx.io.stdout(`promote with tollgate ctl policy promote --version ${res.version}, or drop with tollgate ctl policy shadow clear\n`);
+      printShadowDiff(ctx, res, 'policy');
     },
   },
   {
@@ -468,30 +485,50 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     async run(ctx) {
       const res: Limits__Output = await ctx.conn.call('GetLimits', {});
-      const doc: { rateLimits: unknown; delegation: unknown } = {
-        rateLimits: JSON.parse(res.rateLimitsJson || '{}'),
-        delegation: JSON.parse(res.delegationJson || '{}'),
-      };
+      const doc = limitsJson(res);
       if (ctx.json) {
-        ctx.io.stdout(json({ version: res.version, ...doc }));
+        ctx.io.stdout(json(doc));
         return;
       }
       ctx.io.stdout(`# limits version ${res.version}: change with tollgate ctl limits set --file FILE --version ${res.version}\n`);
-      ctx.io.stdout(toYaml({ rateLimits: doc.rateLimits, delegation: readableDelegation(doc.delegation) }));
+      if (res.hasShadow) ctx.io.stdout('# shadowRateLimits: counted, not enforced (tollgate ctl limits diff; promote or shadow clear)\n');
+      const shadow = res.hasShadow ? { shadowRateLimits: doc.shadowRateLimits } : {};
+      ctx.io.stdout(toYaml({ rateLimits: doc.rateLimits, delegation: readableDelegation(doc.delegation), ...shadow }));
     },
   },
   {
     path: ['limits', 'set'],
-    args: '--file LIMITS.yaml [--version N]',
-    summary: 'replace rate limits and/or delegation budgets',
+    args: '--file LIMITS.yaml [--shadow] [--version N]',
+    summary: 'replace rate limits and/or delegation budgets, or (--shadow) the shadow rate limits',
     details:
       'LIMITS.yaml has a rateLimits: and/or a delegation: mapping, as in the config file; a section left out stays as it is.\n' +
+      'With --shadow its rateLimits: (or shadowRateLimits:) are stored as shadow rate limits: live calls are still limited by rateLimits, and the calls the shadow limits would decide differently are counted and logged (tollgate ctl limits diff) until you promote or clear them.\n' +
       'Without --version the current version is read first (last writer wins).',
-    options: { file: { type: 'string', value: 'FILE', desc: 'YAML file with rateLimits: and/or delegation:' }, version: VERSION_OPT },
+    options: {
+      file: { type: 'string', value: 'FILE', desc: 'YAML file with rateLimits: and/or delegation:' },
+      shadow: { type: 'boolean', desc: 'store the rate limits as shadow limits: counted and logged, not enforced' },
+      version: VERSION_OPT,
+    },
     async run(ctx) {
       const file = required(ctx, 'file', 'give a YAML file with rateLimits: and/or delegation: (see tollgate ctl limits get)');
       const doc = readYamlFile(file);
       if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new CtlError('usage', `${file} must be a mapping with rateLimits: and/or delegation:`);
+      if (ctx.values.shadow === true) {
+        const m = doc as Record<string, unknown>;
+        const extraKey = Object.keys(m).find((k) => k !== 'rateLimits' && k !== 'shadowRateLimits');
+        if (extraKey !== undefined) throw new CtlError('usage', `${file}: ${extraKey} cannot be shadowed (with --shadow give rateLimits: only)`);
+        const limits = m.shadowRateLimits ?? m.rateLimits;
+        if (limits === undefined) throw new CtlError('usage', `${file} has no rateLimits: to store as shadow rate limits`);
+        const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetLimits', {})).version;
+        const res: Limits__Output = await ctx.conn.call('SetLimits', {
+          version,
+          rateLimitsJson: JSON.stringify(limits ?? {}),
+          delegationJson: '',
+          shadow: true,
+        });
+        ctx.io.stdout(ctx.json ? json(limitsJson(res)) : `shadow rate limits set (limits version ${res.version}); see tollgate ctl limits diff\n`);
+        return;
+      }
       const extra = Object.keys(doc).filter((k) => k !== 'rateLimits' && k !== 'delegation');
       if (extra.length > 0) throw new CtlError('usage', `${file}: unknown key ${extra[0]} (expected rateLimits and/or delegation)`);
       const d = doc as { rateLimits?: unknown; delegation?: unknown };
@@ -503,12 +540,46 @@ export const COMMANDS: readonly CommandSpec[] = [
         delegationJson: d.delegation === undefined ? '' : JSON.stringify(d.delegation ?? {}),
       });
       if (ctx.json) {
-        ctx.io.stdout(
-          json({ version: res.version, rateLimits: JSON.parse(res.rateLimitsJson) as unknown, delegation: JSON.parse(res.delegationJson) as unknown }),
-        );
+        ctx.io.stdout(json(limitsJson(res)));
         return;
       }
       ctx.io.stdout(`limits set (limits version ${res.version})\n`);
+    },
+  },
+  {
+    path: ['limits', 'diff'],
+    args: '[--limit N]',
+    summary: 'calls the shadow rate limits would decide differently (would_limit, would_allow), counted by the gateway that answers',
+    details:
+      'Counts are kept by each replica since the rate limits or their shadow last changed (tollgate_limits_shadow_diff_total is the metric); NOW and SHADOW name the limit that refuses (caller, edge, concurrency).',
+    options: { limit: { type: 'string', value: 'N', desc: 'recent differing calls to show (default 20, at most 1000)' } },
+    async run(ctx) {
+      const res: PolicyDiff__Output = await ctx.conn.call('GetLimitsDiff', { limit: wholeNumber(ctx, 'limit', 1) ?? 0 });
+      printShadowDiff(ctx, res, 'limits');
+    },
+  },
+  {
+    path: ['limits', 'promote'],
+    args: '[--version N]',
+    summary: 'make the shadow rate limits the enforced rateLimits (one versioned write)',
+    details:
+      'Without --version the current version is read first; pass the version `limits diff` showed to be refused if the limits or their shadow changed since.',
+    options: { version: VERSION_OPT },
+    async run(ctx) {
+      const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetLimits', {})).version;
+      const res: Limits__Output = await ctx.conn.call('PromoteShadowLimits', { version });
+      ctx.io.stdout(ctx.json ? json(limitsJson(res)) : `shadow rate limits promoted: now enforced (limits version ${res.version})\n`);
+    },
+  },
+  {
+    path: ['limits', 'shadow', 'clear'],
+    args: '[--version N]',
+    summary: 'drop the shadow rate limits (the enforced rateLimits stay)',
+    options: { version: VERSION_OPT },
+    async run(ctx) {
+      const version = wholeNumber(ctx, 'version') ?? (await ctx.conn.call('GetLimits', {})).version;
+      const res: Limits__Output = await ctx.conn.call('ClearShadowLimits', { version });
+      ctx.io.stdout(ctx.json ? json(limitsJson(res)) : `shadow rate limits cleared (limits version ${res.version})\n`);
     },
   },
   {

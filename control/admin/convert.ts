@@ -88,7 +88,10 @@ function parseJsonField(field: string, text: string, what = 'limits'): unknown {
 }
 
 /** New rateLimits/delegation from a SetLimits request; an empty JSON string keeps the current section. */
-export function limitsFromMsg(msg: LimitsMsg, current: Config): { rateLimits: Config['rateLimits']; delegation: Config['delegation'] } {
+export function limitsFromMsg(
+  msg: Pick<LimitsMsg, 'rateLimitsJson' | 'delegationJson'>,
+  current: Config,
+): { rateLimits: Config['rateLimits']; delegation: Config['delegation'] } {
   let rateLimits = current.rateLimits;
   let delegation = current.delegation;
   if (msg.rateLimitsJson && msg.rateLimitsJson.trim() !== '') {
@@ -104,8 +107,27 @@ export function limitsFromMsg(msg: LimitsMsg, current: Config): { rateLimits: Co
   return { rateLimits, delegation };
 }
 
+/** The shadow rate limits of a SetLimits request with shadow set (rate_limits_json required, delegation_json empty). */
+export function shadowLimitsFromMsg(msg: Pick<LimitsMsg, 'rateLimitsJson' | 'delegationJson'>): NonNullable<Config['shadowRateLimits']> {
+  if (msg.delegationJson && msg.delegationJson.trim() !== '') {
+    throw new AdminError('invalid_argument', 'delegation_json must be empty with shadow: only rate limits can be shadowed, delegation budgets cannot');
+  }
+  if (!msg.rateLimitsJson || msg.rateLimitsJson.trim() === '') {
+    throw new AdminError('invalid_argument', 'rate_limits_json is empty: give the shadow rate limits (config rateLimits shape)');
+  }
+  const r = rateLimitsSchema.safeParse(parseJsonField('rate_limits_json', msg.rateLimitsJson));
+  if (!r.success) throw invalid('limits', ['shadowRateLimits'], r.error.issues);
+  return r.data;
+}
+
 export function limitsToMsg(cfg: Config, version: number): LimitsMsg {
-  return { version, rateLimitsJson: JSON.stringify(cfg.rateLimits), delegationJson: JSON.stringify(cfg.delegation) };
+  return {
+    version,
+    rateLimitsJson: JSON.stringify(cfg.rateLimits),
+    delegationJson: JSON.stringify(cfg.delegation),
+    hasShadow: cfg.shadowRateLimits !== undefined,
+    shadowRateLimitsJson: cfg.shadowRateLimits === undefined ? '' : JSON.stringify(cfg.shadowRateLimits),
+  };
 }
 
 /** A request's `version`: a whole number >= 0. */

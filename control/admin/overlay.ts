@@ -3,7 +3,7 @@
  *
  * Rule: a section set through the admin API replaces the same section of the file, whole. The file's
  * `agents:` is ignored once `tollgate ctl agents put/remove` has been used, its `policy:` once
- * `ctl policy set` has been used, and its `rateLimits:` + `delegation:` once `ctl limits set` has been used.
+ * `ctl policy set` has been used, and its `rateLimits:` + `delegation:` (+ `shadowRateLimits:`) once `ctl limits set` has been used.
  * Every other key (listen, ca, admins, ...) always comes from the file. The combined config is validated
  * again as a whole, so an overlay that no longer fits the file (say the stored policy names an agent only
  * the file defined) stops the start with an error naming the field, instead of running half-configured.
@@ -18,7 +18,7 @@ import { SETTINGS_SECTIONS, type SettingsSection, type SettingsStore } from './s
 export const SECTION_KEYS: Record<SettingsSection, readonly (keyof Config)[]> = {
   agents: ['agents'],
   policy: ['policy', 'shadowPolicy'],
-  limits: ['rateLimits', 'delegation'],
+  limits: ['rateLimits', 'delegation', 'shadowRateLimits'],
 };
 
 /**
@@ -31,9 +31,20 @@ export interface PolicySection {
   shadowPolicy?: unknown;
 }
 
+/** The 'limits' section's stored value; shadowRateLimits only while shadow rate limits are set (same section and version). */
+export interface LimitsSection {
+  rateLimits?: unknown;
+  delegation?: unknown;
+  shadowRateLimits?: unknown;
+}
+
 /** The stored value of a section, taken from a config. */
 export function sectionValue(cfg: Config, section: SettingsSection): unknown {
-  if (section === 'limits') return { rateLimits: cfg.rateLimits, delegation: cfg.delegation };
+  if (section === 'limits') {
+    const v: LimitsSection = { rateLimits: cfg.rateLimits, delegation: cfg.delegation };
+    if (cfg.shadowRateLimits !== undefined) v.shadowRateLimits = cfg.shadowRateLimits;
+    return v;
+  }
   if (section === 'policy' && cfg.shadowPolicy !== undefined) return { policy: cfg.policy, shadowPolicy: cfg.shadowPolicy } satisfies PolicySection;
   return cfg[section];
 }
@@ -41,8 +52,8 @@ export function sectionValue(cfg: Config, section: SettingsSection): unknown {
 /** `cfg` with one section replaced (not validated: pass the result to validateConfig). */
 export function withSection(cfg: Config, section: SettingsSection, value: unknown): Record<string, unknown> {
   if (section === 'limits') {
-    const v = (value ?? {}) as { rateLimits?: unknown; delegation?: unknown };
-    return { ...cfg, rateLimits: v.rateLimits, delegation: v.delegation };
+    const v = (value ?? {}) as LimitsSection;
+    return { ...cfg, rateLimits: v.rateLimits, delegation: v.delegation, shadowRateLimits: v.shadowRateLimits };
   }
   if (section === 'policy') {
     // a rule list (as saved before shadow rules existed): the section has no shadow rules

@@ -25,7 +25,7 @@ import { adminAuthorizer, nativeTlsPeerOf, withAdminAuth, type AdminHandlers, ty
 import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from './events.js';
 import { SETTINGS_SECTIONS, staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
 import { sectionValue, validateConfig, withSection, type SectionVersions } from './overlay.js';
-import { agentFromMsg, agentToMsg, limitsFromMsg, limitsToMsg, ruleToMsg, rulesFromMsg, versionArg } from './convert.js';
+import { agentFromMsg, agentToMsg, limitsFromMsg, limitsToMsg, ruleToMsg, rulesFromMsg, shadowLimitsFromMsg, versionArg } from './convert.js';
 import { adminServiceDefinition, type PolicyDiff, type PolicyExplanation } from '../../protocol/admin.js';
 
 export interface CallGraphSource {
@@ -62,6 +62,8 @@ export interface AdminServiceDeps {
   explain?(config: Config, query: ExplainQuery): PolicyExplanation;
   /** `ctl policy diff`: the calls the shadow rules would decide differently, counted here (proxy/shadow.ts) */
   policyDiff?(limit: number): Pick<PolicyDiff, 'sinceUnixMs' | 'evaluated' | 'counts' | 'recent'>;
+  /** `ctl limits diff`: the calls the shadow rate limits would decide differently (proxy/ratelimit/shadow.ts) */
+  limitsDiff?(limit: number): Pick<PolicyDiff, 'sinceUnixMs' | 'evaluated' | 'counts' | 'recent'>;
   /** the kill switch; resolves (or returns) whether a task of that id was known (here, or fleet-wide) */
   cancelTask(taskId: string, actor: string): boolean | Promise<boolean>;
   events: EventBus;
@@ -384,9 +386,58 @@ export function adminHandlers(deps: AdminServiceDeps): AdminHandlers {
     async SetLimits(req, { actor }) {
       const expected = versionArg(req.version);
       await appliedVersion('limits'); // limitsFromMsg fills unset fields from the running config: bring it up to date first
+      // the limits section holds the shadow rate limits too (overlay.ts): each write keeps the other half
+      if (req.shadow) {
+        const shadowRateLimits = shadowLimitsFromMsg(req);
+        const { config, version } = await commit(actor, 'limits', expected, (cfg) => ({ ...limitsOf(cfg), shadowRateLimits }), {
+          summary: 'shadow rate limits set (counted, not enforced)',
+          data: { shadowRateLimits },
+        });
+        return limitsToMsg(config, version);
+      }
       const next = limitsFromMsg(req, deps.getConfig());
-      const { config, version } = await commit(actor, 'limits', expected, () => next, { summary: 'rate limits and budgets set', data: next });
+      const { config, version } = await commit(actor, 'limits', expected, (cfg) => ({ ...next, shadowRateLimits: cfg.shadowRateLimits }), {
+        summary: 'rate limits and budgets set',
+        data: next,
+      });
       return limitsToMsg(config, version);
+    },
+
+    async PromoteShadowLimits(req, { actor }) {
+      const expected = versionArg(req.version);
+      const { config, version } = await commit(
+        actor,
+        'limits',
+        expected,
+        (cfg) => ({ rateLimits: shadowLimitsOf(cfg, 'promote'), delegation: cfg.delegation, shadowRateLimits: undefined }),
+        { summary: 'shadow rate limits promoted: they are now enforced' },
+      );
+      return limitsToMsg(config, version);
+    },
+
+    async ClearShadowLimits(req, { actor }) {
+      const expected = versionArg(req.version);
+      const { config, version } = await commit(
+        actor,
+        'limits',
+        expected,
+        (cfg) => {
+          shadowLimitsOf(cfg, 'clear');
+          return { ...limitsOf(cfg), shadowRateLimits: undefined };
+        },
+        { summary: 'shadow rate limits cleared' },
+      );
+      return limitsToMsg(config, version);
+    },
+
+    async GetLimitsDiff(req) {
+      const limit = req.limit ?? 0;
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_DIFF_LIST)
+        throw new AdminError('invalid_argument', `limit must be 0..${MAX_DIFF_LIST} (0 = 20)`);
+      const version = await shownVersion('limits');
+      const hasShadow = deps.getConfig().shadowRateLimits !== undefined;
+      const diff = deps.limitsDiff?.(limit || 20) ?? { sinceUnixMs: 0, evaluated: 0, counts: [], recent: [] };
+      return { hasShadow, version, ...diff };
     },
 
     async ResetSettings(req, { actor }) {
@@ -537,6 +588,21 @@ function shadowOf(cfg: Config, what: string): NonNullable<Config['shadowPolicy']
     throw new AdminError('failed_precondition', `no shadow policy is set, nothing to ${what}: set one with tollgate ctl policy set --file FILE --shadow`);
   }
   return cfg.shadowPolicy;
+}
+
+function limitsOf(cfg: Config): { rateLimits: Config['rateLimits']; delegation: Config['delegation'] } {
+  return { rateLimits: cfg.rateLimits, delegation: cfg.delegation };
+}
+
+/** The shadow rate limits, or the error saying there are none to `what`. */
+function shadowLimitsOf(cfg: Config, what: string): NonNullable<Config['shadowRateLimits']> {
+  if (cfg.shadowRateLimits === undefined) {
+    throw new AdminError(
+      'failed_precondition',
+      `no shadow rate limits are set, nothing to ${what}: set them with tollgate ctl limits set --file FILE --shadow`,
+    );
+  }
+  return cfg.shadowRateLimits;
 }
 
 /** SPIFFE ID parse errors raised while reading a request are the caller's input, not a peer certificate. */

@@ -8,12 +8,14 @@ import type { CallGraph as _tollgate_v1_CallGraph, CallGraph__Output as _tollgat
 import type { CancelTaskRequest as _tollgate_v1_CancelTaskRequest, CancelTaskRequest__Output as _tollgate_v1_CancelTaskRequest__Output } from './tollgate/v1/CancelTaskRequest.js';
 import type { CancelTaskResponse as _tollgate_v1_CancelTaskResponse, CancelTaskResponse__Output as _tollgate_v1_CancelTaskResponse__Output } from './tollgate/v1/CancelTaskResponse.js';
 import type { Certificate as _tollgate_v1_Certificate, Certificate__Output as _tollgate_v1_Certificate__Output } from './tollgate/v1/Certificate.js';
+import type { ClearShadowLimitsRequest as _tollgate_v1_ClearShadowLimitsRequest, ClearShadowLimitsRequest__Output as _tollgate_v1_ClearShadowLimitsRequest__Output } from './tollgate/v1/ClearShadowLimitsRequest.js';
 import type { ClearShadowPolicyRequest as _tollgate_v1_ClearShadowPolicyRequest, ClearShadowPolicyRequest__Output as _tollgate_v1_ClearShadowPolicyRequest__Output } from './tollgate/v1/ClearShadowPolicyRequest.js';
 import type { CreateJoinTokenRequest as _tollgate_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _tollgate_v1_CreateJoinTokenRequest__Output } from './tollgate/v1/CreateJoinTokenRequest.js';
 import type { CreateJoinTokenResponse as _tollgate_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _tollgate_v1_CreateJoinTokenResponse__Output } from './tollgate/v1/CreateJoinTokenResponse.js';
 import type { Event as _tollgate_v1_Event, Event__Output as _tollgate_v1_Event__Output } from './tollgate/v1/Event.js';
 import type { ExplainPolicyRequest as _tollgate_v1_ExplainPolicyRequest, ExplainPolicyRequest__Output as _tollgate_v1_ExplainPolicyRequest__Output } from './tollgate/v1/ExplainPolicyRequest.js';
 import type { GetCallGraphRequest as _tollgate_v1_GetCallGraphRequest, GetCallGraphRequest__Output as _tollgate_v1_GetCallGraphRequest__Output } from './tollgate/v1/GetCallGraphRequest.js';
+import type { GetLimitsDiffRequest as _tollgate_v1_GetLimitsDiffRequest, GetLimitsDiffRequest__Output as _tollgate_v1_GetLimitsDiffRequest__Output } from './tollgate/v1/GetLimitsDiffRequest.js';
 import type { GetLimitsRequest as _tollgate_v1_GetLimitsRequest, GetLimitsRequest__Output as _tollgate_v1_GetLimitsRequest__Output } from './tollgate/v1/GetLimitsRequest.js';
 import type { GetPolicyDiffRequest as _tollgate_v1_GetPolicyDiffRequest, GetPolicyDiffRequest__Output as _tollgate_v1_GetPolicyDiffRequest__Output } from './tollgate/v1/GetPolicyDiffRequest.js';
 import type { GetPolicyRequest as _tollgate_v1_GetPolicyRequest, GetPolicyRequest__Output as _tollgate_v1_GetPolicyRequest__Output } from './tollgate/v1/GetPolicyRequest.js';
@@ -28,6 +30,7 @@ import type { PolicyDiffCall as _tollgate_v1_PolicyDiffCall, PolicyDiffCall__Out
 import type { PolicyDiffCount as _tollgate_v1_PolicyDiffCount, PolicyDiffCount__Output as _tollgate_v1_PolicyDiffCount__Output } from './tollgate/v1/PolicyDiffCount.js';
 import type { PolicyExplanation as _tollgate_v1_PolicyExplanation, PolicyExplanation__Output as _tollgate_v1_PolicyExplanation__Output } from './tollgate/v1/PolicyExplanation.js';
 import type { PolicyRule as _tollgate_v1_PolicyRule, PolicyRule__Output as _tollgate_v1_PolicyRule__Output } from './tollgate/v1/PolicyRule.js';
+import type { PromoteShadowLimitsRequest as _tollgate_v1_PromoteShadowLimitsRequest, PromoteShadowLimitsRequest__Output as _tollgate_v1_PromoteShadowLimitsRequest__Output } from './tollgate/v1/PromoteShadowLimitsRequest.js';
 import type { PromoteShadowPolicyRequest as _tollgate_v1_PromoteShadowPolicyRequest, PromoteShadowPolicyRequest__Output as _tollgate_v1_PromoteShadowPolicyRequest__Output } from './tollgate/v1/PromoteShadowPolicyRequest.js';
 import type { PutAgentRequest as _tollgate_v1_PutAgentRequest, PutAgentRequest__Output as _tollgate_v1_PutAgentRequest__Output } from './tollgate/v1/PutAgentRequest.js';
 import type { PutAgentResponse as _tollgate_v1_PutAgentResponse, PutAgentResponse__Output as _tollgate_v1_PutAgentResponse__Output } from './tollgate/v1/PutAgentResponse.js';
@@ -56,12 +59,14 @@ export interface ProtoGrpcType {
       CancelTaskRequest: MessageTypeDefinition<_tollgate_v1_CancelTaskRequest, _tollgate_v1_CancelTaskRequest__Output>
       CancelTaskResponse: MessageTypeDefinition<_tollgate_v1_CancelTaskResponse, _tollgate_v1_CancelTaskResponse__Output>
       Certificate: MessageTypeDefinition<_tollgate_v1_Certificate, _tollgate_v1_Certificate__Output>
+      ClearShadowLimitsRequest: MessageTypeDefinition<_tollgate_v1_ClearShadowLimitsRequest, _tollgate_v1_ClearShadowLimitsRequest__Output>
       ClearShadowPolicyRequest: MessageTypeDefinition<_tollgate_v1_ClearShadowPolicyRequest, _tollgate_v1_ClearShadowPolicyRequest__Output>
       CreateJoinTokenRequest: MessageTypeDefinition<_tollgate_v1_CreateJoinTokenRequest, _tollgate_v1_CreateJoinTokenRequest__Output>
       CreateJoinTokenResponse: MessageTypeDefinition<_tollgate_v1_CreateJoinTokenResponse, _tollgate_v1_CreateJoinTokenResponse__Output>
       Event: MessageTypeDefinition<_tollgate_v1_Event, _tollgate_v1_Event__Output>
       ExplainPolicyRequest: MessageTypeDefinition<_tollgate_v1_ExplainPolicyRequest, _tollgate_v1_ExplainPolicyRequest__Output>
       GetCallGraphRequest: MessageTypeDefinition<_tollgate_v1_GetCallGraphRequest, _tollgate_v1_GetCallGraphRequest__Output>
+      GetLimitsDiffRequest: MessageTypeDefinition<_tollgate_v1_GetLimitsDiffRequest, _tollgate_v1_GetLimitsDiffRequest__Output>
       GetLimitsRequest: MessageTypeDefinition<_tollgate_v1_GetLimitsRequest, _tollgate_v1_GetLimitsRequest__Output>
       GetPolicyDiffRequest: MessageTypeDefinition<_tollgate_v1_GetPolicyDiffRequest, _tollgate_v1_GetPolicyDiffRequest__Output>
       GetPolicyRequest: MessageTypeDefinition<_tollgate_v1_GetPolicyRequest, _tollgate_v1_GetPolicyRequest__Output>
@@ -76,6 +81,7 @@ export interface ProtoGrpcType {
       PolicyDiffCount: MessageTypeDefinition<_tollgate_v1_PolicyDiffCount, _tollgate_v1_PolicyDiffCount__Output>
       PolicyExplanation: MessageTypeDefinition<_tollgate_v1_PolicyExplanation, _tollgate_v1_PolicyExplanation__Output>
       PolicyRule: MessageTypeDefinition<_tollgate_v1_PolicyRule, _tollgate_v1_PolicyRule__Output>
+      PromoteShadowLimitsRequest: MessageTypeDefinition<_tollgate_v1_PromoteShadowLimitsRequest, _tollgate_v1_PromoteShadowLimitsRequest__Output>
       PromoteShadowPolicyRequest: MessageTypeDefinition<_tollgate_v1_PromoteShadowPolicyRequest, _tollgate_v1_PromoteShadowPolicyRequest__Output>
       PutAgentRequest: MessageTypeDefinition<_tollgate_v1_PutAgentRequest, _tollgate_v1_PutAgentRequest__Output>
       PutAgentResponse: MessageTypeDefinition<_tollgate_v1_PutAgentResponse, _tollgate_v1_PutAgentResponse__Output>

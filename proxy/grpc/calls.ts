@@ -12,7 +12,7 @@ import type { Grants } from '../policy.js';
 import type { PeerIdentity } from '../tls/identity.js';
 import { decideIdentity, type Revocation } from '../stages/identity.js';
 import { authorizeStage, chainUnverifiable } from '../stages/authorize.js';
-import { limitsStage } from '../stages/limits.js';
+import { limitsStage, releaseSlots } from '../stages/limits.js';
 import { governanceStage } from '../stages/governance.js';
 import { upstreamFailure, upstreamResponded } from '../stages/forward.js';
 import type { Recorder } from '../stages/record.js';
@@ -240,7 +240,7 @@ export class GrpcCalls {
     }
     // 7. limits
     const limiter = rt.limiter;
-    if (limiter.enabled) {
+    if (limiter.enabled || rt.shadowLimits !== undefined) {
       const limited = limitsStage(limiter, ex);
       if (limited !== undefined) {
         ex.refuse(limited, 'limit');
@@ -283,10 +283,7 @@ export class GrpcCalls {
 
   /** 10. record: every call ends here exactly once */
   finish(ex: Exchange): void {
-    if (ex.holdsSlot) {
-      ex.holdsSlot = false;
-      ex.rt.limiter.release(ex.callee);
-    }
+    if (ex.holdsSlot || ex.holdsShadowSlot) releaseSlots(ex);
     ex.durationUs = Math.round((performance.now() - ex.t0) * 1000);
     this.recorder.record(ex);
     if (--this.inFlight === 0 && this.idleWaiters.length > 0) {

@@ -4,16 +4,31 @@ import type { Exchange } from '../exchange.js';
 
 /**
  * Stage "limits": token buckets per caller and per edge, concurrency cap per callee (proxy/ratelimit/).
- * On success a concurrency slot is held (ex.holdsSlot): the pipeline gives it back when the exchange finishes.
+ * On success a concurrency slot is held (ex.holdsSlot): the pipeline gives it back when the exchange finishes
+ * (releaseSlots). With shadow rate limits the shadow limiter is asked too (ratelimit/shadow.ts), never enforced.
  */
 export function limitsStage(limiter: Limiter, ex: Exchange): Refusal | undefined {
   const callee = ex.callee;
   const d = limiter.acquire(ex.callerId, callee, ex.startMs);
+  const shadow = ex.rt.shadowLimits;
+  if (shadow !== undefined) shadow.observe(ex, d);
   if (d.ok) {
     ex.holdsSlot = true;
     return undefined;
   }
   return limitRefusal(d.limit, callee, d.retryAfterSec);
+}
+
+/** Give back the concurrency slots the limits stage took (the enforced one and the shadow one), once. */
+export function releaseSlots(ex: Exchange): void {
+  if (ex.holdsSlot) {
+    ex.holdsSlot = false;
+    ex.rt.limiter.release(ex.callee);
+  }
+  if (ex.holdsShadowSlot) {
+    ex.holdsShadowSlot = false;
+    ex.rt.shadowLimits?.limiter.release(ex.callee);
+  }
 }
 
 /**

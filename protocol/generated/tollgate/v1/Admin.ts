@@ -5,12 +5,14 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CallGraph as _tollgate_v1_CallGraph, CallGraph__Output as _tollgate_v1_CallGraph__Output } from '../../tollgate/v1/CallGraph.js';
 import type { CancelTaskRequest as _tollgate_v1_CancelTaskRequest, CancelTaskRequest__Output as _tollgate_v1_CancelTaskRequest__Output } from '../../tollgate/v1/CancelTaskRequest.js';
 import type { CancelTaskResponse as _tollgate_v1_CancelTaskResponse, CancelTaskResponse__Output as _tollgate_v1_CancelTaskResponse__Output } from '../../tollgate/v1/CancelTaskResponse.js';
+import type { ClearShadowLimitsRequest as _tollgate_v1_ClearShadowLimitsRequest, ClearShadowLimitsRequest__Output as _tollgate_v1_ClearShadowLimitsRequest__Output } from '../../tollgate/v1/ClearShadowLimitsRequest.js';
 import type { ClearShadowPolicyRequest as _tollgate_v1_ClearShadowPolicyRequest, ClearShadowPolicyRequest__Output as _tollgate_v1_ClearShadowPolicyRequest__Output } from '../../tollgate/v1/ClearShadowPolicyRequest.js';
 import type { CreateJoinTokenRequest as _tollgate_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _tollgate_v1_CreateJoinTokenRequest__Output } from '../../tollgate/v1/CreateJoinTokenRequest.js';
 import type { CreateJoinTokenResponse as _tollgate_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _tollgate_v1_CreateJoinTokenResponse__Output } from '../../tollgate/v1/CreateJoinTokenResponse.js';
 import type { Event as _tollgate_v1_Event, Event__Output as _tollgate_v1_Event__Output } from '../../tollgate/v1/Event.js';
 import type { ExplainPolicyRequest as _tollgate_v1_ExplainPolicyRequest, ExplainPolicyRequest__Output as _tollgate_v1_ExplainPolicyRequest__Output } from '../../tollgate/v1/ExplainPolicyRequest.js';
 import type { GetCallGraphRequest as _tollgate_v1_GetCallGraphRequest, GetCallGraphRequest__Output as _tollgate_v1_GetCallGraphRequest__Output } from '../../tollgate/v1/GetCallGraphRequest.js';
+import type { GetLimitsDiffRequest as _tollgate_v1_GetLimitsDiffRequest, GetLimitsDiffRequest__Output as _tollgate_v1_GetLimitsDiffRequest__Output } from '../../tollgate/v1/GetLimitsDiffRequest.js';
 import type { GetLimitsRequest as _tollgate_v1_GetLimitsRequest, GetLimitsRequest__Output as _tollgate_v1_GetLimitsRequest__Output } from '../../tollgate/v1/GetLimitsRequest.js';
 import type { GetPolicyDiffRequest as _tollgate_v1_GetPolicyDiffRequest, GetPolicyDiffRequest__Output as _tollgate_v1_GetPolicyDiffRequest__Output } from '../../tollgate/v1/GetPolicyDiffRequest.js';
 import type { GetPolicyRequest as _tollgate_v1_GetPolicyRequest, GetPolicyRequest__Output as _tollgate_v1_GetPolicyRequest__Output } from '../../tollgate/v1/GetPolicyRequest.js';
@@ -22,6 +24,7 @@ import type { ListCertificatesResponse as _tollgate_v1_ListCertificatesResponse,
 import type { Policy as _tollgate_v1_Policy, Policy__Output as _tollgate_v1_Policy__Output } from '../../tollgate/v1/Policy.js';
 import type { PolicyDiff as _tollgate_v1_PolicyDiff, PolicyDiff__Output as _tollgate_v1_PolicyDiff__Output } from '../../tollgate/v1/PolicyDiff.js';
 import type { PolicyExplanation as _tollgate_v1_PolicyExplanation, PolicyExplanation__Output as _tollgate_v1_PolicyExplanation__Output } from '../../tollgate/v1/PolicyExplanation.js';
+import type { PromoteShadowLimitsRequest as _tollgate_v1_PromoteShadowLimitsRequest, PromoteShadowLimitsRequest__Output as _tollgate_v1_PromoteShadowLimitsRequest__Output } from '../../tollgate/v1/PromoteShadowLimitsRequest.js';
 import type { PromoteShadowPolicyRequest as _tollgate_v1_PromoteShadowPolicyRequest, PromoteShadowPolicyRequest__Output as _tollgate_v1_PromoteShadowPolicyRequest__Output } from '../../tollgate/v1/PromoteShadowPolicyRequest.js';
 import type { PutAgentRequest as _tollgate_v1_PutAgentRequest, PutAgentRequest__Output as _tollgate_v1_PutAgentRequest__Output } from '../../tollgate/v1/PutAgentRequest.js';
 import type { PutAgentResponse as _tollgate_v1_PutAgentResponse, PutAgentResponse__Output as _tollgate_v1_PutAgentResponse__Output } from '../../tollgate/v1/PutAgentResponse.js';
@@ -44,6 +47,15 @@ export interface AdminClient extends grpc.Client {
   cancelTask(argument: _tollgate_v1_CancelTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_CancelTaskResponse__Output>): grpc.ClientUnaryCall;
   cancelTask(argument: _tollgate_v1_CancelTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_CancelTaskResponse__Output>): grpc.ClientUnaryCall;
   cancelTask(argument: _tollgate_v1_CancelTaskRequest, callback: grpc.requestCallback<_tollgate_v1_CancelTaskResponse__Output>): grpc.ClientUnaryCall;
+  
+  ClearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  ClearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  ClearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  ClearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  clearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  clearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  clearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  clearShadowLimits(argument: _tollgate_v1_ClearShadowLimitsRequest, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
   
   ClearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
   ClearShadowPolicy(argument: _tollgate_v1_ClearShadowPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
@@ -102,6 +114,25 @@ export interface AdminClient extends grpc.Client {
   getLimits(argument: _tollgate_v1_GetLimitsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
   getLimits(argument: _tollgate_v1_GetLimitsRequest, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Shadow rate limits: SetLimits with shadow = true stores them beside the rate limits (same section and
+   * version); the gateway counts the calls they would decide differently (would_limit, would_allow) in a
+   * PolicyDiff-shaped answer. Promote makes them the rate limits in one write.
+   */
+  GetLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  GetLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  GetLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  GetLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  /**
+   * Shadow rate limits: SetLimits with shadow = true stores them beside the rate limits (same section and
+   * version); the gateway counts the calls they would decide differently (would_limit, would_allow) in a
+   * PolicyDiff-shaped answer. Promote makes them the rate limits in one write.
+   */
+  getLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  getLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  getLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  getLimitsDiff(argument: _tollgate_v1_GetLimitsDiffRequest, callback: grpc.requestCallback<_tollgate_v1_PolicyDiff__Output>): grpc.ClientUnaryCall;
+  
   GetPolicy(argument: _tollgate_v1_GetPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
   GetPolicy(argument: _tollgate_v1_GetPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
   GetPolicy(argument: _tollgate_v1_GetPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
@@ -145,6 +176,15 @@ export interface AdminClient extends grpc.Client {
   listCertificates(argument: _tollgate_v1_ListCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   listCertificates(argument: _tollgate_v1_ListCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   listCertificates(argument: _tollgate_v1_ListCertificatesRequest, callback: grpc.requestCallback<_tollgate_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  
+  PromoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  PromoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  PromoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  PromoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  promoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  promoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  promoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
+  promoteShadowLimits(argument: _tollgate_v1_PromoteShadowLimitsRequest, callback: grpc.requestCallback<_tollgate_v1_Limits__Output>): grpc.ClientUnaryCall;
   
   PromoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
   PromoteShadowPolicy(argument: _tollgate_v1_PromoteShadowPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tollgate_v1_Policy__Output>): grpc.ClientUnaryCall;
@@ -249,6 +289,8 @@ export interface AdminClient extends grpc.Client {
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   CancelTask: grpc.handleUnaryCall<_tollgate_v1_CancelTaskRequest__Output, _tollgate_v1_CancelTaskResponse>;
   
+  ClearShadowLimits: grpc.handleUnaryCall<_tollgate_v1_ClearShadowLimitsRequest__Output, _tollgate_v1_Limits>;
+  
   ClearShadowPolicy: grpc.handleUnaryCall<_tollgate_v1_ClearShadowPolicyRequest__Output, _tollgate_v1_Policy>;
   
   CreateJoinToken: grpc.handleUnaryCall<_tollgate_v1_CreateJoinTokenRequest__Output, _tollgate_v1_CreateJoinTokenResponse>;
@@ -265,6 +307,13 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
    */
   GetLimits: grpc.handleUnaryCall<_tollgate_v1_GetLimitsRequest__Output, _tollgate_v1_Limits>;
   
+  /**
+   * Shadow rate limits: SetLimits with shadow = true stores them beside the rate limits (same section and
+   * version); the gateway counts the calls they would decide differently (would_limit, would_allow) in a
+   * PolicyDiff-shaped answer. Promote makes them the rate limits in one write.
+   */
+  GetLimitsDiff: grpc.handleUnaryCall<_tollgate_v1_GetLimitsDiffRequest__Output, _tollgate_v1_PolicyDiff>;
+  
   GetPolicy: grpc.handleUnaryCall<_tollgate_v1_GetPolicyRequest__Output, _tollgate_v1_Policy>;
   
   /**
@@ -276,6 +325,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   ListAgents: grpc.handleUnaryCall<_tollgate_v1_ListAgentsRequest__Output, _tollgate_v1_ListAgentsResponse>;
   
   ListCertificates: grpc.handleUnaryCall<_tollgate_v1_ListCertificatesRequest__Output, _tollgate_v1_ListCertificatesResponse>;
+  
+  PromoteShadowLimits: grpc.handleUnaryCall<_tollgate_v1_PromoteShadowLimitsRequest__Output, _tollgate_v1_Limits>;
   
   PromoteShadowPolicy: grpc.handleUnaryCall<_tollgate_v1_PromoteShadowPolicyRequest__Output, _tollgate_v1_Policy>;
   
@@ -312,15 +363,18 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
   CancelTask: MethodDefinition<_tollgate_v1_CancelTaskRequest, _tollgate_v1_CancelTaskResponse, _tollgate_v1_CancelTaskRequest__Output, _tollgate_v1_CancelTaskResponse__Output>
+  ClearShadowLimits: MethodDefinition<_tollgate_v1_ClearShadowLimitsRequest, _tollgate_v1_Limits, _tollgate_v1_ClearShadowLimitsRequest__Output, _tollgate_v1_Limits__Output>
   ClearShadowPolicy: MethodDefinition<_tollgate_v1_ClearShadowPolicyRequest, _tollgate_v1_Policy, _tollgate_v1_ClearShadowPolicyRequest__Output, _tollgate_v1_Policy__Output>
   CreateJoinToken: MethodDefinition<_tollgate_v1_CreateJoinTokenRequest, _tollgate_v1_CreateJoinTokenResponse, _tollgate_v1_CreateJoinTokenRequest__Output, _tollgate_v1_CreateJoinTokenResponse__Output>
   ExplainPolicy: MethodDefinition<_tollgate_v1_ExplainPolicyRequest, _tollgate_v1_PolicyExplanation, _tollgate_v1_ExplainPolicyRequest__Output, _tollgate_v1_PolicyExplanation__Output>
   GetCallGraph: MethodDefinition<_tollgate_v1_GetCallGraphRequest, _tollgate_v1_CallGraph, _tollgate_v1_GetCallGraphRequest__Output, _tollgate_v1_CallGraph__Output>
   GetLimits: MethodDefinition<_tollgate_v1_GetLimitsRequest, _tollgate_v1_Limits, _tollgate_v1_GetLimitsRequest__Output, _tollgate_v1_Limits__Output>
+  GetLimitsDiff: MethodDefinition<_tollgate_v1_GetLimitsDiffRequest, _tollgate_v1_PolicyDiff, _tollgate_v1_GetLimitsDiffRequest__Output, _tollgate_v1_PolicyDiff__Output>
   GetPolicy: MethodDefinition<_tollgate_v1_GetPolicyRequest, _tollgate_v1_Policy, _tollgate_v1_GetPolicyRequest__Output, _tollgate_v1_Policy__Output>
   GetPolicyDiff: MethodDefinition<_tollgate_v1_GetPolicyDiffRequest, _tollgate_v1_PolicyDiff, _tollgate_v1_GetPolicyDiffRequest__Output, _tollgate_v1_PolicyDiff__Output>
   ListAgents: MethodDefinition<_tollgate_v1_ListAgentsRequest, _tollgate_v1_ListAgentsResponse, _tollgate_v1_ListAgentsRequest__Output, _tollgate_v1_ListAgentsResponse__Output>
   ListCertificates: MethodDefinition<_tollgate_v1_ListCertificatesRequest, _tollgate_v1_ListCertificatesResponse, _tollgate_v1_ListCertificatesRequest__Output, _tollgate_v1_ListCertificatesResponse__Output>
+  PromoteShadowLimits: MethodDefinition<_tollgate_v1_PromoteShadowLimitsRequest, _tollgate_v1_Limits, _tollgate_v1_PromoteShadowLimitsRequest__Output, _tollgate_v1_Limits__Output>
   PromoteShadowPolicy: MethodDefinition<_tollgate_v1_PromoteShadowPolicyRequest, _tollgate_v1_Policy, _tollgate_v1_PromoteShadowPolicyRequest__Output, _tollgate_v1_Policy__Output>
   PutAgent: MethodDefinition<_tollgate_v1_PutAgentRequest, _tollgate_v1_PutAgentResponse, _tollgate_v1_PutAgentRequest__Output, _tollgate_v1_PutAgentResponse__Output>
   RemoveAgent: MethodDefinition<_tollgate_v1_RemoveAgentRequest, _tollgate_v1_RemoveAgentResponse, _tollgate_v1_RemoveAgentRequest__Output, _tollgate_v1_RemoveAgentResponse__Output>
