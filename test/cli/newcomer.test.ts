@@ -10,6 +10,9 @@ import { freePort } from '../fakes/wait.js';
 import { startServe, TD, type ServeFixture } from './fixture.js';
 import { tollgate } from './run.js';
 
+const NODE_RATES = { in: { calls: 0, errors: 0, refusals: 0 }, out: { calls: 0, errors: 0, refusals: 0 }, errorRate: 0, refusalRate: 0, health: 'ok' as const };
+const EDGE_RATES = { latencyP50Ms: 1, latencyP99Ms: 1, refusalsByReason: {}, errorsByKind: {}, errorRate: 0, refusalRate: 0, health: 'ok' as const };
+
 let f: ServeFixture;
 let proxy = '';
 let metrics = '';
@@ -106,8 +109,8 @@ describe('tollgate graph', () => {
       windowMs: 60_000,
       costUnit: 'USD',
       nodes: [
-        { id: 'spiffe://x/a', name: 'a', onCycle: false },
-        { id: 'spiffe://x/b', name: 'b', onCycle: false },
+        { id: 'spiffe://x/a', name: 'a', onCycle: false, ...NODE_RATES },
+        { id: 'spiffe://x/b', name: 'b', onCycle: false, ...NODE_RATES },
       ],
       edges: [
         {
@@ -121,6 +124,7 @@ describe('tollgate graph', () => {
           latencyAvgMs: 1,
           latencyMaxMs: 1,
           onCycle: false,
+          ...EDGE_RATES,
         },
         {
           from: 'spiffe://x/b',
@@ -133,6 +137,7 @@ describe('tollgate graph', () => {
           latencyAvgMs: 1,
           latencyMaxMs: 1,
           onCycle: false,
+          ...EDGE_RATES,
         },
       ],
       cycles: [],

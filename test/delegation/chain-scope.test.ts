@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chainCondition, type ChainRule } from '../../config/schema.js';
 import { checkChain, matchesPattern } from '../../governance/delegation/chain-policy.js';
-import { decodeScope, narrowScope, parseScopeHeader, scopeViolation } from '../../governance/delegation/scope.js';
+import { decodeScope, narrowScope, parseScopeHeader, scopeViolation, type Scope } from '../../governance/delegation/scope.js';
 import { openContext } from '../../governance/delegation/token.js';
 import { canonicalMethod } from '../../proxy/a2a/methods.js';
 import { answer, call, fakeClock, ID, makeConfig, makeStage } from './helpers.js';
@@ -79,9 +79,10 @@ describe('attenuation scope (pure)', () => {
   });
 
   it('narrowing never widens: agents and methods intersect, the earlier deadline and lower cost win', () => {
-    const parent = (parseScopeHeader('agents=writer,reviewer; deadline=60s; maxCost=5', now, canonicalMethod) as { scope: never }).scope;
-    const asked = (parseScopeHeader('agents=writer,orchestrator; methods=SendMessage; deadline=10m; maxCost=1', now, canonicalMethod) as { scope: never })
-      .scope;
+    const parent = (parseScopeHeader('agents=writer,reviewer; deadline=60s; maxCost=5', now, canonicalMethod) as { ok: true; scope: Scope }).scope;
+    const asked = (
+      parseScopeHeader('agents=writer,orchestrator; methods=SendMessage; deadline=10m; maxCost=1', now, canonicalMethod) as { ok: true; scope: Scope }
+    ).scope;
     const s = narrowScope(parent, asked)!;
     expect([...s.agents!]).toEqual(['writer']);
     expect([...s.methods!]).toEqual(['SendMessage']);

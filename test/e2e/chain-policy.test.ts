@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2e, baseConfig, id, type E2e } from './harness.js';
-import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
-import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { startE2e, startStandIns, baseConfig, id, type E2e, type StandIns } from './harness.js';
 import { scopeHeader } from '../../agent-bootstrap/index.js';
 import { ruleToMsg, rulesFromMsg } from '../../control/admin/convert.js';
 
@@ -12,43 +10,17 @@ import { ruleToMsg, rulesFromMsg } from '../../control/admin/convert.js';
  * researcher may pass on with a tollgate-scope header, and the gateway binds it into the signed context.
  */
 let e: E2e;
-const upstreams: Record<string, StandInUpstream> = {};
-const clients: Record<string, MtlsClient> = {};
-
-const body = (rpcId: number) =>
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id: rpcId,
-    method: 'message/send',
-    params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'go' }] } },
-  });
-
-async function call(from: string, to: string, rpcId: number, headers: Record<string, string> = {}) {
-  const res = await clients[from].fetch(`${e.proxyUrl}/a2a/${to}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body(rpcId),
-  });
-  return { status: res.status, json: (await res.json()) as { id: number; error?: { code: number; message: string; data?: Record<string, unknown> } } };
-}
-const lastContext = (agent: string) => upstreams[agent].requests.at(-1)!.headers['tollgate-delegation'] as string;
+let agents: StandIns;
+const call = (from: string, to: string, rpcId: number, headers: Record<string, string> = {}) => agents.call(from, to, rpcId, headers);
+const lastContext = (agent: string) => agents.lastContext(agent);
 
 beforeAll(async () => {
   e = await startE2e(baseConfig());
-  for (const name of ['orchestrator', 'researcher', 'writer', 'archive']) {
-    const m = await e.enroll(id(`agent/${name}`));
-    upstreams[name] = await startStandInUpstream({ ...m, handler: handlers.jsonRpcOk() });
-    clients[name] = mtlsClient(m, m.bundlePem);
-  }
-  const alice = await e.enroll(id('user/alice'));
-  clients.alice = mtlsClient(alice, alice.bundlePem);
-  const agents = Object.keys(upstreams)
-    .map((n) => `  ${n}: { url: ${upstreams[n].url}, id: ${id(`agent/${n}`)} }`)
-    .join('\n');
+  agents = await startStandIns(e, ['orchestrator', 'researcher', 'writer', 'archive']);
   fs.appendFileSync(
     e.configPath,
     `agents:
-${agents}
+${agents.agentsYaml()}
 policy:
   - { from: ${id('user/*')}, to: [orchestrator] }
   - { from: ${id('agent/orchestrator')}, to: [researcher] }
@@ -60,8 +32,7 @@ policy:
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of Object.values(clients)) await c.close();
-  for (const u of Object.values(upstreams)) await u.close();
+  await agents?.close();
   await e?.close();
 });
 
@@ -78,7 +49,7 @@ describe('chain-aware policy and attenuation through the gateway', () => {
     expect(alone.json.id).toBe(4);
     expect(alone.json.error!.data!.reason).toBe('chain_not_allowed');
     expect(alone.json.error!.message).toContain('policy[2] needs a task started by');
-    expect(upstreams.writer.requests).toHaveLength(1);
+    expect(agents.upstreams.writer.requests).toHaveLength(1);
   });
 
   it('a scope set by the orchestrator binds the researcher: onward calls outside it get 403 naming the scope', async () => {
@@ -86,7 +57,7 @@ describe('chain-aware policy and attenuation through the gateway', () => {
     const scope = scopeHeader({ agents: ['writer'], methods: ['message/send'] });
     expect((await call('orchestrator', 'researcher', 11, { 'tollgate-delegation': lastContext('orchestrator'), 'tollgate-scope': scope })).status).toBe(200);
     // the scope is the gateway's business: the researcher never sees the header, only the signed context
-    expect(upstreams.researcher.requests.at(-1)!.headers['tollgate-scope']).toBeUndefined();
+    expect(agents.upstreams.researcher.requests.at(-1)!.headers['tollgate-scope']).toBeUndefined();
     const ctx = lastContext('researcher');
     expect((await call('researcher', 'writer', 12, { 'tollgate-delegation': ctx })).status).toBe(200);
     const out = await call('researcher', 'archive', 13, { 'tollgate-delegation': ctx });

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2e, baseConfig, id, type E2e } from './harness.js';
+import { startE2e, baseConfig, id, adminCtl, metricValue, type E2e } from './harness.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
 import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
-import { runCtl } from '../../cli/ctl/index.js';
 
 /**
  * Shadow rate limits through the composed gateway (what `tollgate serve` runs), over real sockets: JSON-RPC
@@ -31,22 +30,9 @@ async function call(from: string, to: string, rpcId: number) {
   return { status: res.status, json };
 }
 
-async function ctl(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCtl([...args, '--server', e.control, '--cert-dir', adminDir, '--server-name', 'localhost'], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
-}
+const ctl = (args: string[]) => adminCtl(args, e.control, adminDir);
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${e.metricsUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
+const metric = (name: string) => metricValue(e.metricsUrl, name);
 
 const WOULD_LIMIT = 'tollgate_limits_shadow_diff_total{caller="orchestrator",callee="writer",verdict="would_limit"}';
 

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2e, baseConfig, id, type E2e } from './harness.js';
+import { startE2e, baseConfig, id, adminCtl, metricValue, type E2e } from './harness.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
 import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
-import { runCtl } from '../../cli/ctl/index.js';
 import { startTollgate, type Tollgate } from '../../gateway/tollgate.js';
 
 /**
@@ -37,22 +36,9 @@ async function call(from: string, to: string, rpcId: number, headers: Record<str
 }
 const lastContext = (agent: string) => upstreams[agent].requests.at(-1)!.headers['tollgate-delegation'] as string;
 
-async function ctl(args: string[], control = e.control) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCtl([...args, '--server', control, '--cert-dir', adminDir, '--server-name', 'localhost'], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
-}
+const ctl = (args: string[], control = e.control) => adminCtl(args, control, adminDir);
 
-async function metric(name: string, metricsUrl = e.metricsUrl): Promise<number> {
-  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
+const metric = (name: string, metricsUrl = e.metricsUrl) => metricValue(metricsUrl, name);
 
 const WOULD_DENY = 'tollgate_policy_shadow_diff_total{caller="orchestrator",callee="writer",verdict="would_deny"}';
 const WOULD_ALLOW = 'tollgate_policy_shadow_diff_total{caller="unknown",callee="orchestrator",verdict="would_allow"}';

@@ -15,9 +15,22 @@ const v1 = (method: string, params: unknown, id: number | string = 1) => JSON.st
 const SEND_V1 = (text: string, id = 1) => v1('SendMessage', { message: { messageId: `m-${id}`, role: 'ROLE_USER', parts: [{ text }] } }, id);
 const STREAM_V1 = (text: string, id = 1) => v1('SendStreamingMessage', { message: { messageId: `s-${id}`, role: 'ROLE_USER', parts: [{ text }] } }, id);
 
-function audited(): { lines: AuditRecord[]; audit: { write(r: AuditRecord): void; flush(): void; flushed(): Promise<void>; close(): Promise<void> } } {
+function audited(): {
+  lines: AuditRecord[];
+  audit: { write(r: AuditRecord): void; flush(): void; flushed(): Promise<void>; close(): Promise<void>; checkpoint(): void; setSigner(): void };
+} {
   const lines: AuditRecord[] = [];
-  return { lines, audit: { write: (r) => lines.push(r), flush: () => undefined, flushed: () => Promise.resolve(), close: () => Promise.resolve() } };
+  return {
+    lines,
+    audit: {
+      write: (r) => lines.push(r),
+      flush: () => undefined,
+      flushed: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      checkpoint: () => undefined,
+      setSigner: () => undefined,
+    },
+  };
 }
 
 /** POST through the gateway and read the whole answer; ms = time until it ended. */

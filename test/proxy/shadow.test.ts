@@ -13,7 +13,7 @@ const active = compilePolicy([{ from: `${TD}/agent/x`, to: ['a', 'b'] }], names)
 const shadow = compilePolicy(
   [
     { from: `${TD}/agent/x`, to: ['a'] },
-    { from: `${TD}/agent/x`, to: ['b'], chain: { initiator: `${TD}/user/*` } },
+    { from: `${TD}/agent/x`, to: ['b'], chain: { initiator: [`${TD}/user/*`] } },
     { from: `${TD}/agent/y`, to: ['a'] },
   ],
   names,

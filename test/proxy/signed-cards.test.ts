@@ -68,7 +68,7 @@ async function agentSigner(jku: (base: string) => string) {
       return {
         ...card,
         description: tamper ? 'changed after signing' : card.description,
-        signatures: [{ protected: jws.protected, signature: jws.signature, header: undefined }],
+        signatures: [{ protected: jws.protected!, signature: jws.signature, header: undefined }],
       };
     };
   return { jwks: { keys: [jwk] }, sign: make(false), tampered: make(true) };

@@ -32,7 +32,7 @@ describe('task ownership through the gateway', () => {
   let restUrl: string;
   const audited: AuditRecord[] = [];
   const audit: AuditLog = {
-    write: (r) => audited.push(r),
+    write: (r: AuditRecord) => audited.push(r),
     flush() {},
     flushed: () => Promise.resolve(),
     close: () => Promise.resolve(),
