@@ -16,6 +16,7 @@
  *  10. housekeeping timer; SIGHUP reload is reload() (the CLI wires the signal)
  */
 import fs from 'node:fs';
+import cluster from 'node:cluster';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { CaError } from '../ca/api.js';
@@ -141,7 +142,10 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
 
     // 2. metrics, audit, events
     const metrics = createMetrics({ now });
-    const auditPath = live.audit.path === '-' ? undefined : (live.audit.path ?? path.join(opts.dataDir, 'audit.log'));
+    const auditBase = live.audit.path === '-' ? undefined : (live.audit.path ?? path.join(opts.dataDir, 'audit.log'));
+    // each worker of `serve --workers N` keeps its own hash chain in its own file (<path>.w<worker id>): chains
+    // interleaved in one file could not be verified, and every worker would rotate the one file
+    const auditPath = auditBase !== undefined && cluster.isWorker && cluster.worker !== undefined ? `${auditBase}.w${cluster.worker.id}` : auditBase;
     const audit = createAuditLog({
       path: auditPath,
       now,

@@ -9,6 +9,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { verifyAuditFiles } from '../../proxy/audit-verify.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, id, within, type Fleet, type ReplicaName } from './harness.js';
@@ -200,8 +202,18 @@ describe('Redis unavailable for ~5 s under load', () => {
     // every call made has its audit line: stop both replicas (the audit log is flushed on SIGTERM) and count
     await f.stop('A');
     await f.stop('B');
-    const lines = ['a', 'b']
-      .flatMap((d) => fs.readFileSync(path.join(f.work, d, 'audit.log'), 'utf8').split('\n'))
+    // each worker writes its own hash-chained file (audit.log.w<id>), and each one verifies on its own
+    const bundle = [new X509Certificate(fs.readFileSync(path.join(f.work, 'a', 'root-ca.pem'))).raw];
+    const files = ['a', 'b'].flatMap((d) =>
+      fs
+        .readdirSync(path.join(f.work, d))
+        .filter((n) => /^audit\.log\.w\d+$/.test(n))
+        .map((n) => ({ name: `${d}/${n}`, data: fs.readFileSync(path.join(f.work, d, n)) })),
+    );
+    expect(files.length).toBeGreaterThanOrEqual(4); // 2 replicas x 2 workers
+    for (const file of files) expect(verifyAuditFiles([file], { bundle }).ok, file.name).toBe(true);
+    const lines = files
+      .flatMap((file) => file.data.toString('utf8').split('\n'))
       .filter((l) => l.includes(`"caller":"${id('user/alice')}"`))
       .map((l) => JSON.parse(l) as { status: number; reason: string });
     const inLog: Record<string, number> = {};
