@@ -1,4 +1,4 @@
-import { base64url, createLocalJWKSet, decodeProtectedHeader, flattenedVerify, type JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import canonicalize from 'canonicalize';
 import { cardPayload } from './card-signing.js';
 
@@ -44,6 +44,7 @@ async function payloads(card: Obj): Promise<string[]> {
   } catch {
     // a card the SDK's schema cannot read is simply not a candidate
   }
+  const { base64url } = await import('jose');
   return [...new Set(out)].map((s) => base64url.encode(s));
 }
 
@@ -51,6 +52,8 @@ export async function checkUpstreamSignatures(card: Obj, keySet: AgentKeySet): P
   const sigs = card.signatures;
   if (sigs === undefined || sigs === null || (Array.isArray(sigs) && sigs.length === 0)) return 'none';
   if (!Array.isArray(sigs)) return 'invalid';
+  // jose is loaded by the first signed card, not by the gateway's start (see card-signing.ts)
+  const { createLocalJWKSet, decodeProtectedHeader, flattenedVerify } = await import('jose');
   let checked = false;
   let candidates: string[] | undefined;
   for (const s of sigs) {
