@@ -82,9 +82,14 @@ export class SqliteCaStore implements CaStore {
       const st = statSync(file, { bigint: true });
       this.opened = { dev: st.dev, ino: st.ino };
       this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
+      // Two processes creating one database at once: switching a new file to WAL needs an exclusive lock that
+      // SQLite may refuse at once (SQLITE_BUSY) rather than wait for through busy_timeout. Opening is rare
+      // (start, a CLI command): retry for up to ~2 s before reporting the lock.
+      whileBusy(() => {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        this.db.exec(SCHEMA);
+      });
       this.migrate();
       this.stmt = this.prepare();
     } catch (e) {
@@ -352,6 +357,21 @@ export class SqliteCaStore implements CaStore {
       this.db.close();
     } catch {
       // closing twice or after a failure: nothing left to release
+    }
+  }
+}
+
+/** Run `step`, again after a short pause while SQLite answers SQLITE_BUSY (at most ~2 s); other errors at once. */
+function whileBusy(step: () => void): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let tries = 1; ; tries++) {
+    try {
+      step();
+      return;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (tries >= 40 || code === undefined || !code.startsWith('SQLITE_BUSY')) throw e;
+      Atomics.wait(pause, 0, 0, 50); // a synchronous pause: the constructor is synchronous
     }
   }
 }

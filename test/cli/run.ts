@@ -48,8 +48,10 @@ export function start(args: string[], opts: { cwd?: string; fileLimit?: number }
     err += d.toString();
     poke();
   });
+  // 'close', not 'exit': 'close' comes after the child's stdout and stderr are drained, so the last line it
+  // wrote before exiting (e.g. "stopped") is already in `err` when stop() resolves
   const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       poke();
       resolve(code);
     }),
