@@ -4,7 +4,7 @@ import { CallGraph } from '../graph/call-graph.js';
 import { TaskTrees, type A2aIds, type CallRecord, type LoopCut } from '../graph/tree.js';
 import type { GraphEvent } from '../graph/feed.js';
 import { errorKindOf, isFailure } from '../graph/outcome.js';
-import { decide, refusalForVerify, verifyContext, type DelegationLimits } from './decide.js';
+import { decide, refusalForVerify, verifyContext, type DelegationLimits, type VerifyResult } from './decide.js';
 import { callIdFactory, random16 } from './ids.js';
 import type { KeyRing } from './keys.js';
 import { budgetOf, type Refusal } from './refusals.js';
@@ -318,18 +318,20 @@ export class DelegationStage {
     return v.ok ? v.context.chain : undefined;
   }
 
+  /** The caller's `tollgate-delegation` context, verified; undefined when it sent none. */
+  private verifyInbound(ctx: GovernedCall, now: number): VerifyResult | undefined {
+    const token = ctx.header(DELEGATION_HEADER);
+    return token === undefined ? undefined : verifyContext(token, ctx.callerId, now, this.keyring, this.issued);
+  }
+
   /** Returns a refusal to send, or undefined (outbound headers set, budgets committed). */
   beforeForward(ctx: GovernedCall): Refusal | undefined {
     if (ctx.method === PUSH_METHOD) return this.beforePush(ctx);
     const now = this.now();
     const b = this.built;
-    let context: DelegationContext | undefined;
-    const inbound = ctx.header(DELEGATION_HEADER);
-    if (inbound !== undefined) {
-      const v = verifyContext(inbound, ctx.callerId, now, this.keyring, this.issued);
-      if (!v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
-      context = v.context;
-    }
+    const v = this.verifyInbound(ctx, now);
+    if (v !== undefined && !v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
+    const context = v?.context;
     let scope: Scope | undefined;
     const asked = ctx.header(SCOPE_HEADER);
     if (asked !== undefined) {
@@ -432,13 +434,9 @@ export class DelegationStage {
   private beforePush(ctx: GovernedCall): Refusal | undefined {
     const now = this.now();
     const b = this.built;
-    let context: DelegationContext | undefined;
-    const inbound = ctx.header(DELEGATION_HEADER);
-    if (inbound !== undefined) {
-      const v = verifyContext(inbound, ctx.callerId, now, this.keyring, this.issued);
-      if (!v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
-      context = v.context;
-    }
+    const v = this.verifyInbound(ctx, now);
+    if (v !== undefined && !v.ok) return this.refused(ctx, refusalForVerify(v), undefined, now);
+    const context = v?.context;
     // a push only a chain rule allows is checked like a call (a push is a report, so a delegated scope does
     // not apply: it goes back towards whoever set the scope)
     if (ctx.chainRules !== undefined) {

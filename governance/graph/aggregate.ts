@@ -56,9 +56,8 @@ interface Edge {
   live: boolean;
 }
 
-export interface EdgeStats {
-  from: string;
-  to: string;
+/** Totals of several edges (an agent's inbound or outbound calls): the same figures, histograms merged. */
+export interface EdgeTotals {
   calls: number;
   errors: number;
   refusals: number;
@@ -71,20 +70,13 @@ export interface EdgeStats {
   refusalsByReason: Record<string, number>;
   /** failed calls by kind: refused, reset, timeout, identity, other, client_abort, or http_<status> */
   errorsByKind: Record<string, number>;
-  onCycle: boolean;
 }
 
-/** Totals of several edges (an agent's inbound or outbound calls): the same figures, histograms merged. */
-export interface EdgeTotals {
-  calls: number;
-  errors: number;
-  refusals: number;
-  latencyAvgMs: number | null;
-  latencyMaxMs: number | null;
-  latencyP50Ms: number | null;
-  latencyP99Ms: number | null;
-  refusalsByReason: Record<string, number>;
-  errorsByKind: Record<string, number>;
+/** One caller -> callee edge over the range. */
+export interface EdgeStats extends EdgeTotals {
+  from: string;
+  to: string;
+  onCycle: boolean;
 }
 
 export class AggregateGraph {

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2e, baseConfig, id, adminCtl, metricValue, type E2e } from './harness.js';
-import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
-import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { startE2e, startStandIns, baseConfig, id, adminCtl, metricValue, type E2e, type StandIns } from './harness.js';
 
 /**
  * Shadow rate limits through the composed gateway (what `tollgate serve` runs), over real sockets: JSON-RPC
@@ -12,23 +10,8 @@ import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
  */
 let e: E2e;
 let adminDir: string;
-const upstreams: Record<string, StandInUpstream> = {};
-const clients: Record<string, MtlsClient> = {};
-
-async function call(from: string, to: string, rpcId: number) {
-  const res = await clients[from].fetch(`${e.proxyUrl}/a2a/${to}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: rpcId,
-      method: 'message/send',
-      params: { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'go' }] } },
-    }),
-  });
-  const json = (await res.json()) as { error?: { message: string; data?: Record<string, unknown> } };
-  return { status: res.status, json };
-}
+let agents: StandIns;
+const call = (from: string, to: string, rpcId: number, headers: Record<string, string> = {}, url = e.proxyUrl) => agents.call(from, to, rpcId, headers, url);
 
 const ctl = (args: string[]) => adminCtl(args, e.control, adminDir);
 
@@ -53,20 +36,13 @@ const diff = async () => JSON.parse((await ctl(['limits', 'diff', '--json'])).st
 
 beforeAll(async () => {
   e = await startE2e(baseConfig());
-  for (const name of ['orchestrator', 'writer']) {
-    const m = await e.enroll(id(`agent/${name}`));
-    upstreams[name] = await startStandInUpstream({ ...m, handler: handlers.jsonRpcOk() });
-    clients[name] = mtlsClient(m, m.bundlePem);
-  }
-  const alice = await e.enroll(id('user/alice'));
-  clients.alice = mtlsClient(alice, alice.bundlePem);
+  agents = await startStandIns(e, ['orchestrator', 'writer'], ['alice']);
   adminDir = e.certDir(await e.enroll(id('admin/ops')));
   // no rateLimits: the limits stage runs only for the shadow
   fs.appendFileSync(
     e.configPath,
     `agents:
-  orchestrator: { url: ${upstreams.orchestrator.url}, id: ${id('agent/orchestrator')} }
-  writer: { url: ${upstreams.writer.url}, id: ${id('agent/writer')} }
+${agents.agentsYaml()}
 policy:
   - { from: ${id('user/alice')}, to: [orchestrator] }
   - { from: ${id('agent/orchestrator')}, to: [writer] }
@@ -76,8 +52,7 @@ policy:
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of Object.values(clients)) await c.close();
-  for (const u of Object.values(upstreams)) await u.close();
+  await agents?.close();
   await e?.close();
 });
 

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2e, baseConfig, id, adminCtl, metricValue, type E2e } from './harness.js';
-import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
-import { mtlsClient, type MtlsClient } from '../fakes/mtls-client.js';
+import { startE2e, startStandIns, baseConfig, id, adminCtl, metricValue, type E2e, type StandIns } from './harness.js';
 import { startTollgate, type Tollgate } from '../../gateway/tollgate.js';
 
 /**
@@ -13,28 +11,9 @@ import { startTollgate, type Tollgate } from '../../gateway/tollgate.js';
  */
 let e: E2e;
 let adminDir: string;
-const upstreams: Record<string, StandInUpstream> = {};
-const clients: Record<string, MtlsClient> = {};
-
-const body = (rpcId: number, method = 'message/send') =>
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id: rpcId,
-    method,
-    params:
-      method === 'message/send' ? { message: { kind: 'message', role: 'user', messageId: `m${rpcId}`, parts: [{ kind: 'text', text: 'go' }] } } : { id: 't' },
-  });
-
-async function call(from: string, to: string, rpcId: number, headers: Record<string, string> = {}, url = e.proxyUrl) {
-  const res = await clients[from].fetch(`${url}/a2a/${to}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body(rpcId),
-  });
-  const json = (await res.json()) as { error?: { message: string; data?: Record<string, unknown> } };
-  return { status: res.status, json };
-}
-const lastContext = (agent: string) => upstreams[agent].requests.at(-1)!.headers['tollgate-delegation'] as string;
+let agents: StandIns;
+const call = (from: string, to: string, rpcId: number, headers: Record<string, string> = {}, url = e.proxyUrl) => agents.call(from, to, rpcId, headers, url);
+const lastContext = (agent: string) => agents.lastContext(agent);
 
 const ctl = (args: string[], control = e.control) => adminCtl(args, control, adminDir);
 
@@ -51,21 +30,12 @@ function shadowFile(text: string): string {
 
 beforeAll(async () => {
   e = await startE2e(baseConfig());
-  for (const name of ['orchestrator', 'writer']) {
-    const m = await e.enroll(id(`agent/${name}`));
-    upstreams[name] = await startStandInUpstream({ ...m, handler: handlers.jsonRpcOk() });
-    clients[name] = mtlsClient(m, m.bundlePem);
-  }
-  for (const user of ['alice', 'bob']) {
-    const m = await e.enroll(id(`user/${user}`));
-    clients[user] = mtlsClient(m, m.bundlePem);
-  }
+  agents = await startStandIns(e, ['orchestrator', 'writer'], ['alice', 'bob']);
   adminDir = e.certDir(await e.enroll(id('admin/ops')));
   fs.appendFileSync(
     e.configPath,
     `agents:
-  orchestrator: { url: ${upstreams.orchestrator.url}, id: ${id('agent/orchestrator')} }
-  writer: { url: ${upstreams.writer.url}, id: ${id('agent/writer')} }
+${agents.agentsYaml()}
 policy:
   - { from: ${id('user/alice')}, to: [orchestrator] }
   - { from: ${id('agent/orchestrator')}, to: [writer] }
@@ -75,8 +45,7 @@ policy:
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of Object.values(clients)) await c.close();
-  for (const u of Object.values(upstreams)) await u.close();
+  await agents?.close();
   await e?.close();
 });
 
