@@ -2,7 +2,7 @@
  * Gateway benchmark (docs: /work/shared/reference/performance.md method).
  *
  *   node dist/bench/gateway.js [--duration 3] [--rounds 6] [--connections 32] [--no-nginx] [--engines undici,undici+delegation]
- *                              [--cpu-prof DIR [--cpu-prof-engine undici|undici+delegation]] [--json]
+ *                              [--cpu-prof DIR [--cpu-prof-engine bare,undici,undici+delegation]] [--json]
  *
  * Gateway in a child process pinned to core 0 (`taskset -c 0`); the load generator (this process,
  * autocannon with a client certificate, message/send ~200 B) and a stand-in mTLS upstream (~150 B JSON
@@ -47,7 +47,8 @@ export interface GatewayBenchOptions {
   /** write a V8 CPU profile of one gateway child into this directory */
   cpuProfileDir?: string;
   /** which engine's child is profiled with cpuProfileDir (default 'undici+delegation': the full `tollgate serve` path) */
-  cpuProfileEngine?: 'undici' | 'undici+delegation' | 'undici+delegation+redis' | 'http-proxy-3';
+  /** comma-separated: 'bare', 'undici', 'undici+delegation', 'undici+delegation+redis', 'http-proxy-3' */
+  cpuProfileEngine?: string;
   log?: (line: string) => void;
 }
 
@@ -128,13 +129,16 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     const upPort = (await firstJsonLine(up)).port;
     const upstreamUrl = `https://127.0.0.1:${upPort}`;
 
+    const profiledEngines = opts.cpuProfileDir ? (opts.cpuProfileEngine ?? 'undici+delegation').split(',') : [];
+    const profiled = (engine: string): boolean => profiledEngines.includes(engine);
     const targets: { name: string; url: string; path: string; pids: () => number[]; cleanup?: () => Promise<void> }[] = [
       { name: 'direct upstream', url: upstreamUrl, path: '/', pids: () => [up.pid!] },
     ];
 
     if (opts.bare !== false) {
       writeFileSync(join(dir, 'bare.json'), JSON.stringify({ keyPem: gw.keyPem, chainPem: gw.chainPem, rootPem: pki.rootPem, upstream: upstreamUrl }));
-      const b = pinned(0, [process.execPath, join(here, 'lib/bare-child.js'), join(dir, 'bare.json')]);
+      const bareProf = profiled('bare') ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir!] : [];
+      const b = pinned(0, [process.execPath, ...bareProf, join(here, 'lib/bare-child.js'), join(dir, 'bare.json')]);
       children.push(b);
       const bport = (await firstJsonLine(b)).port;
       targets.push({ name: 'bare undici proxy', url: `https://127.0.0.1:${bport}`, path: '/', pids: () => [b.pid!] });
@@ -179,7 +183,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
           },
         }),
       );
-      const prof = engine === (opts.cpuProfileEngine ?? 'undici+delegation') && opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : [];
+      const prof = profiled(engine) ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir!] : [];
       const p = pinned(0, [process.execPath, ...prof, join(here, 'lib/gateway-child.js'), cfgPath]);
       children.push(p);
       const port = (await firstJsonLine(p)).port;
@@ -238,11 +242,13 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     }
 
     if (opts.cpuProfileDir) {
-      const i = targets.findIndex((t) => t.name === `gateway (${opts.cpuProfileEngine ?? 'undici+delegation'})`);
-      if (i >= 0)
+      for (const [i, t] of targets.entries()) {
+        const engine = t.name === 'bare undici proxy' ? 'bare' : /^gateway \((.*)\)$/.exec(t.name)?.[1];
+        if (engine === undefined || !profiled(engine)) continue;
         log(
-          `CPU profile of ${targets[i].name} in ${opts.cpuProfileDir}: it served ${served[i]} requests (compare profiles with dist/bench/profile-diff.js FILE:${served[i]} ...)`,
+          `CPU profile of ${t.name} (pid ${t.pids()[0]}) in ${opts.cpuProfileDir}: it served ${served[i]} requests (compare profiles with dist/bench/profile-diff.js FILE:${served[i]} ...)`,
         );
+      }
     }
     const direct = results[0];
     const gwRes = results.find((r) => r.name === 'gateway (undici)') ?? results[1];
@@ -385,7 +391,7 @@ if (isMain) {
     rounds: arg('rounds') ? Number(arg('rounds')) : undefined,
     connections: arg('connections') ? Number(arg('connections')) : undefined,
     cpuProfileDir: arg('cpu-prof'),
-    cpuProfileEngine: arg('cpu-prof-engine') as GatewayBenchOptions['cpuProfileEngine'],
+    cpuProfileEngine: arg('cpu-prof-engine'),
     engines: arg('engines')?.split(',') as GatewayBenchOptions['engines'],
     nginx: !process.argv.includes('--no-nginx'),
     log: (l) => console.error(l),
