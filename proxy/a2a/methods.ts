@@ -191,6 +191,8 @@ export function decideMethod(httpMethod: string, rest: string, body: Buffer | un
  * (`GET /tasks/a:b` reads task "a:b"; only a `:subscribe` suffix makes it a subscription).
  */
 export function methodFromRest(httpMethod: string, path: string): string {
+  // the agent's root ('' or '/', where JSON-RPC calls go): no segment can name a method
+  if (path.length <= 1) return UNKNOWN_METHOD;
   const q = path.indexOf('?');
   let p = q >= 0 ? path.slice(0, q) : path;
   if (/[A-Z]/.test(p)) p = p.toLowerCase(); // express routes ignore case
