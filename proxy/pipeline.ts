@@ -1,23 +1,23 @@
-import { isLimitReason } from './ratelimit/limiter.js';
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { Exchange, type ExchangeSink } from './exchange.js';
 import type { Governance } from './governance.js';
 import { refusal, RPC_CODE, writeRefusal, type Refusal } from './errors.js';
-import { upstreamRequestHeaders, xfccValue } from './headers.js';
+import { upstreamRequestHeaders } from './headers.js';
 import { decideMethod, AGENT_CARD_METHOD, DIRECTORY_METHOD } from './a2a/methods.js';
 import { mayDiscover, type Grants } from './policy.js';
-import { callerLabel, type Runtime } from './runtime.js';
-import type { IdentityResolver, PeerIdentity } from './tls/identity.js';
+import type { Runtime } from './runtime.js';
+import type { IdentityResolver } from './tls/identity.js';
 import type { Trust } from './tls/trust.js';
 import { decideIdentity, type Revocation } from './stages/identity.js';
 import { decideRoute, upstreamPath } from './stages/route.js';
-import { authorizeStage, chainUnverifiable } from './stages/authorize.js';
+import { authorizeStage } from './stages/authorize.js';
 import { pushBody, pushConfigStage, uninspectableBody, pushEndpointReserved, pushRoute, pushUpstreamPath, reachesPushEndpoint } from './stages/push.js';
 import { PUSH_NOTIFICATION_METHOD } from './a2a/methods.js';
-import { limitsStage, releaseSlots } from './stages/limits.js';
-import { governanceStage } from './stages/governance.js';
+import { limitsThenGovernance, observeComplete, observeRefused, observeResponse } from './stages/checks.js';
+import { CallerState } from './stages/caller.js';
+import { InFlight } from './stages/in-flight.js';
 import type { TaskOwnership } from './stages/tasks.js';
 import { upstreamEnded, upstreamResponded } from './stages/forward.js';
 import type { Recorder } from './stages/record.js';
@@ -74,19 +74,8 @@ export interface PipelineState {
   cardSigner: CardSigner;
 }
 
-interface ConnState {
-  trustGen: number;
-  peer: PeerIdentity;
-  rtGen: number;
-  grants: Grants | null;
-  callerName: string;
-  callerAgent: string | undefined;
-  /** the x-forwarded-client-cert value for this caller (gateway id + caller id: fixed per trust generation) */
-  xfcc: string;
-}
-
 const kConn = Symbol('tollgate.conn');
-type SocketWithConn = TLSSocket & { [kConn]?: ConnState };
+type SocketWithConn = TLSSocket & { [kConn]?: CallerState };
 
 // The body is read by three shared listeners that find their exchange on the request, instead of three
 // closures per request.
@@ -106,9 +95,11 @@ function onBodyError(this: ExchangeRequest): void {
 }
 
 export class Pipeline implements ExchangeSink {
-  inFlight = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly calls: InFlight;
   private readonly cards: CardCache;
+  /** step 6 done: forward (made once, not per call) */
+  private readonly forwardCall = (ex: Exchange): void => this.forward(ex);
+  private readonly svidInvalid = (): void => this.recorder.metrics.tlsHandshakeFailures.labels('svid_invalid').inc();
 
   constructor(
     private readonly state: PipelineState,
@@ -118,27 +109,17 @@ export class Pipeline implements ExchangeSink {
     private readonly now: () => number,
     private readonly tasks: TaskOwnership,
   ) {
+    this.calls = new InFlight(recorder);
     this.cards = new CardCache(now, state.cardSigner);
   }
 
   /** resolves when no request is in flight */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+    return this.calls.idle();
   }
 
-  private conn(sock: SocketWithConn): ConnState {
-    let c = sock[kConn];
-    const gen = this.state.resolver.gen;
-    if (c === undefined || c.trustGen !== gen) {
-      const peer = this.state.resolver.resolve(sock);
-      const xfcc = peer.ok ? xfccValue(this.state.trust.gatewayId, peer.id) : '';
-      c = { trustGen: gen, peer, rtGen: -1, grants: null, callerName: 'unknown', callerAgent: undefined, xfcc };
-      sock[kConn] = c;
-      // a certificate that passed the TLS handshake but is not a valid SVID counts as a handshake failure
-      if (!c.peer.ok) this.recorder.metrics.tlsHandshakeFailures.labels('svid_invalid').inc();
-    }
-    return c;
+  private conn(sock: SocketWithConn): CallerState {
+    return (sock[kConn] ??= new CallerState());
   }
 
   /**
@@ -151,31 +132,22 @@ export class Pipeline implements ExchangeSink {
   }
 
   handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
-    this.inFlight++;
+    this.calls.begin();
     const rt = this.state.runtime;
     const ex = new Exchange(req, res, performance.now(), this.now(), rt, this);
     if (this.state.closing) res.shouldKeepAlive = false;
 
     // 1. identity
     const conn = this.conn(req.socket as SocketWithConn);
-    const idd = decideIdentity(conn.peer, ex.startMs, this.revocation);
+    const peer = conn.peerOf(req.socket as TLSSocket, this.state.resolver, this.state.trust.gatewayId, this.svidInvalid);
+    const idd = decideIdentity(peer, ex.startMs, this.revocation);
     if (!idd.ok) {
-      if (conn.peer.ok) ex.callerId = conn.peer.id;
+      if (peer.ok) ex.callerId = peer.id;
       ex.refuse(idd.refusal, 'deny', idd.close);
       return;
     }
-    ex.callerId = idd.callerId;
-    if (conn.rtGen !== rt.gen) {
-      conn.grants = rt.policy.grantsFor(idd.callerId);
-      conn.callerName = callerLabel(rt, idd.callerId, conn.grants);
-      conn.callerAgent = rt.agentNameById.get(idd.callerId);
-      conn.rtGen = rt.gen;
-    }
-    const grants = conn.grants!;
-    ex.grants = grants;
-    ex.xfcc = conn.xfcc;
-    ex.callerName = conn.callerName;
-    ex.callerAgent = conn.callerAgent;
+    conn.admit(ex, idd.callerId, rt);
+    const grants = ex.grants!;
     // Bounded header count: the callee's Node keeps only its first ~1,000 headers, and a caller must not
     // be able to crowd the gateway's own out (they are also sent first: headers.ts).
     if (req.rawHeaders.length > rt.config.maxHeaders * 2) {
@@ -344,37 +316,8 @@ export class Pipeline implements ExchangeSink {
         return;
       }
     }
-    // 5. limits
-    const limiter = ex.rt.limiter;
-    if (limiter.enabled || ex.rt.shadowLimits !== undefined) {
-      const limited = limitsStage(limiter, ex);
-      if (limited !== undefined) {
-        ex.refuse(limited, 'limit');
-        return;
-      }
-    }
-    this.governed(ex);
-  }
-
-  // 6. governance
-  private governed(ex: Exchange): void {
-    const governance = this.governance;
-    if (governance === undefined) {
-      if (ex.chainRules === undefined) this.forward(ex);
-      else ex.refuse(chainUnverifiable(ex));
-      return;
-    }
-    const d = governanceStage(governance, ex);
-    if (d === undefined) {
-      this.forward(ex);
-    } else if (typeof (d as Promise<unknown>).then === 'function') {
-      void (d as Promise<Refusal | undefined>).then((r) => {
-        if (r === undefined) this.forward(ex);
-        else ex.refuse(r, isLimitReason(r.reason) ? 'limit' : 'refuse');
-      });
-    } else {
-      ex.refuse(d as Refusal, isLimitReason((d as Refusal).reason) ? 'limit' : 'refuse');
-    }
+    // 5. limits, 6. governance, then 7. forward
+    limitsThenGovernance(ex, this.governance, this.forwardCall);
   }
 
   // 7. forward
@@ -405,13 +348,7 @@ export class Pipeline implements ExchangeSink {
   /** ExchangeSink: the upstream's response headers arrived */
   upstreamResponded(ex: Exchange, status: number, raw: readonly (Buffer | string)[]): string[] {
     const headers = upstreamResponded(ex, status, raw, this.recorder);
-    if (this.governance !== undefined) {
-      try {
-        this.governance.onResponse(ex);
-      } catch {
-        // a failing observer must not break a call that already succeeded upstream
-      }
-    }
+    observeResponse(this.governance, ex);
     return headers;
   }
 
@@ -420,43 +357,20 @@ export class Pipeline implements ExchangeSink {
     upstreamEnded(ex, bytesOut, error, this.recorder);
     if (ex.tap !== undefined) ex.tap.end(error === undefined);
     this.finish(ex);
-    if (this.governance !== undefined) {
-      try {
-        this.governance.onComplete(ex);
-      } catch {
-        // observers cannot change the outcome
-      }
-    }
+    observeComplete(this.governance, ex);
   }
 
   /** ExchangeSink: answer with a refusal instead of the callee */
   refuse(ex: Exchange, r: Refusal, decision: AuditDecision, close: boolean): void {
-    if (decision === 'limit') this.recorder.rateLimited(ex.callerName, ex.callee, r.reason);
-    else this.recorder.denial(ex.callerName, ex.calleeLabel, decision === 'refuse' ? 'delegation' : r.reason);
-    ex.decision = decision;
-    ex.reason = r.reason;
-    ex.status = r.status;
+    this.recorder.refused(ex, r, decision);
     ex.bytesOut = writeRefusal(ex.res, r, ex.rpcId, close);
     this.finish(ex);
-    if (ex.isCall && this.governance !== undefined) {
-      try {
-        this.governance.onRefused(ex, r);
-      } catch {
-        // observers cannot change the outcome
-      }
-    }
+    observeRefused(this.governance, ex, r);
   }
 
   /** 8. record: every exchange ends here exactly once */
   private finish(ex: Exchange): void {
-    if (ex.holdsSlot || ex.holdsShadowSlot) releaseSlots(ex);
-    ex.durationUs = Math.round((performance.now() - ex.t0) * 1000);
-    this.recorder.record(ex);
-    if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
-      const w = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const f of w) f();
-    }
+    this.calls.end(ex);
   }
 
   // ---- discovery (same identity and policy; no limits) ----

@@ -5,18 +5,15 @@ import type { TLSSocket } from 'node:tls';
 import { Exchange, type ExchangeSink } from '../exchange.js';
 import type { Governance } from '../governance.js';
 import { grpcRefusalTrailers, httpStatusOfGrpc, refusal, RPC_CODE, writeGrpcRefusal, writeH2Refusal, type Refusal } from '../errors.js';
-import { callerResponseHeaders, upstreamRequestHeaders, xfccValue } from '../headers.js';
-import { callerLabel } from '../runtime.js';
+import { callerResponseHeaders, upstreamRequestHeaders } from '../headers.js';
 import type { PipelineState } from '../pipeline.js';
-import type { Grants } from '../policy.js';
-import type { PeerIdentity } from '../tls/identity.js';
 import { decideIdentity, type Revocation } from '../stages/identity.js';
-import { authorizeStage, chainUnverifiable } from '../stages/authorize.js';
-import { limitsStage, releaseSlots } from '../stages/limits.js';
-import { governanceStage } from '../stages/governance.js';
+import { authorizeStage } from '../stages/authorize.js';
+import { limitsThenGovernance, observeComplete, observeRefused, observeResponse } from '../stages/checks.js';
+import { CallerState } from '../stages/caller.js';
+import { InFlight } from '../stages/in-flight.js';
 import { upstreamFailure, upstreamResponded } from '../stages/forward.js';
 import type { Recorder } from '../stages/record.js';
-import { isLimitReason } from '../ratelimit/limiter.js';
 import { ClientAbortError } from '../upstream/engine.js';
 import { classifyUpstreamError } from '../upstream/identity.js';
 import type { GrpcForwardJob } from '../upstream/grpc.js';
@@ -45,19 +42,8 @@ import { decideGrpcMethod, grpcPushConfigRefusal, grpcTaskAccessRefusal, routeBy
  * The HTTP/1.1 path never reaches this file.
  */
 
-interface SessionState {
-  socket: TLSSocket;
-  trustGen: number;
-  peer: PeerIdentity | undefined;
-  rtGen: number;
-  grants: Grants | null;
-  callerName: string;
-  callerAgent: string | undefined;
-  xfcc: string;
-}
-
 const kState = Symbol('tollgate.h2session');
-type TrackedSession = ServerHttp2Session & { [kState]?: SessionState };
+type TrackedSession = ServerHttp2Session & { [kState]?: { socket: TLSSocket; caller: CallerState } };
 
 /**
  * The Exchange reads only `method` and `headers` of its request (constructor, header()); the HTTP/1.1-only
@@ -72,8 +58,10 @@ const NO_RESPONSE = undefined as unknown as ServerResponse;
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:$|[+;])/;
 
 export class GrpcCalls {
-  inFlight = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly calls: InFlight;
+  /** step 8 done: forward (made once, not per call) */
+  private readonly forwardCall = (ex: Exchange): void => this.forward(ex.sink as GrpcCall, ex);
+  private readonly svidInvalid = (): void => this.recorder.metrics.tlsHandshakeFailures.labels('svid_invalid').inc();
 
   constructor(
     readonly state: PipelineState,
@@ -81,51 +69,30 @@ export class GrpcCalls {
     readonly governance: Governance | undefined,
     private readonly revocation: Revocation,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.calls = new InFlight(recorder);
+  }
 
   /** resolves when no gRPC call is in flight */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+    return this.calls.idle();
   }
 
   /** a new h2 session on `socket` (the TLS socket it runs on: the caller's certificate is there) */
   onSession(session: ServerHttp2Session, socket: TLSSocket): void {
-    (session as TrackedSession)[kState] = {
-      socket,
-      trustGen: -1,
-      peer: undefined,
-      rtGen: -1,
-      grants: null,
-      callerName: 'unknown',
-      callerAgent: undefined,
-      xfcc: '',
-    };
-  }
-
-  private session(session: TrackedSession): SessionState {
-    const c = session[kState]!;
-    const gen = this.state.resolver.gen;
-    if (c.trustGen !== gen) {
-      c.peer = this.state.resolver.resolve(c.socket);
-      c.xfcc = c.peer.ok ? xfccValue(this.state.trust.gatewayId, c.peer.id) : '';
-      c.trustGen = gen;
-      c.rtGen = -1;
-      if (!c.peer.ok) this.recorder.metrics.tlsHandshakeFailures.labels('svid_invalid').inc();
-    }
-    return c;
+    (session as TrackedSession)[kState] = { socket, caller: new CallerState() };
   }
 
   handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    this.inFlight++;
+    this.calls.begin();
     const rt = this.state.runtime;
     const call = new GrpcCall(this, stream);
     const ex = new Exchange(requestView(headers), NO_RESPONSE, performance.now(), this.now(), rt, call);
     call.ex = ex;
 
     // 1. identity
-    const conn = this.session(stream.session as TrackedSession);
-    const peer = conn.peer!;
+    const session = (stream.session as TrackedSession)[kState]!;
+    const peer = session.caller.peerOf(session.socket, this.state.resolver, this.state.trust.gatewayId, this.svidInvalid);
     const idd = decideIdentity(peer, ex.startMs, this.revocation);
     // 2. binding (before the identity answer: its shape depends on it)
     const ct = headers['content-type'];
@@ -135,17 +102,7 @@ export class GrpcCalls {
       ex.refuse(idd.refusal, 'deny', idd.close);
       return;
     }
-    ex.callerId = idd.callerId;
-    if (conn.rtGen !== rt.gen) {
-      conn.grants = rt.policy.grantsFor(idd.callerId);
-      conn.callerName = callerLabel(rt, idd.callerId, conn.grants);
-      conn.callerAgent = rt.agentNameById.get(idd.callerId);
-      conn.rtGen = rt.gen;
-    }
-    ex.grants = conn.grants;
-    ex.xfcc = conn.xfcc;
-    ex.callerName = conn.callerName;
-    ex.callerAgent = conn.callerAgent;
+    session.caller.admit(ex, idd.callerId, rt);
     if (!call.grpc) {
       ex.refuse(
         refusal(
@@ -238,30 +195,8 @@ export class GrpcCalls {
       ex.refuse(push);
       return;
     }
-    // 7. limits
-    const limiter = rt.limiter;
-    if (limiter.enabled || rt.shadowLimits !== undefined) {
-      const limited = limitsStage(limiter, ex);
-      if (limited !== undefined) {
-        ex.refuse(limited, 'limit');
-        return;
-      }
-    }
-    // 8. governance
-    const governance = this.governance;
-    if (governance === undefined) {
-      if (ex.chainRules === undefined) this.forward(call, ex);
-      else ex.refuse(chainUnverifiable(ex));
-      return;
-    }
-    const d = governanceStage(governance, ex);
-    if (d === undefined) this.forward(call, ex);
-    else if (typeof (d as Promise<unknown>).then === 'function') {
-      void (d as Promise<Refusal | undefined>).then((r) => {
-        if (r === undefined) this.forward(call, ex);
-        else ex.refuse(r, isLimitReason(r.reason) ? 'limit' : 'refuse');
-      });
-    } else ex.refuse(d as Refusal, isLimitReason((d as Refusal).reason) ? 'limit' : 'refuse');
+    // 7. limits, 8. governance, then 9. forward
+    limitsThenGovernance(ex, this.governance, this.forwardCall);
   }
 
   // 9. forward
@@ -283,14 +218,7 @@ export class GrpcCalls {
 
   /** 10. record: every call ends here exactly once */
   finish(ex: Exchange): void {
-    if (ex.holdsSlot || ex.holdsShadowSlot) releaseSlots(ex);
-    ex.durationUs = Math.round((performance.now() - ex.t0) * 1000);
-    this.recorder.record(ex);
-    if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
-      const w = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const f of w) f();
-    }
+    this.calls.end(ex);
   }
 }
 
@@ -363,23 +291,11 @@ class GrpcCall implements ExchangeSink, GrpcForwardJob {
   }
 
   refuse(ex: Exchange, r: Refusal, decision: AuditDecision, close: boolean): void {
-    const recorder = this.calls.recorder;
-    if (decision === 'limit') recorder.rateLimited(ex.callerName, ex.callee, r.reason);
-    else recorder.denial(ex.callerName, ex.calleeLabel, decision === 'refuse' ? 'delegation' : r.reason);
-    ex.decision = decision;
-    ex.reason = r.reason;
-    ex.status = r.status;
+    this.calls.recorder.refused(ex, r, decision);
     ex.bytesOut = this.grpc ? writeGrpcRefusal(this.stream, r) : writeH2Refusal(this.stream, r);
     if (close) this.stream.session?.close(); // GOAWAY after this stream: as `Connection: close` on HTTP/1.1
     this.calls.finish(ex);
-    const governance = this.calls.governance;
-    if (ex.isCall && governance !== undefined) {
-      try {
-        governance.onRefused(ex, r);
-      } catch {
-        // observers cannot change the outcome
-      }
-    }
+    observeRefused(this.calls.governance, ex, r);
   }
 
   upstreamResponded(): string[] {
@@ -395,14 +311,7 @@ class GrpcCall implements ExchangeSink, GrpcForwardJob {
   onResponse(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
     const ex = this.ex;
     const out = upstreamResponded(ex, 200, callerMetadata(headers), this.calls.recorder);
-    const governance = this.calls.governance;
-    if (governance !== undefined) {
-      try {
-        governance.onResponse(ex);
-      } catch {
-        // a failing observer must not break a call that already succeeded upstream
-      }
-    }
+    observeResponse(this.calls.governance, ex);
     return toHeaders(out);
   }
 
@@ -436,14 +345,7 @@ class GrpcCall implements ExchangeSink, GrpcForwardJob {
       if (!this.stream.headersSent) writeGrpcRefusal(this.stream, r);
     }
     calls.finish(ex);
-    const governance = calls.governance;
-    if (governance !== undefined) {
-      try {
-        governance.onComplete(ex);
-      } catch {
-        // observers cannot change the outcome
-      }
-    }
+    observeComplete(calls.governance, ex);
   }
 }
 

@@ -1,6 +1,8 @@
 import { ChildCache, counterCell, histogramCell, type CounterCell, type GatewayMetrics, type HistogramCell } from '../metrics.js';
 import type { AuditLog } from '../audit.js';
 import type { Exchange } from '../exchange.js';
+import type { Refusal } from '../errors.js';
+import type { AuditDecision } from '../audit.js';
 
 /**
  * Stage "record": metrics and the audit line, exactly once per request, whatever the outcome. Label
@@ -22,6 +24,15 @@ export class Recorder {
     this.denials = new ChildCache(([caller, callee, reason]) => counterCell(metrics.denials, { caller, callee, reason }));
     this.limited = new ChildCache(([caller, callee, limit]) => counterCell(metrics.rateLimited, { caller, callee, limit }));
     this.upstreamErrors = new ChildCache(([callee, kind]) => counterCell(metrics.upstreamErrors, { callee, kind }));
+  }
+
+  /** a refusal's counter, and its outcome on the exchange (the binding writes the answer) */
+  refused(ex: Exchange, r: Refusal, decision: AuditDecision): void {
+    if (decision === 'limit') this.rateLimited(ex.callerName, ex.callee, r.reason);
+    else this.denial(ex.callerName, ex.calleeLabel, decision === 'refuse' ? 'delegation' : r.reason);
+    ex.decision = decision;
+    ex.reason = r.reason;
+    ex.status = r.status;
   }
 
   denial(caller: string, callee: string, reason: string): void {
