@@ -99,7 +99,10 @@ export class Exchange implements ForwardJob {
   responseHeaders: string[] = NO_HEADERS;
   /** set by the engine while the call is in flight: ends it early (a limit passed, the kill switch) */
   engineCall: EngineCall | undefined = undefined;
-  /** the engine hands response body chunks to onBodyChunk (only calls tracked by the kill switch, until it knows the task id) */
+  /**
+   * the engine hands response body chunks to onBodyChunk: set while a reader below wants them (the kill
+   * switch's task id reader, the task ownership tap), so an untapped call pays one flag check per chunk
+   */
   tapBody = false;
 
   // the kill switch (task-calls.ts): set only for calls tracked under a root task
@@ -151,16 +154,16 @@ export class Exchange implements ForwardJob {
     return this.agent!.timeouts.get(this.method)!;
   }
 
-  /** ForwardJob: a response body chunk of a tapped call */
+  /** ForwardJob: a response body chunk of a tapped call, for each reader in turn */
   onBodyChunk(chunk: Buffer): void {
     const r = this.taskIdReader;
-    if (r === undefined) {
-      this.tapBody = false;
-      return;
+    if (r !== undefined) {
+      const id = r.push(chunk);
+      if (id !== undefined) this.a2aTaskId = id;
+      if (r.done) this.taskIdReader = undefined;
     }
-    const id = r.push(chunk);
-    if (id !== undefined) this.a2aTaskId = id;
-    if (r.done) this.tapBody = false;
+    if (this.tap !== undefined) this.tap.data(chunk);
+    else if (this.taskIdReader === undefined) this.tapBody = false;
   }
 
   /** ForwardJob: the closing event of a stream the gateway ends (stages/forward.ts) */

@@ -64,7 +64,8 @@ export class TaskCalls {
     const k = ex.trackedTask;
     if (k === undefined) return;
     ex.trackedTask = undefined;
-    ex.tapBody = false;
+    ex.taskIdReader = undefined;
+    ex.tapBody = ex.tap !== undefined;
     const set = this.byTask.get(k);
     if (set === undefined) return;
     set.delete(ex);

@@ -35,7 +35,7 @@ export function httpProxyUpstream(spec: UpstreamSpec, opts: EngineOptions): Upst
     let bytes = 0;
     proxyRes.on('data', (c: Buffer) => {
       bytes += c.length;
-      job.tap?.data(c);
+      if (job.tapBody) job.onBodyChunk(c);
     });
     proxyRes.pipe(job.res);
     proxyRes.on('end', () => job.onEnd(bytes, undefined));

@@ -57,6 +57,7 @@ export class TaskOwnership {
     const message = isMessageMethod(method);
     if (message) {
       ex.tap = new TaskTap(ex, this);
+      ex.tapBody = true;
       // the body scan (a2a/scan.ts) saw no taskId / contextId key: nothing to read, no parse
       if (ex.body === undefined || !ex.namesTask) return undefined;
     }

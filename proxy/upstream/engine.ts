@@ -47,7 +47,7 @@ export interface ForwardJob {
   readonly timeouts: CallTimeouts;
   /** set by the engine for the call's lifetime: how the gateway ends it early (a limit, the kill switch) */
   engineCall: EngineCall | undefined;
-  /** when true, the engine hands each response body chunk to onBodyChunk before the caller gets it */
+  /** when true, the engine hands each response body chunk to onBodyChunk before the caller gets it (never held for it) */
   readonly tapBody: boolean;
   onBodyChunk(chunk: Buffer): void;
   /**
@@ -55,8 +55,6 @@ export interface ForwardJob {
    * end it without one. Asked only when the stream stands at an event boundary.
    */
   streamEndFrame(err: CallCutError): string | undefined;
-  /** shown every response body chunk as it passes, before it goes on to the caller (never held for it) */
-  readonly tap: ResponseTap | undefined;
   /**
    * Set for a response the caller must not see as the upstream sent it (ListTasks, filtered to the caller's
    * own tasks): a 2xx, non-stream body is gathered whole (up to MAX_REWRITE_BYTES) and what this resolves
@@ -82,7 +80,7 @@ export interface EngineCall {
   cut(err: CallCutError): void;
 }
 
-/** What a ForwardJob's tap is shown: each body chunk by the engine, then the end by the pipeline. */
+/** What an exchange's response tap is shown: each body chunk (Exchange.onBodyChunk, as the engine hands them over), then the end, by the pipeline. */
 export interface ResponseTap {
   data(chunk: Buffer): void;
   /** the call is over (`complete`: the whole response arrived); called by the pipeline, not the engine */

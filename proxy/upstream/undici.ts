@@ -227,8 +227,6 @@ class ForwardHandler implements EngineCall {
     if (this.cutErr !== null) return true; // the gateway is ending the call: the rest is dropped
     this.bytesOut += chunk.length;
     if (this.job.tapBody) this.job.onBodyChunk(chunk);
-    const tap = this.job.tap;
-    if (tap !== undefined) tap.data(chunk);
     if (this.rewrite !== null) {
       if (this.bytesOut > MAX_REWRITE_BYTES) {
         this.abort?.(new Error(`the response is larger than the ${MAX_REWRITE_BYTES} bytes the gateway reads to filter it`));
