@@ -1,6 +1,7 @@
 import type { Exchange } from './exchange.js';
 import { CallCutError } from './upstream/engine.js';
 import { StreamTaskIdReader, taskIdOfRequest } from './a2a/task-id.js';
+import { upstreamPath } from './stages/route.js';
 
 /**
  * The kill switch's view of the data plane: which calls of each root task are in flight on this process,
@@ -16,7 +17,7 @@ import { StreamTaskIdReader, taskIdOfRequest } from './a2a/task-id.js';
  * The callee's task id comes from the request (message.taskId, params.id: read at cancel time) or, for a
  * SendStreamingMessage, from the first stream event that names it (a2a/task-id.ts). A blocking SendMessage
  * for a new task has no id until it answers: it is ended, but no CancelTask can name its task.
- * CancelTask goes to JSON-RPC calls only; a REST (HTTP+JSON) call is ended without one.
+ * On the HTTP+JSON binding CancelTask is `POST .../tasks/{id}:cancel` beside the call's own REST path.
  */
 export interface CancelSent {
   callee: string;
@@ -99,26 +100,38 @@ export class TaskCalls {
 
   private sendCancel(ex: Exchange): boolean {
     const agent = ex.agent;
-    if (!ex.isRpc || agent === undefined) return false;
+    if (agent === undefined) return false;
     let taskId = ex.a2aTaskId;
-    let rpc: Record<string, unknown> | undefined;
-    try {
-      rpc = ex.rpc;
-      taskId ??= taskIdOfRequest(ex.method, rpc, undefined, ex.rest);
-    } catch {
-      return false;
+    let path = ex.upstreamPath;
+    let body: string;
+    if (ex.isRpc) {
+      let rpc: Record<string, unknown> | undefined;
+      try {
+        rpc = ex.rpc;
+        taskId ??= taskIdOfRequest(ex.method, rpc, undefined, ex.rest);
+      } catch {
+        return false;
+      }
+      if (taskId === undefined) return false;
+      // the caller's protocol version: a v0.3 method name (message/stream) gets tasks/cancel
+      const v03 = typeof rpc?.method === 'string' && rpc.method.includes('/');
+      body = JSON.stringify({ jsonrpc: '2.0', id: `tollgate-cancel-${++cancelIds}`, method: v03 ? 'tasks/cancel' : 'CancelTask', params: { id: taskId } });
+    } else {
+      // HTTP+JSON: POST .../tasks/{id}:cancel beside the call's own path (same mount point, tenant, /v1 prefix)
+      taskId ??= taskIdOfRequest(ex.method, undefined, ex.body, ex.rest);
+      if (taskId === undefined) return false;
+      const rest = restCancelPath(ex.rest, taskId);
+      if (rest === undefined) return false;
+      path = upstreamPath(agent.basePath, rest, '');
+      body = '{}';
     }
-    if (taskId === undefined) return false;
-    // the caller's protocol version: a v0.3 method name (message/stream) gets tasks/cancel
-    const v03 = typeof rpc?.method === 'string' && rpc.method.includes('/');
-    const body = JSON.stringify({ jsonrpc: '2.0', id: `tollgate-cancel-${++cancelIds}`, method: v03 ? 'tasks/cancel' : 'CancelTask', params: { id: taskId } });
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-forwarded-client-cert': ex.xfcc };
     const own = ex.upstreamHeaders;
     for (let i = 0; i < own.length; i += 2) headers[own[i]] = own[i + 1];
     const version = ex.header('a2a-version');
     if (version !== undefined) headers['a2a-version'] = version;
     const callee = ex.callee;
-    agent.upstream.fetch(ex.upstreamPath, headers, { method: 'POST', body: Buffer.from(body), maxBytes: 64 * 1024 }).then(
+    agent.upstream.fetch(path, headers, { method: 'POST', body: Buffer.from(body), maxBytes: 64 * 1024 }).then(
       (r) => {
         let error: string | undefined;
         try {
@@ -139,4 +152,17 @@ export class TaskCalls {
     );
     return true;
   }
+}
+
+/** the REST calls the kill switch can find in flight: a message send or stream, a task subscription */
+const REST_CALL = /\/(?:message:(?:send|stream)|tasks\/[^/]+:subscribe)\/?$/i;
+
+/**
+ * The HTTP+JSON path of CancelTask for `taskId`, beside a REST call's own path (relative to the agent's
+ * route, as `rest`): what comes before the call's method segments (a mount point, a tenant, v0.3's `/v1`) is kept.
+ */
+export function restCancelPath(rest: string, taskId: string): string | undefined {
+  const m = REST_CALL.exec(rest);
+  if (m === null) return undefined;
+  return `${rest.slice(0, m.index)}/tasks/${encodeURIComponent(taskId)}:cancel`;
 }

@@ -71,9 +71,10 @@ beforeAll(async () => {
     baseConfig(`agents:
   orch: { url: "${orch.url}", id: "${id('agent/orch')}" }
   worker: { url: "${worker.url}/a2a/jsonrpc", id: "${id('agent/worker')}" }
+  worker-rest: { url: "${worker.url}/a2a/rest", id: "${id('agent/worker')}" }
 policy:
   - { from: "${id('user/alice')}", to: [orch] }
-  - { from: "${id('agent/orch')}", to: [worker] }
+  - { from: "${id('agent/orch')}", to: [worker, worker-rest] }
 `).replace('AUDIT', `${e.dir}/audit.log`),
   );
   await e.tg.reload();
@@ -158,5 +159,44 @@ describe('tollgate ctl task cancel, with calls of the task in flight', () => {
     await again.arrayBuffer();
     const metrics = await e.tg.metrics.registry.getSingleMetricAsString('tollgate_denials_total');
     expect(metrics).toMatch(/callee="worker",reason="task_cancelled"} 2/);
+  });
+
+  it('a stream on the HTTP+JSON binding: ended, and the callee gets CancelTask on its REST route (POST /tasks/{id}:cancel)', async () => {
+    cancelled.length = 0;
+    const root = await alice.fetch(`${e.proxyUrl}/a2a/orch/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: rpc('message/send', {}, 5),
+    });
+    expect(root.status).toBe(200);
+    await root.arrayBuffer();
+    const context = orch.requests.at(-1)!.headers['tollgate-delegation'] as string;
+    const rootTaskId = context.split('.')[2].split('~')[0];
+    const stream = await asOrch.fetch(`${e.proxyUrl}/a2a/worker-rest/message:stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'a2a-version': '1.0', 'tollgate-delegation': context },
+      body: JSON.stringify(message('rest-stream')),
+    });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let text = '';
+    while (!text.includes('TASK_STATE_WORKING')) {
+      const c = await reader.read();
+      if (c.done) break;
+      text += Buffer.from(c.value).toString('utf8');
+    }
+    // REST events are bare StreamResponse objects (no JSON-RPC envelope)
+    const streamedTaskId = (JSON.parse(text.slice(text.indexOf('data:') + 5).split('\n')[0]) as { task: { id: string } }).task.id;
+    expect(streamedTaskId).toBeTruthy();
+
+    let err = '';
+    const code = await runCtl(['task', 'cancel', rootTaskId, '--server', e.control, '--cert-dir', adminDir], {
+      stdout: () => {},
+      stderr: (t) => void (err += t),
+    });
+    expect(code, err).toBe(0);
+    for (;;) if ((await reader.read()).done) break; // the gateway ends the stream
+    await waitFor('the worker to receive CancelTask over REST', () => Promise.resolve(cancelled.length > 0 ? true : undefined), 10_000);
+    expect(cancelled).toEqual([streamedTaskId]);
   });
 });
