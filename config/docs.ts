@@ -8,7 +8,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { configSchema } from './schema.js';
+import { configSchemas } from './schema.js';
 
 /** A JSON Schema node as zod emits it (only the keywords we render). */
 interface Node {
@@ -42,7 +42,7 @@ interface Row {
 
 /** The config's JSON Schema as a user writes it (input side of every transform). */
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+  return z.toJSONSchema(configSchemas().configSchema, { io: 'input', unrepresentable: 'any' });
 }
 
 // zod emits Number.MAX_SAFE_INTEGER as the maximum of every .int(); it says nothing to a reader.

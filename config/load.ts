@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { CodedError } from '../protocol/errors.js';
-import { configSchema, type Config } from './schema.js';
+import { configSchemas, type Config } from './schema.js';
 import { nearestKey } from './suggest.js';
 
 /** The config file or a config section is unreadable or invalid; the message names the field. */
@@ -50,6 +50,7 @@ export function formatIssues(issues: readonly Issue[], schema?: z.ZodType): stri
 }
 
 export function parseConfig(raw: unknown, source = 'config'): Config {
+  const { configSchema } = configSchemas();
   const r = configSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(`${source} is invalid: ${formatIssues(r.error.issues, configSchema)}`);
   return r.data;

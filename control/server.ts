@@ -26,7 +26,7 @@ import { PeerRegistry } from './peer.js';
 import { UnauthenticatedConnections } from './unauthenticated.js';
 import { ControlError } from './errors.js';
 import { identityService } from './identity-service.js';
-import { identityServiceDefinition } from '../protocol/identity.js';
+import { identityServerDefinition } from '../protocol/identity.js';
 import { parseHostPort } from './listen.js';
 import { stderrLog, type ErrorLog } from './unary.js';
 
@@ -90,7 +90,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   };
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024, 'grpc.max_connection_idle_ms': opts.idleMs ?? 120_000 });
-  server.addService(identityServiceDefinition(), identityService({ authority: opts.authority, peerOf: ctx.peerOf, log: opts.log }));
+  server.addService(identityServerDefinition(), identityService({ authority: opts.authority, peerOf: ctx.peerOf, log: opts.log }));
   opts.extraServices?.(server, ctx);
 
   // TLS is ours (see the header comment); grpc-js sees already-decrypted streams.

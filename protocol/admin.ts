@@ -7,7 +7,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/admin.js';
 import type { AdminDefinition, AdminHandlers } from './generated/tollgate/v1/Admin.js';
-import { ADMIN_PROTO, loadProto } from './protos.js';
+import { ADMIN_PROTO, loadProto, protoRoot } from './protos.js';
+import { lazyServiceDefinition, SERVER_STREAM, UNARY, type MethodShape } from './lazy-definition.js';
 
 export type { AdminClient, AdminDefinition, AdminHandlers } from './generated/tollgate/v1/Admin.js';
 export type { Agent, Agent__Output } from './generated/tollgate/v1/Agent.js';
@@ -35,6 +36,41 @@ export function adminServiceDefinition(): AdminDefinition {
 
 /** Admin method names (the index signature of grpc.ServiceDefinition left out). */
 export type AdminMethod = keyof { [M in keyof AdminDefinition as string extends M ? never : M]: true };
+
+/** The methods of admin.proto by shape (checked against the parsed file by test/control/lazy-definition). */
+export const ADMIN_METHODS: Readonly<Record<AdminMethod, MethodShape>> = {
+  CreateJoinToken: UNARY,
+  ListAgents: UNARY,
+  PutAgent: UNARY,
+  RemoveAgent: UNARY,
+  GetPolicy: UNARY,
+  SetPolicy: UNARY,
+  ExplainPolicy: UNARY,
+  GetPolicyDiff: UNARY,
+  PromoteShadowPolicy: UNARY,
+  ClearShadowPolicy: UNARY,
+  GetLimits: UNARY,
+  SetLimits: UNARY,
+  GetLimitsDiff: UNARY,
+  PromoteShadowLimits: UNARY,
+  ClearShadowLimits: UNARY,
+  ResetSettings: UNARY,
+  Revoke: UNARY,
+  ListCertificates: UNARY,
+  GetCallGraph: UNARY,
+  CancelTask: UNARY,
+  WatchEvents: SERVER_STREAM,
+};
+
+/**
+ * What the control listener registers: adminServiceDefinition() with admin.proto parsed on the first
+ * call instead of at start (protocol/lazy-definition.ts). A missing proto/ folder still fails at start.
+ */
+export function adminServerDefinition(): grpc.ServiceDefinition {
+  protoRoot();
+  return lazyServiceDefinition(ADMIN_SERVICE_NAME, ADMIN_METHODS, adminServiceDefinition);
+}
+
 /** The four message types of method M: what the client sends and receives, what the server receives and answers. */
 type Messages<M extends AdminMethod> =
   AdminDefinition[M] extends MethodDefinition<infer ClientSends, infer ServerSends, infer ServerReceives, infer ClientReceives>

@@ -3,9 +3,11 @@
  * agents use, the definition the control listener serves, and the message types (generated/). `Foo` is
  * what a side sends (fields optional), `Foo__Output` what it receives (decoded with defaults: complete).
  */
+import type * as grpc from '@grpc/grpc-js';
 import type { ProtoGrpcType } from './generated/identity.js';
 import type { IdentityDefinition } from './generated/tollgate/v1/Identity.js';
-import { IDENTITY_PROTO, loadProto } from './protos.js';
+import { IDENTITY_PROTO, loadProto, protoRoot } from './protos.js';
+import { lazyServiceDefinition, UNARY, type MethodNames, type MethodShape } from './lazy-definition.js';
 
 export type { IdentityClient, IdentityDefinition, IdentityHandlers } from './generated/tollgate/v1/Identity.js';
 export type { BootstrapRequest, BootstrapRequest__Output } from './generated/tollgate/v1/BootstrapRequest.js';
@@ -28,4 +30,21 @@ export function identityClientConstructor(): IdentityClientConstructor {
 
 export function identityServiceDefinition(): IdentityDefinition {
   return identityClientConstructor().service;
+}
+
+/** The methods of identity.proto by shape (checked against the parsed file by test/control/lazy-definition). */
+export const IDENTITY_METHODS: Readonly<Record<MethodNames<IdentityDefinition>, MethodShape>> = {
+  Bootstrap: UNARY,
+  Renew: UNARY,
+  GetTrustBundle: UNARY,
+  GetRevocations: UNARY,
+};
+
+/**
+ * What the control listener registers: identityServiceDefinition() with identity.proto parsed on the first
+ * call instead of at start (protocol/lazy-definition.ts). A missing proto/ folder still fails at start.
+ */
+export function identityServerDefinition(): grpc.ServiceDefinition {
+  protoRoot();
+  return lazyServiceDefinition(IDENTITY_SERVICE_NAME, IDENTITY_METHODS, identityServiceDefinition);
 }

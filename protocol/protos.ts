@@ -6,16 +6,17 @@
  * are current).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as ProtoLoader from '@grpc/proto-loader';
 
 export const IDENTITY_PROTO = 'tollgate/v1/identity.proto';
 export const ADMIN_PROTO = 'tollgate/v1/admin.proto';
 
 /** Keep in step with the flags of the `proto:types` script (generated/ is typed for these options). */
-export const LOADER_OPTIONS: protoLoader.Options = {
+export const LOADER_OPTIONS: ProtoLoader.Options = {
   keepCase: false, // camelCase field names
   longs: Number, // int64 milliseconds since epoch fit a double exactly until year 287396
   enums: String,
@@ -37,6 +38,17 @@ export function protoRoot(): string {
   throw new Error(`cannot find the proto/ folder (looked upward from ${fileURLToPath(import.meta.url)})`);
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * @grpc/proto-loader, loaded by the first .proto a process parses (it is CommonJS: require() loads it
+ * synchronously, as the lazy codecs of protocol/lazy-definition.ts need). With protobufjs under it, it is
+ * ~1.2 MB of heap that an idle gateway does not need.
+ */
+export function protoLoader(): typeof ProtoLoader {
+  return require('@grpc/proto-loader') as typeof ProtoLoader;
+}
+
 const loaded = new Map<string, grpc.GrpcObject>();
 
 /**
@@ -46,7 +58,7 @@ const loaded = new Map<string, grpc.GrpcObject>();
 export function loadProto(file: string): unknown {
   let pkg = loaded.get(file);
   if (!pkg) {
-    pkg = grpc.loadPackageDefinition(protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] }));
+    pkg = grpc.loadPackageDefinition(protoLoader().loadSync(file, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] }));
     loaded.set(file, pkg);
   }
   return pkg;

@@ -6,7 +6,7 @@
  * which the answers built here fill in completely too.
  */
 import { z } from 'zod';
-import { configSchema, policyRule, rateLimitsSchema, delegationSchema, type AgentConfig, type Config, type PolicyRule } from '../../config/schema.js';
+import { configSchemas, type AgentConfig, type Config, type PolicyRule } from '../../config/schema.js';
 import { formatIssues } from '../../config/load.js';
 import type { Agent__Output, Limits__Output, PolicyRule__Output } from '../../protocol/admin.js';
 import { AdminError } from './errors.js';
@@ -21,9 +21,6 @@ function invalid(what: string, prefix: PropertyKey[], issues: Issues): AdminErro
   return new AdminError('invalid_argument', `invalid ${what}: ${formatIssues(issues.map((i) => ({ path: [...prefix, ...i.path], message: i.message })))}`);
 }
 
-// The registry's own record schema: validates the agent name (the record key) and the agent together.
-const registrySchema = configSchema.shape.agents;
-
 export function agentFromMsg(msg: AgentMsg | null | undefined): { name: string; agent: AgentConfig } {
   if (!msg) throw new AdminError('invalid_argument', 'invalid agent: agent is missing');
   const name = typeof msg.name === 'string' ? msg.name : '';
@@ -36,7 +33,8 @@ export function agentFromMsg(msg: AgentMsg | null | undefined): { name: string; 
     maxRevisits: msg.maxRevisits ?? 0,
     ...(limits ? { limits } : {}),
   };
-  const r = registrySchema.safeParse({ [name]: raw });
+  // the registry's own record schema: validates the agent name (the record key) and the agent together
+  const r = configSchemas().configSchema.shape.agents.safeParse({ [name]: raw });
   if (!r.success) throw invalid('agent', ['agents'], r.error.issues);
   return { name, agent: r.data[name] };
 }
@@ -64,7 +62,7 @@ export function rulesFromMsg(rules: readonly PolicyRuleMsg[] | null | undefined)
       ...(r.chainJson && r.chainJson.trim() !== '' ? { chain: parseJsonField('chain_json', r.chainJson, 'policy') } : {}),
     };
   });
-  const r = z.array(policyRule).safeParse(raw);
+  const r = z.array(configSchemas().policyRule).safeParse(raw);
   if (!r.success) throw invalid('policy', ['policy'], r.error.issues);
   return r.data;
 }
@@ -95,12 +93,12 @@ export function limitsFromMsg(
   let rateLimits = current.rateLimits;
   let delegation = current.delegation;
   if (msg.rateLimitsJson && msg.rateLimitsJson.trim() !== '') {
-    const r = rateLimitsSchema.safeParse(parseJsonField('rate_limits_json', msg.rateLimitsJson));
+    const r = configSchemas().rateLimitsSchema.safeParse(parseJsonField('rate_limits_json', msg.rateLimitsJson));
     if (!r.success) throw invalid('limits', ['rateLimits'], r.error.issues);
     rateLimits = r.data;
   }
   if (msg.delegationJson && msg.delegationJson.trim() !== '') {
-    const r = delegationSchema.safeParse(parseJsonField('delegation_json', msg.delegationJson));
+    const r = configSchemas().delegationSchema.safeParse(parseJsonField('delegation_json', msg.delegationJson));
     if (!r.success) throw invalid('limits', ['delegation'], r.error.issues);
     delegation = r.data;
   }
@@ -115,7 +113,7 @@ export function shadowLimitsFromMsg(msg: Pick<LimitsMsg, 'rateLimitsJson' | 'del
   if (!msg.rateLimitsJson || msg.rateLimitsJson.trim() === '') {
     throw new AdminError('invalid_argument', 'rate_limits_json is empty: give the shadow rate limits (config rateLimits shape)');
   }
-  const r = rateLimitsSchema.safeParse(parseJsonField('rate_limits_json', msg.rateLimitsJson));
+  const r = configSchemas().rateLimitsSchema.safeParse(parseJsonField('rate_limits_json', msg.rateLimitsJson));
   if (!r.success) throw invalid('limits', ['shadowRateLimits'], r.error.issues);
   return r.data;
 }

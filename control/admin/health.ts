@@ -2,18 +2,22 @@
  * The standard gRPC health service (grpc.health.v1.Health) and server reflection (v1 and v1alpha) on the
  * control server, so grpcurl, grpc_health_probe and load balancers work without Tollgate's .proto files.
  *
- * Registered at start, implemented on first call: the services are declared from their own .proto files
- * with the proto-loader the control API already uses, and grpc-health-check / @grpc/reflection (and the
- * descriptor set reflection precomputes for every file) load only when a client first asks. Most gateways
- * are never asked; measured on an idle `tollgate serve`, loading them at start cost ~3-7 MB RSS
- * (docs/performance.md "Memory"). The calls are answered by the libraries' own handlers, unchanged.
+ * Registered at start, implemented on first call: the services are declared by their methods' shapes
+ * (protocol/lazy-definition.ts), their codecs come from the libraries' own .proto files parsed by the first
+ * call, and grpc-health-check / @grpc/reflection (and the descriptor set reflection precomputes for every
+ * file) load only when a client first asks. Most gateways are never asked; measured on an idle `tollgate
+ * serve`, loading the libraries at start cost ~3-7 MB RSS, and parsing the three .proto files ~0.4 MB of
+ * heap (docs/performance.md "Memory", "Session 6"). The calls are answered by the libraries' own handlers,
+ * unchanged.
  */
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as ProtoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { HealthImplementation, ServingStatus } from 'grpc-health-check';
-import { LOADER_OPTIONS, protoRoot } from '../../protocol/protos.js';
+import { LOADER_OPTIONS, protoLoader, protoRoot } from '../../protocol/protos.js';
+import { BIDI_STREAM, lazyServiceDefinition, SERVER_STREAM, UNARY, type MethodShape } from '../../protocol/lazy-definition.js';
 
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
@@ -23,14 +27,14 @@ const entryDir = (name: string) => path.dirname(require.resolve(name));
 const HEALTH_PROTO = path.resolve(entryDir('grpc-health-check'), '../../proto/health/v1/health.proto');
 const REFLECTION_PROTOS = ['v1', 'v1alpha'].map((v) => path.resolve(entryDir('@grpc/reflection'), `../proto/grpc/reflection/${v}/reflection.proto`));
 /** the options each library loads its own service with: the wire shapes its handlers produce */
-const HEALTH_LOADER_OPTIONS: protoLoader.Options = {
+const HEALTH_LOADER_OPTIONS: ProtoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
   defaults: true,
   oneofs: true,
 };
-const REFLECTION_LOADER_OPTIONS: protoLoader.Options = {
+const REFLECTION_LOADER_OPTIONS: ProtoLoader.Options = {
   longs: String,
   enums: String,
   bytes: Array,
@@ -53,11 +57,34 @@ function captureHandlers(addToServer: (server: grpc.Server) => void): Map<string
   return byService;
 }
 
-/** The service definition of the one service in `protoFile`. */
-function serviceIn(protoFile: string, options: protoLoader.Options): { name: string; def: grpc.ServiceDefinition } {
-  const pkg = protoLoader.loadSync(protoFile, options);
-  const [name, def] = Object.entries(pkg).find(([, v]) => !('format' in v))!;
-  return { name, def: def as grpc.ServiceDefinition };
+/** A library's service: its name and methods as its .proto declares them, and how to parse that file. */
+interface LibraryService {
+  name: string;
+  methods: Record<string, MethodShape>;
+  protoFile: string;
+  options: ProtoLoader.Options;
+}
+
+/** checked against the .proto files by test/control/lazy-definition.test.ts */
+export const HEALTH_SERVICE: LibraryService = {
+  name: HEALTH_SERVICE_NAME,
+  methods: { Check: UNARY, List: UNARY, Watch: SERVER_STREAM },
+  protoFile: HEALTH_PROTO,
+  options: HEALTH_LOADER_OPTIONS,
+};
+export const REFLECTION_SERVICES: LibraryService[] = ['v1', 'v1alpha'].map((v, i) => ({
+  name: `grpc.reflection.${v}.ServerReflection`,
+  methods: { ServerReflectionInfo: BIDI_STREAM },
+  protoFile: REFLECTION_PROTOS[i],
+  options: REFLECTION_LOADER_OPTIONS,
+}));
+
+/** The service definition of `service`, its .proto parsed on the first call. */
+function serviceIn(service: LibraryService): { name: string; def: grpc.ServiceDefinition } {
+  // a library without its .proto file fails at start, as parsing it at start did
+  if (!existsSync(service.protoFile)) throw new Error(`cannot find ${service.protoFile} (${service.name})`);
+  const load = () => protoLoader().loadSync(service.protoFile, service.options)[service.name] as grpc.ServiceDefinition;
+  return { name: service.name, def: lazyServiceDefinition(service.name, service.methods, load) };
 }
 
 /**
@@ -113,19 +140,19 @@ export function registerHealthAndReflection(server: grpc.Server, protoFiles: rea
       health = new m.HealthImplementation(statuses);
       return captureHandlers((s) => health!.addToServer(s));
     }));
-  addLazyService(server, serviceIn(HEALTH_PROTO, HEALTH_LOADER_OPTIONS), loadHealth);
+  addLazyService(server, serviceIn(HEALTH_SERVICE), loadHealth);
 
   let reflectionHandlers: Promise<Map<string, Handlers>> | undefined;
   const loadReflection = () =>
     (reflectionHandlers ??= import('@grpc/reflection').then((m) => {
-      const described = protoLoader.loadSync([...protoFiles, HEALTH_PROTO], {
+      const described = protoLoader().loadSync([...protoFiles, HEALTH_PROTO], {
         ...LOADER_OPTIONS,
         includeDirs: [protoRoot()],
       });
       const reflection = new m.ReflectionService(described);
       return captureHandlers((s) => reflection.addToServer(s));
     }));
-  for (const file of REFLECTION_PROTOS) addLazyService(server, serviceIn(file, REFLECTION_LOADER_OPTIONS), loadReflection);
+  for (const service of REFLECTION_SERVICES) addLazyService(server, serviceIn(service), loadReflection);
 
   return {
     setStatus(service, status) {

@@ -10,7 +10,7 @@
  * A section saved as null was reset (`tollgate ctl settings reset`): the file's section applies again, and
  * the saved version still counts (versions only grow, so every replica sees the reset as a change).
  */
-import { configSchema, type Config } from '../../config/schema.js';
+import { configSchemas, type Config } from '../../config/schema.js';
 import { ConfigError, formatIssues } from '../../config/load.js';
 import { SETTINGS_SECTIONS, type SettingsSection, type SettingsStore } from './settings-store.js';
 
@@ -68,7 +68,7 @@ export type Validated = { ok: true; config: Config } | { ok: false; issues: { pa
 
 /** Run the whole config schema again (cross-section rules such as "policy names a known agent" included). */
 export function validateConfig(raw: unknown): Validated {
-  const r = configSchema.safeParse(raw);
+  const r = configSchemas().configSchema.safeParse(raw);
   return r.success ? { ok: true, config: r.data } : { ok: false, issues: r.error.issues.map((i) => ({ path: [...i.path], message: i.message })) };
 }
 

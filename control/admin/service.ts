@@ -26,7 +26,7 @@ import { EVENT_KINDS, type EventBus, type EventKind, type TollgateEvent } from '
 import { SETTINGS_SECTIONS, staleVersion, versionOf, type SettingsSection, type SettingsStore } from './settings-store.js';
 import { sectionValue, validateConfig, withSection, type SectionVersions } from './overlay.js';
 import { agentFromMsg, agentToMsg, limitsFromMsg, limitsToMsg, ruleToMsg, rulesFromMsg, shadowLimitsFromMsg, versionArg } from './convert.js';
-import { adminServiceDefinition, type PolicyDiff, type PolicyExplanation } from '../../protocol/admin.js';
+import { adminServerDefinition, type PolicyDiff, type PolicyExplanation } from '../../protocol/admin.js';
 
 export interface CallGraphSource {
   /** aggregate graph (no taskId) or one root task's tree; undefined = unknown task */
@@ -564,12 +564,13 @@ export function createAdminService(deps: AdminServiceDeps): (server: grpc.Server
   const handlers = adminHandlers(deps);
   return (server, ctx) => {
     const peerOf = ctx?.peerOf ?? deps.peerOf ?? nativeTlsPeerOf({ bundleDer: () => deps.authority.bundleDer(), trustDomain: deps.trustDomain, now });
-    const impl = withAdminAuth(adminServiceDefinition(), handlers, {
+    const definition = adminServerDefinition();
+    const impl = withAdminAuth(definition, handlers, {
       authorize: adminAuthorizer(peerOf, deps.admins, (serial, id) => deps.authority.isRevoked(serial, id)),
       toStatus: (err) => ({ error: toAdminServiceError(normalize(err)), hidden: mapAdminError(normalize(err)).hidden }),
       onHiddenError: (method, err) => log.error({ err, method }, `admin ${method} failed`),
     });
-    server.addService(adminServiceDefinition(), impl);
+    server.addService(definition, impl);
   };
 }
 

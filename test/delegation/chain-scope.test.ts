@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chainCondition, type ChainRule } from '../../config/schema.js';
+import { configSchemas, type ChainRule } from '../../config/schema.js';
+
+const { chainCondition } = configSchemas();
 import { checkChain, matchesPattern } from '../../governance/delegation/chain-policy.js';
 import { decodeScope, narrowScope, parseScopeHeader, scopeViolation, type Scope } from '../../governance/delegation/scope.js';
 import { openContext } from '../../governance/delegation/token.js';
