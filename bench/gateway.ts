@@ -33,9 +33,14 @@ export interface GatewayBenchOptions {
   /** fixed rate of the latency run (default 350 req/s) and its request count (default 2000) */
   latencyRate?: number;
   latencyRequests?: number;
-  engines?: ('undici' | 'undici+delegation' | 'undici+delegation+redis' | 'http-proxy-3')[];
   /**
-   * Redis for the 'undici+delegation+redis' engine. Default: a private redis-server started for the run and
+   * 'undici+delegation+redis+graph': the Redis engine with the fleet's call-graph stream on as well (every
+   * call's graph events published to a Redis stream, and the stream read back), as `tollgate serve` runs
+   * with `redis:`.
+   */
+  engines?: ('undici' | 'undici+delegation' | 'undici+delegation+redis' | 'undici+delegation+redis+graph' | 'http-proxy-3')[];
+  /**
+   * Redis for the 'undici+delegation+redis' engines. Default: a private redis-server started for the run and
    * pinned to core 1 with the load generator and the upstream (a fleet's Redis runs on another host; on the
    * gateway's core it took CPU from the gateway: +32-40 us per call measured that way, +24-26 us pinned away).
    */
@@ -47,7 +52,7 @@ export interface GatewayBenchOptions {
   /** write a V8 CPU profile of one gateway child into this directory */
   cpuProfileDir?: string;
   /** which engine's child is profiled with cpuProfileDir (default 'undici+delegation': the full `tollgate serve` path) */
-  /** comma-separated: 'bare', 'undici', 'undici+delegation', 'undici+delegation+redis', 'http-proxy-3' */
+  /** comma-separated: 'bare', 'undici', 'undici+delegation', 'undici+delegation+redis', 'undici+delegation+redis+graph', 'http-proxy-3' */
   cpuProfileEngine?: string;
   log?: (line: string) => void;
 }
@@ -90,6 +95,10 @@ export interface GatewayBenchResult {
   pairedDelegationVsBare?: number;
   /** fleet-wide governance on Redis: CPU µs per call it adds in the gateway over the in-process delegation path (paired by round) */
   pairedRedisUs?: number;
+  /** the same per round divided by the bare proxy's CPU per request of that round (median): the machine's speed cancels */
+  pairedRedisVsBare?: number;
+  /** the call-graph stream on top of that (the '+graph' engine over the Redis engine), paired by round */
+  pairedGraphUs?: number;
   /** the redis-server process's own CPU µs per call during that target's rounds (lowest round) */
   redisServerUsPerReq?: number;
   /** pairedVsBare x the reference bare proxy (142 us, ../shared/reference/performance.md): the bar's terms */
@@ -146,7 +155,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
 
     let redisUrl = opts.redisUrl;
     let redisPid: number | undefined;
-    if (engines.includes('undici+delegation+redis') && redisUrl === undefined) {
+    if (engines.some((e) => e.includes('+redis')) && redisUrl === undefined) {
       const port = await freePort();
       const r = pinned(1, ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
       children.push(r);
@@ -179,7 +188,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
             rateLimits: { perCaller: big, perEdge: big, maxConcurrentPerCallee: 4096 },
             // budgets that never trip: every call is a new root task (the load generator sends no context)
             delegation: { task: { maxCalls: 1e9, maxFanOut: 1e9, maxConcurrent: 1e6 } },
-            ...(engine === 'undici+delegation+redis' ? { redis: { url: redisUrl, prefix: redisPrefix } } : {}),
+            ...(engine.includes('+redis') ? { redis: { url: redisUrl, prefix: redisPrefix } } : {}),
           },
         }),
       );
@@ -256,6 +265,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     const full = results.find((r) => r.name === 'gateway (undici+delegation)');
     const bare = results.find((r) => r.name.startsWith('bare'));
     const withRedis = results.find((r) => r.name === 'gateway (undici+delegation+redis)');
+    const withGraph = results.find((r) => r.name === 'gateway (undici+delegation+redis+graph)');
     const pairedVsBare = bare ? pairedMedian(gwRes, bare, (a, b) => a / b) : undefined;
     return {
       targets: results,
@@ -270,6 +280,11 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       pairedDelegationUs: full ? pairedMedian(full, gwRes, (a, b) => a - b) : undefined,
       pairedDelegationVsBare: full && bare ? pairedMedian(full, bare, (a, b) => a / b) : undefined,
       pairedRedisUs: withRedis && full ? pairedMedian(withRedis, full, (a, b) => a - b) : undefined,
+      pairedRedisVsBare:
+        withRedis && full && bare
+          ? median(withRedis.roundsCpuUs.map((r, i) => (r - full.roundsCpuUs[i]) / bare.roundsCpuUs[i]).filter((x) => Number.isFinite(x)))
+          : undefined,
+      pairedGraphUs: withGraph && withRedis ? pairedMedian(withGraph, withRedis, (a, b) => a - b) : undefined,
       redisServerUsPerReq: withRedis ? redisServerUs : undefined,
       referenceScaledUs: pairedVsBare !== undefined ? pairedVsBare * REFERENCE_BARE_US : undefined,
       fullCpuUsPerReq: full?.cpuUsPerReq,
@@ -431,8 +446,12 @@ if (isMain) {
       console.log(`paired by round (median): gateway with the delegation stage / bare ${res.pairedDelegationVsBare.toFixed(2)}x`);
     if (res.pairedRedisUs !== undefined)
       console.log(
-        `paired by round (median): fleet governance on Redis adds ${res.pairedRedisUs.toFixed(1)} us CPU per call in the gateway (goal <= 15 us); redis-server itself ${res.redisServerUsPerReq?.toFixed(1) ?? 'n/a'} us per call`,
+        `paired by round (median): fleet governance on Redis adds ${res.pairedRedisUs.toFixed(1)} us CPU per call in the gateway (goal <= 15 us)${
+          res.pairedRedisVsBare !== undefined ? ` = ${res.pairedRedisVsBare.toFixed(2)}x the bare proxy's` : ''
+        }; redis-server itself ${res.redisServerUsPerReq?.toFixed(1) ?? 'n/a'} us per call`,
       );
+    if (res.pairedGraphUs !== undefined)
+      console.log(`paired by round (median): the fleet call-graph stream adds ${res.pairedGraphUs.toFixed(1)} us CPU per call on top of that`);
     console.log(
       `added latency at fixed rate (gateway - direct): p50 ${Math.round(res.addedLatencyP50Us ?? NaN)} us, p99 ${Math.round(res.addedLatencyP99Us ?? NaN)} us`,
     );

@@ -46,6 +46,14 @@ export async function openFleet(cfg: NonNullable<Config['redis']>, o: { log: Gat
     throw new FleetError('unavailable', `cannot reach Redis at ${redactUrl(cfg.url)} (redis.url): ${(e as Error).message}`, { cause: e });
   }
   const governance = new RedisGovernance({ redis, prefix: cfg.prefix, leaseMs: cfg.leaseTtl, onBackendUp: (up) => o.onBackendUp(up) });
+  try {
+    // the hot path's own connection (reservations): up before the first governed call
+    await governance.ready();
+  } catch (e) {
+    governance.close();
+    redis.disconnect();
+    throw new FleetError('unavailable', `cannot reach Redis at ${redactUrl(cfg.url)} (redis.url): ${(e as Error).message}`, { cause: e });
+  }
   return {
     governance,
     redis,

@@ -5,6 +5,9 @@
  * `/graph`, `/graph/tasks/<id>`, `/ui`, `tollgate graph` and `ctl graph` on any replica show the whole
  * fleet, and the aggregate's cycle detection runs on the fleet's edges.
  *
+ * With fleet governance's hot-path connection as `turn` (governance/fleet/resp.ts), a turn's batch goes out
+ * in the same socket write as that turn's reservations and releases instead of a write of its own.
+ *
  * A process starting reads back the stream's last `graph.window` first, so its aggregate is complete at
  * once. Publishing never waits: a batch Redis refuses is dropped (the graph is an observability view; the
  * limits and budgets that must be exact are enforced separately, fail closed).
@@ -14,9 +17,20 @@ import type { Redis } from 'ioredis';
 import { applyGraphEvent, type CallGraph, type GraphEvent } from '../governance/graph/index.js';
 import type { GatewayLog } from '../control/gateway-identity.js';
 
+/** A connection that writes everything of one event-loop turn at once (governance/fleet/resp.ts RespConnection). */
+export interface TurnWriter {
+  /** `f` runs just before the turn's write: what it sends goes out with it */
+  onFlush(f: () => void): void;
+  /** make sure this turn ends with a write */
+  schedule(): void;
+  command(args: readonly string[]): Promise<unknown>;
+}
+
 export interface GraphStreamOptions {
-  /** the fleet's client (publishing) */
+  /** the fleet's client (the reader's connection is a duplicate; publishing, unless `turn` is given) */
   redis: Redis;
+  /** publish on this connection instead, in the turn's write */
+  turn?: TurnWriter;
   prefix: string;
   graph: CallGraph;
   /** how far back a starting process reads (the aggregate's window) */
@@ -47,15 +61,20 @@ export function startGraphStream(o: GraphStreamOptions): GraphStream {
   let appliedCount = 0;
   let dropped = 0;
 
+  const notPublished = (err: unknown) => {
+    if (dropped++ === 0) o.log.warn({ err }, 'graph stream: a batch of call-graph events was not published (other replicas will not show it)');
+  };
+  const turn = o.turn;
   const flush = () => {
     scheduled = false;
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    o.redis.xadd(key, 'MAXLEN', '~', maxLen, '*', 'o', origin, 'e', JSON.stringify(batch)).catch((err: unknown) => {
-      if (dropped++ === 0) o.log.warn({ err }, 'graph stream: a batch of call-graph events was not published (other replicas will not show it)');
-    });
+    const json = JSON.stringify(batch);
+    if (turn) turn.command(['XADD', key, 'MAXLEN', '~', String(maxLen), '*', 'o', origin, 'e', json]).catch(notPublished);
+    else o.redis.xadd(key, 'MAXLEN', '~', maxLen, '*', 'o', origin, 'e', json).catch(notPublished);
   };
+  turn?.onFlush(flush);
 
   // blocking reads need a connection of their own, without the fleet client's short command timeout
   const reader = o.redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -105,7 +124,9 @@ export function startGraphStream(o: GraphStreamOptions): GraphStream {
   return {
     publish(e) {
       pending.push(e);
-      if (!scheduled) {
+      if (turn) {
+        if (pending.length === 1) turn.schedule();
+      } else if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
       }

@@ -213,6 +213,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     if (fleet && live.redis) {
       const stream = startGraphStream({
         redis: fleet.redis,
+        // published in the same socket write as the turn's reservations
+        turn: fleet.governance.connection,
         prefix: live.redis.prefix,
         graph: stage.graph,
         windowMs: live.graph.window,

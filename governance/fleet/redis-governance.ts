@@ -7,7 +7,9 @@
  *  - one round trip per governed call (every call belongs to a task whose budget is shared);
  *  - a key refused for being over its limit is refused locally until its retry time (as Envoy's
  *    ratelimit caches over-limit keys), so a flood against a full bucket costs no round trips;
- *  - releases and lease renewals are batched off the request path.
+ *  - releases and lease renewals are batched off the request path;
+ *  - the reservations and releases go over a minimal client of their own (resp.ts: one socket write per
+ *    event-loop turn, no per-command objects or timers); the rest uses ioredis.
  *
  * Exact where it promises exactness: buckets, concurrency and task budgets are decided on the server,
  * once; a replica that dies gives its slots back when their leases expire (renewed while calls run).
@@ -15,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CANCEL_LUA, COST_LUA, RELEASE_LUA, RENEW_LUA, RESERVE_LUA } from './scripts.js';
+import { bulk, RespConnection, RespScript, type Reply } from './resp.js';
 
 export interface Rate {
   rps: number;
@@ -72,20 +75,27 @@ export interface RedisGovernanceOptions {
 }
 
 interface ScriptedRedis {
-  tgReserve(...args: (string | number)[]): Promise<[string, number, string]>;
-  tgRelease(...args: (string | number)[]): Promise<number>;
   tgRenew(...args: (string | number)[]): Promise<number>;
   tgCost(...args: (string | number)[]): Promise<number>;
   tgCancel(...args: (string | number)[]): Promise<number>;
 }
 
 const DEFAULT_LEASE_MS = 60_000;
+const RESERVE = new RespScript(RESERVE_LUA);
+const RELEASE = new RespScript(RELEASE_LUA);
+/** numkeys of the reserve script, as the first bulk of its tail */
+const SEVEN = bulk('7');
+
 /** how often a backend marked down is probed */
 const PROBE_MS = 1000;
 
 export class RedisGovernance {
   private readonly redis: Redis & ScriptedRedis;
+  /** the hot path's own connection (reservations, releases, the probe) */
+  private readonly conn: RespConnection;
   private readonly prefix: string;
+  /** `<prefix>none:`, the key of a part that does not apply */
+  private readonly none: string;
   private readonly leaseMs: number;
   private readonly now: () => number;
   /** over-limit keys and the local time until which they are refused without asking Redis */
@@ -106,9 +116,8 @@ export class RedisGovernance {
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.now = o.now ?? Date.now;
     this.onBackendUp = o.onBackendUp;
+    this.none = `${o.prefix}none:`;
     const r = o.redis as Redis & ScriptedRedis;
-    r.defineCommand('tgReserve', { numberOfKeys: 7, lua: RESERVE_LUA });
-    r.defineCommand('tgRelease', { lua: RELEASE_LUA });
     r.defineCommand('tgRenew', { lua: RENEW_LUA });
     r.defineCommand('tgCost', { numberOfKeys: 2, lua: COST_LUA });
     r.defineCommand('tgCancel', { numberOfKeys: 1, lua: CANCEL_LUA });
@@ -119,6 +128,32 @@ export class RedisGovernance {
     // reconnect is checked at once
     r.on('close', () => this.mark(false));
     r.on('ready', () => void this.probe());
+    // the same server, on a connection of its own (ioredis's options: host or path, TLS, credentials, db, timeouts)
+    const ro = r.options;
+    this.conn = new RespConnection({
+      host: ro.host,
+      port: ro.port,
+      path: ro.path,
+      tls: ro.tls,
+      username: ro.username,
+      password: ro.password,
+      db: ro.db,
+      commandTimeout: ro.commandTimeout,
+      connectTimeout: ro.connectTimeout,
+      retryStrategy: ro.retryStrategy ?? undefined,
+    });
+    this.conn.onState((up) => (up ? void this.probe() : this.mark(false)));
+    this.conn.onFlush(this.flushReleases);
+  }
+
+  /** The hot path's connection: what else writes with each turn (the call graph stream) goes on it. */
+  get connection(): RespConnection {
+    return this.conn;
+  }
+
+  /** Resolves once the hot path's connection is up (the gateway waits for it before serving). */
+  ready(): Promise<void> {
+    return this.conn.whenReady();
   }
 
   /** Whether the last exchange with Redis succeeded. */
@@ -146,15 +181,11 @@ export class RedisGovernance {
   private async probe(): Promise<void> {
     if (this.up || this.closed) return;
     try {
-      await this.redis.ping();
+      await this.conn.command(['PING']);
       this.mark(true);
     } catch {
       // still down: the next probe asks again
     }
-  }
-
-  private key(kind: string, ...parts: string[]): string {
-    return `${this.prefix}${kind}:${parts.join('|')}`;
   }
 
   /**
@@ -162,45 +193,50 @@ export class RedisGovernance {
    * caller decides to fail closed); resolves with the first limit that refused otherwise.
    */
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
-    const callerKey = r.perCaller ? this.key('bc', r.callerId) : this.key('none');
-    const edgeKey = r.perEdge ? this.key('be', r.callerId, r.callee) : this.key('none');
-    const calleeKey = this.key('cc', r.callee);
+    const p = this.prefix;
+    const none = this.none;
+    const callerKey = r.perCaller ? `${p}bc:${r.callerId}` : none;
+    const edgeKey = r.perEdge ? `${p}be:${r.callerId}|${r.callee}` : none;
+    const calleeKey = `${p}cc:${r.callee}`;
     const local = this.cached(callerKey, edgeKey);
     if (local) return local;
     const t = r.task;
-    const taskKey = t ? this.key('t', t.rootTaskId) : this.key('none');
+    const taskKey = t ? `${p}t:${t.rootTaskId}` : none;
+    const leasesKey = t ? `${p}ti:${t.rootTaskId}` : none;
     const leaseId = `${this.leasePrefix}.${(this.leaseSeq++).toString(36)}`;
-    const args: (string | number)[] = [
-      callerKey,
-      edgeKey,
-      calleeKey,
-      taskKey,
-      t ? this.key('tf', t.rootTaskId) : this.key('none'),
-      t ? this.key('ti', t.rootTaskId) : this.key('none'),
-      r.agent ? this.windowKey(r.agent.name) : this.key('none'),
-      // one packed argument (scripts.ts): every value below ends with a newline
-      `${r.perCaller?.rps ?? 0}\n${r.perCaller?.burst ?? 0}\n${r.perEdge?.rps ?? 0}\n${r.perEdge?.burst ?? 0}\n${r.maxConcurrentPerCallee ?? 0}\n${this.leaseMs}\n${leaseId}\n${
-        t === undefined ? 0 : t.isNew ? 1 : 2
-      }\n${t?.budget.maxCalls ?? 0}\n${t?.budget.maxFanOut ?? 0}\n${t?.budget.maxConcurrent ?? 0}\n${t?.budget.maxCost ?? -1}\n${t?.parentCallId ?? ''}\n${t?.ttlMs ?? 0}\n${
-        r.agent?.limits.callsPerMinute ?? -1
-      }\n${r.agent?.limits.callsPerHour ?? -1}\n${r.agent?.limits.callsPerDay ?? -1}\n${r.agent?.limits.costPerDay ?? -1}\n`,
-    ];
-    let reply: [string, number, string];
+    // KEYS 1-7 and ARGV[1], which packs the 18 values (scripts.ts): every value below ends with a newline
+    const tail =
+      SEVEN +
+      bulk(callerKey) +
+      bulk(edgeKey) +
+      bulk(calleeKey) +
+      bulk(taskKey) +
+      bulk(t ? `${p}tf:${t.rootTaskId}` : none) +
+      bulk(leasesKey) +
+      bulk(r.agent ? this.windowKey(r.agent.name) : none) +
+      bulk(
+        `${r.perCaller?.rps ?? 0}\n${r.perCaller?.burst ?? 0}\n${r.perEdge?.rps ?? 0}\n${r.perEdge?.burst ?? 0}\n${r.maxConcurrentPerCallee ?? 0}\n${this.leaseMs}\n${leaseId}\n${
+          t === undefined ? 0 : t.isNew ? 1 : 2
+        }\n${t?.budget.maxCalls ?? 0}\n${t?.budget.maxFanOut ?? 0}\n${t?.budget.maxConcurrent ?? 0}\n${t?.budget.maxCost ?? -1}\n${t?.parentCallId ?? ''}\n${t?.ttlMs ?? 0}\n${
+          r.agent?.limits.callsPerMinute ?? -1
+        }\n${r.agent?.limits.callsPerHour ?? -1}\n${r.agent?.limits.callsPerDay ?? -1}\n${r.agent?.limits.costPerDay ?? -1}\n`,
+      );
+    let reply: Reply;
     try {
-      reply = await this.redis.tgReserve(...args);
+      reply = await this.conn.evalsha(RESERVE, 9, tail);
     } catch (e) {
       this.mark(false);
       throw e;
     }
     this.mark(true);
-    const [verdict, retryAfterMs, detail] = reply;
+    const [verdict, retryAfterMs, detail] = reply as [string, number, string];
     if (verdict === 'ok') {
       const holds = r.maxConcurrentPerCallee !== undefined || t !== undefined;
       if (!holds) return { ok: true, lease: undefined };
       const lease: Lease = {
         id: leaseId,
-        calleeKey: r.maxConcurrentPerCallee !== undefined ? calleeKey : this.key('none'),
-        taskKey: this.key('ti', t?.rootTaskId ?? ''),
+        calleeKey: r.maxConcurrentPerCallee !== undefined ? calleeKey : none,
+        taskKey: t ? leasesKey : `${p}ti:`,
       };
       this.held.set(leaseId, lease);
       return { ok: true, lease };
@@ -227,26 +263,27 @@ export class RedisGovernance {
 
   /**
    * Give the call's slots back (the call ended). Batched: every lease released in one event-loop turn goes
-   * in one script call, off the request path. Never throws: a lost release expires with its lease.
+   * in one script call, written with the turn's reservations. Never throws: a lost release expires with its lease.
    */
   release(lease: Lease | undefined): void {
     if (lease === undefined || !this.held.delete(lease.id)) return;
     this.releasing.push(lease);
-    if (this.releasing.length === 1) setImmediate(this.flushReleases);
+    if (this.releasing.length === 1) this.conn.schedule();
   }
 
   private releasing: Lease[] = [];
+  /** runs just before the connection's write of the turn */
   private readonly flushReleases = (): void => {
     const batch = this.releasing;
-    this.releasing = [];
     if (batch.length === 0) return;
-    const keys: string[] = [];
-    const ids: string[] = [];
+    this.releasing = [];
+    let keys = '';
+    let ids = '';
     for (const l of batch) {
-      keys.push(l.calleeKey, l.taskKey);
-      ids.push(l.id);
+      keys += bulk(l.calleeKey) + bulk(l.taskKey);
+      ids += bulk(l.id);
     }
-    this.redis.tgRelease(keys.length, ...keys, ...ids).then(
+    this.conn.evalsha(RELEASE, 1 + batch.length * 3, bulk(String(batch.length * 2)) + keys + ids).then(
       () => this.mark(true),
       () => this.mark(false),
     );
@@ -254,7 +291,7 @@ export class RedisGovernance {
 
   /** Add a reported cost to the task's fleet-wide spend and, when given, to the calling agent's cost-per-day window. */
   async addCost(rootTaskId: string, amount: number, agent?: string): Promise<void> {
-    await this.redis.tgCost(this.key('t', rootTaskId), agent === undefined ? this.key('none') : this.windowKey(agent), amount, agent === undefined ? '0' : '1');
+    await this.redis.tgCost(`${this.prefix}t:${rootTaskId}`, agent === undefined ? this.none : this.windowKey(agent), amount, agent === undefined ? '0' : '1');
   }
 
   /** an agent's window keys share one hash tag (the derived keys live on the same slot) */
@@ -264,7 +301,7 @@ export class RedisGovernance {
 
   /** The kill switch, fleet-wide: every replica refuses the task's next call. Resolves whether the fleet knew the task. */
   async cancel(rootTaskId: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.tgCancel(this.key('t', rootTaskId), ttlMs)) === 1;
+    return (await this.redis.tgCancel(`${this.prefix}t:${rootTaskId}`, ttlMs)) === 1;
   }
 
   /** Extend the leases of calls still running here (long streams keep their slots). */
@@ -294,5 +331,6 @@ export class RedisGovernance {
     clearInterval(this.renewTimer);
     if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
     this.probeTimer = undefined;
+    this.conn.close();
   }
 }

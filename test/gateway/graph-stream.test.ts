@@ -3,7 +3,8 @@ import { KeyRing } from '../../governance/delegation/index.js';
 import { startGraphStream, type GraphStream } from '../../gateway/graph-stream.js';
 import type { GraphEvent } from '../../governance/graph/index.js';
 import { answer, call, ID, makeConfig, makeStage, rootId } from '../delegation/helpers.js';
-import { testRedis } from '../redis.js';
+import { testRedis, TEST_REDIS_URL } from '../redis.js';
+import { RespConnection } from '../../governance/fleet/resp.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -12,22 +13,29 @@ afterEach(async () => {
 
 const silent = { info() {}, warn() {}, error() {} };
 
-/** Two replicas' delegation stages sharing keys and a graph stream on a Redis prefix of the test's own. */
+/**
+ * Two replicas' delegation stages sharing keys and a graph stream on a Redis prefix of the test's own. A
+ * publishes on a hot-path connection (its batches go out with the turn's write, as `tollgate serve` wires
+ * it), B on ioredis: each test carries events both ways.
+ */
 function twoReplicas() {
   const t = testRedis();
   cleanup.push(() => t.cleanup());
   const config = makeConfig();
   const clock = { now: () => Date.now(), advance() {}, set() {} };
   const keyring = new KeyRing({ now: clock.now, retentionMs: config.delegation.tokenTtl });
-  const replica = () => {
+  const url = new URL(TEST_REDIS_URL);
+  const replica = (viaTurn: boolean) => {
     const sink: { publish?: (e: GraphEvent) => void } = {};
     const made = makeStage(config, clock, { keyring, feed: (e) => sink.publish?.(e) });
-    const stream: GraphStream = startGraphStream({ redis: t.client(), prefix: t.prefix, graph: made.stage.graph, windowMs: 60_000, log: silent });
+    const turn = viaTurn ? new RespConnection({ host: url.hostname, port: Number(url.port || 6379), commandTimeout: 2000 }) : undefined;
+    if (turn) cleanup.push(() => turn.close());
+    const stream: GraphStream = startGraphStream({ redis: t.client(), turn, prefix: t.prefix, graph: made.stage.graph, windowMs: 60_000, log: silent });
     sink.publish = (e) => stream.publish(e);
     cleanup.push(() => stream.close());
     return { ...made, stream };
   };
-  return { a: replica(), b: replica() };
+  return { a: replica(true), b: replica(false) };
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
