@@ -5,7 +5,11 @@
  * (primary + workers, from /proc), req/s, and the paired ratio 2 workers / 1 worker (goal: CPU per call
  * within 10%). Rounds alternate the two so the machine's noise falls on both.
  *
- *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32]
+ *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--cpu-prof DIR]
+ *
+ * --cpu-prof DIR: every process of each `serve` (primary and workers) writes a V8 CPU profile into
+ * DIR/workers-N when it stops; the calls each fleet served (warm-up included) are in the output, for
+ * bench/profile-diff.ts (a worker of the 2-worker fleet served about half of its fleet's calls).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +40,8 @@ interface Fleet {
   primary: ChildProcess;
   proxyPort: number;
   alice: SvidMaterial;
+  /** its private redis-server (not in the process group: a fleet's Redis runs on another host) */
+  redis: { pid: number; port: number };
   pids(): number[];
   close(): Promise<void>;
 }
@@ -52,15 +58,45 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function startFleet(workers: number, upstream: { start(m: SvidMaterial): Promise<number> }): Promise<Fleet> {
+async function startFleet(workers: number, upstream: { start(m: SvidMaterial): Promise<number> }, cpuProfileDir?: string): Promise<Fleet> {
   const work = mkdtempSync(join(tmpdir(), `tollgate-bench-w${workers}-`));
   const db = await tempDatabase(`tg_bench_w${workers}`);
   const redisPort = await freePort();
   const redis = pinned(1, ['redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  await waitForPort(redisPort);
+  let primary: ChildProcess | undefined;
+  const close = async () => {
+    if (primary) await stop(primary);
+    await stop(redis);
+    await db.drop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(redisPort);
+    return await startServe(workers, upstream, {
+      work,
+      db: db.url,
+      redis: { pid: redis.pid!, port: redisPort },
+      cpuProfileDir,
+      started: (p) => (primary = p),
+      close,
+    });
+  } catch (err) {
+    // nothing of a fleet that did not start is left running (its redis-server, database, serve)
+    await close();
+    throw err;
+  }
+}
+
+async function startServe(
+  workers: number,
+  upstream: { start(m: SvidMaterial): Promise<number> },
+  f: { work: string; db: string; redis: { pid: number; port: number }; cpuProfileDir?: string; started: (p: ChildProcess) => void; close: () => Promise<void> },
+): Promise<Fleet> {
+  const { work } = f;
+  const redisPort = f.redis.port;
   const cfgPath = join(work, 'tollgate.yaml');
   const base = `trustDomain: ${TD}
-store: ${db.url}
+store: ${f.db}
 redis: { url: redis://127.0.0.1:${redisPort}, prefix: "b:" }
 listen: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }
 audit: { path: ${join(work, 'audit.log')} }
@@ -71,6 +107,8 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
   const dataDir = join(work, 'data');
   const env = { ...process.env, TOLLGATE_STORE: '' };
   execFileSync(process.execPath, [CLI, 'ca', 'init', '--config', cfgPath, '--data-dir', dataDir], { env, stdio: 'ignore' });
+  // only `serve` is profiled (its workers inherit the primary's node flags; NODE_OPTIONS may not carry --cpu-prof)
+  const prof = f.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', join(f.cpuProfileDir, `workers-${workers}`)] : [];
   const token = (id: string) =>
     execFileSync(process.execPath, [CLI, 'token', 'create', '--spiffe-id', `spiffe://${TD}/${id}`, '--config', cfgPath, '--data-dir', dataDir], {
       env,
@@ -82,12 +120,18 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
   // the primary on core 0 (its workers inherit the affinity; with 2 workers both cores are the gateway's)
   const primary = spawn(
     'taskset',
-    ['-c', workers === 1 ? '0' : '0,1', process.execPath, CLI, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
+    ['-c', workers === 1 ? '0' : '0,1', process.execPath, ...prof, CLI, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  f.started(primary);
+  // the last lines it wrote to stderr, for the error when it exits before its banner
+  let stderrTail = '';
+  primary.stderr.on('data', (b: Buffer) => {
+    stderrTail = (stderrTail + b.toString()).slice(-2000);
+  });
   // the banner: one worker prints the usual one, several print "proxy port P   control C ..."
   const banner = await new Promise<{ proxy: number; control: number; fp: string }>((resolve, reject) => {
     const rl = createInterface({ input: primary.stdout });
@@ -101,7 +145,7 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
       const r = /root\s+(sha256:[0-9a-f]+)/.exec(l);
       if (r) resolve({ proxy, control, fp: r[1] });
     });
-    primary.once('exit', (code) => reject(new Error(`tollgate serve --workers ${workers} exited with ${code}`)));
+    primary.once('exit', (code) => reject(new Error(`tollgate serve --workers ${workers} exited with ${code}: ${stderrTail}`)));
   });
   const fp = banner.fp;
   const server = `127.0.0.1:${banner.control}`;
@@ -121,20 +165,27 @@ policy: [ { from: "spiffe://${TD}/agent/alice", to: [echo], methods: [message/se
     primary,
     proxyPort: banner.proxy,
     alice,
+    redis: f.redis,
     pids: () => [primary.pid!, ...childrenOf(primary.pid!)],
-    async close() {
-      await stop(primary);
-      await stop(redis);
-      await db.drop().catch(() => undefined);
-      rmSync(work, { recursive: true, force: true });
-    },
+    close: f.close,
   };
+}
+
+/** Redis commands per governed call since the last call (INFO commandstats, then CONFIG RESETSTAT). */
+function commandsPerCall(port: number, calls: number): string {
+  const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' });
+  const stats = [...cli('info', 'commandstats').matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+    .map(([, cmd, n]) => [cmd, Number(n) / Math.max(1, calls)] as const)
+    .filter(([, n]) => n >= 0.001)
+    .sort((a, b) => b[1] - a[1]);
+  cli('config', 'resetstat');
+  return stats.map(([cmd, n]) => `${cmd} ${n.toFixed(3)}`).join(', ');
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runWorkersBench(
-  o: { rounds?: number; duration?: number; connections?: number; log?: (l: string) => void } = {},
+  o: { rounds?: number; duration?: number; connections?: number; cpuProfileDir?: string; log?: (l: string) => void } = {},
 ): Promise<WorkersBenchResult> {
   const log = o.log ?? (() => undefined);
   const rounds = o.rounds ?? 4;
@@ -153,26 +204,38 @@ export async function runWorkersBench(
   };
   const fleets: Fleet[] = [];
   try {
-    fleets.push(await startFleet(1, upstream), await startFleet(2, upstream));
-    const res = fleets.map(() => ({ cpuUsPerReq: Infinity, reqPerSec: 0, rounds: [] as number[] }));
-    for (const f of fleets) {
+    // one at a time: a fleet that started is closed below even if the next one fails to start
+    fleets.push(await startFleet(1, upstream, o.cpuProfileDir));
+    fleets.push(await startFleet(2, upstream, o.cpuProfileDir));
+    const res = fleets.map(() => ({ cpuUsPerReq: Infinity, reqPerSec: 0, rounds: [] as number[], served: 0, measured: 0 }));
+    for (const [i, f] of fleets.entries()) {
       const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
-      await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, 1); // warm-up
+      res[i].served += (await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, 1)).requests; // warm-up
       log(`${f.workers} worker(s): warmed up (pids ${f.pids().join(', ')})`);
+      commandsPerCall(f.redis.port, 1); // counts from the rounds only
     }
     for (let round = 0; round < rounds; round++) {
       for (const [i, f] of fleets.entries()) {
         const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
         const pids = f.pids();
         const c0 = pids.reduce((s, p) => s + cpuUs(p), 0);
+        const r0 = cpuUs(f.redis.pid);
         const s = await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, duration);
         const cpu = (pids.reduce((t, p) => t + cpuUs(p), 0) - c0) / Math.max(1, s.requests);
+        const redisCpu = (cpuUs(f.redis.pid) - r0) / Math.max(1, s.requests);
         res[i].rounds.push(cpu);
+        res[i].served += s.requests;
+        res[i].measured += s.requests;
         res[i].cpuUsPerReq = Math.min(res[i].cpuUsPerReq, cpu);
         res[i].reqPerSec = Math.max(res[i].reqPerSec, s.reqPerSec);
-        log(`round ${round + 1}/${rounds} ${f.workers} worker(s): ${cpu.toFixed(1)} us CPU/call, ${Math.round(s.reqPerSec)} req/s, ${s.errors} errors`);
+        log(
+          `round ${round + 1}/${rounds} ${f.workers} worker(s): ${cpu.toFixed(1)} us CPU/call (redis-server ${redisCpu.toFixed(1)}), ${Math.round(s.reqPerSec)} req/s, ${s.errors} errors${s.errors > 0 ? ` (${s.errorDetail})` : ''}`,
+        );
       }
     }
+    for (const [i, f] of fleets.entries()) log(`${f.workers} worker(s): Redis commands per call: ${commandsPerCall(f.redis.port, res[i].measured)}`);
+    if (o.cpuProfileDir)
+      for (const [i, f] of fleets.entries()) log(`${f.workers} worker(s): ${res[i].served} calls served (profiles in ${o.cpuProfileDir}/workers-${f.workers})`);
     return {
       one: { cpuUsPerReq: res[0].cpuUsPerReq, reqPerSec: res[0].reqPerSec },
       two: { cpuUsPerReq: res[1].cpuUsPerReq, reqPerSec: res[1].reqPerSec },
@@ -190,7 +253,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const i = process.argv.indexOf(`--${n}`);
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
-  const r = await runWorkersBench({ rounds: arg('rounds'), duration: arg('duration'), connections: arg('connections'), log: (l) => console.error(l) });
+  const profIdx = process.argv.indexOf('--cpu-prof');
+  const r = await runWorkersBench({
+    rounds: arg('rounds'),
+    duration: arg('duration'),
+    connections: arg('connections'),
+    cpuProfileDir: profIdx > 0 ? process.argv[profIdx + 1] : undefined,
+    log: (l) => console.error(l),
+  });
   console.log(
     `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s; --workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired CPU per call 2/1 = ${r.pairedCpuRatio.toFixed(2)}x (goal within 10%)`,
   );

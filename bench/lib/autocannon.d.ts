@@ -13,7 +13,11 @@ declare module 'autocannon' {
       servername?: string;
     }
     interface Result {
+      '1xx': number;
       '2xx': number;
+      '3xx': number;
+      '4xx': number;
+      '5xx': number;
       non2xx: number;
       errors: number;
       timeouts: number;

@@ -49,7 +49,13 @@ export async function saturate(url: string, path: string, tls: { key: string; ce
     duration,
     tlsOptions: { ...tls, servername: 'localhost' },
   });
-  return { requests: r['2xx'], errors: r.errors + r.non2xx + r.timeouts, reqPerSec: r['2xx'] / duration };
+  return {
+    requests: r['2xx'],
+    errors: r.errors + r.non2xx + r.timeouts,
+    /** what the errors were: connection errors, answers other than 2xx (by class), timeouts */
+    errorDetail: `${r.errors} errors (${r.timeouts} timeouts), non-2xx: ${r['1xx'] + r['3xx']} 1xx/3xx, ${r['4xx']} 4xx, ${r['5xx']} 5xx`,
+    reqPerSec: r['2xx'] / duration,
+  };
 }
 
 export function freePort(): Promise<number> {

@@ -6,3 +6,4 @@ export { tarjan, cyclicComponents, cycleThrough } from './scc.js';
 export type { AggregateJSON, TaskTreeJSON, TaskSummaryJSON, CallJSON, LoopJSON } from './json.js';
 export { taskToDot, aggregateToDot } from './dot.js';
 export { renderTaskTree, renderAggregateTable } from './render.js';
+export { GraphBatch, applyGraphBatch, WIRE_VERSION } from './wire.js';

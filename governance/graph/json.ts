@@ -127,33 +127,36 @@ export function taskToJSON(t: TaskTree, costUnit: string, nameOf: (id: string) =
       cycle: l.cycle,
       cycleNames: l.cycle.map(nameOf),
     })),
-    calls: [...callsOf(t)].map((c) => {
-      const outcome = callOutcome(c);
-      return {
-        id: c.id,
-        parent: c.parent ?? null,
-        caller: c.caller,
-        callerName: c.callerName,
-        callee: c.callee,
-        calleeName: c.calleeName,
-        method: c.method,
-        depth: c.depth,
-        start: c.start,
-        status: c.status ?? null,
-        durationMs: c.durationMs ?? null,
-        decision: c.decision,
-        reason: c.reason ?? null,
-        // a failed call says why in words (refusals carry their own message)
-        message: c.message ?? (outcome === 'error' ? failureText(c.error, c.status) : null),
-        cost: c.cost,
-        costInclusive: c.costInclusive,
-        traceId: c.traceId ?? null,
-        error: c.error ?? null,
-        outcome,
-        taskId: c.taskId ?? null,
-        contextId: c.contextId ?? null,
-      };
-    }),
+    // stored in arrival order: another replica's calls arrive a batch later (gateway/graph-stream.ts)
+    calls: [...callsOf(t)]
+      .sort((x, y) => x.start - y.start)
+      .map((c) => {
+        const outcome = callOutcome(c);
+        return {
+          id: c.id,
+          parent: c.parent ?? null,
+          caller: c.caller,
+          callerName: c.callerName,
+          callee: c.callee,
+          calleeName: c.calleeName,
+          method: c.method,
+          depth: c.depth,
+          start: c.start,
+          status: c.status ?? null,
+          durationMs: c.durationMs ?? null,
+          decision: c.decision,
+          reason: c.reason ?? null,
+          // a failed call says why in words (refusals carry their own message)
+          message: c.message ?? (outcome === 'error' ? failureText(c.error, c.status) : null),
+          cost: c.cost,
+          costInclusive: c.costInclusive,
+          traceId: c.traceId ?? null,
+          error: c.error ?? null,
+          outcome,
+          taskId: c.taskId ?? null,
+          contextId: c.contextId ?? null,
+        };
+      }),
   };
 }
 

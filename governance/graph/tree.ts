@@ -85,6 +85,12 @@ class Tree implements TaskTree, LruLinks<Tree> {
   one: CallRecord | undefined = undefined;
   /** every call, once there were two (or `calls` was read) */
   many: Map<string, CallRecord> | undefined = undefined;
+  /**
+   * cost that stopped rolling up at a call not (yet) in the tree, by that call's id: taken in when it is
+   * added. A call forwarded by another replica arrives here up to a batch later (gateway/graph-stream.ts)
+   * than the cost of a child call forwarded here; without this its inclusive cost would miss it for good.
+   */
+  owed: Map<string, number> | undefined = undefined;
   private loopList: LoopCut[] | undefined = undefined;
 
   constructor(
@@ -225,8 +231,14 @@ export class TaskTrees {
       tree.droppedCalls++;
       return false;
     }
-    if (t !== undefined) t.put(rec);
-    else tree.calls.set(rec.id, rec);
+    if (t !== undefined) {
+      t.put(rec);
+      const owed = t.owed?.get(rec.id);
+      if (owed !== undefined) {
+        t.owed!.delete(rec.id);
+        TaskTrees.rollUp(t, rec, owed);
+      }
+    } else tree.calls.set(rec.id, rec);
     return true;
   }
 
@@ -269,14 +281,33 @@ export class TaskTrees {
     const tree = this.trees.get(rootTaskId);
     if (!tree) return;
     tree.cost += amount;
-    let rec = tree.get(callId);
-    if (rec) rec.cost += amount;
-    else rec = parentCallId !== undefined ? tree.get(parentCallId) : undefined;
-    // the chain is at most maxDepth (64) long; the guard also stops a malformed parent cycle
-    for (let hops = 0; rec && hops <= 65; hops++) {
-      rec.costInclusive += amount;
-      rec = rec.parent !== undefined ? tree.get(rec.parent) : undefined;
+    const rec = tree.get(callId);
+    if (rec) {
+      rec.cost += amount;
+      TaskTrees.rollUp(tree, rec, amount);
+    } else if (parentCallId !== undefined) {
+      const parent = tree.get(parentCallId);
+      if (parent) TaskTrees.rollUp(tree, parent, amount);
+      else TaskTrees.owe(tree, parentCallId, amount);
     }
+  }
+
+  /** `amount` into the inclusive cost of `rec` and of each ancestor; owed to the first one not in the tree. */
+  private static rollUp(tree: Tree, rec: CallRecord, amount: number): void {
+    // the chain is at most maxDepth (64) long; the guard also stops a malformed parent cycle
+    let r: CallRecord | undefined = rec;
+    for (let hops = 0; r && hops <= 65; hops++) {
+      r.costInclusive += amount;
+      const parent: string | undefined = r.parent;
+      if (parent === undefined) return;
+      r = tree.get(parent);
+      if (r === undefined) TaskTrees.owe(tree, parent, amount);
+    }
+  }
+
+  private static owe(tree: Tree, callId: string, amount: number): void {
+    const owed = (tree.owed ??= new Map<string, number>());
+    owed.set(callId, (owed.get(callId) ?? 0) + amount);
   }
 
   size(): number {
