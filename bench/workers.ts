@@ -3,18 +3,24 @@
  * PostgreSQL database, a private redis-server, its data dir), the real CLI, real SVIDs from its own CA,
  * the same policy and a stand-in upstream. Reports CPU per governed call over the whole process group
  * (primary + workers, from /proc), req/s, and the paired ratio 2 workers / 1 worker (goal: CPU per call
- * within 10%). Rounds alternate the two so the machine's noise falls on both.
+ * within 10%). Rounds alternate the fleets so the machine's noise falls on all, every other round in the
+ * reverse order (A B, B A, ...): on this VM the fleet measured first in a round was measured dearer.
  *
- *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--cpu-prof DIR]
+ *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--cpu-prof DIR] [--baseline NAME=DIST ...]
  *
  * --cpu-prof DIR: every process of each `serve` (primary and workers) writes a V8 CPU profile into
  * DIR/workers-N when it stops; the calls each fleet served (warm-up included) are in the output, for
  * bench/profile-diff.ts (a worker of the 2-worker fleet served about half of its fleet's calls).
+ *
+ * --baseline NAME=DIST (repeatable): a 2-worker fleet of another build as well (DIST = its dist/, e.g. of a
+ * worktree at the commit before a change), measured in the same rounds; reported as the median per round
+ * of this build's 2-worker CPU per call over that one's. Paired seconds apart, it resolves a change that
+ * the 2/1 ratio cannot on a loaded machine (docs/performance.md, "Session 6").
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { bootstrap, type SvidMaterial } from '../agent-bootstrap/index.js';
@@ -32,10 +38,14 @@ export interface WorkersBenchResult {
   two: { cpuUsPerReq: number; reqPerSec: number };
   /** median of per-round (2 workers / 1 worker) CPU per call */
   pairedCpuRatio: number;
+  /** per --baseline: median of per-round (this build's 2 workers / that build's 2 workers) CPU per call */
+  baselines?: { name: string; pairedCpuRatio: number }[];
   skipped?: string;
 }
 
 interface Fleet {
+  /** how the log names it: "2 worker(s)", or "NAME 2 worker(s)" for a baseline build's */
+  name: string;
   workers: number;
   primary: ChildProcess;
   proxyPort: number;
@@ -58,7 +68,12 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function startFleet(workers: number, upstream: { start(m: SvidMaterial): Promise<number> }, cpuProfileDir?: string): Promise<Fleet> {
+async function startFleet(
+  workers: number,
+  upstream: { start(m: SvidMaterial): Promise<number> },
+  cpuProfileDir?: string,
+  build?: { name: string; dist: string },
+): Promise<Fleet> {
   const work = mkdtempSync(join(tmpdir(), `tollgate-bench-w${workers}-`));
   const db = await tempDatabase(`tg_bench_w${workers}`);
   const redisPort = await freePort();
@@ -77,6 +92,7 @@ async function startFleet(workers: number, upstream: { start(m: SvidMaterial): P
       db: db.url,
       redis: { pid: redis.pid!, port: redisPort },
       cpuProfileDir,
+      build,
       started: (p) => (primary = p),
       close,
     });
@@ -90,9 +106,19 @@ async function startFleet(workers: number, upstream: { start(m: SvidMaterial): P
 async function startServe(
   workers: number,
   upstream: { start(m: SvidMaterial): Promise<number> },
-  f: { work: string; db: string; redis: { pid: number; port: number }; cpuProfileDir?: string; started: (p: ChildProcess) => void; close: () => Promise<void> },
+  f: {
+    work: string;
+    db: string;
+    redis: { pid: number; port: number };
+    cpuProfileDir?: string;
+    build?: { name: string; dist: string };
+    started: (p: ChildProcess) => void;
+    close: () => Promise<void>;
+  },
 ): Promise<Fleet> {
   const { work } = f;
+  const cli = f.build ? join(f.build.dist, 'cli', 'main.js') : CLI;
+  const name = `${f.build ? `${f.build.name} ` : ''}${workers} worker(s)`;
   const redisPort = f.redis.port;
   const cfgPath = join(work, 'tollgate.yaml');
   const base = `trustDomain: ${TD}
@@ -106,11 +132,11 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
   writeFileSync(cfgPath, base);
   const dataDir = join(work, 'data');
   const env = { ...process.env, TOLLGATE_STORE: '' };
-  execFileSync(process.execPath, [CLI, 'ca', 'init', '--config', cfgPath, '--data-dir', dataDir], { env, stdio: 'ignore' });
+  execFileSync(process.execPath, [cli, 'ca', 'init', '--config', cfgPath, '--data-dir', dataDir], { env, stdio: 'ignore' });
   // only `serve` is profiled (its workers inherit the primary's node flags; NODE_OPTIONS may not carry --cpu-prof)
   const prof = f.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', join(f.cpuProfileDir, `workers-${workers}`)] : [];
   const token = (id: string) =>
-    execFileSync(process.execPath, [CLI, 'token', 'create', '--spiffe-id', `spiffe://${TD}/${id}`, '--config', cfgPath, '--data-dir', dataDir], {
+    execFileSync(process.execPath, [cli, 'token', 'create', '--spiffe-id', `spiffe://${TD}/${id}`, '--config', cfgPath, '--data-dir', dataDir], {
       env,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -120,7 +146,7 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
   // the primary on core 0 (its workers inherit the affinity; with 2 workers both cores are the gateway's)
   const primary = spawn(
     'taskset',
-    ['-c', workers === 1 ? '0' : '0,1', process.execPath, ...prof, CLI, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
+    ['-c', workers === 1 ? '0' : '0,1', process.execPath, ...prof, cli, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,6 +187,7 @@ policy: [ { from: "spiffe://${TD}/agent/alice", to: [echo], methods: [message/se
   primary.kill('SIGHUP'); // every worker re-reads the file
   await new Promise((r) => setTimeout(r, 1500));
   return {
+    name,
     workers,
     primary,
     proxyPort: banner.proxy,
@@ -185,7 +212,14 @@ function commandsPerCall(port: number, calls: number): string {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runWorkersBench(
-  o: { rounds?: number; duration?: number; connections?: number; cpuProfileDir?: string; log?: (l: string) => void } = {},
+  o: {
+    rounds?: number;
+    duration?: number;
+    connections?: number;
+    cpuProfileDir?: string;
+    baselines?: { name: string; dist: string }[];
+    log?: (l: string) => void;
+  } = {},
 ): Promise<WorkersBenchResult> {
   const log = o.log ?? (() => undefined);
   const rounds = o.rounds ?? 4;
@@ -207,15 +241,18 @@ export async function runWorkersBench(
     // one at a time: a fleet that started is closed below even if the next one fails to start
     fleets.push(await startFleet(1, upstream, o.cpuProfileDir));
     fleets.push(await startFleet(2, upstream, o.cpuProfileDir));
+    for (const b of o.baselines ?? []) fleets.push(await startFleet(2, upstream, undefined, b));
     const res = fleets.map(() => ({ cpuUsPerReq: Infinity, reqPerSec: 0, rounds: [] as number[], served: 0, measured: 0 }));
     for (const [i, f] of fleets.entries()) {
       const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
       res[i].served += (await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, 1)).requests; // warm-up
-      log(`${f.workers} worker(s): warmed up (pids ${f.pids().join(', ')})`);
+      log(`${f.name}: warmed up (pids ${f.pids().join(', ')})`);
       commandsPerCall(f.redis.port, 1); // counts from the rounds only
     }
     for (let round = 0; round < rounds; round++) {
-      for (const [i, f] of fleets.entries()) {
+      const order = [...fleets.entries()];
+      if (round % 2 === 1) order.reverse();
+      for (const [i, f] of order) {
         const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
         const pids = f.pids();
         const c0 = pids.reduce((s, p) => s + cpuUs(p), 0);
@@ -229,17 +266,18 @@ export async function runWorkersBench(
         res[i].cpuUsPerReq = Math.min(res[i].cpuUsPerReq, cpu);
         res[i].reqPerSec = Math.max(res[i].reqPerSec, s.reqPerSec);
         log(
-          `round ${round + 1}/${rounds} ${f.workers} worker(s): ${cpu.toFixed(1)} us CPU/call (redis-server ${redisCpu.toFixed(1)}), ${Math.round(s.reqPerSec)} req/s, ${s.errors} errors${s.errors > 0 ? ` (${s.errorDetail})` : ''}`,
+          `round ${round + 1}/${rounds} ${f.name}: ${cpu.toFixed(1)} us CPU/call (redis-server ${redisCpu.toFixed(1)}), ${Math.round(s.reqPerSec)} req/s, ${s.errors} errors${s.errors > 0 ? ` (${s.errorDetail})` : ''}`,
         );
       }
     }
-    for (const [i, f] of fleets.entries()) log(`${f.workers} worker(s): Redis commands per call: ${commandsPerCall(f.redis.port, res[i].measured)}`);
+    for (const [i, f] of fleets.entries()) log(`${f.name}: Redis commands per call: ${commandsPerCall(f.redis.port, res[i].measured)}`);
     if (o.cpuProfileDir)
-      for (const [i, f] of fleets.entries()) log(`${f.workers} worker(s): ${res[i].served} calls served (profiles in ${o.cpuProfileDir}/workers-${f.workers})`);
+      for (const [i, f] of fleets.slice(0, 2).entries()) log(`${f.name}: ${res[i].served} calls served (profiles in ${o.cpuProfileDir}/workers-${f.workers})`);
     return {
       one: { cpuUsPerReq: res[0].cpuUsPerReq, reqPerSec: res[0].reqPerSec },
       two: { cpuUsPerReq: res[1].cpuUsPerReq, reqPerSec: res[1].reqPerSec },
       pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[0].rounds[k])),
+      baselines: (o.baselines ?? []).map((b, j) => ({ name: b.name, pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[2 + j].rounds[k])) })),
     };
   } finally {
     for (const f of fleets) await f.close();
@@ -259,9 +297,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     duration: arg('duration'),
     connections: arg('connections'),
     cpuProfileDir: profIdx > 0 ? process.argv[profIdx + 1] : undefined,
+    baselines: process.argv.flatMap((a, i) => {
+      if (a !== '--baseline') return [];
+      const [name, dist] = (process.argv[i + 1] ?? '').split('=');
+      if (!name || !dist) throw new Error('--baseline NAME=DIST (the dist/ folder of another build)');
+      return [{ name, dist: resolve(dist) }];
+    }),
     log: (l) => console.error(l),
   });
   console.log(
-    `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s; --workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired CPU per call 2/1 = ${r.pairedCpuRatio.toFixed(2)}x (goal within 10%)`,
+    `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s; --workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired CPU per call 2/1 = ${r.pairedCpuRatio.toFixed(2)}x (goal within 10%)${(r.baselines ?? []).map((b) => `; 2 workers of this build / of ${b.name}: ${b.pairedCpuRatio.toFixed(2)}x`).join('')}`,
   );
 }
