@@ -12,7 +12,9 @@
  *  - idle: the real `node dist/cli/main.js serve` on a fresh data dir, measured once it is listening
  *  - per 1,000 connections: an agent bootstraps an SVID from a join token (as agents do), opens N mTLS
  *    connections to the proxy and leaves them idle (handshake done, no request); the gateway is measured
- *    again while /metrics reports them open, and the difference is scaled to 1,000
+ *    again while /metrics reports them open (before and after), and the difference is scaled to 1,000.
+ *    The config sets timeouts.headers to 10 minutes: with the default 10 s the gateway closes a connection
+ *    that sent no request, and before 2026-11-30 session 6 most of them were closed while measured
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -151,9 +153,11 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
   const sockets: tls.TLSSocket[] = [];
   try {
     const cfg = join(dir, 'tollgate.yaml');
+    // timeouts.headers: a connection that has sent no request is closed after it (10 s by default), and the
+    // connections must stay open through the measurement (opening them and the idle wait take longer)
     writeFileSync(
       cfg,
-      'trustDomain: tollgate.local\nserverNames: [localhost, 127.0.0.1]\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }\n',
+      'trustDomain: tollgate.local\nserverNames: [localhost, 127.0.0.1]\nlisten: { proxy: 127.0.0.1:0, control: 127.0.0.1:0, metrics: 127.0.0.1:0 }\ntimeouts: { headers: 10m }\n',
     );
     const dataDir = join(dir, 'data');
     const serve = await spawnProbed([cli, 'serve', '--config', cfg, '--data-dir', dataDir], /root\s+sha256:[0-9a-f]{64}/);
@@ -180,8 +184,10 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Mem
     const before = await measure(serve.child);
     sockets.push(...(await openConnections(n, proxyPort, identity)));
     const open = await awaitOpenConnections(metricsPort, n);
-    const after = await measure(serve.child);
     if (open !== n) throw new Error(`the gateway reports ${open} open connections, expected ${n}`);
+    const after = await measure(serve.child);
+    const stillOpen = await openConnectionsGauge(metricsPort);
+    if (stillOpen !== n) throw new Error(`the gateway closed connections while they were measured: ${stillOpen} open, expected ${n}`);
     const perThousand = (a: number, b: number) => ((b - a) / MB) * (1000 / n);
     const result: MemoryBenchResult = {
       floorRssMb: floorUsage.rss / MB,
