@@ -81,11 +81,15 @@ export function startGraphStream(o: GraphStreamOptions): GraphStream {
   reader.on('error', () => undefined); // reconnects by itself; the loop below retries
   let lastId = `${Date.now() - o.windowMs}-0`;
 
+  // entries are read as bytes: this process's own (every entry, in a single-process fleet) are recognised by
+  // their origin and skipped without decoding their JSON (in a profile of the bench gateway with the stream
+  // on, reading its own events back as strings was ~9 us per call on the loaded machine)
+  const originBytes = Buffer.from(origin);
   const readLoop = async () => {
     while (!closed) {
-      let reply: [string, [string, string[]][]][] | null;
+      let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
       try {
-        reply = await reader.xread('COUNT', 500, 'BLOCK', 2000, 'STREAMS', key, lastId);
+        reply = await reader.xreadBuffer('COUNT', 500, 'BLOCK', 2000, 'STREAMS', key, lastId);
       } catch {
         if (closed) return;
         await new Promise((r) => setTimeout(r, 1000));
@@ -95,12 +99,19 @@ export function startGraphStream(o: GraphStreamOptions): GraphStream {
       let any = false;
       for (const [, entries] of reply) {
         for (const [id, fields] of entries) {
-          lastId = id;
-          const from = fields[fields.indexOf('o') + 1];
-          if (from === origin) continue;
+          lastId = id.toString('latin1');
+          let from: Buffer | undefined;
+          let body: Buffer | undefined;
+          for (let i = 0; i + 1 < fields.length; i += 2) {
+            const name = fields[i];
+            if (name.length !== 1) continue;
+            if (name[0] === 0x6f /* o */) from ??= fields[i + 1];
+            else if (name[0] === 0x65 /* e */) body ??= fields[i + 1];
+          }
+          if (from?.equals(originBytes)) continue;
           let events: GraphEvent[];
           try {
-            events = JSON.parse(fields[fields.indexOf('e') + 1] ?? '[]') as GraphEvent[];
+            events = JSON.parse(body?.toString('utf8') ?? '[]') as GraphEvent[];
           } catch {
             continue; // not ours to understand: skip it
           }
