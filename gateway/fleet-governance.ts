@@ -98,9 +98,16 @@ export function fleetGovernance(o: FleetGovernanceOptions): Governance {
     };
   };
 
-  const decide = async (ex: Exchange): Promise<Refusal | undefined> => {
-    const first = await inner.beforeForward(ex);
-    if (first !== undefined) return first;
+  // the in-process decision first; it is synchronous for the delegation stage, so it is not awaited then
+  // (a microtask turn less per governed call)
+  const decide = (ex: Exchange): Refusal | undefined | Promise<Refusal | undefined> => {
+    const first = inner.beforeForward(ex);
+    if (first === undefined) return reserve(ex);
+    if (typeof (first as Promise<unknown>).then !== 'function') return first;
+    return (first as Promise<Refusal | undefined>).then((f) => f ?? reserve(ex));
+  };
+
+  const reserve = async (ex: Exchange): Promise<Refusal | undefined> => {
     const cfg = o.config();
     const req = request(ex, cfg);
     let r;

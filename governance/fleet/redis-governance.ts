@@ -94,8 +94,9 @@ export class RedisGovernance {
   /** the hot path's own connection (reservations, releases, the probe) */
   private readonly conn: RespConnection;
   private readonly prefix: string;
-  /** `<prefix>none:`, the key of a part that does not apply */
+  /** `<prefix>none:`, the key of a part that does not apply, and as a bulk string */
   private readonly none: string;
+  private readonly noneBulk: string;
   private readonly leaseMs: number;
   private readonly now: () => number;
   /** over-limit keys and the local time until which they are refused without asking Redis */
@@ -117,6 +118,7 @@ export class RedisGovernance {
     this.now = o.now ?? Date.now;
     this.onBackendUp = o.onBackendUp;
     this.none = `${o.prefix}none:`;
+    this.noneBulk = bulk(this.none);
     const r = o.redis as Redis & ScriptedRedis;
     r.defineCommand('tgRenew', { lua: RENEW_LUA });
     r.defineCommand('tgCost', { numberOfKeys: 2, lua: COST_LUA });
@@ -205,15 +207,14 @@ export class RedisGovernance {
     const leasesKey = t ? `${p}ti:${t.rootTaskId}` : none;
     const leaseId = `${this.leasePrefix}.${(this.leaseSeq++).toString(36)}`;
     // KEYS 1-7 and ARGV[1], which packs the 18 values (scripts.ts): every value below ends with a newline
+    const nb = this.noneBulk;
     const tail =
       SEVEN +
-      bulk(callerKey) +
-      bulk(edgeKey) +
+      (r.perCaller ? bulk(callerKey) : nb) +
+      (r.perEdge ? bulk(edgeKey) : nb) +
       bulk(calleeKey) +
-      bulk(taskKey) +
-      bulk(t ? `${p}tf:${t.rootTaskId}` : none) +
-      bulk(leasesKey) +
-      bulk(r.agent ? this.windowKey(r.agent.name) : none) +
+      (t ? bulk(taskKey) + bulk(`${p}tf:${t.rootTaskId}`) + bulk(leasesKey) : nb + nb + nb) +
+      (r.agent ? bulk(this.windowKey(r.agent.name)) : nb) +
       bulk(
         `${r.perCaller?.rps ?? 0}\n${r.perCaller?.burst ?? 0}\n${r.perEdge?.rps ?? 0}\n${r.perEdge?.burst ?? 0}\n${r.maxConcurrentPerCallee ?? 0}\n${this.leaseMs}\n${leaseId}\n${
           t === undefined ? 0 : t.isNew ? 1 : 2
