@@ -7,7 +7,7 @@
  * nothing crashes, `tollgate_governance_backend_up` goes 0 and comes back to 1 by itself, governed calls
  * work again, and every call made has its audit line in the replicas' audit logs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { verifyAuditFiles } from '../../proxy/audit-verify.js';
@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, id, within, type Fleet, type ReplicaName } from './harness.js';
 import { freePort } from '../fakes/wait.js';
+import { spawnRedisServer } from '../redis.js';
 import { startStandInUpstream, handlers, type StandInUpstream } from '../fakes/upstream.js';
 import { mtlsClient, messageSend, type MtlsClient } from '../fakes/mtls-client.js';
 
@@ -29,21 +30,7 @@ const made: Answer[] = [];
 
 /** `redis-server` of this test's own, in the foreground (a child process), no persistence */
 async function startRedis(): Promise<void> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${out}`)));
-  });
+  const child = await spawnRedisServer(port);
   server = child;
 }
 

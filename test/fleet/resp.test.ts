@@ -4,14 +4,14 @@
  * in order, commandTimeout while the server hangs (and replies still lined up after it), losing the server
  * (commands fail at once) and reconnecting by itself, AUTH and SELECT.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { RespConnection, RespScript, bulk, encodeCommand, type Reply } from '../../governance/fleet/resp.js';
 import { ReplyReader, RespError } from '../../governance/fleet/resp-reply.js';
 import { freePort } from '../fakes/wait.js';
-import { testRedis, TEST_REDIS_URL } from '../redis.js';
+import { spawnRedisServer, testRedis, TEST_REDIS_URL } from '../redis.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -29,21 +29,7 @@ function conn(o: ConstructorParameters<typeof RespConnection>[0]): RespConnectio
 
 /** a redis-server of the test's own (it is stopped, killed and restarted) */
 async function privateRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${out}`)));
-  });
+  const child = await spawnRedisServer(port, extra);
   cleanup.push(() => kill(child));
   return child;
 }
