@@ -2,6 +2,7 @@
  * Gateway benchmark (docs: /work/shared/reference/performance.md method).
  *
  *   node dist/bench/gateway.js [--duration 3] [--rounds 6] [--connections 32] [--no-nginx] [--engines undici,undici+delegation]
+ *                              [--base OTHER/dist --engines undici+delegation+redis,undici+delegation+redis@base]
  *                              [--cpu-prof DIR [--cpu-prof-engine bare,undici,undici+delegation]] [--json]
  *
  * Gateway in a child process pinned to core 0 (`taskset -c 0`); the load generator (this process,
@@ -24,6 +25,8 @@ import { BODY, firstJsonLine, freePort, pidOf, pinned, saturate, stop, waitForPo
 import { makeBenchPki } from './lib/pki.js';
 import { cpuUs, fixedRateLatency } from './lib/measure.js';
 
+type Engine = 'undici' | 'undici+delegation' | 'undici+delegation+redis' | 'undici+delegation+redis+graph' | 'http-proxy-3';
+
 export interface GatewayBenchOptions {
   /** seconds of each saturating run (default 3) */
   durationSec?: number;
@@ -38,7 +41,13 @@ export interface GatewayBenchOptions {
    * call's graph events published to a Redis stream, and the stream read back), as `tollgate serve` runs
    * with `redis:`.
    */
-  engines?: ('undici' | 'undici+delegation' | 'undici+delegation+redis' | 'undici+delegation+redis+graph' | 'http-proxy-3')[];
+  engines?: (Engine | `${Engine}@base`)[];
+  /**
+   * Another build's dist/ directory (a copy or worktree of the code to compare with, built): an engine named
+   * `<engine>@base` runs that build's gateway child, so two builds are measured in the same rounds (each
+   * round seconds apart: the pairing that survives a noisy machine), and the per-round difference is printed.
+   */
+  baseDist?: string;
   /**
    * Redis for the 'undici+delegation+redis' engines. Default: a private redis-server started for the run and
    * pinned to core 1 with the load generator and the upstream (a fleet's Redis runs on another host; on the
@@ -99,6 +108,8 @@ export interface GatewayBenchResult {
   pairedRedisVsBare?: number;
   /** the call-graph stream on top of that (the '+graph' engine over the Redis engine), paired by round */
   pairedGraphUs?: number;
+  /** per engine run from both builds (`--base`): this build minus the base build, median of per-round differences, in µs and / bare */
+  vsBase?: { engine: string; us: number; vsBare: number | undefined }[];
   /** the redis-server process's own CPU µs per call during that target's rounds (lowest round) */
   redisServerUsPerReq?: number;
   /** pairedVsBare x the reference bare proxy (142 us, ../shared/reference/performance.md): the bar's terms */
@@ -170,7 +181,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
       writeFileSync(
         cfgPath,
         JSON.stringify({
-          engine,
+          engine: engine.replace(/@base$/, ''),
           auditPath: join(dir, `audit-${engine}.log`),
           credentials: {
             keyPem: gw.keyPem,
@@ -193,7 +204,10 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
         }),
       );
       const prof = profiled(engine) ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir!] : [];
-      const p = pinned(0, [process.execPath, ...prof, join(here, 'lib/gateway-child.js'), cfgPath]);
+      const base = engine.endsWith('@base');
+      if (base && opts.baseDist === undefined) throw new Error(`engine ${engine}: --base <other build's dist directory> is needed`);
+      const child = base ? join(opts.baseDist!, 'bench', 'lib', 'gateway-child.js') : join(here, 'lib/gateway-child.js');
+      const p = pinned(0, [process.execPath, ...prof, child, cfgPath]);
       children.push(p);
       const port = (await firstJsonLine(p)).port;
       targets.push({ name: `gateway (${engine})`, url: `https://127.0.0.1:${port}`, path: '/a2a/echo/', pids: () => [p.pid!] });
@@ -285,6 +299,20 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
           ? median(withRedis.roundsCpuUs.map((r, i) => (r - full.roundsCpuUs[i]) / bare.roundsCpuUs[i]).filter((x) => Number.isFinite(x)))
           : undefined,
       pairedGraphUs: withGraph && withRedis ? pairedMedian(withGraph, withRedis, (a, b) => a - b) : undefined,
+      vsBase: engines
+        .filter((e) => e.endsWith('@base'))
+        .flatMap((e) => {
+          const mine = results.find((r) => r.name === `gateway (${e.replace(/@base$/, '')})`);
+          const theirs = results.find((r) => r.name === `gateway (${e})`);
+          if (!mine || !theirs) return [];
+          return [
+            {
+              engine: e.replace(/@base$/, ''),
+              us: pairedMedian(mine, theirs, (a, b) => a - b),
+              vsBare: bare ? median(mine.roundsCpuUs.map((m, i) => (m - theirs.roundsCpuUs[i]) / bare.roundsCpuUs[i])) : undefined,
+            },
+          ];
+        }),
       redisServerUsPerReq: withRedis ? redisServerUs : undefined,
       referenceScaledUs: pairedVsBare !== undefined ? pairedVsBare * REFERENCE_BARE_US : undefined,
       fullCpuUsPerReq: full?.cpuUsPerReq,
@@ -408,6 +436,7 @@ if (isMain) {
     cpuProfileDir: arg('cpu-prof'),
     cpuProfileEngine: arg('cpu-prof-engine'),
     engines: arg('engines')?.split(',') as GatewayBenchOptions['engines'],
+    baseDist: arg('base'),
     nginx: !process.argv.includes('--no-nginx'),
     log: (l) => console.error(l),
   });
@@ -449,6 +478,10 @@ if (isMain) {
         `paired by round (median): fleet governance on Redis adds ${res.pairedRedisUs.toFixed(1)} us CPU per call in the gateway (goal <= 15 us)${
           res.pairedRedisVsBare !== undefined ? ` = ${res.pairedRedisVsBare.toFixed(2)}x the bare proxy's` : ''
         }; redis-server itself ${res.redisServerUsPerReq?.toFixed(1) ?? 'n/a'} us per call`,
+      );
+    for (const b of res.vsBase ?? [])
+      console.log(
+        `paired by round (median): ${b.engine}, this build - the base build: ${b.us.toFixed(1)} us CPU per call${b.vsBare !== undefined ? ` (${b.vsBare.toFixed(2)}x the bare proxy's)` : ''}`,
       );
     if (res.pairedGraphUs !== undefined)
       console.log(`paired by round (median): the fleet call-graph stream adds ${res.pairedGraphUs.toFixed(1)} us CPU per call on top of that`);

@@ -3,16 +3,16 @@
  * releases, on a connection of their own. Everything else (renewals, costs, the kill switch, task owners,
  * the call graph stream) stays on ioredis.
  *
- * Why not ioredis here: a CPU profile of the bench's gateway with fleet governance on
- * (`bench/gateway.ts --cpu-prof`, 2026-11-30, a loaded machine) spent 46.9 us per governed call under
- * ioredis's stacks, of which 23.5 us was the socket write and ~20 us ioredis's own work (a Command object,
- * its promise, a timer per command for commandTimeout, argument conversion, the script's EVAL/EVALSHA
- * wrapper); reserve + release in a loop of 32 in flight (`bench/fleet-reserve.ts`) cost 22-26 us of client
- * CPU with ioredis, 16 us with this client writing each command at once, 11-12 us with the writes of one
- * event-loop turn coalesced. So:
+ * Why not ioredis here: in V8 profiles of the bench's gateway (`bench/gateway.ts --cpu-prof`, the old and
+ * new builds in one run, 2026-11-30, a loaded machine) the fleet path cost 47.3 us per governed call with
+ * ioredis, of which 19.2 us was the socket write and ~10 us ioredis's own work (a Command object and
+ * promise, a timer per command for commandTimeout, argument conversion, the script's EVAL/EVALSHA wrapper),
+ * and 14.1 us with this client (the write 3.9 us). Reserve + release alone with 32 in flight
+ * (`bench/fleet-reserve.ts`): 16.5-18 us of client CPU with ioredis, 5.8-7.6 us with this client. So:
  *  - every command of one event-loop turn goes out in ONE socket write (at setImmediate): under load a
- *    turn carries ~5-10 reservations plus the turn's releases, and each write on loopback TCP carries the
- *    delivery to redis-server in the sender's system time;
+ *    write carries several reservations plus the turn's releases, and each write on loopback TCP carries
+ *    the delivery to redis-server in the sender's system time (writing the turn's first command at once
+ *    measured no better);
  *  - a command is one pre-encoded string (the script's SHA part is encoded once); replies are read in place;
  *  - one timer per connection enforces commandTimeout (each command keeps its own deadline, counted from
  *    when it was issued, so a call is refused within commandTimeout while Redis hangs);
