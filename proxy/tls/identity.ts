@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import { validateSvid, CertError, type ValidatedSvid } from '../../certs/index.js';
 import type { Trust } from './trust.js';
 
@@ -23,12 +23,17 @@ import type { Trust } from './trust.js';
 export type PeerIdentity = { ok: true; svid: ValidatedSvid; id: string } | { ok: false; code: string; message: string };
 
 const MAX_CACHE = 10_000;
+const NO_PEER: PeerIdentity = {
+  ok: false,
+  code: 'no_peer_certificate',
+  message: 'no client certificate is bound to this TLS session; reconnect with a full handshake',
+};
 /** intermediates remembered from full handshakes (a fleet has one per replica per rotation) */
 const MAX_LEARNED = 256;
 
 /**
  * The client's leaf and the certificates it sent after it (none on a resumed session), from ONE
- * getPeerCertificate(true) made before anything else reads the peer: on Node 20, once
+ * getPeerCertificate(true) made before anything else but getPeerCertificate(false) reads the peer: on Node 20, once
  * getPeerX509Certificate() was called on a server socket, getPeerCertificate(true) returns the leaf without
  * its issuer chain.
  */
@@ -69,13 +74,17 @@ export class IdentityResolver {
   }
 
   resolve(socket: TLSSocket): PeerIdentity {
-    const peer = peerChain(socket);
-    if (peer === undefined) {
-      return { ok: false, code: 'no_peer_certificate', message: 'no client certificate is bound to this TLS session; reconnect with a full handshake' };
-    }
-    const fp = peer.fingerprint;
-    const hit = this.cache.get(fp);
+    // The leaf alone first: a leaf validated before (the common case: agents reconnect) needs nothing else.
+    // getPeerCertificate(true) turns the whole chain into objects with three fingerprints each (~20x the
+    // leaf alone: 550 vs 28 us per call on the 2026-11-30 VM, ~1% of the gateway's CPU in the bench), and
+    // it still returns the chain after this call (unlike after getPeerX509Certificate, see peerChain).
+    const leaf = socket.getPeerCertificate(false) as PeerCertificate | undefined;
+    if (!leaf || !leaf.raw) return NO_PEER;
+    const hit = this.cache.get(leaf.fingerprint256);
     if (hit !== undefined) return { ok: true, svid: hit, id: hit.id.uri };
+    const peer = peerChain(socket);
+    if (peer === undefined) return NO_PEER;
+    const fp = peer.fingerprint;
     // Node appends the bundle root it matched: only the CA certificates between it and the leaf matter
     const presented = peer.rest.filter((der) => !this.trust.bundleDer.some((r) => r.equals(der)));
     const now = this.now();

@@ -14,15 +14,26 @@ import { makeIntermediate, makeLeaf, type TestCert } from '../pki.js';
 
 const TD = 'example.org';
 
-/** what getPeerCertificate(true) gives: each certificate with raw, fingerprint256 and its issuer */
-function socketOf(chain: TestCert[]): TLSSocket {
+/**
+ * What getPeerCertificate(true) gives: each certificate with raw, fingerprint256 and its issuer;
+ * getPeerCertificate(false), the leaf without its issuer. `detailedReads` counts the (dear) detailed calls.
+ */
+function socketOf(chain: TestCert[]): TLSSocket & { detailedReads: number } {
   type Peer = { raw: Buffer; fingerprint256: string; issuerCertificate?: Peer };
   const peers: Peer[] = chain.map((c) => {
     const der = Buffer.from(c.der);
     return { raw: der, fingerprint256: new X509Certificate(der).fingerprint256 };
   });
   for (let i = 0; i < peers.length; i++) peers[i].issuerCertificate = peers[i + 1] ?? peers[i]; // the root is its own issuer
-  return { getPeerCertificate: () => peers[0] ?? {} } as unknown as TLSSocket;
+  const socket = {
+    detailedReads: 0,
+    getPeerCertificate(detailed?: boolean) {
+      if (!detailed) return peers[0] === undefined ? {} : { raw: peers[0].raw, fingerprint256: peers[0].fingerprint256 };
+      socket.detailedReads++;
+      return peers[0] ?? {};
+    },
+  };
+  return socket as unknown as TLSSocket & { detailedReads: number };
 }
 
 describe('IdentityResolver: intermediates the client sends', () => {
@@ -40,5 +51,24 @@ describe('IdentityResolver: intermediates the client sends', () => {
     // a new trust generation (the gateway's certificate rotated) empties the validated-leaf cache
     resolver.setTrust(buildTrust(await td.gatewayCredentials(), trust, Date.now()));
     expect(resolver.resolve(socketOf([leaf]))).toMatchObject({ ok: true, id: `spiffe://${TD}/agent/erin` });
+  });
+  it('resolves a leaf it validated before from the leaf alone, without reading the chain again', async () => {
+    const td = await makeTrustDomain(TD);
+    const trust = buildTrust(await td.gatewayCredentials(), undefined, Date.now());
+    const leaf = await makeLeaf(td.inter, { uris: [`spiffe://${TD}/agent/frank`] });
+    const other = await makeLeaf(td.inter, { uris: [`spiffe://${TD}/agent/grace`] });
+    const resolver = new IdentityResolver(trust, Date.now);
+    const first = socketOf([leaf, td.inter, td.root]);
+    expect(resolver.resolve(first)).toMatchObject({ ok: true, id: `spiffe://${TD}/agent/frank` });
+    expect(first.detailedReads).toBe(1);
+    const again = socketOf([leaf, td.inter, td.root]);
+    expect(resolver.resolve(again)).toMatchObject({ ok: true, id: `spiffe://${TD}/agent/frank` });
+    expect(again.detailedReads).toBe(0);
+    // another leaf is validated with its chain
+    const third = socketOf([other, td.inter, td.root]);
+    expect(resolver.resolve(third)).toMatchObject({ ok: true, id: `spiffe://${TD}/agent/grace` });
+    expect(third.detailedReads).toBe(1);
+    // no certificate at all
+    expect(resolver.resolve(socketOf([]))).toMatchObject({ ok: false, code: 'no_peer_certificate' });
   });
 });
