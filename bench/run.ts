@@ -102,7 +102,7 @@ if (process.argv.includes('--json')) {
   if (store.postgresSkipped) console.log(`store PostgreSQL: skipped (${store.postgresSkipped})`);
   if ('one' in workers) {
     console.log(
-      `workers:           --workers 1 ${f(workers.one.cpuUsPerReq)} us CPU/call, ${Math.round(workers.one.reqPerSec)} req/s; --workers 2 ${f(workers.two.cpuUsPerReq)} us, ${Math.round(workers.two.reqPerSec)} req/s; paired 2/1 ${f(workers.pairedCpuRatio, 2)}x (goal within 10%; ${(await import('node:os')).cpus().length} cores here)`,
+      `workers:           --workers 1 ${f(workers.one.cpuUsPerReq)} us CPU/call, ${Math.round(workers.one.reqPerSec)} req/s; --workers 2 ${f(workers.two.cpuUsPerReq)} us, ${Math.round(workers.two.reqPerSec)} req/s; paired 2/1 ${f(workers.pairedCpuRatio, 2)}x (goal within 10%; ${(await import('node:os')).cpus().length} cores here); 2 workers on the 1-worker fleet's core: ${f(workers.twoOnOneCore.cpuUsPerReq)} us, paired 2/1 ${f(workers.pairedOneCoreRatio, 2)}x`,
     );
   } else {
     console.log(`workers:           skipped (${workers.skipped})`);

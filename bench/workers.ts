@@ -6,6 +6,11 @@
  * within 10%). Rounds alternate the fleets so the machine's noise falls on all, every other round in the
  * reverse order (A B, B A, ...): on this VM the fleet measured first in a round was measured dearer.
  *
+ * A third fleet runs its 2 workers on core 0 only, the 1-worker fleet's core: on a 2-core machine the
+ * 2-core figure also counts the workers competing with the load generator, the upstream and redis-server on
+ * core 1 (fewer calls per event-loop turn, more wake-ups each), so this one is the cost of a second worker
+ * itself. Both are reported; on a machine with spare cores the 2-core one is the figure to read.
+ *
  *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--cpu-prof DIR] [--baseline NAME=DIST ...]
  *
  * --cpu-prof DIR: every process of each `serve` (primary and workers) writes a V8 CPU profile into
@@ -38,6 +43,14 @@ export interface WorkersBenchResult {
   two: { cpuUsPerReq: number; reqPerSec: number };
   /** median of per-round (2 workers / 1 worker) CPU per call */
   pairedCpuRatio: number;
+  /**
+   * the 2-worker fleet pinned to core 0 like the 1-worker one, and the median per round of its CPU per call
+   * over the 1-worker fleet's: what a second worker costs by itself (the cluster, a second process's timers,
+   * Redis connection and graph stream, context switches between the two), without the other core's load
+   * generator, upstream and redis-server competing with the workers as they do in the 2-core figure
+   */
+  twoOnOneCore: { cpuUsPerReq: number; reqPerSec: number };
+  pairedOneCoreRatio: number;
   /** per --baseline: median of per-round (this build's 2 workers / that build's 2 workers) CPU per call */
   baselines?: { name: string; pairedCpuRatio: number }[];
   skipped?: string;
@@ -73,6 +86,7 @@ async function startFleet(
   upstream: { start(m: SvidMaterial): Promise<number> },
   cpuProfileDir?: string,
   build?: { name: string; dist: string },
+  oneCore = false,
 ): Promise<Fleet> {
   const work = mkdtempSync(join(tmpdir(), `tollgate-bench-w${workers}-`));
   const db = await tempDatabase(`tg_bench_w${workers}`);
@@ -93,6 +107,7 @@ async function startFleet(
       redis: { pid: redis.pid!, port: redisPort },
       cpuProfileDir,
       build,
+      oneCore,
       started: (p) => (primary = p),
       close,
     });
@@ -112,13 +127,15 @@ async function startServe(
     redis: { pid: number; port: number };
     cpuProfileDir?: string;
     build?: { name: string; dist: string };
+    /** the whole process group on core 0, as the 1-worker fleet */
+    oneCore?: boolean;
     started: (p: ChildProcess) => void;
     close: () => Promise<void>;
   },
 ): Promise<Fleet> {
   const { work } = f;
   const cli = f.build ? join(f.build.dist, 'cli', 'main.js') : CLI;
-  const name = `${f.build ? `${f.build.name} ` : ''}${workers} worker(s)`;
+  const name = `${f.build ? `${f.build.name} ` : ''}${workers} worker(s)${f.oneCore ? ' on core 0' : ''}`;
   const redisPort = f.redis.port;
   const cfgPath = join(work, 'tollgate.yaml');
   const base = `trustDomain: ${TD}
@@ -143,10 +160,11 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
     }).trim();
   const echoToken = token('agent/echo');
   const aliceToken = token('agent/alice');
-  // the primary on core 0 (its workers inherit the affinity; with 2 workers both cores are the gateway's)
+  // the primary on core 0 (its workers inherit the affinity; with 2 workers both cores are the gateway's,
+  // unless oneCore: then the 2 workers share core 0, the 1-worker fleet's CPU)
   const primary = spawn(
     'taskset',
-    ['-c', workers === 1 ? '0' : '0,1', process.execPath, ...prof, cli, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
+    ['-c', workers === 1 || f.oneCore ? '0' : '0,1', process.execPath, ...prof, cli, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -241,6 +259,7 @@ export async function runWorkersBench(
     // one at a time: a fleet that started is closed below even if the next one fails to start
     fleets.push(await startFleet(1, upstream, o.cpuProfileDir));
     fleets.push(await startFleet(2, upstream, o.cpuProfileDir));
+    fleets.push(await startFleet(2, upstream, undefined, undefined, true));
     for (const b of o.baselines ?? []) fleets.push(await startFleet(2, upstream, undefined, b));
     const res = fleets.map(() => ({ cpuUsPerReq: Infinity, reqPerSec: 0, rounds: [] as number[], served: 0, measured: 0 }));
     for (const [i, f] of fleets.entries()) {
@@ -277,7 +296,9 @@ export async function runWorkersBench(
       one: { cpuUsPerReq: res[0].cpuUsPerReq, reqPerSec: res[0].reqPerSec },
       two: { cpuUsPerReq: res[1].cpuUsPerReq, reqPerSec: res[1].reqPerSec },
       pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[0].rounds[k])),
-      baselines: (o.baselines ?? []).map((b, j) => ({ name: b.name, pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[2 + j].rounds[k])) })),
+      twoOnOneCore: { cpuUsPerReq: res[2].cpuUsPerReq, reqPerSec: res[2].reqPerSec },
+      pairedOneCoreRatio: median(res[2].rounds.map((x, k) => x / res[0].rounds[k])),
+      baselines: (o.baselines ?? []).map((b, j) => ({ name: b.name, pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[3 + j].rounds[k])) })),
     };
   } finally {
     for (const f of fleets) await f.close();
@@ -306,6 +327,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     log: (l) => console.error(l),
   });
   console.log(
-    `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s; --workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired CPU per call 2/1 = ${r.pairedCpuRatio.toFixed(2)}x (goal within 10%)${(r.baselines ?? []).map((b) => `; 2 workers of this build / of ${b.name}: ${b.pairedCpuRatio.toFixed(2)}x`).join('')}`,
+    `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s; --workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired CPU per call 2/1 = ${r.pairedCpuRatio.toFixed(2)}x (goal within 10%); 2 workers on core 0: ${r.twoOnOneCore.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.twoOnOneCore.reqPerSec)} req/s, paired 2/1 = ${r.pairedOneCoreRatio.toFixed(2)}x${(r.baselines ?? []).map((b) => `; 2 workers of this build / of ${b.name}: ${b.pairedCpuRatio.toFixed(2)}x`).join('')}`,
   );
 }
