@@ -1,7 +1,7 @@
 import { shortName } from '../../certs/spiffe-id.js';
 import type { Config } from '../../config/schema.js';
 import { CallGraph } from '../graph/call-graph.js';
-import { TaskTrees, type A2aIds, type CallRecord, type LoopCut } from '../graph/tree.js';
+import { TaskTrees, allowedCallRecord, type A2aIds, type CallRecord, type LoopCut } from '../graph/tree.js';
 import type { GraphEvent } from '../graph/feed.js';
 import { errorKindOf, isFailure } from '../graph/outcome.js';
 import { decide, refusalForVerify, verifyContext, type DelegationLimits, type VerifyResult } from './decide.js';
@@ -387,26 +387,18 @@ export class DelegationStage {
     const tree = d.newRoot
       ? trees.create(t.rootTaskId, t.initiator, initiatorName, t.startedAt)
       : trees.ensure(t.rootTaskId, t.initiator, initiatorName, t.startedAt);
-    const record: CallRecord = {
-      id: callId,
-      parent: parentCallId,
-      caller: ctx.callerId,
-      callerName: callerName ?? this.shortOf(ctx.callerId),
-      callee: ctx.calleeId,
-      calleeName: ctx.callee,
-      method: ctx.method,
-      depth: child.depth,
-      start: now,
-      decision: 'allowed',
-      reason: undefined,
-      message: undefined,
-      status: undefined,
-      durationMs: undefined,
-      error: undefined,
-      cost: 0,
-      costInclusive: 0,
-      traceId: trace.traceId,
-    };
+    const record = allowedCallRecord(
+      callId,
+      parentCallId,
+      ctx.callerId,
+      callerName ?? this.shortOf(ctx.callerId),
+      ctx.calleeId,
+      ctx.callee,
+      ctx.method,
+      child.depth,
+      now,
+      trace.traceId,
+    );
     if (ctx.taskId) record.taskId = ctx.taskId;
     if (ctx.contextId) record.contextId = ctx.contextId;
     const stored = trees.add(tree, record);
@@ -459,25 +451,18 @@ export class DelegationStage {
     if (!d.allow) return this.refused(ctx, d.refusal, context, now, callId);
     const trace = nextTraceparent(ctx.header('traceparent'), context && traceIdOf(context.rootTaskId));
     ctx.setUpstreamHeader('traceparent', trace.header);
-    const record: CallRecord = {
-      id: callId,
-      parent: context?.callId,
-      caller: ctx.callerId,
-      callerName: callerName ?? this.shortOf(ctx.callerId),
-      callee: ctx.calleeId,
-      calleeName: ctx.callee,
-      method: ctx.method,
-      depth: context === undefined ? 1 : context.depth + 1,
-      start: now,
-      decision: 'allowed',
-      reason: undefined,
-      message: undefined,
-      status: undefined,
-      durationMs: undefined,
-      cost: 0,
-      costInclusive: 0,
-      traceId: trace.traceId,
-    };
+    const record = allowedCallRecord(
+      callId,
+      context?.callId,
+      ctx.callerId,
+      callerName ?? this.shortOf(ctx.callerId),
+      ctx.calleeId,
+      ctx.callee,
+      ctx.method,
+      context === undefined ? 1 : context.depth + 1,
+      now,
+      trace.traceId,
+    );
     let call: CallState | undefined;
     let stored = false;
     if (context !== undefined && task !== undefined) {

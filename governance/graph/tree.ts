@@ -38,6 +38,45 @@ export interface CallRecord {
   contextId?: string;
 }
 
+/**
+ * The record of an allowed call as it starts: the one place that builds it (the delegation stage for calls
+ * and pushes, and a peer's call read from the graph stream), so every record has the same fields in the same
+ * order. Positional, as it runs once per governed call: no options object to allocate.
+ */
+export function allowedCallRecord(
+  id: string,
+  parent: string | undefined,
+  caller: string,
+  callerName: string,
+  callee: string,
+  calleeName: string,
+  method: string,
+  depth: number,
+  start: number,
+  traceId: string | undefined,
+): CallRecord {
+  return {
+    id,
+    parent,
+    caller,
+    callerName,
+    callee,
+    calleeName,
+    method,
+    depth,
+    start,
+    decision: 'allowed',
+    reason: undefined,
+    message: undefined,
+    status: undefined,
+    durationMs: undefined,
+    error: undefined,
+    cost: 0,
+    costInclusive: 0,
+    traceId,
+  };
+}
+
 /** The A2A task and context of a call, when it has them ('' or absent: none). */
 export interface A2aIds {
   taskId?: string;

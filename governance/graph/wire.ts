@@ -18,7 +18,7 @@
 import type { CallGraph } from './call-graph.js';
 import { applyGraphEvent, type GraphEvent } from './feed.js';
 import { errorKindOf, isFailure } from './outcome.js';
-import { TaskTrees, type CallRecord } from './tree.js';
+import { TaskTrees, allowedCallRecord } from './tree.js';
 
 export const WIRE_VERSION = 2;
 
@@ -157,26 +157,18 @@ export function applyGraphBatch(graph: CallGraph, text: string, onCancel?: (root
       const callee = s[r[i + 9] as number];
       const start = base + (r[i + 13] as number);
       const status = r[i + CALL_END] as number;
-      const rec: CallRecord = {
-        id: r[i + 5] as string,
-        parent: (r[i + 6] as string | null) ?? undefined,
+      const rec = allowedCallRecord(
+        r[i + 5] as string,
+        (r[i + 6] as string | null) ?? undefined,
         caller,
-        callerName: s[r[i + 8] as number],
+        s[r[i + 8] as number],
         callee,
-        calleeName: s[r[i + 10] as number],
-        method: s[r[i + 11] as number],
-        depth: r[i + 12] as number,
+        s[r[i + 10] as number],
+        s[r[i + 11] as number],
+        r[i + 12] as number,
         start,
-        decision: 'allowed',
-        reason: undefined,
-        message: undefined,
-        status: undefined,
-        durationMs: undefined,
-        error: undefined,
-        cost: 0,
-        costInclusive: 0,
-        traceId: (r[i + 14] as string | null) ?? undefined,
-      };
+        (r[i + 14] as string | null) ?? undefined,
+      );
       const taskId = r[i + 15] as string | null;
       const contextId = r[i + 16] as string | null;
       if (taskId !== null) rec.taskId = taskId;
