@@ -1,3 +1,4 @@
+import './exit-with-parent.js';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';

@@ -1,3 +1,4 @@
+import './exit-with-parent.js';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../config/load.js';
 import { startProxy, createMetrics, createAuditLog } from '../../proxy/index.js';

@@ -1,3 +1,4 @@
+import './exit-with-parent.js';
 /**
  * One process of bench/graph-stream.ts --fleet: a delegation stage driven at a fixed rate of new root calls
  * (each ends ~1 ms later, on the next timer tick, as a forwarded call would), its graph events on the fleet
