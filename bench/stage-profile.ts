@@ -44,6 +44,8 @@ export const STAGES: readonly (readonly [stage: string, fn: string, file: string
   ['7. forward: request headers + dispatch (incl. undici writing the request)', 'forward', 'proxy/pipeline.js'],
   ['7. forward: response headers to the caller', 'upstreamResponded', 'stages/forward.js'],
   ['8. record (metrics + audit line)', 'finish', 'proxy/pipeline.js'],
+  // the audit lines of a turn are built, chained and gathered at its end (proxy/audit.ts drain)
+  ['8. record (metrics + audit line)', 'drain', 'proxy/audit.js'],
   ['the exchange (created per request)', 'Exchange', 'proxy/exchange.js'],
   // functions V8 inlines (authorize, limits, route checks) are charged to the pipeline step they run in
   ['pipeline steps between stages (incl. inlined authorize/limits)', 'afterBody', 'proxy/pipeline.js'],

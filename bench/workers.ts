@@ -11,7 +11,9 @@
  * core 1 (fewer calls per event-loop turn, more wake-ups each), so this one is the cost of a second worker
  * itself. Both are reported; on a machine with spare cores the 2-core one is the figure to read.
  *
- *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--cpu-prof DIR] [--baseline NAME=DIST ...]
+ *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--rate N] [--cpu-prof DIR] [--baseline NAME=DIST ...]
+ *
+ * --rate N: open-loop load at N calls/s (the same for every fleet) instead of saturating load; see atRate.
  *
  * --cpu-prof DIR: every process of each `serve` (primary and workers) writes a V8 CPU profile into
  * DIR/workers-N when it stops; the calls each fleet served (warm-up included) are in the output, for
@@ -29,9 +31,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { bootstrap, type SvidMaterial } from '../agent-bootstrap/index.js';
-import { cpuUs } from './lib/measure.js';
+import { cpuUs, fixedRateLatency } from './lib/measure.js';
 import { tempDatabase } from './lib/pg.js';
-import { firstJsonLine, freePort, pinned, saturate, stop, waitForPort } from './lib/procs.js';
+import { BODY, firstJsonLine, freePort, pinned, saturate, stop, waitForPort } from './lib/procs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'cli', 'main.js');
@@ -164,7 +166,20 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
   // unless oneCore: then the 2 workers share core 0, the 1-worker fleet's CPU)
   const primary = spawn(
     'taskset',
-    ['-c', workers === 1 || f.oneCore ? '0' : '0,1', process.execPath, ...prof, cli, 'serve', '--workers', String(workers), '--config', cfgPath, '--data-dir', dataDir],
+    [
+      '-c',
+      workers === 1 || f.oneCore ? '0' : '0,1',
+      process.execPath,
+      ...prof,
+      cli,
+      'serve',
+      '--workers',
+      String(workers),
+      '--config',
+      cfgPath,
+      '--data-dir',
+      dataDir,
+    ],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -229,6 +244,25 @@ function commandsPerCall(port: number, calls: number): string {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * Open-loop load at a fixed rate (bench/lib/measure.ts fixedRateLatency): every fleet gets the same calls
+ * per second, far from saturation, so each worker serves about one call per event-loop turn in both fleets
+ * and the 2/1 ratio is what the second worker adds (the graph stream, its Redis connection, its timers), not
+ * the batching a saturated process gets and two half-loaded ones lose.
+ */
+async function atRate(port: number, tls: { key: string; cert: string; ca: string }, rate: number, duration: number) {
+  const total = Math.round(rate * duration);
+  const t0 = performance.now();
+  const r = await fixedRateLatency({ url: `https://127.0.0.1:${port}`, path: '/a2a/echo/', body: BODY, rate, total, tls });
+  const secs = (performance.now() - t0) / 1000;
+  return {
+    requests: total - r.errors,
+    errors: r.errors,
+    errorDetail: `${r.errors} failed or not 200; p50 ${Math.round(r.p50Us)} us, p99 ${Math.round(r.p99Us)} us`,
+    reqPerSec: (total - r.errors) / secs,
+  };
+}
+
 export async function runWorkersBench(
   o: {
     rounds?: number;
@@ -236,6 +270,8 @@ export async function runWorkersBench(
     connections?: number;
     cpuProfileDir?: string;
     baselines?: { name: string; dist: string }[];
+    /** open-loop load at this many calls per second instead of saturating load (see the file comment) */
+    rate?: number;
     log?: (l: string) => void;
   } = {},
 ): Promise<WorkersBenchResult> {
@@ -266,6 +302,11 @@ export async function runWorkersBench(
       const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
       res[i].served += (await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, 1)).requests; // warm-up
       log(`${f.name}: warmed up (pids ${f.pids().join(', ')})`);
+      // what the process group spends with no calls (timers, the graph stream's reads, Redis leases): under
+      // open-loop load (--rate) it is part of every call's share
+      const idle0 = f.pids().reduce((t, p) => t + cpuUs(p), 0);
+      await new Promise((r) => setTimeout(r, 3000));
+      log(`${f.name}: idle, ${((f.pids().reduce((t, p) => t + cpuUs(p), 0) - idle0) / 3000).toFixed(1)} ms CPU per second`);
       commandsPerCall(f.redis.port, 1); // counts from the rounds only
     }
     for (let round = 0; round < rounds; round++) {
@@ -276,7 +317,9 @@ export async function runWorkersBench(
         const pids = f.pids();
         const c0 = pids.reduce((s, p) => s + cpuUs(p), 0);
         const r0 = cpuUs(f.redis.pid);
-        const s = await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, duration);
+        const s = o.rate
+          ? await atRate(f.proxyPort, tls, o.rate, duration)
+          : await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, duration);
         const cpu = (pids.reduce((t, p) => t + cpuUs(p), 0) - c0) / Math.max(1, s.requests);
         const redisCpu = (cpuUs(f.redis.pid) - r0) / Math.max(1, s.requests);
         res[i].rounds.push(cpu);
@@ -317,6 +360,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     rounds: arg('rounds'),
     duration: arg('duration'),
     connections: arg('connections'),
+    rate: arg('rate'),
     cpuProfileDir: profIdx > 0 ? process.argv[profIdx + 1] : undefined,
     baselines: process.argv.flatMap((a, i) => {
       if (a !== '--baseline') return [];
