@@ -27,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort, pinned, stop, waitForPort } from './lib/procs.js';
 import { parseConfig } from '../config/load.js';
 import { KeyRing } from '../governance/delegation/keys.js';
+import { aliceCallsEcho } from './lib/governed-call.js';
 import { createDelegationStage, type GovernedCall } from '../governance/delegation/stage.js';
 import { applyGraphBatch, applyGraphEvent, GraphBatch, type GraphEvent } from '../governance/graph/index.js';
 
@@ -58,19 +59,7 @@ export function runGraphStreamBench(o: { calls?: number; batch?: number; rounds?
   let now = Date.now();
   const clock = () => now;
   const keyring = new KeyRing({ now: clock, retentionMs: config.delegation.tokenTtl });
-  const mkCtx = (): GovernedCall => ({
-    callerId: `${TD}/agent/alice`,
-    callerAgent: undefined,
-    callee: 'echo',
-    calleeId: `${TD}/agent/echo`,
-    method: 'message/send',
-    status: 200,
-    error: undefined,
-    header: () => undefined,
-    responseHeader: () => undefined,
-    setUpstreamHeader: () => undefined,
-    governance: undefined,
-  });
+  const mkCtx = (): GovernedCall => aliceCallsEcho(TD);
 
   /** `calls` root calls through a stage feeding `feed`, every `perBatch` calls `cut()` */
   const drive = (feed: ((e: GraphEvent) => void) | undefined, cut: () => void) => {

@@ -11,6 +11,7 @@ import './exit-with-parent.js';
  */
 import { parseConfig } from '../../config/load.js';
 import { KeyRing } from '../../governance/delegation/keys.js';
+import { aliceCallsEcho } from './governed-call.js';
 import { createDelegationStage, type GovernedCall } from '../../governance/delegation/stage.js';
 import type { GraphEvent } from '../../governance/graph/index.js';
 import type { GraphStream, GraphStreamOptions } from '../../gateway/graph-stream.js';
@@ -42,19 +43,7 @@ if (streamModule !== 'off') {
   };
 }
 
-const ctx = (): GovernedCall => ({
-  callerId: `${TD}/agent/alice`,
-  callerAgent: undefined,
-  callee: 'echo',
-  calleeId: `${TD}/agent/echo`,
-  method: 'message/send',
-  status: 200,
-  error: undefined,
-  header: () => undefined,
-  responseHeader: () => undefined,
-  setUpstreamHeader: () => undefined,
-  governance: undefined,
-});
+const ctx = (): GovernedCall => aliceCallsEcho(TD);
 const cpu = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
