@@ -4,7 +4,8 @@
  * its ~140 bundled public root certificates as strings, held for the life of the process (~0.2-0.3 MB of an
  * idle gateway, docs/performance.md Session 7). Tollgate never trusts the public roots (every TLS context
  * names its own `ca`), so nothing should read them. Type-only imports build no facade and stay as they are;
- * test/structure/serve-idle.test.ts fails on a value import of node:tls elsewhere.
+ * test/structure/serve-idle.test.ts fails if an idle gateway has imported node:tls as an ES module (code
+ * that only runs with a feature configured, e.g. Redis over TLS, may still import it).
  */
 import { createRequire } from 'node:module';
 import type * as Tls from 'node:tls';
