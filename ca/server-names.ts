@@ -3,7 +3,7 @@
  * (hostname verification) accept the gateway's certificate. IP literals must go in iPAddress, never in
  * dNSName: clients match an IP host only against iPAddress entries.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../certs/ip.js';
 import { CaError } from './api.js';
 
 export interface ServerNameSans {
@@ -51,7 +51,7 @@ export function serverNameSans(serverNames: readonly string[]): ServerNameSans {
   for (const raw of serverNames) {
     if (typeof raw !== 'string' || raw.trim() === '') throw new CaError('invalid_argument', 'a server name is empty');
     const host = raw.trim().replace(/^\[(.*)\]$/, '$1');
-    const family = isIP(host);
+    const family = ipFamily(host);
     if (family === 4) ips.push(ipv4Bytes(host));
     else if (family === 6) {
       if (host.includes('%')) throw new CaError('invalid_argument', `server name ${JSON.stringify(raw)}: an IPv6 zone id cannot go in a certificate`);

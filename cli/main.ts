@@ -7,7 +7,6 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync, realpathSync } from 'node:fs';
 import { describeError, UsageError } from './errors.js';
 import { processIo, type Command, type Io } from './io.js';
-import { COMMAND_HELP, MAIN_HELP } from './help.js';
 
 /**
  * Command name -> loader. Loaded on demand: `tollgate --help` or `token create` should not pay for
@@ -73,7 +72,7 @@ export function resolveCommand(argv: string[]): { name: string; load: () => Prom
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      io.out(MAIN_HELP);
+      io.out((await import('./help.js')).MAIN_HELP);
       return argv.length === 0 ? 2 : 0;
     }
     if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
@@ -87,9 +86,13 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       const group = GROUPS.includes(argv[0]) ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
       throw new UsageError(`unknown command "${group}"`, '');
     }
-    if ((found.rest.includes('--help') || found.rest.includes('-h')) && COMMAND_HELP[found.name]) {
-      io.out(COMMAND_HELP[found.name]);
-      return 0;
+    if (found.rest.includes('--help') || found.rest.includes('-h')) {
+      // the help texts are loaded when asked for: a running `serve` should not hold them (docs/performance.md Session 7)
+      const help = (await import('./help.js')).COMMAND_HELP[found.name];
+      if (help) {
+        io.out(help);
+        return 0;
+      }
     }
     const command = await found.load();
     return (await command(found.rest, io)) ?? 0;

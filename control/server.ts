@@ -16,7 +16,8 @@
  * connections without a verified client certificate are capped and short-lived (control/unauthenticated.ts);
  * and any connection with no call in flight for `idleMs` gets a GOAWAY from grpc-js (clients reconnect).
  */
-import tls from 'node:tls';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import { tls } from '../certs/node-tls.js';
 import type { Socket } from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -69,7 +70,7 @@ export interface ControlServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export function tlsContextOptions(c: GatewayCredentials): tls.SecureContextOptions {
+export function tlsContextOptions(c: GatewayCredentials): SecureContextOptions {
   return {
     key: c.keyPem,
     cert: c.certChainPem,
@@ -112,7 +113,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  tlsServer.on('secureConnection', (socket: tls.TLSSocket) => {
+  tlsServer.on('secureConnection', (socket: TLSSocket) => {
     // grpc-js clients always negotiate h2; anything else would be refused by the http2 layer anyway.
     if (socket.alpnProtocol !== 'h2') {
       socket.destroy();

@@ -56,15 +56,12 @@ import { createGraphRoutes } from '../ui/graph-routes.js';
 import { agentBudgets, createGraphSource } from '../ui/source.js';
 import { listenerAccess } from '../ui/access.js';
 import { governanceSlot } from './governance-slot.js';
-import { fleetGovernance } from './fleet-governance.js';
-import { startGraphStream } from './graph-stream.js';
 import type { GraphEvent } from '../governance/graph/index.js';
 import { workerMetrics } from './cluster.js';
 import { caEvents, delegationMetrics, storeSyncReporter } from './adapters.js';
 import { openStores } from './stores.js';
 import { openDelegationKeys } from './delegation-keys.js';
 import { startSettingsSync } from './settings-sync.js';
-import { RedisTaskOwners } from '../governance/fleet/task-owners.js';
 import { explainMsg, policyDiffMsg, shadowChainHolds } from './policy-shadow.js';
 
 export interface TollgateOptions {
@@ -105,6 +102,17 @@ const silent: GatewayLog = { info() {}, warn() {}, error() {} };
 const DAY = 86_400_000;
 /** how often the settings saved by other processes (replicas) are looked for */
 const SETTINGS_POLL_MS = 500;
+
+/** What only a fleet (config `redis:`) runs, ioredis with it; not loaded otherwise. */
+async function loadFleetCode() {
+  const [{ openFleet }, { fleetGovernance }, { startGraphStream }, { RedisTaskOwners }] = await Promise.all([
+    import('./fleet.js'),
+    import('./fleet-governance.js'),
+    import('./graph-stream.js'),
+    import('../governance/fleet/task-owners.js'),
+  ]);
+  return { openFleet, fleetGovernance, startGraphStream, RedisTaskOwners };
+}
 
 function readConfigFile(opts: TollgateOptions): Config {
   return opts.configPath ? loadConfigFile(opts.configPath) : (opts.config ?? parseConfig({}));
@@ -177,10 +185,11 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     metrics.setIntermediateCertNotAfter(identity.authority.intermediateNotAfter());
 
     // 4. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
-    // ioredis is loaded only when `redis:` is configured
-    const fleet = live.redis
-      ? await (await import('./fleet.js')).openFleet(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) })
-      : undefined;
+    // ioredis and the fleet's own modules are loaded only when `redis:` is configured (idle memory,
+    // docs/performance.md Session 7)
+    const fleetCode = live.redis ? await loadFleetCode() : undefined;
+    const fleet =
+      fleetCode && live.redis ? await fleetCode.openFleet(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) }) : undefined;
     if (fleet) {
       metrics.governanceBackendUp.set(1);
       undo.push(() => fleet.close());
@@ -210,8 +219,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // the kill switch's register of calls in flight per root task (ends them, sends the callees CancelTask)
     const taskCalls = new TaskCalls({ log });
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
-    if (fleet && live.redis) {
-      const stream = startGraphStream({
+    if (fleetCode && fleet && live.redis) {
+      const stream = fleetCode.startGraphStream({
         redis: fleet.redis,
         // published in the same socket write as the turn's reservations
         turn: fleet.governance.connection,
@@ -234,8 +243,8 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     const ownersCfg = live.taskOwners;
     const localOwners = new LruTaskOwners(ownersCfg.maxEntries, ownersCfg.ttl, now);
     const taskOwners =
-      fleet && live.redis
-        ? new TieredTaskOwners(localOwners, new RedisTaskOwners({ redis: fleet.redis, prefix: live.redis.prefix, ttlMs: ownersCfg.ttl }))
+      fleetCode && fleet && live.redis
+        ? new TieredTaskOwners(localOwners, new fleetCode.RedisTaskOwners({ redis: fleet.redis, prefix: live.redis.prefix, ttlMs: ownersCfg.ttl }))
         : localOwners;
     let ownerErrorLogged = 0;
     const proxy = await startProxy({
@@ -251,7 +260,10 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       now,
       metrics,
       audit,
-      governance: fleet ? fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) }) : slot,
+      governance:
+        fleetCode && fleet
+          ? fleetCode.fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) })
+          : slot,
       // one card-signing key per CA root: every replica signs alike, one published key set verifies them all
       cardSigning: { seed: identity.authority.deriveSecret(CARD_SIGNING_PURPOSE) },
       // shadow policy: its chain conditions read from the verified context; differing calls logged (throttled)

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
+import { ipFamily } from '../certs/ip.js';
 
 /**
  * Who may see the graph page. The page names every agent, edge and task, so it is loopback-only by default;
@@ -29,7 +30,7 @@ LOOPBACK.addAddress('::1', 'ipv6');
 /** 127.0.0.0/8 and ::1, including IPv4-mapped 127.x (a dual-stack listener reports ::ffff:127.0.0.1). */
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
-  const v = isIP(address);
+  const v = ipFamily(address);
   return v !== 0 && LOOPBACK.check(address, v === 6 ? 'ipv6' : 'ipv4');
 }
 

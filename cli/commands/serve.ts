@@ -9,7 +9,6 @@ import { formatHostPort, parseHostPort } from '../../control/listen.js';
 import { startTollgate } from '../../gateway/tollgate.js';
 import { isWorker, parseWorkers, reportReady, startPrimary, workersRefusal } from '../../gateway/cluster.js';
 import { availableParallelism } from 'node:os';
-import { SERVE_HELP } from '../help.js';
 import type { Command, Io } from '../io.js';
 import { createLog, logSettings } from '../log.js';
 
@@ -25,7 +24,7 @@ export const serve: Command = async (argv, io) => {
     'log-format': { type: 'string' },
   });
   if (values.help) {
-    io.out(SERVE_HELP);
+    io.out((await import('../help.js')).SERVE_HELP);
     return 0;
   }
   if (values['watch-config'] && !values.config) throw new CliError('--watch-config needs --config FILE', 'pass the config file to watch', 2);

@@ -8,7 +8,8 @@
  * (control/peer.ts) can be used when it terminates TLS itself. `nativeTlsPeerOf` works on a plain grpc-js
  * TLS server.
  */
-import { TLSSocket, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import { tls } from '../../certs/node-tls.js';
 import type * as grpc from '@grpc/grpc-js';
 import { validateSvid, TrustBundle, type ValidatedSvid } from '../../certs/svid.js';
 import type { AdminServerRequest, AdminServerResponse, AdminStreamMethod, AdminUnaryMethod } from '../../protocol/admin.js';
@@ -30,7 +31,7 @@ export function tlsSocketOf(call: ServerCall): TLSSocket | undefined {
   let c = (call as unknown as { call?: unknown }).call as { nextCall?: unknown; stream?: { session?: { socket?: unknown } } } | undefined;
   for (let i = 0; c && i < 16; i++) {
     const socket = c.stream?.session?.socket;
-    if (socket instanceof TLSSocket) return socket;
+    if (socket instanceof tls.TLSSocket) return socket;
     c = c.nextCall as typeof c;
   }
   return undefined;

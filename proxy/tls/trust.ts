@@ -1,6 +1,7 @@
 import { pemBlocks, TrustBundle, CertError, parseWorkloadId } from '../../certs/index.js';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { tls } from '../../certs/node-tls.js';
 import type { GatewayCredentials } from '../../ca/api.js';
 import { ProxyError } from '../errors.js';
 
@@ -78,7 +79,7 @@ const clientContexts = new WeakMap<Trust, SecureContext>();
 export function upstreamSecureContext(t: Trust): SecureContext {
   let ctx = clientContexts.get(t);
   if (ctx === undefined) {
-    ctx = createSecureContext({ ...tlsMaterial(t), minVersion: 'TLSv1.2' });
+    ctx = tls.createSecureContext({ ...tlsMaterial(t), minVersion: 'TLSv1.2' });
     clientContexts.set(t, ctx);
   }
   return ctx;

@@ -1,5 +1,5 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { isIP } from 'node:net';
+import { ipFamily } from '../../certs/ip.js';
 import { CodedError } from '../../protocol/errors.js';
 import { upstreamSecureContext } from '../tls/trust.js';
 import { UpstreamIdentity } from './identity.js';
@@ -71,7 +71,7 @@ export function grpcUpstream(spec: UpstreamSpec, opts: EngineOptions): GrpcUpstr
       // key, chain and bundle are in the shared context (an omitted `ca` would mean the public roots)
       secureContext,
       rejectUnauthorized: true,
-      servername: isIP(host) ? undefined : host,
+      servername: ipFamily(host) ? undefined : host,
       checkServerIdentity: identity.check,
     });
     all.add(s);

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { isIP } from 'node:net';
+import { ipFamily } from '../../certs/ip.js';
 import { performance } from 'node:perf_hooks';
 import { upstreamSecureContext } from '../tls/trust.js';
 import { UpstreamIdentity } from './identity.js';
@@ -45,7 +45,7 @@ export function undiciUpstream(spec: UpstreamSpec, opts: EngineOptions): Upstrea
         // key, chain and bundle are in the shared context (an omitted `ca` would mean the public roots)
         secureContext,
         rejectUnauthorized: true,
-        servername: isIP(host) ? undefined : host,
+        servername: ipFamily(host) ? undefined : host,
         checkServerIdentity: identity.check,
       },
     });

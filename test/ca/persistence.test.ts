@@ -1,10 +1,12 @@
 /** State in the data directory: survives restarts, written safely, and fails clearly when damaged. */
 import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { openAuthority } from '../../ca/authority.js';
 import { CaError } from '../../ca/api.js';
+import { fileStamp } from '../../ca/keys/file-store.js';
 import { TD, closeAll, expectCaError, makeCsr, open, tempDir } from './helpers.js';
 
 afterAll(closeAll);
@@ -134,6 +136,31 @@ describe('files on disk', () => {
     const all = fs.readdirSync(dataDir, { recursive: true }) as string[];
     expect(all.filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(fs.readFileSync(path.join(dataDir, 'root-ca.pem'), 'utf8')).toMatch(/BEGIN CERTIFICATE[\s\S]*BEGIN PRIVATE KEY/);
+  });
+
+  it("an intermediate's file is named after its notBefore, as toISOString() without - : and milliseconds", async () => {
+    const iso = (ms: number) =>
+      new Date(ms)
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
+    for (const ms of [
+      0,
+      1,
+      999,
+      86_399_999,
+      Date.UTC(2026, 10, 30, 12, 0, 0, 500),
+      Date.UTC(2000, 1, 29, 23, 59, 59),
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+      Date.now(),
+    ])
+      expect(fileStamp(ms)).toBe(iso(ms));
+    const dataDir = tempDir();
+    const ca = await openAuthority({ dataDir, trustDomain: TD });
+    const [name] = fs.readdirSync(path.join(dataDir, 'intermediates'));
+    const cert = new X509Certificate(fs.readFileSync(path.join(dataDir, 'intermediates', name)));
+    expect(name).toMatch(new RegExp(`^${fileStamp(new Date(cert.validFrom).getTime())}-[0-9a-f]+\\.pem$`));
+    await ca.close();
   });
 
   it('a corrupt root key file -> one CaError("storage") naming the file', async () => {

@@ -1,7 +1,9 @@
 /**
  * What an idle `tollgate serve` has loaded. Every package below is loaded on first use, or only when its
  * feature is configured, because holding it from the start cost idle memory (docs/performance.md "Memory",
- * "Session 6"); a static import that brings one back at start fails here. The real CLI runs on a fresh data
+ * "Session 6", "Session 7"); a static import that brings one back at start fails here. So do Tollgate's own
+ * modules listed below, an ESM import of node:tls (certs/node-tls.ts) and a date formatted at start
+ * (record-date-formatting.mjs). The real CLI runs on a fresh data
  * dir with the default config (no agents, redis, tracing or store), under record-loads.mjs; once it is
  * listening, record-loads-on-signal.mjs writes what it has loaded so far.
  */
@@ -32,6 +34,14 @@ const NOT_AT_IDLE: Record<string, string> = {
   pg: 'store: postgres:// configured',
 };
 
+/** Tollgate's own modules an idle gateway does not need -> where they load instead */
+const OWN_NOT_AT_IDLE: Record<string, string> = {
+  'dist/cli/help.js': '`--help` (cli/main.ts, cli/commands/serve.ts)',
+  'dist/gateway/fleet-governance.js': 'redis: configured (gateway/tollgate.ts)',
+  'dist/gateway/graph-stream.js': 'redis: configured',
+  'dist/governance/fleet/task-owners.js': 'redis: configured',
+};
+
 const rel = (u: string) =>
   path
     .relative(ROOT, u.startsWith('file:') ? fileURLToPath(u) : u)
@@ -41,6 +51,8 @@ const rel = (u: string) =>
 describe('an idle tollgate serve', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-idle-'));
   let loaded: string[];
+  let builtins: string[];
+  let dateFormatting: string | null;
   let exitCode: number | null;
 
   beforeAll(async () => {
@@ -55,6 +67,8 @@ describe('an idle tollgate serve', () => {
         path.join(HERE, 'record-loads.mjs'),
         '--import',
         path.join(HERE, 'record-loads-on-signal.mjs'),
+        '--import',
+        path.join(HERE, 'record-date-formatting.mjs'),
         path.join(ROOT, 'dist/cli/main.js'),
         'serve',
         '--config',
@@ -84,7 +98,10 @@ describe('an idle tollgate serve', () => {
       child.kill('SIGUSR2');
       const deadline = Date.now() + 10_000;
       while (!fs.existsSync(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      loaded = (JSON.parse(fs.readFileSync(out, 'utf8')) as string[]).filter((u) => !u.startsWith('node:')).map(rel);
+      const all = JSON.parse(fs.readFileSync(out, 'utf8')) as string[];
+      loaded = all.filter((u) => !u.startsWith('node:')).map(rel);
+      builtins = all.filter((u) => u.startsWith('node:'));
+      dateFormatting = (JSON.parse(fs.readFileSync(`${out}.dates`, 'utf8')) as { first: string | null }).first;
     } finally {
       child.kill('SIGTERM');
       exitCode = await exited;
@@ -103,5 +120,18 @@ describe('an idle tollgate serve', () => {
 
   it.each(Object.entries(NOT_AT_IDLE))('has not loaded %s (loads at: %s)', (pkg) => {
     expect(loaded.filter((p) => p.includes(`node_modules/${pkg}/`))).toEqual([]);
+  });
+
+  it.each(Object.entries(OWN_NOT_AT_IDLE))('has not loaded %s (loads at: %s)', (file) => {
+    expect(loaded).not.toContain(file);
+  });
+
+  it('has not imported node:tls as an ES module (its facade reads tls.rootCertificates: certs/node-tls.ts)', () => {
+    expect(builtins).toContain('node:fs'); // builtins imported as ES modules are recorded
+    expect(builtins).not.toContain('node:tls');
+  });
+
+  it('has not formatted a date (the first one pages in the ICU time zone data)', () => {
+    expect(dateFormatting).toBeNull();
   });
 });
