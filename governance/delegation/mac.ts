@@ -29,6 +29,21 @@ export class HmacSha256 {
 
   /** The 32-byte MAC of text[0, length) (latin1: one byte per character; tokens are ASCII). */
   mac(text: string, length = text.length): Buffer {
+    this.innerDigest(text, length);
+    return hash('sha256', this.outer, 'buffer');
+  }
+
+  /**
+   * The same MAC as unpadded base64url text, the form tokens carry. Encoded by the hash call itself: a
+   * Buffer and its toString('base64url') cost ~1.5 us more per MAC on the 2026-11-30 VM (5.2 vs 3.4-3.9 us).
+   */
+  macBase64url(text: string, length = text.length): string {
+    this.innerDigest(text, length);
+    return hash('sha256', this.outer, 'base64url');
+  }
+
+  /** H((K ^ ipad) || text[0, length)) into the outer block */
+  private innerDigest(text: string, length: number): void {
     const need = BLOCK + length;
     if (need > this.inner.length) {
       const grown = Buffer.alloc(Math.max(need, this.inner.length * 2));
@@ -37,6 +52,5 @@ export class HmacSha256 {
     }
     this.inner.write(text, BLOCK, length, 'latin1');
     hash('sha256', this.inner.subarray(0, need), 'buffer').copy(this.outer, BLOCK);
-    return hash('sha256', this.outer, 'buffer');
   }
 }

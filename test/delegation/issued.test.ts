@@ -33,7 +33,7 @@ describe('contexts the gateway issued (IssuedContexts)', () => {
     const key = ring.current();
     const { token, mac, context } = issueContext(payload(clock.now()), key);
     issued.remember(token, mac, context);
-    const macs = vi.spyOn(key.hmac, 'mac');
+    const macs = vi.spyOn(key.hmac, 'macBase64url');
 
     const v = verifyContext(token, ID.researcher, clock.now(), ring, issued);
     expect(v).toEqual({ ok: true, context });
@@ -67,7 +67,7 @@ describe('contexts the gateway issued (IssuedContexts)', () => {
     expect(issued.get(t[5].token)).toBe(t[5].context);
     const displaced = t.filter((x) => issued.get(x.token) === undefined);
     expect(displaced.length).toBeGreaterThanOrEqual(4);
-    const macs = vi.spyOn(ring.current().hmac, 'mac');
+    const macs = vi.spyOn(ring.current().hmac, 'macBase64url');
     expect(verifyContext(displaced[0].token, ID.researcher, clock.now(), ring, issued)).toMatchObject({
       ok: true,
       context: { callId: displaced[0].context.callId },
@@ -81,7 +81,7 @@ describe('contexts the gateway issued (IssuedContexts)', () => {
     const { stage, keyring } = makeStage(makeConfig());
     const root = call(stage, 'alice', 'orchestrator');
     expect(root.refusal).toBeUndefined();
-    const macs = vi.spyOn(keyring.current().hmac, 'mac');
+    const macs = vi.spyOn(keyring.current().hmac, 'macBase64url');
     const hop = call(stage, 'orchestrator', 'researcher', root.token);
     expect(hop.refusal).toBeUndefined();
     expect(macs).toHaveBeenCalledTimes(1);

@@ -11,6 +11,7 @@ describe('HmacSha256 (two one-shot hashes)', () => {
         const text = randomBytes(len).toString('latin1');
         const want = createHmac('sha256', key).update(Buffer.from(text, 'latin1')).digest();
         expect(h.mac(text).equals(want), `key ${keyLen} B, message ${len} B`).toBe(true);
+        expect(h.macBase64url(text), `key ${keyLen} B, message ${len} B, base64url`).toBe(want.toString('base64url'));
       }
     }
   });
@@ -25,5 +26,6 @@ describe('HmacSha256 (two one-shot hashes)', () => {
     expect(first.equals(createHmac('sha256', key).update(short).digest())).toBe(true);
     // a prefix of a longer text: what token verification MACs (the token up to its last dot)
     expect(h.mac(`${short}.MACMACMAC`, short.length).equals(first)).toBe(true);
+    expect(h.macBase64url(`${short}.MACMACMAC`, short.length)).toBe(first.toString('base64url'));
   });
 });
