@@ -103,15 +103,18 @@ const DAY = 86_400_000;
 /** how often the settings saved by other processes (replicas) are looked for */
 const SETTINGS_POLL_MS = 500;
 
-/** What only a fleet (config `redis:`) runs, ioredis with it; not loaded otherwise. */
-async function loadFleetCode() {
+/**
+ * A fleet's Redis connections, with the code only a fleet runs (ioredis with it, loaded here, not at start)
+ * and the `redis:` config it was opened with.
+ */
+async function openFleetWithCode(cfg: NonNullable<Config['redis']>, o: Parameters<typeof import('./fleet.js').openFleet>[1]) {
   const [{ openFleet }, { fleetGovernance }, { startGraphStream }, { RedisTaskOwners }] = await Promise.all([
     import('./fleet.js'),
     import('./fleet-governance.js'),
     import('./graph-stream.js'),
     import('../governance/fleet/task-owners.js'),
   ]);
-  return { openFleet, fleetGovernance, startGraphStream, RedisTaskOwners };
+  return Object.assign(await openFleet(cfg, o), { code: { fleetGovernance, startGraphStream, RedisTaskOwners }, cfg });
 }
 
 function readConfigFile(opts: TollgateOptions): Config {
@@ -187,9 +190,7 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // 4. fleet-wide governance on Redis (config redis:), else each process keeps its own counters
     // ioredis and the fleet's own modules are loaded only when `redis:` is configured (idle memory,
     // docs/performance.md Session 7)
-    const fleetCode = live.redis ? await loadFleetCode() : undefined;
-    const fleet =
-      fleetCode && live.redis ? await fleetCode.openFleet(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) }) : undefined;
+    const fleet = live.redis ? await openFleetWithCode(live.redis, { log, onBackendUp: (up) => metrics.governanceBackendUp.set(up ? 1 : 0) }) : undefined;
     if (fleet) {
       metrics.governanceBackendUp.set(1);
       undo.push(() => fleet.close());
@@ -219,12 +220,12 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // the kill switch's register of calls in flight per root task (ends them, sends the callees CancelTask)
     const taskCalls = new TaskCalls({ log });
     const source = createGraphSource({ graph: stage.graph, now, budgets: () => agentBudgets(stage.windows, live.agents, now()) });
-    if (fleetCode && fleet && live.redis) {
-      const stream = fleetCode.startGraphStream({
+    if (fleet) {
+      const stream = fleet.code.startGraphStream({
         redis: fleet.redis,
         // published in the same socket write as the turn's reservations
         turn: fleet.governance.connection,
-        prefix: live.redis.prefix,
+        prefix: fleet.cfg.prefix,
         graph: stage.graph,
         windowMs: live.graph.window,
         log,
@@ -242,10 +243,9 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
     // this process's own records, so every replica refuses another caller's task
     const ownersCfg = live.taskOwners;
     const localOwners = new LruTaskOwners(ownersCfg.maxEntries, ownersCfg.ttl, now);
-    const taskOwners =
-      fleetCode && fleet && live.redis
-        ? new TieredTaskOwners(localOwners, new fleetCode.RedisTaskOwners({ redis: fleet.redis, prefix: live.redis.prefix, ttlMs: ownersCfg.ttl }))
-        : localOwners;
+    const taskOwners = fleet
+      ? new TieredTaskOwners(localOwners, new fleet.code.RedisTaskOwners({ redis: fleet.redis, prefix: fleet.cfg.prefix, ttlMs: ownersCfg.ttl }))
+      : localOwners;
     let ownerErrorLogged = 0;
     const proxy = await startProxy({
       taskOwners,
@@ -260,10 +260,9 @@ export async function startTollgate(opts: TollgateOptions): Promise<Tollgate> {
       now,
       metrics,
       audit,
-      governance:
-        fleetCode && fleet
-          ? fleetCode.fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) })
-          : slot,
+      governance: fleet
+        ? fleet.code.fleetGovernance({ inner: slot, fleet: fleet.governance, config: () => live, log, metrics: delegationMetrics(metrics) })
+        : slot,
       // one card-signing key per CA root: every replica signs alike, one published key set verifies them all
       cardSigning: { seed: identity.authority.deriveSecret(CARD_SIGNING_PURPOSE) },
       // shadow policy: its chain conditions read from the verified context; differing calls logged (throttled)

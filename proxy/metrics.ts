@@ -297,28 +297,29 @@ export function histogramCell(h: Histogram, labels: Record<string, string>): His
   h.zero(labels);
   const e = findEntry(h, labels);
   const bounds = (h as unknown as { upperBounds?: number[] }).upperBounds;
-  // The bucket counts are keyed by the bounds' text. Indexing them with the number (buckets[0.005]) makes V8
-  // turn it into a string on every call: ~4x dearer (~0.5 vs ~0.1 us a call in a loop, ~3 us a request in the
-  // loaded gateway's profile). The key strings are taken from Object.keys, which gives them as V8 stores
-  // them, so the store below needs no conversion.
-  const keyOf = e?.bucketValues ? new Map(Object.keys(e.bucketValues).map((k) => [Number(k), k])) : undefined;
-  const keys = Array.isArray(bounds) && keyOf ? bounds.map((b) => keyOf.get(b)) : [];
-  if (e && e.bucketValues && typeof e.sum === 'number' && typeof e.count === 'number' && Array.isArray(bounds) && keys.every((k) => k !== undefined)) {
+  if (e && e.bucketValues && typeof e.sum === 'number' && typeof e.count === 'number' && Array.isArray(bounds)) {
     const buckets = e.bucketValues;
-    const keyed = keys;
-    return {
-      observe(v: number) {
-        if (!Number.isFinite(v)) return;
-        (e.sum as number) += v;
-        (e.count as number) += 1;
-        for (let i = 0; i < bounds.length; i++) {
-          if (v <= bounds[i]) {
-            buckets[keyed[i]] += 1;
-            return;
+    // The bucket counts are keyed by the bounds' text. Indexing them with the number (buckets[0.005]) makes V8
+    // turn it into a string on every call: ~4x dearer (~0.5 vs ~0.1 us a call in a loop, ~3 us a request in the
+    // loaded gateway's profile). The key strings are taken from Object.keys, which gives them as V8 stores
+    // them, so the store below needs no conversion.
+    const keyOf = new Map(Object.keys(buckets).map((k) => [Number(k), k]));
+    const keys = bounds.map((b) => keyOf.get(b));
+    if (keys.every((k) => k !== undefined)) {
+      return {
+        observe(v: number) {
+          if (!Number.isFinite(v)) return;
+          (e.sum as number) += v;
+          (e.count as number) += 1;
+          for (let i = 0; i < bounds.length; i++) {
+            if (v <= bounds[i]) {
+              buckets[keys[i]] += 1;
+              return;
+            }
           }
-        }
-      },
-    };
+        },
+      };
+    }
   }
   const child = h.labels(labels);
   return { observe: (v) => child.observe(v) };

@@ -15,6 +15,7 @@ import { fsFailure } from './fs-errors.js';
 import { formatCredential, parseCredential, shortHash, type CaCredential } from './credential.js';
 
 const KEY_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /**
  * `20261130T120000Z` (UTC, whole seconds): the time part of an intermediate's file name. Built from the UTC
@@ -29,7 +30,6 @@ export function fileStamp(ms: number): string {
   const date = `${String(d.getUTCFullYear()).padStart(4, '0')}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}`;
   return `${date}T${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
 }
-const DIR_MODE = 0o700;
 
 export class CaKeyFiles {
   readonly rootFile: string;
