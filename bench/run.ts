@@ -11,7 +11,8 @@
  *   6. the durable store, SQLite beside PostgreSQL: issuance through each, and how long a revocation made
  *      through one process (replica) takes to be enforced by another
  *   7. `serve --workers 2` against `--workers 1` (each with PostgreSQL and a private Redis): CPU per call over
- *      the process group, req/s (a 2-core machine shares its second core with the load generator)
+ *      the process group, req/s, read against the bare proxy run as 1 process and as a cluster of 2 in the
+ *      same rounds (a 2-core machine shares its second core with the load generator)
  * Flags: --quick (shorter runs), --json (machine-readable summary on stdout).
  */
 import { execFileSync } from 'node:child_process';
@@ -102,7 +103,7 @@ if (process.argv.includes('--json')) {
   if (store.postgresSkipped) console.log(`store PostgreSQL: skipped (${store.postgresSkipped})`);
   if ('one' in workers) {
     console.log(
-      `workers:           --workers 1 ${f(workers.one.cpuUsPerReq)} us CPU/call, ${Math.round(workers.one.reqPerSec)} req/s; --workers 2 ${f(workers.two.cpuUsPerReq)} us, ${Math.round(workers.two.reqPerSec)} req/s; paired 2/1 ${f(workers.pairedCpuRatio, 2)}x (goal within 10%; ${(await import('node:os')).cpus().length} cores here); 2 workers on the 1-worker fleet's core: ${f(workers.twoOnOneCore.cpuUsPerReq)} us, paired 2/1 ${f(workers.pairedOneCoreRatio, 2)}x`,
+      `workers:           --workers 1 ${f(workers.one.cpuUsPerReq)} us CPU/call, ${Math.round(workers.one.reqPerSec)} req/s; --workers 2 ${f(workers.two.cpuUsPerReq)} us, ${Math.round(workers.two.reqPerSec)} req/s; paired 2/1 ${f(workers.pairedCpuRatio, 2)}x, the bare proxy's 2/1 ${f(workers.bare.pairedCpuRatio, 2)}x, Tollgate's over the bare proxy's ${f(workers.overBare.twoCores, 2)}x (goal within 10%; ${(await import('node:os')).cpus().length} cores here); 2 workers on the 1-worker fleet's core: ${f(workers.twoOnOneCore.cpuUsPerReq)} us, paired 2/1 ${f(workers.pairedOneCoreRatio, 2)}x, over the bare proxy's ${f(workers.overBare.oneCore, 2)}x`,
     );
   } else {
     console.log(`workers:           skipped (${workers.skipped})`);

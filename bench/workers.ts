@@ -11,7 +11,13 @@
  * core 1 (fewer calls per event-loop turn, more wake-ups each), so this one is the cost of a second worker
  * itself. Both are reported; on a machine with spare cores the 2-core one is the figure to read.
  *
- *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--rate N] [--cpu-prof DIR] [--baseline NAME=DIST ...]
+ * The baseline, in the same rounds: the bare undici proxy (bench/lib/bare-child.ts) in the same three shapes
+ * (1 process; a node:cluster of 2 on both cores; of 2 on core 0). Its 2/1 is what a second process costs any
+ * Node proxy here: on 2 shared cores that alone measured 1.33x (docs/performance.md, "Session 8"). The goal
+ * is read as Tollgate's 2/1 over the bare proxy's 2/1 (each the median of per-round ratios): the part of a second worker's cost that is
+ * Tollgate's own. The load generator runs on core 1, beside the upstreams and redis-servers.
+ *
+ *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--rate N] [--warmup 10] [--cpu-prof DIR] [--baseline NAME=DIST ...]
  *
  * --rate N: open-loop load at N calls/s (the same for every fleet) instead of saturating load; see atRate.
  *
@@ -33,6 +39,7 @@ import { createInterface } from 'node:readline';
 import { bootstrap, type SvidMaterial } from '../agent-bootstrap/index.js';
 import { cpuUs, fixedRateLatency } from './lib/measure.js';
 import { tempDatabase } from './lib/pg.js';
+import { makeBenchPki } from './lib/pki.js';
 import { BODY, firstJsonLine, freePort, pinned, saturate, stop, waitForPort } from './lib/procs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,20 +60,40 @@ export interface WorkersBenchResult {
    */
   twoOnOneCore: { cpuUsPerReq: number; reqPerSec: number };
   pairedOneCoreRatio: number;
+  /**
+   * The same three shapes of the bare undici proxy (1 process, a cluster of 2 on both cores, a cluster of 2
+   * on core 0), measured in the same rounds: what a second process costs this machine for proxying alone.
+   */
+  bare: {
+    one: { cpuUsPerReq: number; reqPerSec: number };
+    two: { cpuUsPerReq: number; reqPerSec: number };
+    twoOnOneCore: { cpuUsPerReq: number; reqPerSec: number };
+    pairedCpuRatio: number;
+    pairedOneCoreRatio: number;
+  };
+  /**
+   * Tollgate's paired 2/1 over the bare proxy's paired 2/1 (both cores; core 0): what a second worker
+   * costs beyond what a second process costs any Node proxy on this machine. On a 2-core VM, where both
+   * workers share their cores with the load generator, the upstream and redis-server, this is the figure
+   * that isolates Tollgate's own part (the graph stream, its Redis connection, its timers).
+   */
+  overBare: { twoCores: number; oneCore: number };
   /** per --baseline: median of per-round (this build's 2 workers / that build's 2 workers) CPU per call */
   baselines?: { name: string; pairedCpuRatio: number }[];
   skipped?: string;
 }
 
+type Tls = { key: string; cert: string; ca: string };
+
 interface Fleet {
   /** how the log names it: "2 worker(s)", or "NAME 2 worker(s)" for a baseline build's */
   name: string;
   workers: number;
-  primary: ChildProcess;
-  proxyPort: number;
-  alice: SvidMaterial;
-  /** its private redis-server (not in the process group: a fleet's Redis runs on another host) */
-  redis: { pid: number; port: number };
+  /** where the calls go: the gateway's route to echo, or the bare proxy's root */
+  url: string;
+  tls: Tls;
+  /** its private redis-server (not in the process group: a fleet's Redis runs on another host); none for a bare proxy */
+  redis?: { pid: number; port: number };
   pids(): number[];
   close(): Promise<void>;
 }
@@ -222,13 +249,36 @@ policy: [ { from: "spiffe://${TD}/agent/alice", to: [echo], methods: [message/se
   return {
     name,
     workers,
-    primary,
-    proxyPort: banner.proxy,
-    alice,
+    url: `https://127.0.0.1:${banner.proxy}/a2a/echo/`,
+    tls: { key: alice.keyPem, cert: alice.certChainPem, ca: alice.bundlePem },
     redis: f.redis,
     pids: () => [primary.pid!, ...childrenOf(primary.pid!)],
     close: f.close,
   };
+}
+
+/**
+ * The bare undici proxy (bench/lib/bare-child.ts) as 1 process or a node:cluster of `workers`, on the same
+ * cores as the Tollgate fleet of that shape: what N processes cost this machine for proxying alone.
+ */
+async function startBareFleet(workers: number, cfgFile: string, oneCore: boolean, tls: Tls): Promise<Fleet> {
+  const p = spawn('taskset', ['-c', workers === 1 || oneCore ? '0' : '0,1', process.execPath, join(here, 'lib/bare-child.js'), cfgFile, String(workers)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const { port } = await firstJsonLine(p);
+    return {
+      name: `bare proxy, ${workers === 1 ? '1 process' : `${workers} workers`}${oneCore ? ' on core 0' : ''}`,
+      workers,
+      url: `https://127.0.0.1:${port}/`,
+      tls,
+      pids: () => [p.pid!, ...childrenOf(p.pid!)],
+      close: () => stop(p),
+    };
+  } catch (err) {
+    await stop(p);
+    throw err;
+  }
 }
 
 /** Redis commands per governed call since the last call (INFO commandstats, then CONFIG RESETSTAT). */
@@ -250,10 +300,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * and the 2/1 ratio is what the second worker adds (the graph stream, its Redis connection, its timers), not
  * the batching a saturated process gets and two half-loaded ones lose.
  */
-async function atRate(port: number, tls: { key: string; cert: string; ca: string }, rate: number, duration: number) {
+async function atRate(url: string, tls: Tls, rate: number, duration: number) {
   const total = Math.round(rate * duration);
   const t0 = performance.now();
-  const r = await fixedRateLatency({ url: `https://127.0.0.1:${port}`, path: '/a2a/echo/', body: BODY, rate, total, tls });
+  const u = new URL(url);
+  const r = await fixedRateLatency({ url: u.origin, path: u.pathname, body: BODY, rate, total, tls });
   const secs = (performance.now() - t0) / 1000;
   return {
     requests: total - r.errors,
@@ -262,6 +313,15 @@ async function atRate(port: number, tls: { key: string; cert: string; ca: string
     reqPerSec: (total - r.errors) / secs,
   };
 }
+
+const load = (f: Fleet, o: { rate?: number; connections: number }, duration: number) => {
+  if (o.rate) return atRate(f.url, f.tls, o.rate, duration);
+  const u = new URL(f.url);
+  return saturate(u.origin, u.pathname, f.tls, o.connections, duration);
+};
+
+/** Median over rounds of a per-round ratio. */
+const pairedMedian = (per: number[][], ratio: (round: number[]) => number) => median(per[0].map((_, k) => ratio(per.map((rounds) => rounds[k]))));
 
 export async function runWorkersBench(
   o: {
@@ -272,6 +332,8 @@ export async function runWorkersBench(
     baselines?: { name: string; dist: string }[];
     /** open-loop load at this many calls per second instead of saturating load (see the file comment) */
     rate?: number;
+    /** seconds of saturating load per fleet before the rounds (default 10) */
+    warmup?: number;
     log?: (l: string) => void;
   } = {},
 ): Promise<WorkersBenchResult> {
@@ -279,69 +341,101 @@ export async function runWorkersBench(
   const rounds = o.rounds ?? 4;
   const duration = o.duration ?? 3;
   const connections = o.connections ?? 32;
+  const warmup = o.warmup ?? 10;
+  // the load generator (this process) beside the upstreams and redis-servers on core 1, as bench/gateway does
+  try {
+    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    log('warning: taskset failed; the load generator runs unpinned');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-up-'));
   const ups: ChildProcess[] = [];
-  const upstream = {
-    async start(m: SvidMaterial): Promise<number> {
-      const f = join(dir, `up-${ups.length}.json`);
-      writeFileSync(f, JSON.stringify({ keyPem: m.keyPem, chainPem: m.certChainPem, rootPem: m.bundlePem }));
-      const p = pinned(1, [process.execPath, join(here, 'lib/upstream-child.js'), f]);
-      ups.push(p);
-      return (await firstJsonLine(p)).port;
-    },
+  const startUpstream = async (m: { keyPem: string; chainPem: string; rootPem: string }): Promise<number> => {
+    const f = join(dir, `up-${ups.length}.json`);
+    writeFileSync(f, JSON.stringify(m));
+    const p = pinned(1, [process.execPath, join(here, 'lib/upstream-child.js'), f]);
+    ups.push(p);
+    return (await firstJsonLine(p)).port;
   };
+  const upstream = { start: (m: SvidMaterial) => startUpstream({ keyPem: m.keyPem, chainPem: m.certChainPem, rootPem: m.bundlePem }) };
   const fleets: Fleet[] = [];
   try {
     // one at a time: a fleet that started is closed below even if the next one fails to start
     fleets.push(await startFleet(1, upstream, o.cpuProfileDir));
     fleets.push(await startFleet(2, upstream, o.cpuProfileDir));
     fleets.push(await startFleet(2, upstream, undefined, undefined, true));
+    // the baseline: the bare proxy in the same three shapes, its own PKI and upstream
+    const pki = await makeBenchPki('bare.workers.bench');
+    const gw = await pki.leaf('bare-proxy', '/bare/proxy', ['localhost'], ['127.0.0.1']);
+    const caller = await pki.leaf('alice', '/agent/alice');
+    const echo = await pki.leaf('echo', '/agent/echo', ['localhost'], ['127.0.0.1']);
+    const barePort = await startUpstream({ keyPem: echo.keyPem, chainPem: echo.chainPem, rootPem: pki.rootPem });
+    const bareCfg = join(dir, 'bare.json');
+    writeFileSync(bareCfg, JSON.stringify({ keyPem: gw.keyPem, chainPem: gw.chainPem, rootPem: pki.rootPem, upstream: `https://127.0.0.1:${barePort}` }));
+    const bareTls = { key: caller.keyPem, cert: caller.chainPem, ca: pki.rootPem };
+    fleets.push(await startBareFleet(1, bareCfg, false, bareTls));
+    fleets.push(await startBareFleet(2, bareCfg, false, bareTls));
+    fleets.push(await startBareFleet(2, bareCfg, true, bareTls));
     for (const b of o.baselines ?? []) fleets.push(await startFleet(2, upstream, undefined, b));
     const res = fleets.map(() => ({ cpuUsPerReq: Infinity, reqPerSec: 0, rounds: [] as number[], served: 0, measured: 0 }));
     for (const [i, f] of fleets.entries()) {
-      const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
-      res[i].served += (await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, 1)).requests; // warm-up
+      // warm-up: each worker of a 2-worker fleet gets half of it, and on this VM a gateway's CPU per call kept
+      // falling for ~30 s of load after a 1 s warm-up (305 to 198 us), which counted against the 2-worker fleets
+      res[i].served += (await load(f, { connections }, warmup)).requests;
       log(`${f.name}: warmed up (pids ${f.pids().join(', ')})`);
       // what the process group spends with no calls (timers, the graph stream's reads, Redis leases): under
       // open-loop load (--rate) it is part of every call's share
       const idle0 = f.pids().reduce((t, p) => t + cpuUs(p), 0);
       await new Promise((r) => setTimeout(r, 3000));
       log(`${f.name}: idle, ${((f.pids().reduce((t, p) => t + cpuUs(p), 0) - idle0) / 3000).toFixed(1)} ms CPU per second`);
-      commandsPerCall(f.redis.port, 1); // counts from the rounds only
+      if (f.redis) commandsPerCall(f.redis.port, 1); // counts from the rounds only
     }
     for (let round = 0; round < rounds; round++) {
       const order = [...fleets.entries()];
       if (round % 2 === 1) order.reverse();
       for (const [i, f] of order) {
-        const tls = { key: f.alice.keyPem, cert: f.alice.certChainPem, ca: f.alice.bundlePem };
         const pids = f.pids();
         const c0 = pids.reduce((s, p) => s + cpuUs(p), 0);
-        const r0 = cpuUs(f.redis.pid);
-        const s = o.rate
-          ? await atRate(f.proxyPort, tls, o.rate, duration)
-          : await saturate(`https://127.0.0.1:${f.proxyPort}`, '/a2a/echo/', tls, connections, duration);
+        const r0 = f.redis ? cpuUs(f.redis.pid) : 0;
+        const s = await load(f, { rate: o.rate, connections }, duration);
         const cpu = (pids.reduce((t, p) => t + cpuUs(p), 0) - c0) / Math.max(1, s.requests);
-        const redisCpu = (cpuUs(f.redis.pid) - r0) / Math.max(1, s.requests);
+        const redisCpu = f.redis ? ` (redis-server ${((cpuUs(f.redis.pid) - r0) / Math.max(1, s.requests)).toFixed(1)})` : '';
         res[i].rounds.push(cpu);
         res[i].served += s.requests;
         res[i].measured += s.requests;
         res[i].cpuUsPerReq = Math.min(res[i].cpuUsPerReq, cpu);
         res[i].reqPerSec = Math.max(res[i].reqPerSec, s.reqPerSec);
         log(
-          `round ${round + 1}/${rounds} ${f.name}: ${cpu.toFixed(1)} us CPU/call (redis-server ${redisCpu.toFixed(1)}), ${Math.round(s.reqPerSec)} req/s, ${s.errors} errors${s.errors > 0 ? ` (${s.errorDetail})` : ''}`,
+          `round ${round + 1}/${rounds} ${f.name}: ${cpu.toFixed(1)} us CPU/call${redisCpu}, ${Math.round(s.reqPerSec)} req/s, ${s.errors} errors${s.errors > 0 ? ` (${s.errorDetail})` : ''}`,
         );
       }
     }
-    for (const [i, f] of fleets.entries()) log(`${f.name}: Redis commands per call: ${commandsPerCall(f.redis.port, res[i].measured)}`);
+    for (const [i, f] of fleets.entries()) if (f.redis) log(`${f.name}: Redis commands per call: ${commandsPerCall(f.redis.port, res[i].measured)}`);
     if (o.cpuProfileDir)
       for (const [i, f] of fleets.slice(0, 2).entries()) log(`${f.name}: ${res[i].served} calls served (profiles in ${o.cpuProfileDir}/workers-${f.workers})`);
+    const fig = (i: number) => ({ cpuUsPerReq: res[i].cpuUsPerReq, reqPerSec: res[i].reqPerSec });
+    const per = res.map((r) => r.rounds);
+    // [tollgate 1, tollgate 2, tollgate 2 on core 0, bare 1, bare 2, bare 2 on core 0, baselines...]
+    const [tg1, tg2, tg2c0, b1, b2, b2c0] = [0, 1, 2, 3, 4, 5].map((i) => per[i]);
     return {
-      one: { cpuUsPerReq: res[0].cpuUsPerReq, reqPerSec: res[0].reqPerSec },
-      two: { cpuUsPerReq: res[1].cpuUsPerReq, reqPerSec: res[1].reqPerSec },
-      pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[0].rounds[k])),
-      twoOnOneCore: { cpuUsPerReq: res[2].cpuUsPerReq, reqPerSec: res[2].reqPerSec },
-      pairedOneCoreRatio: median(res[2].rounds.map((x, k) => x / res[0].rounds[k])),
-      baselines: (o.baselines ?? []).map((b, j) => ({ name: b.name, pairedCpuRatio: median(res[1].rounds.map((x, k) => x / res[3 + j].rounds[k])) })),
+      one: fig(0),
+      two: fig(1),
+      pairedCpuRatio: pairedMedian([tg2, tg1], ([a, b]) => a / b),
+      twoOnOneCore: fig(2),
+      pairedOneCoreRatio: pairedMedian([tg2c0, tg1], ([a, b]) => a / b),
+      bare: {
+        one: fig(3),
+        two: fig(4),
+        twoOnOneCore: fig(5),
+        pairedCpuRatio: pairedMedian([b2, b1], ([a, b]) => a / b),
+        pairedOneCoreRatio: pairedMedian([b2c0, b1], ([a, b]) => a / b),
+      },
+      // the quotient of the two paired medians: a per-round quotient of four figures compounds their noise
+      overBare: {
+        twoCores: pairedMedian([tg2, tg1], ([a, b]) => a / b) / pairedMedian([b2, b1], ([a, b]) => a / b),
+        oneCore: pairedMedian([tg2c0, tg1], ([a, b]) => a / b) / pairedMedian([b2c0, b1], ([a, b]) => a / b),
+      },
+      baselines: (o.baselines ?? []).map((b, j) => ({ name: b.name, pairedCpuRatio: pairedMedian([tg2, per[6 + j]], ([a, c]) => a / c) })),
     };
   } finally {
     for (const f of fleets) await f.close();
@@ -361,6 +455,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     duration: arg('duration'),
     connections: arg('connections'),
     rate: arg('rate'),
+    warmup: arg('warmup'),
     cpuProfileDir: profIdx > 0 ? process.argv[profIdx + 1] : undefined,
     baselines: process.argv.flatMap((a, i) => {
       if (a !== '--baseline') return [];
@@ -370,7 +465,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     }),
     log: (l) => console.error(l),
   });
+  const x = (n: number) => `${n.toFixed(2)}x`;
   console.log(
-    `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s; --workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired CPU per call 2/1 = ${r.pairedCpuRatio.toFixed(2)}x (goal within 10%); 2 workers on core 0: ${r.twoOnOneCore.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.twoOnOneCore.reqPerSec)} req/s, paired 2/1 = ${r.pairedOneCoreRatio.toFixed(2)}x${(r.baselines ?? []).map((b) => `; 2 workers of this build / of ${b.name}: ${b.pairedCpuRatio.toFixed(2)}x`).join('')}`,
+    [
+      `--workers 1: ${r.one.cpuUsPerReq.toFixed(1)} us CPU per call (process group), ${Math.round(r.one.reqPerSec)} req/s`,
+      `--workers 2: ${r.two.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.two.reqPerSec)} req/s; paired 2/1 ${x(r.pairedCpuRatio)}; the bare proxy's 2/1 ${x(r.bare.pairedCpuRatio)}; Tollgate's over the bare proxy's ${x(r.overBare.twoCores)} (goal within 10%)`,
+      `2 workers on core 0: ${r.twoOnOneCore.cpuUsPerReq.toFixed(1)} us, ${Math.round(r.twoOnOneCore.reqPerSec)} req/s; paired 2/1 ${x(r.pairedOneCoreRatio)}; the bare proxy's ${x(r.bare.pairedOneCoreRatio)}; Tollgate's over the bare proxy's ${x(r.overBare.oneCore)}`,
+      ...(r.baselines ?? []).map((b) => `2 workers of this build / of ${b.name}: ${x(b.pairedCpuRatio)}`),
+    ].join('\n'),
   );
 }

@@ -153,7 +153,7 @@ export function startPrimary(o: PrimaryOptions): Primary {
     w.on('message', (m: ToPrimary) => {
       if (m.tg === 'ready') {
         ready.add(w);
-        o.log.info({ pid: w.process.pid, serving: ready.size, workers: o.workers }, 'worker serving');
+        o.log.info({ worker: w.process.pid, serving: ready.size, workers: o.workers }, 'worker serving');
         if (!readyOnce) {
           readyOnce = true;
           o.onReady(m.banner);
@@ -182,7 +182,7 @@ export function startPrimary(o: PrimaryOptions): Primary {
     while (recentDeaths.length > 0 && recentDeaths[0] < now - 60_000) recentDeaths.shift();
     // a worker that keeps dying at start (bad config, port taken) must not spin the CPU: back off
     const delay = recentDeaths.length > 5 ? Math.min(30_000, 1000 * 2 ** (recentDeaths.length - 5)) : 0;
-    o.log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'worker died; starting a replacement');
+    o.log.error({ worker: w.process.pid, code, signal, restartInMs: delay }, 'worker died; starting a replacement');
     setTimeout(() => {
       if (!stopping) fork();
     }, delay).unref();

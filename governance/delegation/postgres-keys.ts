@@ -9,7 +9,8 @@
  *   path never waits for the database.
  * - A new key signs only ACTIVATION_MS after it was written: by then every replica polling has it, so no
  *   replica receives a context signed with a key it has not seen yet. Until then the previous key signs.
- * - Rotation and pruning run under an advisory lock: of replicas rotating at the same moment, one does.
+ * - Rotation and pruning run under an advisory lock: of replicas rotating at the same moment, one does. The
+ *   lock is taken only once the newest key this process has read is old enough to rotate.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { LOCKS, type PostgresDatabase, type Queryable } from '../../database/postgres.js';
@@ -112,8 +113,12 @@ export async function openPostgresKeyRing(o: PostgresKeyRingOptions): Promise<Sh
   const ring = new KeyRing({ now: o.now, retentionMs: o.retentionMs });
   ring.adopt(initial.keys, initial.currentKid);
 
+  /** the newest key's creation time as last read from the table (0: the table was found empty) */
+  let newestRead = rows.reduce((m, r) => Math.max(m, r.created_at), 0);
   const sync = async (): Promise<void> => {
-    const next = ringFromRows(await readRows(o.db), o.sealKey, o.now());
+    const found = await readRows(o.db);
+    newestRead = found.reduce((m, r) => Math.max(m, r.created_at), 0);
+    const next = ringFromRows(found, o.sealKey, o.now());
     if (next !== null) ring.adopt(next.keys, next.currentKid);
   };
 
@@ -128,6 +133,10 @@ export async function openPostgresKeyRing(o: PostgresKeyRingOptions): Promise<Sh
   timer.unref();
 
   const rotateIfOlderThan = async (maxAgeMs: number): Promise<boolean> => {
+    // every process of the fleet asks every few seconds: while the newest key it has read is young, the
+    // answer is no without a transaction and an advisory lock (a key the table has and this process has
+    // not read yet is only younger, so this never skips a rotation that is due)
+    if (newestRead > 0 && o.now() - newestRead < maxAgeMs) return false;
     const rotated = await o.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.delegationKeys]);
       const now = o.now();

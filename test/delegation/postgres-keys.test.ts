@@ -2,12 +2,12 @@
  * The delegation key ring a fleet shares through PostgreSQL (governance/delegation/postgres-keys.ts): two
  * rings on one database stand for two replicas. They agree on the signing key, verify each other's
  * contexts, learn a rotation on sync and sign with the new key only after ACTIVATION_MS, rotate once when
- * both try, prune after the retention, refuse a table sealed under another key, and never store a secret
+ * both try (and take no lock while the key is young), prune after the retention, refuse a table sealed under another key, and never store a secret
  * in clear.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { verifyContext } from '../../governance/delegation/decide.js';
 import { DelegationError } from '../../governance/delegation/errors.js';
 import { ACTIVATION_MS, openPostgresKeyRing, type SharedKeyRing } from '../../governance/delegation/postgres-keys.js';
@@ -197,5 +197,28 @@ describe('shared delegation key ring (PostgreSQL)', () => {
     const whole = JSON.stringify((await db.query('SELECT * FROM delegation_keys')).rows);
     expect(whole).not.toContain(secret.toString('base64url').slice(0, 16));
     expect(whole).not.toContain(secret.toString('hex').slice(0, 16));
+  });
+
+  it('asks the database nothing while the newest key it read is young; rotates when it is old, or when the table was found empty', async () => {
+    const { a, clock, db } = await twoReplicas();
+    const transactions = vi.spyOn(db, 'transaction');
+    for (let i = 0; i < 5; i++) expect(await a.rotateIfOlderThan(HOUR)).toBe(false);
+    clock.advance(HOUR - 1);
+    expect(await a.rotateIfOlderThan(HOUR)).toBe(false);
+    expect(transactions).not.toHaveBeenCalled();
+
+    clock.advance(1);
+    expect(await a.rotateIfOlderThan(HOUR)).toBe(true);
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(await kids(db)).toHaveLength(2);
+    expect(await a.rotateIfOlderThan(HOUR)).toBe(false); // the key it just wrote is young
+    expect(transactions).toHaveBeenCalledTimes(1);
+
+    // an emptied table (an operator's DELETE): the next check makes a key again, as on a new fleet
+    await db.query('DELETE FROM delegation_keys');
+    await a.sync();
+    expect(await a.rotateIfOlderThan(HOUR)).toBe(true);
+    expect(transactions).toHaveBeenCalledTimes(2);
+    expect(await kids(db)).toHaveLength(1);
   });
 });

@@ -270,7 +270,7 @@ describe('a worker killed with SIGKILL', () => {
     expect(res.status).toBe(200);
     expect(scrapeMs).toBeLessThan(1000);
     const replacement = a.workerPids().find((p) => !pidsBefore.includes(p))!;
-    expect(a.proc.stderr(), 'the replacement was still starting').not.toContain(`worker serving pid=${replacement} `);
+    expect(a.proc.stderr(), 'the replacement was still starting').not.toContain(`worker serving worker=${replacement} `);
     // the slot comes back no later than its lease: probe through B (another replica) until a call gets it
     // (a call that gets it is held at the callee: seen there, not answered)
     const probes: Promise<Answer>[] = [];
@@ -297,7 +297,7 @@ describe('a worker killed with SIGKILL', () => {
     expect(back).toBeLessThanOrEqual(LEASE_MS + 250);
 
     // the replacement serves (the primary's "worker serving" line for it) ...
-    await within('the replacement serving', 15_000, () => a.proc.stderr().includes(`worker serving pid=${replacement} `), 25);
+    await within('the replacement serving', 15_000, () => a.proc.stderr().includes(`worker serving worker=${replacement} `), 25);
     console.log(`replacement serving ${(performance.now() - killedAt).toFixed(0)} ms after the kill`);
     // ... and /metrics counts the calls of both workers
     const series = ['callee="orchestrator"', 'status="200"'];
