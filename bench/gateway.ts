@@ -1,7 +1,7 @@
 /**
  * Gateway benchmark (docs: /work/shared/reference/performance.md method).
  *
- *   node dist/bench/gateway.js [--duration 3] [--rounds 6] [--connections 32] [--no-nginx] [--engines undici,undici+delegation]
+ *   node dist/bench/gateway.js [--duration 3] [--rounds 6] [--warmup 6] [--connections 32] [--no-nginx] [--engines undici,undici+delegation]
  *                              [--base OTHER/dist --engines undici+delegation+redis,undici+delegation+redis@base]
  *                              [--cpu-prof DIR [--cpu-prof-engine bare,undici,undici+delegation]] [--json]
  *
@@ -32,6 +32,12 @@ export interface GatewayBenchOptions {
   durationSec?: number;
   /** interleaved measurement rounds per target; the lowest CPU per request is kept (default 6) */
   rounds?: number;
+  /**
+   * seconds of saturating load per target before the rounds (default 6). With 2 s, the governed gateways'
+   * CPU per call was still falling through the rounds (208, 120, 166, 101, 133, 107 us with delegation on a
+   * VM whose bare proxy measured 74-104), so the first rounds of the paired ratios were not steady state.
+   */
+  warmupSec?: number;
   connections?: number;
   /** fixed rate of the latency run (default 350 req/s) and its request count (default 2000) */
   latencyRate?: number;
@@ -232,7 +238,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions = {}): Promise<G
     const served = targets.map(() => 0);
     for (const [i, t] of targets.entries()) {
       log(`${t.name}: warm-up`);
-      served[i] += (await saturate(t.url, t.path, tls, connections, 2)).requests;
+      served[i] += (await saturate(t.url, t.path, tls, connections, opts.warmupSec ?? 6)).requests;
     }
     for (let round = 0; round < rounds; round++) {
       for (const [i, t] of targets.entries()) {
@@ -432,6 +438,7 @@ if (isMain) {
   const res = await runGatewayBench({
     durationSec: arg('duration') ? Number(arg('duration')) : undefined,
     rounds: arg('rounds') ? Number(arg('rounds')) : undefined,
+    warmupSec: arg('warmup') ? Number(arg('warmup')) : undefined,
     connections: arg('connections') ? Number(arg('connections')) : undefined,
     cpuProfileDir: arg('cpu-prof'),
     cpuProfileEngine: arg('cpu-prof-engine'),

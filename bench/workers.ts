@@ -385,6 +385,7 @@ export async function runWorkersBench(
       log(`${f.name}: warmed up (pids ${f.pids().join(', ')})`);
       // what the process group spends with no calls (timers, the graph stream's reads, Redis leases): under
       // open-loop load (--rate) it is part of every call's share
+      await new Promise((r) => setTimeout(r, 2000)); // what the warm-up left (GC, compiles) is not idle cost
       const idle0 = f.pids().reduce((t, p) => t + cpuUs(p), 0);
       await new Promise((r) => setTimeout(r, 3000));
       log(`${f.name}: idle, ${((f.pids().reduce((t, p) => t + cpuUs(p), 0) - idle0) / 3000).toFixed(1)} ms CPU per second`);
