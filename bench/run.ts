@@ -97,7 +97,7 @@ if (process.argv.includes('--json')) {
   ] as const) {
     if (!h) continue;
     console.log(
-      `store ${name.padEnd(11)} issuance ${h.issuance.certsPerSecond} certs/s (${f(h.issuance.cpuUsPerCert)} us CPU/cert in the gateway process); revocation enforced by another replica after p50 ${f(h.propagation.p50Ms, 0)} ms, p95 ${f(h.propagation.p95Ms, 0)} ms (poll 500 ms)`,
+      `store ${name.padEnd(11)} issuance ${h.issuance.certsPerSecond} certs/s (${f(h.issuance.cpuUsPerCert)} us CPU/cert in the gateway process); revocation enforced by another replica after p50 ${f(h.propagation.p50Ms, 0)} ms, p95 ${f(h.propagation.p95Ms, 0)} ms (${name === 'SQLite' ? 'poll 500 ms' : 'announced by the database, poll 500 ms behind it'})`,
     );
   }
   if (store.postgresSkipped) console.log(`store PostgreSQL: skipped (${store.postgresSkipped})`);

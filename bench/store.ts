@@ -5,8 +5,9 @@
  *     own CPU is not in it: PostgreSQL runs in its own processes);
  *   - revocation propagation: a second authority on the same store (another process's view: the second
  *     SQLite connection on the data dir, or a second replica on the database) notices a revocation made
- *     through the first within its refresh poll (500 ms by default): time from the revoke call's return to
- *     the second's in-memory isRevoked() saying so.
+ *     through the first: on SQLite within its refresh poll (500 ms by default), on PostgreSQL as the database
+ *     announces the write (database/change-feed.ts): time from the revoke call's return to the second's
+ *     in-memory isRevoked() saying so.
  * PostgreSQL is the local server (TOLLGATE_BENCH_PG, default postgres://postgres@127.0.0.1:5432/postgres);
  * the bench creates a database of its own and drops it. Unreachable: the PostgreSQL half is skipped.
  *

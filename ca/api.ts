@@ -110,7 +110,8 @@ export interface CertificateAuthority {
   /**
    * fast, synchronous: used per request on the proxy hot path. Pass ValidatedSvid.serial and
    * ValidatedSvid.id.uri as they are (already normalized). Revocations made by another process on the
-   * same data directory are seen within `revocationRefreshMs` (default 500 ms).
+   * same data directory are seen within `revocationRefreshMs` (default 500 ms); by another replica on the
+   * same PostgreSQL database, as soon as the database announces them (the store's watchRevocations).
    */
   isRevoked(serial: string, spiffeId: string): boolean;
   listIssued(filter?: { spiffeId?: string; limit?: number }): Promise<IssuedRecord[]>;

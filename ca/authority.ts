@@ -63,6 +63,9 @@ export class Authority implements CertificateAuthority {
 
   /** one background tick at a time: a slow store must not pile ticks up */
   private ticking = false;
+  /** a revocation was announced during a tick (which may have read before it committed): tick again after it */
+  private tickAgain = false;
+  private readonly unwatch: (() => void) | undefined;
 
   /** Use openAuthority(), which selects the signer and reads the revocations before handing it out. */
   constructor(
@@ -77,6 +80,8 @@ export class Authority implements CertificateAuthority {
     this.recorder = new IssuedRecorder(store);
     this.timer = setInterval(() => void this.tick(), o.revocationRefreshMs);
     this.timer.unref();
+    // another process's revocation, announced (PostgreSQL): enforced here at once, not at the next refresh
+    this.unwatch = store.watchRevocations?.(() => void this.tick(true));
   }
 
   /** First signer and revocation copy; openAuthority awaits it. */
@@ -379,8 +384,12 @@ export class Authority implements CertificateAuthority {
     }
   }
 
-  private async tick(): Promise<void> {
-    if (this.closed || this.ticking) return;
+  private async tick(announced = false): Promise<void> {
+    if (this.closed) return;
+    if (this.ticking) {
+      this.tickAgain ||= announced;
+      return;
+    }
     this.ticking = true;
     try {
       try {
@@ -401,6 +410,10 @@ export class Authority implements CertificateAuthority {
       this.o.events.onBackgroundFailure?.(e);
     } finally {
       this.ticking = false;
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        void this.tick();
+      }
     }
   }
 
@@ -469,6 +482,7 @@ export class Authority implements CertificateAuthority {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.unwatch?.();
     await this.recorder.flush();
     await this.store.close();
   }

@@ -56,6 +56,20 @@ CREATE TABLE delegation_keys (
 );
 `,
   },
+  {
+    // every process of the fleet hears at once what it must not wait a poll for (database/change-feed.ts)
+    version: 2,
+    sql: `
+CREATE FUNCTION tollgate_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('tollgate_changes', TG_TABLE_NAME);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER revocation_log_changed AFTER INSERT OR UPDATE OR DELETE ON revocation_log FOR EACH STATEMENT EXECUTE FUNCTION tollgate_notify_change();
+CREATE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE ON settings FOR EACH STATEMENT EXECUTE FUNCTION tollgate_notify_change();
+CREATE TRIGGER delegation_keys_changed AFTER INSERT OR UPDATE OR DELETE ON delegation_keys FOR EACH STATEMENT EXECUTE FUNCTION tollgate_notify_change();
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

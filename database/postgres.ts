@@ -9,6 +9,7 @@
  * layer's 'storage' error.
  */
 import pg from 'pg';
+import { startChangeFeed, type WatchedTable } from './change-feed.js';
 import { DatabaseError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { redactUrl } from './redact.js';
@@ -28,6 +29,8 @@ export interface PostgresOptions {
   applicationName?: string;
   /** errors of idle pooled connections (the database restarted): logged, the pool replaces them */
   onIdleError?: (err: Error) => void;
+  /** the change feed's connection failed (reported once until it is back; the readers' polls carry on) */
+  onChangeFeedError?: (err: Error) => void;
 }
 
 export interface PostgresDatabase extends Queryable {
@@ -35,6 +38,11 @@ export interface PostgresDatabase extends Queryable {
   readonly location: string;
   /** run `fn` in one transaction on one connection; commits when it resolves, rolls back when it rejects */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Run `fn` after each committed change to `table` by any process, and after the change feed (re)connects
+   * (database/change-feed.ts: one LISTEN connection per pool, opened on first use). Returns its removal.
+   */
+  onChange(table: WatchedTable, fn: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -78,6 +86,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   pool.on('error', (err) => opts.onIdleError?.(err));
 
   const fail = (what: string, cause: unknown) => DatabaseError.from(location, what, cause);
+  const feed = startChangeFeed({ connectionString: url, applicationName: `${opts.applicationName ?? 'tollgate'} changes`, onError: opts.onChangeFeedError });
 
   const db: PostgresDatabase = {
     location,
@@ -130,7 +139,9 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
         client.release(broken);
       }
     },
+    onChange: (table, fn) => feed.on(table, fn),
     async close() {
+      await feed.close();
       if (pool.ended) return;
       await pool.end();
     },

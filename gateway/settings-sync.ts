@@ -1,7 +1,8 @@
 /**
  * Keeps the running config equal to "config file + sections saved through the admin API", when the store
  * changes under it: another replica's admin write (PostgreSQL), or another process on the same data dir.
- * A poll reads the section versions (one small query) every `pollMs`; when one moved, the sections are
+ * A poll reads the section versions (one small query) every `pollMs`, and at once when the store announces a
+ * write (PostgreSQL's change feed, database/change-feed.ts); when one moved, the sections are
  * read again, laid over the last file config and applied like an admin write. An admin write of this
  * process syncs first (so it edits the latest config) and tells the sync what it wrote (no re-apply).
  *
@@ -73,17 +74,21 @@ export function startSettingsSync(o: SettingsSyncOptions): SettingsSync {
     return inFlight;
   };
 
-  const timer =
-    o.pollMs > 0
-      ? setInterval(() => {
-          sync().then(
-            () => o.onPoll?.(true, o.now()),
-            // the store answered with settings that do not fit this file: it is up (that failure is logged above)
-            (err: unknown) => o.onPoll?.(!(err instanceof AdminError && err.code === 'storage'), o.now(), err),
-          );
-        }, o.pollMs)
-      : undefined;
+  const poll = (): void => {
+    sync().then(
+      () => o.onPoll?.(true, o.now()),
+      // the store answered with settings that do not fit this file: it is up (that failure is logged above)
+      (err: unknown) => o.onPoll?.(!(err instanceof AdminError && err.code === 'storage'), o.now(), err),
+    );
+  };
+  const timer = o.pollMs > 0 ? setInterval(poll, o.pollMs) : undefined;
   timer?.unref();
+  // another process's write, announced (PostgreSQL): read now, not at the next poll. A read already in
+  // flight may have started before that write committed, so the new one starts after it.
+  const unwatch = o.store.watch?.(() => {
+    if (inFlight) void inFlight.catch(() => undefined).then(poll);
+    else poll();
+  });
 
   return {
     sync,
@@ -101,6 +106,7 @@ export function startSettingsSync(o: SettingsSyncOptions): SettingsSync {
     },
     close() {
       if (timer) clearInterval(timer);
+      unwatch?.();
     },
   };
 }

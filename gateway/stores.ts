@@ -38,6 +38,7 @@ export async function openStores(o: { store?: string; dataDir: string; recreateS
   ]);
   const db = await openPostgres(o.store, {
     onIdleError: (err) => o.log.warn({ err }, 'a pooled database connection failed; it is replaced on next use'),
+    onChangeFeedError: (err) => o.log.warn({ err }, "the database's change feed failed; other replicas' writes are seen at the next poll until it reconnects"),
   });
   return {
     kind: 'postgres',

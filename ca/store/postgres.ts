@@ -44,6 +44,10 @@ export class PostgresCaStore implements CaStore {
     this.location = db.location;
   }
 
+  watchRevocations(fn: () => void): () => void {
+    return this.db.onChange('revocation_log', fn);
+  }
+
   private failure(what: string, e: unknown): CaError {
     if (e instanceof CaError) return e;
     const hint =

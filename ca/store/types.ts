@@ -100,6 +100,12 @@ export interface CaStore {
   revocationsSince(cursor: number, limit?: number): Promise<RevocationEvent[]>;
 
   /**
+   * A store other processes write to and that announces it (PostgreSQL): run `fn` after each committed
+   * revocation, so the authority reads it at once rather than at its next refresh. Returns its removal.
+   */
+  watchRevocations?(fn: () => void): () => void;
+
+  /**
    * Reject with CaError('storage') when the store is no longer the one opened: the SQLite file deleted or
    * replaced (writes would go to a file nobody reads again), the PostgreSQL database holding another CA.
    */

@@ -18,6 +18,7 @@ export function postgresSettingsStore(db: PostgresDatabase, opts: { now?: () => 
   };
 
   return {
+    watch: (fn) => db.onChange('settings', fn),
     async get(section) {
       let row: SettingsRow | undefined;
       try {

@@ -37,6 +37,8 @@ export interface SettingsStore {
    * Rejects with AdminError('version_conflict') otherwise, AdminError('storage') when the store fails.
    */
   put(section: SettingsSection, value: unknown, expectedVersion: number, meta?: { actor?: string; now?: number }): Promise<number>;
+  /** a store other processes write to and that says so (PostgreSQL): run `fn` after each write; returns its removal */
+  watch?(fn: () => void): () => void;
   close(): Promise<void>;
 }
 

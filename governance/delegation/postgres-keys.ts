@@ -5,8 +5,8 @@
  * - Secrets are stored sealed (AES-256-GCM, the key id as associated data) under a key the caller derives
  *   from the CA root key every replica holds: reading the database alone does not let anyone forge a
  *   delegation context.
- * - Every replica re-reads the table every `pollMs` (default 1 s) into its in-memory KeyRing; the request
- *   path never waits for the database.
+ * - Every replica re-reads the table every `pollMs` (default 1 s), and at once when a write is announced
+ *   (database/change-feed.ts), into its in-memory KeyRing; the request path never waits for the database.
  * - A new key signs only ACTIVATION_MS after it was written: by then every replica polling has it, so no
  *   replica receives a context signed with a key it has not seen yet. Until then the previous key signs.
  * - Rotation and pruning run under an advisory lock: of replicas rotating at the same moment, one does. The
@@ -123,14 +123,28 @@ export async function openPostgresKeyRing(o: PostgresKeyRingOptions): Promise<Sh
   };
 
   let syncing = false;
-  const timer = setInterval(() => {
-    if (syncing) return;
+  /** a change was announced while a read was in flight (that read may have missed it): read again after it */
+  let again = false;
+  const syncInBackground = (announced: boolean): void => {
+    if (syncing) {
+      again ||= announced;
+      return;
+    }
     syncing = true;
     sync()
       .catch((err: unknown) => o.log?.warn({ err }, 'delegation keys: reading the shared key table failed; verifying with the keys held'))
-      .finally(() => (syncing = false));
-  }, o.pollMs ?? 1000);
+      .finally(() => {
+        syncing = false;
+        if (again) {
+          again = false;
+          syncInBackground(false);
+        }
+      });
+  };
+  const timer = setInterval(() => syncInBackground(false), o.pollMs ?? 1000);
   timer.unref();
+  // a rotation by another replica, announced: read at once rather than at the next poll
+  const unwatch = o.db.onChange('delegation_keys', () => syncInBackground(true));
 
   const rotateIfOlderThan = async (maxAgeMs: number): Promise<boolean> => {
     // every process of the fleet asks every few seconds: while the newest key it has read is young, the
@@ -159,6 +173,9 @@ export async function openPostgresKeyRing(o: PostgresKeyRingOptions): Promise<Sh
     ring,
     sync,
     rotateIfOlderThan,
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      unwatch();
+    },
   };
 }

@@ -29,10 +29,10 @@ async function fresh(): Promise<TestDatabase> {
 }
 
 /** A replica: its own pool on the database and its own data dir; the authority closes the pool with itself. */
-async function replica(url: string, dataDir = tempDir('tollgate-replica-')): Promise<Authority> {
+async function replica(url: string, dataDir = tempDir('tollgate-replica-'), refreshMs = REFRESH_MS): Promise<Authority> {
   const db = await openPostgres(url, { max: 4 });
   cleanup.push(() => db.close()); // (also when the open is refused)
-  const ca = await openAuthority({ dataDir, trustDomain: TD, revocationRefreshMs: REFRESH_MS, store: new PostgresCaStore(db, { ownsDatabase: true }) });
+  const ca = await openAuthority({ dataDir, trustDomain: TD, revocationRefreshMs: refreshMs, store: new PostgresCaStore(db, { ownsDatabase: true }) });
   cleanup.push(() => ca.close());
   return ca;
 }
@@ -114,6 +114,23 @@ describe('authority over PostgreSQL: two replicas, one database', () => {
     expect(b.isRevoked(svid.serial, ID)).toBe(true);
     // a refresh interval plus a query, with slack for a loaded machine
     expect(Math.max(serialMs, banMs)).toBeLessThan(10 * REFRESH_MS);
+  });
+
+  it("a revocation written via A is enforced by B at once, announced by the database, not at B's next refresh (a minute away)", async () => {
+    const t = await fresh();
+    const a = await replica(t.url, undefined, 60_000);
+    const b = await replica(t.url, dirWithRootOf(a), 60_000);
+    const { token } = await a.createJoinToken(ID);
+    const svid = await b.bootstrap(token, (await makeCsr()).der);
+    expect(b.isRevoked(svid.serial, ID)).toBe(false);
+    await a.revokeSerial(svid.serial, 'key leaked');
+    const serialMs = await waitUntil('B sees the revoked serial', () => b.isRevoked(svid.serial, ID), 2000);
+    const other = `spiffe://${TD}/agent/other`;
+    await a.revokeIdentity(other, 'compromised');
+    const banMs = await waitUntil('B sees the ban', () => b.isRevoked('00aa', other), 2000);
+    await a.unrevokeIdentity(other);
+    await waitUntil('B sees the ban lifted', () => !b.isRevoked('00aa', other), 2000);
+    expect(Math.max(serialMs, banMs)).toBeLessThan(2000);
   });
 
   it('a ban written via A holds for a token redeemed via B at once (read in the redemption, not from the cache)', async () => {

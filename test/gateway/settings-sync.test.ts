@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Config } from '../../config/schema.js';
 import { openSqliteSettingsStore, type SettingsStore } from '../../control/admin/settings-store.js';
+import { postgresSettingsStore } from '../../control/admin/postgres-settings.js';
 import { startSettingsSync, type SettingsSync } from '../../gateway/settings-sync.js';
+import { postgresPerTest } from '../pg.js';
 import { baseConfig, tempDir, TD } from '../admin/harness.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -11,6 +13,7 @@ afterEach(async () => {
 });
 
 const silent = { info() {}, warn() {}, error() {} };
+const pg = postgresPerTest({ max: 2 });
 const rule = (to: string) => [{ from: `spiffe://${TD}/agent/researcher`, to: [to], methods: ['message/send'] }];
 
 function setup(pollMs = 0) {
@@ -91,5 +94,30 @@ describe('settings sync (another replica writes to the shared store)', () => {
     expect(polls.length).toBeGreaterThanOrEqual(3);
     expect(polls.every((ok) => ok)).toBe(true);
     expect(applied).toHaveLength(0);
+  });
+
+  it('on PostgreSQL, applies another replica’s write as the database announces it, with no poll (pollMs 0)', async () => {
+    const t = await pg.fresh();
+    const mine = postgresSettingsStore(await pg.pool(t.url));
+    const other = postgresSettingsStore(await pg.pool(t.url));
+    const applied: Config[] = [];
+    const sync = startSettingsSync({
+      store: mine,
+      fileConfig: baseConfig(),
+      versions: { agents: 0, policy: 0, limits: 0 },
+      apply: (config) => applied.push(config),
+      log: silent,
+      pollMs: 0,
+      now: Date.now,
+    });
+    cleanup.push(() => sync.close());
+    await new Promise((r) => setTimeout(r, 200)); // the feed connected (and read the nothing there is)
+    await other.put('policy', rule('writer'), 0, { actor: 'other' });
+    const deadline = Date.now() + 2000;
+    while (applied.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(applied.at(-1)?.policy, 'applied within 2 s, without a poll').toEqual([
+      { from: `spiffe://${TD}/agent/researcher`, to: ['writer'], methods: ['message/send'] },
+    ]);
+    expect(sync.applied()).toMatchObject({ policy: 1 });
   });
 });
