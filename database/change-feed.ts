@@ -52,7 +52,13 @@ export function startChangeFeed(o: {
 
   const connect = (): void => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: o.connectionString, application_name: o.applicationName });
+    // keep-alive: a connection cut without a reset (a partition) is noticed and replaced, not listened on for ever
+    const c = new pg.Client({
+      connectionString: o.connectionString,
+      application_name: o.applicationName,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     client = c;
     let lost = false;
     const onLost = (err?: Error) => {
