@@ -14,8 +14,9 @@
  * The baseline, in the same rounds: the bare undici proxy (bench/lib/bare-child.ts) in the same three shapes
  * (1 process; a node:cluster of 2 on both cores; of 2 on core 0). Its 2/1 is what a second process costs any
  * Node proxy here: on 2 shared cores that alone measured 1.33x (docs/performance.md, "Session 8"). The goal
- * is read as Tollgate's 2/1 over the bare proxy's 2/1 (each the median of per-round ratios): the part of a second worker's cost that is
- * Tollgate's own. The load generator runs on core 1, beside the upstreams and redis-servers.
+ * is read as Tollgate's 2/1 over the bare proxy's 2/1 (each the median of per-round ratios): the part of a
+ * second worker's cost that is Tollgate's own. The load generator runs on core 1, beside the upstreams and
+ * redis-servers.
  *
  *   node dist/bench/workers.js [--rounds 4] [--duration 3] [--connections 32] [--rate N] [--warmup 10] [--cpu-prof DIR] [--baseline NAME=DIST ...]
  *
@@ -86,7 +87,7 @@ export interface WorkersBenchResult {
 type Tls = { key: string; cert: string; ca: string };
 
 interface Fleet {
-  /** how the log names it: "2 worker(s)", or "NAME 2 worker(s)" for a baseline build's */
+  /** how the log names it: "2 worker(s)", "NAME 2 worker(s)" for a baseline build's, "bare proxy, ..." */
   name: string;
   workers: number;
   /** where the calls go: the gateway's route to echo, or the bare proxy's root */
@@ -195,7 +196,7 @@ delegation: { task: { maxCalls: 1000000000, maxFanOut: 1000000000, maxConcurrent
     'taskset',
     [
       '-c',
-      workers === 1 || f.oneCore ? '0' : '0,1',
+      coresFor(workers, f.oneCore === true),
       process.execPath,
       ...prof,
       cli,
@@ -262,7 +263,7 @@ policy: [ { from: "spiffe://${TD}/agent/alice", to: [echo], methods: [message/se
  * cores as the Tollgate fleet of that shape: what N processes cost this machine for proxying alone.
  */
 async function startBareFleet(workers: number, cfgFile: string, oneCore: boolean, tls: Tls): Promise<Fleet> {
-  const p = spawn('taskset', ['-c', workers === 1 || oneCore ? '0' : '0,1', process.execPath, join(here, 'lib/bare-child.js'), cfgFile, String(workers)], {
+  const p = spawn('taskset', ['-c', coresFor(workers, oneCore), process.execPath, join(here, 'lib/bare-child.js'), cfgFile, String(workers)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -320,8 +321,11 @@ const load = (f: Fleet, o: { rate?: number; connections: number }, duration: num
   return saturate(u.origin, u.pathname, f.tls, o.connections, duration);
 };
 
-/** Median over rounds of a per-round ratio. */
-const pairedMedian = (per: number[][], ratio: (round: number[]) => number) => median(per[0].map((_, k) => ratio(per.map((rounds) => rounds[k]))));
+/** Median over rounds of a's CPU per call over b's in the same round. */
+const pairedRatio = (a: number[], b: number[]) => median(a.map((x, k) => x / b[k]));
+
+/** The cores a fleet runs on: one worker, or two sharing core 0, on core 0; two otherwise on both. */
+const coresFor = (workers: number, oneCore: boolean) => (workers === 1 || oneCore ? '0' : '0,1');
 
 export async function runWorkersBench(
   o: {
@@ -418,25 +422,17 @@ export async function runWorkersBench(
     const per = res.map((r) => r.rounds);
     // [tollgate 1, tollgate 2, tollgate 2 on core 0, bare 1, bare 2, bare 2 on core 0, baselines...]
     const [tg1, tg2, tg2c0, b1, b2, b2c0] = [0, 1, 2, 3, 4, 5].map((i) => per[i]);
+    const ratio = { tg: pairedRatio(tg2, tg1), tgCore0: pairedRatio(tg2c0, tg1), bare: pairedRatio(b2, b1), bareCore0: pairedRatio(b2c0, b1) };
     return {
       one: fig(0),
       two: fig(1),
-      pairedCpuRatio: pairedMedian([tg2, tg1], ([a, b]) => a / b),
+      pairedCpuRatio: ratio.tg,
       twoOnOneCore: fig(2),
-      pairedOneCoreRatio: pairedMedian([tg2c0, tg1], ([a, b]) => a / b),
-      bare: {
-        one: fig(3),
-        two: fig(4),
-        twoOnOneCore: fig(5),
-        pairedCpuRatio: pairedMedian([b2, b1], ([a, b]) => a / b),
-        pairedOneCoreRatio: pairedMedian([b2c0, b1], ([a, b]) => a / b),
-      },
+      pairedOneCoreRatio: ratio.tgCore0,
+      bare: { one: fig(3), two: fig(4), twoOnOneCore: fig(5), pairedCpuRatio: ratio.bare, pairedOneCoreRatio: ratio.bareCore0 },
       // the quotient of the two paired medians: a per-round quotient of four figures compounds their noise
-      overBare: {
-        twoCores: pairedMedian([tg2, tg1], ([a, b]) => a / b) / pairedMedian([b2, b1], ([a, b]) => a / b),
-        oneCore: pairedMedian([tg2c0, tg1], ([a, b]) => a / b) / pairedMedian([b2c0, b1], ([a, b]) => a / b),
-      },
-      baselines: (o.baselines ?? []).map((b, j) => ({ name: b.name, pairedCpuRatio: pairedMedian([tg2, per[6 + j]], ([a, c]) => a / c) })),
+      overBare: { twoCores: ratio.tg / ratio.bare, oneCore: ratio.tgCore0 / ratio.bareCore0 },
+      baselines: (o.baselines ?? []).map((b, j) => ({ name: b.name, pairedCpuRatio: pairedRatio(tg2, per[6 + j]) })),
     };
   } finally {
     for (const f of fleets) await f.close();
